@@ -1,0 +1,9 @@
+import { defineConfig } from 'drizzle-kit';
+
+/** One migrations journal for the kernel and every built-in plugin's tables. */
+export default defineConfig({
+  dialect: 'sqlite',
+  schema: ['./src/messages/schema.ts', './plugins/*/schema.ts'],
+  out: './drizzle',
+  casing: 'snake_case',
+});

@@ -1,0 +1,86 @@
+import { Elysia, t } from 'elysia';
+import type { AuthService } from '../kernel/auth.ts';
+import type { PluginChange } from '../kernel/host.ts';
+import type { PluginStatus } from '../kernel/plugin.ts';
+import { errorResponses } from '../kernel/schemas.ts';
+
+export interface AdminApi {
+  auth: AuthService;
+  plugins(): PluginStatus[];
+  patch(name: string, patch: { enabled?: boolean; options?: Record<string, unknown> }): Promise<PluginChange[]>;
+  reload(): Promise<PluginChange[]>;
+}
+
+const PluginStatusSchema = t.Object(
+  {
+    name: t.String(),
+    enabled: t.Boolean(),
+    state: t.Union([t.Literal('running'), t.Literal('stopped'), t.Literal('failed')]),
+    builtin: t.Boolean(),
+    description: t.Optional(t.String()),
+    dependencies: t.Array(t.String()),
+    emits: t.Array(t.String()),
+    consumes: t.Array(t.String()),
+    options: t.Record(t.String(), t.Unknown(), { description: 'Effective options; secrets are redacted' }),
+    error: t.Optional(t.String({ description: 'Why the last start failed' })),
+  },
+  { title: 'PluginStatus' },
+);
+
+const ChangeSchema = t.Object({
+  name: t.String(),
+  kind: t.Union([t.Literal('enabled'), t.Literal('disabled'), t.Literal('reconfigured'), t.Literal('restarted')]),
+});
+
+const ApplyResult = t.Object({ changes: t.Array(ChangeSchema), plugins: t.Array(PluginStatusSchema) });
+
+/** `/admin`: plugins and configuration, behind the admin token. */
+export function adminRoutes(api: AdminApi) {
+  return new Elysia({ name: 'relaykit-admin', detail: { tags: ['admin'], security: [{ adminToken: [] }] } })
+    .onBeforeHandle(function requireAdmin({ request }) {
+      api.auth.requireAdmin(request);
+    })
+    .get('/admin/plugins', () => api.plugins(), {
+      response: { 200: t.Array(PluginStatusSchema), ...errorResponses(401, 403) },
+      detail: { summary: 'List plugins with their state and effective options' },
+    })
+    .patch(
+      '/admin/plugins/:name',
+      async function patchPlugin({ params, body }) {
+        const changes = await api.patch(params.name, body);
+        return { changes, plugins: api.plugins() };
+      },
+      {
+        parse: 'json',
+        params: t.Object({ name: t.String() }),
+        body: t.Object(
+          {
+            enabled: t.Optional(t.Boolean()),
+            options: t.Optional(
+              t.Record(t.String(), t.Unknown(), {
+                description: 'Partial options, merged into the current ones (null removes a field)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ApplyResult, ...errorResponses(400, 401, 403, 404, 422) },
+        detail: {
+          summary: 'Enable, disable or reconfigure a plugin live',
+          description:
+            'All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned.',
+        },
+      },
+    )
+    .post(
+      '/admin/reload',
+      async function reloadConfig() {
+        const changes = await api.reload();
+        return { changes, plugins: api.plugins() };
+      },
+      {
+        response: { 200: ApplyResult, ...errorResponses(401, 403, 422) },
+        detail: { summary: 'Re-read the config file and apply it' },
+      },
+    );
+}

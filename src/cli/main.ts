@@ -1,0 +1,154 @@
+import { parseArgs } from 'node:util';
+import { builtinPlugins } from '../../plugins/index.ts';
+import { formatIssue } from '../config/errors.ts';
+import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.ts';
+import { Hub } from '../kernel/hub.ts';
+import { silentLogger } from '../kernel/logger.ts';
+import { detectRuntime } from '../runtime/index.ts';
+import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
+import { VERSION } from '../version.ts';
+
+const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
+
+Usage: relaykit [command] [options]
+
+Commands:
+  start                 Start the hub (the default command)
+  migrate               Apply database migrations and exit
+  config check [FILE]   Validate a config file without starting
+  config schema         Print the JSON Schema of the config file
+  openapi               Print the OpenAPI document
+
+Options:
+  -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)
+  -h, --help            Show this help
+  -v, --version         Print the version
+
+Environment:
+  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN
+`;
+
+/** Runs the CLI; returns the exit code. */
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    console.error(`relaykit: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return print(HELP);
+  if (values.version) return print(VERSION);
+  const [command = 'start', sub, file] = positionals;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(values.config, env);
+      case 'migrate':
+        return await runMigrate(values.config, env);
+      case 'openapi':
+        return await printOpenApi(env);
+      case 'config':
+        if (sub === 'check') return await check(file ?? values.config, env);
+        if (sub === 'schema')
+          return print(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p]))), null, 2));
+        console.error(`relaykit: unknown config command "${sub ?? ''}" (use check or schema)`);
+        return 2;
+      default:
+        console.error(`relaykit: unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+async function start(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const hub = await Hub.start({ plugins: builtinPlugins, configPath: config, env, runtime: await detectRuntime() });
+  const done = new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      hub.log.info({ signal }, 'shutting down');
+      hub.stop().then(
+        () => resolve(0),
+        (err) => {
+          hub.log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+  return done;
+}
+
+async function runMigrate(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const { config: resolved } = await loadConfig(
+    configPath(config, env),
+    env,
+    new Map(builtinPlugins.map((p) => [p.name, p])),
+  );
+  const runtime = await detectRuntime();
+  const path = sqlitePath(resolved.storage.url);
+  const storage = runtime.openSqlite(path);
+  try {
+    migrate(storage.db, BUILTIN_MIGRATIONS);
+  } finally {
+    storage.close();
+  }
+  console.log(`migrations applied to ${path}`);
+  return 0;
+}
+
+async function check(file: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const path = configPath(file, env);
+  const { found } = await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])));
+  console.log(found ? `${path}: valid` : `${path}: not found; the defaults are valid`);
+  return 0;
+}
+
+/** Starts an in-memory hub with every plugin enabled on a free loopback port and prints its document. */
+async function printOpenApi(env: Record<string, string | undefined>): Promise<number> {
+  const hub = await Hub.start({
+    plugins: builtinPlugins,
+    configPath: '/dev/null/none.yaml',
+    env: { ...env, RELAYKIT_CONFIG: undefined, RELAYKIT_STORAGE_URL: 'sqlite::memory:' },
+    overrides: { server: { host: '127.0.0.1', port: 0 }, watch: false },
+    runtime: await detectRuntime(),
+    logger: silentLogger,
+  });
+  try {
+    const res = await fetch(`${hub.url}/openapi/json`);
+    console.log(JSON.stringify(await res.json(), null, 2));
+  } finally {
+    await hub.stop();
+  }
+  return 0;
+}
+
+export { formatIssue };

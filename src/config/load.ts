@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parseDocument } from 'yaml';
+import type { PluginDefinition } from '../kernel/plugin.ts';
+import { type ConfigIssue, formatIssue, issuesFromErrors } from './errors.ts';
+import { configFileSchema, type HubConfig, type PluginEntry } from './schema.ts';
+
+export const DEFAULT_CONFIG_FILE = 'relaykit.config.yaml';
+
+/** A configuration that could not be used; `issues` name each field and what was wrong. */
+export class ConfigError extends Error {
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly file?: string,
+  ) {
+    super(`${file ? `${file}: ` : ''}invalid configuration\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where the config file is: `--config`, then RELAYKIT_CONFIG, then ./relaykit.config.yaml. */
+export function configPath(explicit: string | undefined, env: Record<string, string | undefined>): string {
+  return resolve(explicit ?? env.RELAYKIT_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+/** Reads and parses a YAML config file. A missing file is an empty config. */
+export function readConfigFile(path: string): { raw: Record<string, unknown>; found: boolean } {
+  if (!existsSync(path)) return { raw: {}, found: false };
+  return { raw: parseConfigText(readFileSync(path, 'utf8'), path), found: true };
+}
+
+export function parseConfigText(text: string, file?: string): Record<string, unknown> {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: '',
+        message: `${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''}${e.message.split('\n')[0]}`,
+      })),
+      file,
+    );
+  }
+  const value = doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([{ path: '', message: 'the file must hold a YAML mapping (key: value pairs)' }], file);
+  }
+  return value as Record<string, unknown>;
+}
+
+const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: [string, string]; numeric?: boolean }> = [
+  { env: 'RELAYKIT_PORT', path: ['server', 'port'], numeric: true },
+  { env: 'RELAYKIT_HOST', path: ['server', 'host'] },
+  { env: 'RELAYKIT_STORAGE_URL', path: ['storage', 'url'] },
+  { env: 'RELAYKIT_ADMIN_TOKEN', path: ['auth', 'adminToken'] },
+];
+
+/** Applies the deployment-basics environment variables over the file's values. */
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const { env: name, path, numeric } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const [section, key] = path;
+    const current = out[section];
+    const target = (typeof current === 'object' && current !== null ? current : {}) as Record<string, unknown>;
+    target[key] = numeric && /^\d+$/.test(value) ? Number(value) : value;
+    out[section] = target;
+  }
+  return out;
+}
+
+/** The plugins the hub can load: built-ins plus third-party modules named in the config. */
+export type PluginCatalogue = ReadonlyMap<string, PluginDefinition>;
+
+/** Imports the third-party plugin modules a config names, relative to the config file. */
+export async function loadPluginModules(
+  raw: Record<string, unknown>,
+  baseDir: string,
+  builtins: PluginCatalogue,
+): Promise<Map<string, PluginDefinition>> {
+  const catalogue = new Map(builtins);
+  const issues: ConfigIssue[] = [];
+  const plugins = raw.plugins;
+  if (plugins && typeof plugins === 'object') {
+    for (const [key, entry] of Object.entries(plugins as Record<string, unknown>)) {
+      const mod = (entry as { module?: unknown } | null)?.module;
+      if (typeof mod !== 'string') continue;
+      try {
+        const definition = await importPlugin(isAbsolute(mod) ? mod : resolve(baseDir, mod));
+        if (definition.name !== key) {
+          issues.push({
+            path: `plugins.${key}.module`,
+            message: `the module defines plugin "${definition.name}"; use that name as the key`,
+          });
+          continue;
+        }
+        catalogue.set(key, definition);
+      } catch (err) {
+        issues.push({ path: `plugins.${key}.module`, message: `cannot load ${mod}: ${(err as Error).message}` });
+      }
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return catalogue;
+}
+
+async function importPlugin(path: string): Promise<PluginDefinition> {
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const def = mod.default as PluginDefinition | undefined;
+  if (!def || typeof def !== 'object' || typeof def.name !== 'string' || typeof def.setup !== 'function') {
+    throw new Error('its default export is not a plugin (use definePlugin)');
+  }
+  return def;
+}
+
+/** The JSON Schema of a whole config file for a catalogue of plugins. */
+export function schemaFor(catalogue: PluginCatalogue): TObject {
+  return configFileSchema(new Map([...catalogue].map(([name, def]) => [name, def.options])));
+}
+
+/**
+ * Validates a raw config (already env-overridden) against the catalogue's schemas,
+ * fills defaults, and returns the hub's configuration.
+ */
+export function resolveConfig(raw: Record<string, unknown>, catalogue: PluginCatalogue, file?: string): HubConfig {
+  const schema = schemaFor(catalogue);
+  const value = Value.Default(schema, structuredClone(raw)) as Record<string, unknown>;
+  const issues = issuesFromErrors(Value.Errors(schema, value));
+  const rawPlugins = (value.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  for (const name of Object.keys(rawPlugins)) {
+    if (!catalogue.has(name)) {
+      issues.push({
+        path: `plugins.${name}`,
+        message: `no plugin has this name (built-in: ${[...catalogue.keys()].join(', ')}; a third-party plugin needs \`module\`)`,
+      });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues, file);
+
+  const plugins: Record<string, PluginEntry> = {};
+  for (const [name, def] of catalogue) {
+    const { enabled, module, ...options } = rawPlugins[name] ?? {};
+    const filled = Value.Default(def.options, structuredClone(options)) as Record<string, unknown>;
+    plugins[name] = {
+      // Built-ins follow their default; a third-party plugin named in the file runs unless it says otherwise.
+      enabled: typeof enabled === 'boolean' ? enabled : typeof module === 'string' || (def.enabledByDefault ?? true),
+      ...(typeof module === 'string' ? { module } : {}),
+      options: filled,
+    };
+  }
+  const { server, storage, auth, log, watch } = value as unknown as HubConfig;
+  return { server, storage, auth, log, watch, plugins };
+}
+
+/** Reads, env-overrides, loads plugin modules and validates: the whole path from file to config. */
+export async function loadConfig(
+  path: string,
+  env: Record<string, string | undefined>,
+  builtins: PluginCatalogue,
+): Promise<{ config: HubConfig; catalogue: PluginCatalogue; found: boolean }> {
+  const { raw, found } = readConfigFile(path);
+  try {
+    const overridden = applyEnvOverrides(raw, env);
+    const catalogue = await loadPluginModules(overridden, dirname(path), builtins);
+    return { config: resolveConfig(overridden, catalogue), catalogue, found };
+  } catch (err) {
+    if (err instanceof ConfigError && !err.file) throw new ConfigError(err.issues, path);
+    throw err;
+  }
+}

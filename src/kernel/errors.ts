@@ -1,0 +1,96 @@
+/**
+ * The one error catalogue of Relaykit. Every error a client can see has a stable
+ * code from here, an HTTP status and a human message. Plugins add their own codes
+ * with `defineErrors` and throw `HubError`s; the kernel turns them into the one
+ * JSON shape `{ "error": { "code", "message", "details"? } }`.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const CoreErrors = {
+  RELAYKIT_ERR_VALIDATION: { status: 422, message: 'The request does not match the schema' },
+  RELAYKIT_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  RELAYKIT_ERR_MALFORMED_JSON: { status: 400, message: 'The body is not valid JSON' },
+  RELAYKIT_ERR_UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required' },
+  RELAYKIT_ERR_ADMIN_DISABLED: {
+    status: 403,
+    message:
+      'The admin API is disabled because no admin token is configured; set auth.adminToken in relaykit.config.yaml or RELAYKIT_ADMIN_TOKEN',
+  },
+  RELAYKIT_ERR_FORBIDDEN: { status: 403, message: 'Not allowed' },
+  RELAYKIT_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
+  RELAYKIT_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches this method and path' },
+  RELAYKIT_ERR_MESSAGE_NOT_FOUND: { status: 404, message: 'No message has this id' },
+  RELAYKIT_ERR_PLUGIN_NOT_FOUND: { status: 404, message: 'No plugin has this name' },
+  RELAYKIT_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
+  RELAYKIT_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than server.maxBodyBytes' },
+  RELAYKIT_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'The body must be sent as application/json',
+  },
+  RELAYKIT_ERR_CONFIG_INVALID: { status: 422, message: 'The configuration is invalid' },
+  RELAYKIT_ERR_PLUGIN_START_FAILED: { status: 422, message: 'A plugin failed to start' },
+  RELAYKIT_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  RELAYKIT_ERR_UNAVAILABLE: { status: 503, message: 'The hub is not ready' },
+  RELAYKIT_ERR_INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type CoreErrorCode = keyof typeof CoreErrors;
+
+const catalogue = new Map<string, ErrorSpec>(Object.entries(CoreErrors));
+
+/** Registers a plugin's error codes in the catalogue and returns them, typed. */
+export function defineErrors<const T extends Record<string, ErrorSpec>>(errors: T): T {
+  for (const [code, spec] of Object.entries(errors)) catalogue.set(code, spec);
+  return errors;
+}
+
+/** Looks a code up in the catalogue (core and every plugin that defined errors). */
+export function errorSpec(code: string): ErrorSpec | undefined {
+  return catalogue.get(code);
+}
+
+/** Every code in the catalogue, for docs. */
+export function allErrors(): ReadonlyMap<string, ErrorSpec> {
+  return catalogue;
+}
+
+/** An error that reaches the client with its code, status and message. */
+export class HubError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: string, message?: string, details?: unknown) {
+    const spec = catalogue.get(code);
+    super(message ?? spec?.message ?? code);
+    this.name = 'HubError';
+    this.code = code;
+    this.status = spec?.status ?? 500;
+    this.details = details;
+  }
+
+  toJSON(): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** A JSON error response in the catalogue's shape. */
+export function errorResponse(err: HubError, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(err.toJSON()), {
+    status: err.status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}

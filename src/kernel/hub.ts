@@ -1,0 +1,365 @@
+import type { AnyElysia } from 'elysia';
+import { Registry } from 'prom-client';
+import { adminRoutes } from '../admin/routes.ts';
+import { configPath, type PluginCatalogue } from '../config/load.ts';
+import type { HubConfig } from '../config/schema.ts';
+import { messageRoutes } from '../messages/routes.ts';
+import { SqliteMessageService } from '../messages/service.ts';
+import type { HttpServer, RequestInfo, RuntimeAdapter, SqliteHandle } from '../runtime/types.ts';
+import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
+import { VERSION } from '../version.ts';
+import { buildApp, requestIds, requestStart } from './app.ts';
+import { KernelAuth } from './auth.ts';
+import type { EventBus } from './bus.ts';
+import { MemoryEventBus } from './bus-memory.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { ConfigSource } from './config-source.ts';
+import { errorResponse, HubError } from './errors.ts';
+import type { HealthCheck } from './health.ts';
+import { type PluginChange, PluginHost } from './host.ts';
+import { guardBody } from './limits.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
+import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
+import { redact } from './redact.ts';
+import { PluginScope } from './scope.ts';
+
+export interface HubOptions {
+  /** The built-in plugins (the CLI passes every one in plugins/). */
+  plugins: readonly PluginDefinition[];
+  /** The config file; default RELAYKIT_CONFIG or ./relaykit.config.yaml. A missing file means defaults. */
+  configPath?: string;
+  /** Raw config values deep-merged over the file's (embedding, tests). */
+  overrides?: Record<string, unknown>;
+  /** Environment for the RELAYKIT_* overrides; default process.env. */
+  env?: Record<string, string | undefined>;
+  runtime: RuntimeAdapter;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A running hub: one HTTP server whose app is rebuilt and swapped at every plugin change. */
+export class Hub {
+  readonly bus: EventBus;
+  readonly registry = new Registry();
+  readonly metrics: CoreMetrics;
+  readonly messages: SqliteMessageService;
+  readonly auth: KernelAuth;
+  readonly clock: Clock;
+  readonly log: Logger;
+  private readonly host: PluginHost;
+  private readonly source: ConfigSource;
+  private server: HttpServer | null = null;
+  private app: AnyElysia;
+  private websockets = new Map<string, WebSocketEndpoint>();
+  private state: HubState = 'starting';
+  private startedAt: number | null = null;
+  private inflight = 0;
+  private applying: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly options: HubOptions,
+    private current: HubConfig,
+    private readonly storage: SqliteHandle,
+    source: ConfigSource,
+  ) {
+    this.source = source;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? createLogger(current.log.level);
+    this.metrics = createCoreMetrics(this.registry);
+    this.bus = new MemoryEventBus(({ event, error }) => {
+      this.metrics.busHandlerErrors.inc({ event });
+      this.log.error({ err: error, event }, 'event subscriber failed');
+    });
+    this.auth = new KernelAuth(() => this.current.auth);
+    this.messages = new SqliteMessageService(
+      storage.db,
+      this.bus,
+      this.clock,
+      this.metrics,
+      this.log,
+      () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
+      current.storage.groupCommitMaxBatch,
+    );
+    this.host = new PluginHost({
+      log: this.log,
+      stopTimeoutMs: () => this.current.server.shutdownTimeoutMs,
+      newScope: () => new PluginScope(this.bus, this.registry),
+      migrate: (def) => {
+        if (def.migrations) migrate(storage.db, def.migrations, `__relaykit_migrations_${def.name}`);
+      },
+      context: (name, pluginOptions, scope) => ({
+        name,
+        options: pluginOptions,
+        db: storage.db,
+        bus: scope.bus,
+        log: this.log.child({ plugin: name }),
+        clock: this.clock,
+        metrics: scope.metrics,
+        runtime: options.runtime,
+        server: this.httpServer(),
+        messages: this.messages,
+        auth: this.auth,
+        hub: this.view,
+        signal: scope.abort.signal,
+      }),
+      emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
+    });
+    this.app = this.startingApp();
+  }
+
+  /** Loads the config, opens and migrates the database, starts the server, then the plugins. */
+  static async start(options: HubOptions): Promise<Hub> {
+    const env = options.env ?? process.env;
+    const source = new ConfigSource(configPath(options.configPath, env), env, options.overrides, options.plugins);
+    const initial = await source.read();
+    source.commit(initial);
+    const { config } = initial;
+    const storage = options.runtime.openSqlite(sqlitePath(config.storage.url));
+    try {
+      migrate(storage.db, BUILTIN_MIGRATIONS);
+    } catch (err) {
+      storage.close();
+      throw err;
+    }
+    const hub = new Hub(options, config, storage, source);
+    try {
+      await hub.listen();
+      await hub.host.apply(config, source.catalogue);
+      hub.metrics.pluginsRunning.set(hub.host.list().length);
+      hub.rebuild();
+    } catch (err) {
+      await hub.stop();
+      throw err;
+    }
+    hub.state = 'ready';
+    hub.startedAt = hub.clock.now();
+    if (config.watch)
+      source.watch(
+        (err) => hub.log.error({ err }, 'config reload failed'),
+        () => hub.reload('file'),
+      );
+    hub.log.info({ url: hub.url, plugins: hub.host.list().map((p) => p.name) }, 'relaykit ready');
+    return hub;
+  }
+
+  /** The base URL clients reach the hub at. */
+  get url(): string {
+    const server = this.httpServer();
+    const host = ['0.0.0.0', '::'].includes(server.hostname) ? '127.0.0.1' : server.hostname;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  }
+
+  get port(): number {
+    return this.httpServer().port;
+  }
+
+  get config(): HubConfig {
+    return this.current;
+  }
+
+  /** The read-only view plugins get. */
+  readonly view: HubView = {
+    state: () => this.state,
+    startedAt: () => this.startedAt,
+    plugins: () => this.pluginStatuses(),
+    healthChecks: () => [this.databaseCheck, ...this.host.list().flatMap((p) => p.instance.health?.() ?? [])],
+  };
+
+  /** Re-reads the config file and applies it. */
+  async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
+    return this.serialize(async () => {
+      const next = await this.source.read();
+      const changes = await this.applyConfig(next.config, next.catalogue, origin);
+      this.source.commit(next);
+      return changes;
+    });
+  }
+
+  /** Enables, disables or reconfigures one plugin (options merge into the current ones). */
+  async patchPlugin(
+    name: string,
+    patch: { enabled?: boolean; options?: Record<string, unknown> },
+  ): Promise<PluginChange[]> {
+    return this.serialize(async () => {
+      if (!this.source.catalogue.has(name))
+        throw new HubError('RELAYKIT_ERR_PLUGIN_NOT_FOUND', `No plugin is named "${name}"`);
+      const next = this.source.patched(name, patch);
+      const changes = await this.applyConfig(next.config, next.catalogue, 'api');
+      this.source.commit(next);
+      return changes;
+    });
+  }
+
+  /** Readiness turns 503; the server keeps serving until `stop`. */
+  drain(): void {
+    if (this.state === 'ready' || this.state === 'starting') this.state = 'draining';
+  }
+
+  /** Graceful shutdown: stop accepting, finish in-flight requests, stop plugins, close the database. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasServing = this.state !== 'starting';
+    this.drain();
+    this.source.close();
+    const timeout = this.current.server.shutdownTimeoutMs;
+    if (wasServing && this.current.server.drainDelayMs > 0) await sleep(this.current.server.drainDelayMs);
+    const stopping = this.server?.stop(false);
+    const deadline = Date.now() + timeout;
+    while (this.inflight > 0 && Date.now() < deadline) await sleep(10);
+    await this.host.stopAll('shutdown');
+    await this.messages.flush();
+    await Promise.race([stopping, sleep(Math.max(0, deadline - Date.now()))]);
+    await this.server?.stop(true);
+    await this.bus.close();
+    this.storage.close();
+    this.state = 'stopped';
+    this.log.info('relaykit stopped');
+  }
+
+  private async applyConfig(
+    config: HubConfig,
+    catalogue: PluginCatalogue,
+    origin: 'file' | 'api',
+  ): Promise<PluginChange[]> {
+    const started = performance.now();
+    try {
+      const changes = await this.host.apply(config, catalogue);
+      this.current = config;
+      if (changes.length) this.rebuild();
+      this.metrics.pluginReloads.inc({ outcome: 'applied' });
+      this.log.info({ origin, changes }, changes.length ? 'configuration applied' : 'configuration unchanged');
+      return changes;
+    } catch (err) {
+      // The host restored the previous set; the routes may reference restored instances.
+      this.rebuild();
+      this.metrics.pluginReloads.inc({ outcome: 'rejected' });
+      this.log.error({ err, origin }, 'configuration rejected; the previous plugins keep serving');
+      throw err;
+    } finally {
+      this.metrics.pluginReloadDuration.observe((performance.now() - started) / 1000);
+      this.metrics.pluginsRunning.set(this.host.list().length);
+    }
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.applying.then(task, task);
+    this.applying = run.catch(() => {});
+    return run;
+  }
+
+  /** Builds a new app from the running plugins and swaps it in. */
+  private rebuild(): void {
+    const plugins = this.host.list();
+    this.app = buildApp({
+      version: VERSION,
+      log: this.log,
+      metrics: this.metrics,
+      routes: [
+        messageRoutes(this.messages),
+        adminRoutes({
+          auth: this.auth,
+          plugins: () => this.pluginStatuses(),
+          patch: (name, patch) => this.patchPlugin(name, patch),
+          reload: () => this.reload('api'),
+        }),
+        ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
+      ],
+    });
+    const websockets = new Map<string, WebSocketEndpoint>();
+    for (const p of plugins) for (const ws of p.instance.websockets?.() ?? []) websockets.set(ws.path, ws);
+    this.websockets = websockets;
+  }
+
+  private async listen(): Promise<void> {
+    const { server } = this.current;
+    this.server = await this.options.runtime.serve({
+      hostname: server.host,
+      port: server.port,
+      // The runtime refuses far larger bodies outright; guardBody answers the JSON 413 below that.
+      maxRequestBodySize: server.maxBodyBytes * 2 + 65_536,
+      websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
+      fetch: (request, info) => this.handle(request, info),
+    });
+  }
+
+  /** The server's one handler: forwards to the current app (or a WebSocket endpoint). */
+  private async handle(request: Request, info: RequestInfo): Promise<Response | undefined> {
+    if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    this.inflight++;
+    try {
+      const guarded = await guardBody(request, this.current.server.maxBodyBytes);
+      if (guarded instanceof Response) return guarded;
+      const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
+      requestStart.set(guarded, performance.now());
+      requestIds.set(guarded, requestId);
+      const response = await this.app.handle(guarded);
+      try {
+        response.headers.set('x-request-id', requestId);
+      } catch {
+        // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
+      }
+      return response;
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {
+    const endpoint = this.websockets.get(new URL(request.url).pathname);
+    if (!endpoint)
+      return errorResponse(new HubError('RELAYKIT_ERR_ROUTE_NOT_FOUND', 'No WebSocket endpoint at this path'));
+    if (this.state !== 'ready') return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE'));
+    const decision = await endpoint.upgrade(request, info.remoteAddress);
+    if (decision instanceof Response) return decision;
+    return info.upgrade(request, endpoint.handlers, decision);
+  }
+
+  private httpServer(): HttpServer {
+    if (!this.server) throw new Error('the hub is not listening yet');
+    return this.server;
+  }
+
+  private startingApp(): AnyElysia {
+    return buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] });
+  }
+
+  private pluginStatuses(): PluginStatus[] {
+    return [...this.source.catalogue].map(([name, def]) => {
+      const running = this.host.get(name);
+      const entry = this.current.plugins[name];
+      const error = this.host.errorOf(name);
+      return {
+        name,
+        enabled: Boolean(entry?.enabled),
+        state: running ? 'running' : error ? 'failed' : 'stopped',
+        builtin: !entry?.module,
+        ...(def.description ? { description: def.description } : {}),
+        dependencies: [...(def.dependencies ?? [])],
+        emits: [...(def.emits ?? [])],
+        consumes: [...(def.consumes ?? [])],
+        options: redact(def.options, entry?.options ?? {}) as Record<string, unknown>,
+        ...(error ? { error } : {}),
+      };
+    });
+  }
+
+  private readonly databaseCheck: HealthCheck = {
+    name: 'database:responseTime',
+    componentType: 'datastore',
+    affectsReadiness: true,
+    check: () => {
+      const start = performance.now();
+      this.storage.exec('SELECT 1');
+      return { status: 'pass', observedValue: Number((performance.now() - start).toFixed(3)), observedUnit: 'ms' };
+    },
+  };
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,128 @@
+import { Database } from 'bun:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ServerWebSocket } from 'bun';
+import { drizzle } from 'drizzle-orm/bun-sqlite';
+import { SQLITE_PRAGMAS } from './sqlite-pragmas.ts';
+import type {
+  HttpServer,
+  RequestInfo,
+  RuntimeAdapter,
+  ServeOptions,
+  SqliteDatabase,
+  SqliteHandle,
+  WebSocketConnection,
+  WebSocketHandlers,
+} from './types.ts';
+
+interface Socket {
+  handlers: WebSocketHandlers<unknown>;
+  conn: BunConnection;
+}
+
+/** Wraps a Bun ServerWebSocket in the neutral connection interface. */
+class BunConnection implements WebSocketConnection<unknown> {
+  constructor(
+    private readonly ws: ServerWebSocket<Socket>,
+    readonly data: unknown,
+  ) {}
+  get remoteAddress(): string {
+    return this.ws.remoteAddress;
+  }
+  send(text: string): number {
+    return this.ws.send(text);
+  }
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+  subscribe(topic: string): void {
+    this.ws.subscribe(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.ws.unsubscribe(topic);
+  }
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+  ping(): void {
+    this.ws.ping();
+  }
+}
+
+export const bunRuntime: RuntimeAdapter = {
+  name: 'bun',
+  version: Bun.version,
+
+  async serve(options: ServeOptions): Promise<HttpServer> {
+    const server = Bun.serve<Socket>({
+      hostname: options.hostname,
+      port: options.port,
+      maxRequestBodySize: options.maxRequestBodySize,
+      // Long-lived SSE streams must not be cut by the idle timer; heartbeats keep them alive.
+      idleTimeout: 0,
+      development: false,
+      fetch(request, srv) {
+        const info: RequestInfo = {
+          remoteAddress: srv.requestIP(request)?.address ?? '',
+          upgrade(req, handlers, data) {
+            const socket = { handlers, data } as unknown as Socket;
+            if (srv.upgrade(req, { data: socket })) return undefined;
+            return new Response('Expected a WebSocket upgrade', { status: 400 });
+          },
+        };
+        return options.fetch(request, info) as Response | Promise<Response>;
+      },
+      websocket: {
+        maxPayloadLength: options.websocket.maxPayloadLength,
+        backpressureLimit: options.websocket.backpressureLimit,
+        closeOnBackpressureLimit: true,
+        // Heartbeats and idle detection are the endpoints' own business.
+        idleTimeout: 0,
+        sendPings: false,
+        perMessageDeflate: false,
+        open(ws) {
+          const socket = ws.data as Socket & { data: unknown };
+          socket.conn = new BunConnection(ws, socket.data);
+          socket.handlers.open(socket.conn);
+        },
+        message(ws, message) {
+          const socket = ws.data;
+          socket.handlers.message(socket.conn, typeof message === 'string' ? message : new Uint8Array(message));
+        },
+        close(ws, code, reason) {
+          const socket = ws.data;
+          socket.handlers.close(socket.conn, code, reason);
+        },
+        drain(ws) {
+          const socket = ws.data;
+          socket.handlers.drain?.(socket.conn);
+        },
+      },
+    });
+    return {
+      hostname: server.hostname ?? options.hostname,
+      port: server.port ?? options.port,
+      publish(topic, text) {
+        server.publish(topic, text);
+      },
+      subscriberCount(topic) {
+        return server.subscriberCount(topic);
+      },
+      async stop(force) {
+        await server.stop(force);
+      },
+    };
+  },
+
+  openSqlite(path: string): SqliteHandle {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const client = new Database(path, { create: true, strict: true });
+    for (const pragma of SQLITE_PRAGMAS) client.exec(pragma);
+    const db = drizzle({ client }) as unknown as SqliteDatabase;
+    return {
+      db,
+      exec: (sql) => client.exec(sql),
+      close: () => client.close(),
+    };
+  },
+};

@@ -1,0 +1,9 @@
+/** Pragmas every SQLite connection of the hub opens with, whatever the runtime. */
+export const SQLITE_PRAGMAS = [
+  'PRAGMA journal_mode = WAL',
+  // With WAL, NORMAL is durable against process crashes (a killed hub loses nothing
+  // it committed); only an OS crash or power loss can roll back the last commits.
+  'PRAGMA synchronous = NORMAL',
+  'PRAGMA busy_timeout = 5000',
+  'PRAGMA foreign_keys = ON',
+] as const;

@@ -1,0 +1,95 @@
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The runtime boundary. Everything Bun- or Deno-specific (the HTTP server, native
+ * WebSockets and their pub/sub, the SQLite driver) lives behind this interface, in
+ * `src/runtime/`. Plugins and the rest of the kernel only use what is here and
+ * web-standard APIs (fetch, Request/Response, ReadableStream, WebCrypto).
+ */
+export interface RuntimeAdapter {
+  /** `bun` or `deno`. */
+  readonly name: string;
+  /** The runtime's own version (not the Node version it emulates). */
+  readonly version: string;
+  /** Starts the process's one HTTP server. Its handlers are fixed; the kernel swaps what they forward to. */
+  serve(options: ServeOptions): Promise<HttpServer>;
+  /** Opens (creating when missing) a SQLite database with the hub's pragmas. */
+  openSqlite(path: string): SqliteHandle;
+}
+
+/** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */
+export type SqliteDatabase = BaseSQLiteDatabase<'sync', unknown, Record<string, never>>;
+
+export interface SqliteHandle {
+  readonly db: SqliteDatabase;
+  /** Runs raw SQL statements (pragmas, maintenance). */
+  exec(sql: string): void;
+  close(): void;
+}
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /** Largest request body the server accepts; larger ones are refused before being buffered. */
+  maxRequestBodySize: number;
+  /** Handles every HTTP request, including WebSocket upgrades (through `info.upgrade`). */
+  fetch(request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined;
+  /** Defaults for WebSocket connections. */
+  websocket: WebSocketDefaults;
+}
+
+export interface WebSocketDefaults {
+  /** Hard cap on one incoming frame, enforced by the runtime; endpoints may enforce a lower one. */
+  maxPayloadLength: number;
+  /** Hard cap on buffered outgoing bytes per connection before the runtime closes it. */
+  backpressureLimit: number;
+}
+
+export interface RequestInfo {
+  /** The client's address, when the runtime knows it. */
+  readonly remoteAddress: string;
+  /**
+   * Upgrades the request to a WebSocket served by `handlers`. Returns the response to
+   * send (Deno) or `undefined` when the runtime answered the upgrade itself (Bun).
+   * Returns a 400 response when the request is not a valid upgrade.
+   */
+  upgrade<T>(request: Request, handlers: WebSocketHandlers<T>, data: T): Response | undefined;
+}
+
+/** What an endpoint does with its WebSocket connections. */
+export interface WebSocketHandlers<T> {
+  open(ws: WebSocketConnection<T>): void;
+  message(ws: WebSocketConnection<T>, data: string | Uint8Array): void;
+  close(ws: WebSocketConnection<T>, code: number, reason: string): void;
+  /** The connection's send buffer has drained below the runtime's watermark. */
+  drain?(ws: WebSocketConnection<T>): void;
+}
+
+/** A runtime-neutral WebSocket connection. */
+export interface WebSocketConnection<T> {
+  readonly data: T;
+  readonly remoteAddress: string;
+  /**
+   * Sends a text frame. Returns the bytes sent, -1 when the frame was queued under
+   * backpressure, or 0 when the connection is closed (nothing sent).
+   */
+  send(text: string): number;
+  close(code?: number, reason?: string): void;
+  /** Joins a pub/sub topic: `HttpServer.publish` to it reaches this connection. */
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Bytes queued for sending. */
+  bufferedAmount(): number;
+  ping(): void;
+}
+
+export interface HttpServer {
+  readonly hostname: string;
+  readonly port: number;
+  /** Sends `text` to every connection subscribed to `topic` (one call, native fan-out on Bun). */
+  publish(topic: string, text: string): void;
+  /** How many connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number;
+  /** Stops accepting new connections; with `force`, closes the open ones too. */
+  stop(force?: boolean): Promise<void>;
+}

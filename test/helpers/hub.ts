@@ -43,7 +43,10 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     plugins: options.plugins ?? builtinPlugins,
     configPath,
     env: options.env ?? {},
-    overrides: mergeOverrides({ server: { host: '127.0.0.1', port: 0 }, storage: { url: `sqlite:${dbPath}` } }, options.overrides ?? {}),
+    overrides: mergeOverrides(
+      { server: { host: '127.0.0.1', port: 0 }, storage: { url: `sqlite:${dbPath}` } },
+      options.overrides ?? {},
+    ),
     runtime: bunRuntime,
     clock: options.clock,
     logger: silentLogger,
@@ -86,7 +89,11 @@ function mergeOverrides(base: Record<string, unknown>, extra: Record<string, unk
 }
 
 /** Waits until `predicate` holds, polling; fails after `ms`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  ms = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -9,10 +9,21 @@ afterEach(async () => {
 describe('messages', () => {
   test('a posted message is stored, listed by recipient and channel, and acknowledged once', async () => {
     t = await startTestHub();
-    const res = await t.request('/messages', { method: 'POST', json: { from: 'a', to: 'b', channel: 'room', type: 'task.created', payload: { n: 1 } } });
+    const res = await t.request('/messages', {
+      method: 'POST',
+      json: { from: 'a', to: 'b', channel: 'room', type: 'task.created', payload: { n: 1 } },
+    });
     expect(res.status).toBe(201);
     const sent = await res.json();
-    expect(sent).toMatchObject({ id: 1, from: 'a', to: 'b', channel: 'room', type: 'task.created', payload: { n: 1 }, deliveredAt: null });
+    expect(sent).toMatchObject({
+      id: 1,
+      from: 'a',
+      to: 'b',
+      channel: 'room',
+      type: 'task.created',
+      payload: { n: 1 },
+      deliveredAt: null,
+    });
 
     const byClient = await (await t.request('/messages?client=b')).json();
     expect(byClient.messages.map((m: { id: number }) => m.id)).toEqual([1]);
@@ -32,7 +43,9 @@ describe('messages', () => {
   test('pages through messages in ascending id order with a cursor', async () => {
     t = await startTestHub();
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) => t.request('/messages', { method: 'POST', json: { channel: 'c', type: 'n', payload: i } })),
+      Array.from({ length: 25 }, (_, i) =>
+        t.request('/messages', { method: 'POST', json: { channel: 'c', type: 'n', payload: i } }),
+      ),
     );
     const ids: number[] = [];
     let after = 0;
@@ -52,7 +65,9 @@ describe('messages', () => {
       seen.push(m.id);
     });
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => t.request('/messages', { method: 'POST', json: { to: 'x', type: 'n', payload: i } })),
+      Array.from({ length: 200 }, (_, i) =>
+        t.request('/messages', { method: 'POST', json: { to: 'x', type: 'n', payload: i } }),
+      ),
     );
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));

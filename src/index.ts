@@ -8,7 +8,7 @@
 
 export type { Static, TObject } from '@sinclair/typebox';
 export { Type } from '@sinclair/typebox';
-export { t } from 'elysia';
+export { Elysia, t } from 'elysia';
 export { ConfigError } from './config/load.ts';
 export type { HubConfig, PluginEntry } from './config/schema.ts';
 export { secret } from './config/schema.ts';

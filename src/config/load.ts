@@ -33,12 +33,12 @@ export function readConfigFile(path: string): { raw: Record<string, unknown>; fo
 }
 
 export function parseConfigText(text: string, file?: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigError(
       doc.errors.map((e) => ({
         path: '',
-        message: `${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''}${e.message.split('\n')[0]}`,
+        message: `${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''}${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
       file,
     );

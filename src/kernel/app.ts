@@ -30,7 +30,8 @@ const CORE_TAGS = [
  * change; the hub swaps the result in with one assignment.
  */
 export function buildApp(parts: AppParts): AnyElysia {
-  const app = new Elysia({ name: 'relaykit-app' })
+  // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
+  const app = new Elysia({ name: 'relaykit-app', normalize: false })
     // A fresh openapi() each build: the plugin caches its document per instance.
     .use(
       openapi({

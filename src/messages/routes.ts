@@ -33,7 +33,7 @@ export const MessageSchema = t.Object(
 export const SendMessageBody = t.Object(
   {
     from: t.Optional(ClientId),
-    to: t.Optional(t.Union([ClientId], { description: 'Recipient client id' })),
+    to: t.Optional(ClientId),
     channel: t.Optional(ChannelName),
     type: MessageType,
     payload: t.Unknown({ description: 'Any JSON value' }),

@@ -17,7 +17,7 @@ import { ConfigSource } from './config-source.ts';
 import { errorResponse, HubError } from './errors.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
-import { guardBody } from './limits.ts';
+import { BODY_METHODS, guardBody } from './limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
@@ -284,25 +284,38 @@ export class Hub {
   }
 
   /** The server's one handler: forwards to the current app (or a WebSocket endpoint). */
-  private async handle(request: Request, info: RequestInfo): Promise<Response | undefined> {
+  private handle(request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined {
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
+    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);
+    return this.dispatch(request);
+  }
+
+  private async handleWithBody(request: Request): Promise<Response> {
+    const guarded = await guardBody(request, this.current.server.maxBodyBytes);
+    return guarded instanceof Response ? guarded : this.dispatch(guarded);
+  }
+
+  private dispatch(request: Request): Promise<Response> {
+    const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
+    requestStart.set(request, performance.now());
+    requestIds.set(request, requestId);
     this.inflight++;
-    try {
-      const guarded = await guardBody(request, this.current.server.maxBodyBytes);
-      if (guarded instanceof Response) return guarded;
-      const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
-      requestStart.set(guarded, performance.now());
-      requestIds.set(guarded, requestId);
-      const response = await this.app.handle(guarded);
-      try {
-        response.headers.set('x-request-id', requestId);
-      } catch {
-        // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
-      }
-      return response;
-    } finally {
-      this.inflight--;
-    }
+    return this.app.handle(request).then(
+      (response) => {
+        this.inflight--;
+        try {
+          response.headers.set('x-request-id', requestId);
+        } catch {
+          // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
+        }
+        return response;
+      },
+      (err: unknown) => {
+        this.inflight--;
+        throw err;
+      },
+    );
   }
 
   private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {

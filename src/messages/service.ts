@@ -92,6 +92,8 @@ export class SqliteMessageService implements MessageService {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
   private horizonCache: number | null = null;
+  /** The hot read path, prepared once. */
+  private readonly byId;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -101,7 +103,18 @@ export class SqliteMessageService implements MessageService {
     private readonly log: Logger,
     private readonly hooks: () => readonly MessageHooks[],
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.byId = db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare();
+  }
 
   send(input: MessageInput): Promise<Message> {
     const createdAt = this.clock.now();
@@ -119,11 +132,7 @@ export class SqliteMessageService implements MessageService {
   }
 
   get(id: number): Message | null {
-    const row = this.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.id, id), this.notExpired()))
-      .get();
+    const row = this.byId.get({ id, now: this.clock.now() });
     return row ? toMessage(row) : null;
   }
 

@@ -255,6 +255,7 @@ export class Hub {
       version: VERSION,
       log: this.log,
       metrics: this.metrics,
+      accessLog: this.current.log.requests,
       routes: [
         messageRoutes(this.messages),
         adminRoutes({

@@ -142,14 +142,7 @@ export class SqliteMessageService implements MessageService {
     if (query.client !== undefined) where.push(eq(messages.to, query.client));
     if (query.channel !== undefined) where.push(eq(messages.channel, query.channel));
     if (query.type !== undefined) where.push(eq(messages.type, query.type));
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(...where))
-      .orderBy(asc(messages.id))
-      .limit(query.limit)
-      .all()
-      .map(toMessage);
+    return this.page(where, query.limit);
   }
 
   replay(query: ReplayQuery): Message[] {
@@ -162,12 +155,17 @@ export class SqliteMessageService implements MessageService {
       where.push(targets.length === 1 ? targets[0] : (or(...targets) as SQL));
     }
     if (query.types?.length) where.push(inArray(messages.type, [...query.types]));
+    return this.page(where, query.limit);
+  }
+
+  /** Messages matching every condition, in ascending id order. */
+  private page(where: SQL[], limit: number): Message[] {
     return this.db
       .select()
       .from(messages)
       .where(and(...where))
       .orderBy(asc(messages.id))
-      .limit(query.limit)
+      .limit(limit)
       .all()
       .map(toMessage);
   }

@@ -36,6 +36,11 @@ export interface HubOptions {
   runtime: RuntimeAdapter;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Your own Elysia routes, served next to the plugins' (embedding Relaykit in an
+   * existing app). Called at every rebuild, like a plugin's route factory.
+   */
+  routes?: () => AnyElysia;
 }
 
 /** A running hub: one HTTP server whose app is rebuilt and swapped at every plugin change. */
@@ -266,6 +271,7 @@ export class Hub {
           reload: () => this.reload('api'),
         }),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
+        ...(this.options.routes ? [this.options.routes()] : []),
       ],
     });
     const websockets = new Map<string, WebSocketEndpoint>();

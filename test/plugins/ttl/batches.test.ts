@@ -45,7 +45,9 @@ describe('ttl: sweeping in batches', () => {
     for (let i = 1; i < batches.length; i++) expect(batches[i].turn).toBeGreaterThan(batches[i - 1].turn);
 
     const histogram = await t.hub.registry.getSingleMetric('relaykit_ttl_sweep_batch_size')?.get();
-    const count = histogram?.values.find((v) => v.metricName === 'relaykit_ttl_sweep_batch_size_count')?.value;
+    const count = histogram?.values.find(
+      (v) => (v as { metricName?: string }).metricName === 'relaykit_ttl_sweep_batch_size_count',
+    )?.value;
     expect(count).toBe(batches.length);
     const counter = await t.hub.registry.getSingleMetric('relaykit_ttl_expired_total')?.get();
     expect(counter?.values[0].value).toBe(total);

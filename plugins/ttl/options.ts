@@ -66,9 +66,9 @@ export const TtlOptions = Type.Object(
         }),
         targetBatchMs: Type.Integer({
           minimum: 1,
-          default: 10,
+          default: 20,
           description:
-            'Time one batch should take: the sweeper shrinks batches that run longer and grows them back up to batchSize',
+            'Time one batch should hold the event loop: batches shrink below batchSize when rows are steadily slower to delete (a moving average of the cost per row)',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -15,6 +15,8 @@ import type { TtlOptions } from './options.ts';
 
 /** Smallest batch the sweeper shrinks to when batches run slow. */
 const MIN_BATCH = 16;
+/** Weight of the newest batch in the moving average of the cost per row. */
+const EWMA_WEIGHT = 0.2;
 
 export interface SweeperDeps {
   db: SqliteDatabase;
@@ -47,7 +49,7 @@ export interface SweeperStats {
  * `expires_at` index in batches: one short transaction per batch that archives the
  * rows, deletes them and advances the retention horizon, then publishes one
  * `message.expired` event and yields to the event loop before the next batch.
- * Batches that take longer than `targetBatchMs` shrink the next ones.
+ * Batch sizes follow the measured cost per row to stay near `targetBatchMs`.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;
@@ -55,6 +57,7 @@ export class Sweeper {
   private stopped = false;
   private cancelTimer: (() => void) | null = null;
   private limit: number;
+  private msPerRow: number | null = null;
   private readonly stats = {
     expired: 0,
     archived: 0,
@@ -188,15 +191,19 @@ export class Sweeper {
     return pruned === limit;
   }
 
-  /** Keeps one batch near `targetBatchMs`: shrink in proportion when slow, grow by half when fast. */
+  /**
+   * Sizes the next batch so it should take about `targetBatchMs`, from a moving
+   * average of the cost per row of full batches: one slow batch (a checkpoint, a
+   * preempted process) barely moves it, rows that are steadily expensive (large
+   * payloads being archived) shrink the batches.
+   */
   private adapt(ms: number, rows: number, limit: number): void {
+    if (rows < limit) return;
+    const perRow = ms / rows;
+    this.msPerRow = this.msPerRow === null ? perRow : this.msPerRow * (1 - EWMA_WEIGHT) + perRow * EWMA_WEIGHT;
     const { targetBatchMs, batchSize } = this.deps.options;
-    if (ms > targetBatchMs) {
-      const floor = Math.min(MIN_BATCH, batchSize);
-      this.limit = Math.max(floor, Math.min(batchSize, Math.floor((limit * targetBatchMs) / ms)));
-    } else if (rows === limit && ms < targetBatchMs / 2) {
-      this.limit = Math.min(batchSize, Math.ceil(limit * 1.5));
-    }
+    const fits = Math.floor(targetBatchMs / this.msPerRow);
+    this.limit = Math.max(Math.min(MIN_BATCH, batchSize), Math.min(batchSize, fits));
   }
 }
 

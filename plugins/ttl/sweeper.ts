@@ -17,6 +17,8 @@ import type { TtlOptions } from './options.ts';
 const MIN_BATCH = 16;
 /** Weight of the newest batch in the moving average of the cost per row. */
 const EWMA_WEIGHT = 0.2;
+/** A yield shorter than this found nothing else to run: the hub is idle. */
+const IDLE_YIELD_MS = 0.5;
 
 export interface SweeperDeps {
   db: SqliteDatabase;
@@ -49,7 +51,8 @@ export interface SweeperStats {
  * `expires_at` index in batches: one short transaction per batch that archives the
  * rows, deletes them and advances the retention horizon, then publishes one
  * `message.expired` event and yields to the event loop before the next batch.
- * Batch sizes follow the measured cost per row to stay near `targetBatchMs`.
+ * Batch sizes follow the measured cost per row to stay near `targetBatchMs` while
+ * the hub is idle, and near the hub's own turns while it is busy.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;
@@ -58,6 +61,7 @@ export class Sweeper {
   private cancelTimer: (() => void) | null = null;
   private limit: number;
   private msPerRow: number | null = null;
+  private budgetMs: number;
   private readonly stats = {
     expired: 0,
     archived: 0,
@@ -70,6 +74,7 @@ export class Sweeper {
 
   constructor(private readonly deps: SweeperDeps) {
     this.limit = deps.options.batchSize;
+    this.budgetMs = deps.options.targetBatchMs;
   }
 
   start(): void {
@@ -109,8 +114,10 @@ export class Sweeper {
   private async sweep(): Promise<void> {
     const started = performance.now();
     try {
-      while (!this.stopped && this.expireBatch()) await yieldToEventLoop();
-      while (!this.stopped && this.pruneBatch()) await yieldToEventLoop();
+      this.budgetMs = this.deps.options.targetBatchMs;
+      this.resize();
+      while (!this.stopped && this.expireBatch()) await this.pause();
+      while (!this.stopped && this.pruneBatch()) await this.pause();
       this.stats.lastError = null;
     } catch (err) {
       this.stats.lastError = (err as Error).message ?? String(err);
@@ -175,7 +182,7 @@ export class Sweeper {
       archived: archive.enabled,
       at: new Date(now).toISOString(),
     });
-    this.adapt(ms, rows.length, limit);
+    this.learn(ms, rows.length);
     return rows.length === limit;
   }
 
@@ -192,17 +199,34 @@ export class Sweeper {
   }
 
   /**
-   * Sizes the next batch so it should take about `targetBatchMs`, from a moving
-   * average of the cost per row of full batches: one slow batch (a checkpoint, a
-   * preempted process) barely moves it, rows that are steadily expensive (large
-   * payloads being archived) shrink the batches.
+   * Yields to the event loop and measures how long the rest of the hub kept it. An
+   * idle hub gives the next batch the whole `targetBatchMs`; a busy one caps it at
+   * the time the hub's own work just took, so requests wait for at most about one
+   * of their own turns and the sweeper gets about half of the loop.
    */
-  private adapt(ms: number, rows: number, limit: number): void {
-    if (rows < limit) return;
+  private async pause(): Promise<void> {
+    const started = performance.now();
+    await yieldToEventLoop();
+    const away = performance.now() - started;
+    const { targetBatchMs } = this.deps.options;
+    this.budgetMs = away < IDLE_YIELD_MS ? targetBatchMs : Math.min(targetBatchMs, Math.max(1, away));
+    this.resize();
+  }
+
+  /**
+   * Keeps a moving average of the cost per row (one slow batch, a checkpoint or a
+   * preempted process, barely moves it; steadily expensive rows, large payloads
+   * being archived, do) and sizes the next batch to fit the budget.
+   */
+  private learn(ms: number, rows: number): void {
+    if (rows < Math.min(MIN_BATCH, this.deps.options.batchSize)) return;
     const perRow = ms / rows;
     this.msPerRow = this.msPerRow === null ? perRow : this.msPerRow * (1 - EWMA_WEIGHT) + perRow * EWMA_WEIGHT;
-    const { targetBatchMs, batchSize } = this.deps.options;
-    const fits = Math.floor(targetBatchMs / this.msPerRow);
+  }
+
+  private resize(): void {
+    const { batchSize } = this.deps.options;
+    const fits = this.msPerRow === null ? batchSize : Math.floor(this.budgetMs / this.msPerRow);
     this.limit = Math.max(Math.min(MIN_BATCH, batchSize), Math.min(batchSize, fits));
   }
 }

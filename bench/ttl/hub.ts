@@ -58,11 +58,12 @@ const hub = await Hub.start({
         await hub.patchPlugin('ttl', { options: { sweeper: { intervalMs: 10 } } });
         return { ok: true };
       })
-      .get('/bench/ttl', () => ({
+      .get('/bench/ttl', async () => ({
         expired,
         events,
         sweepMs: startedAt !== null && lastExpiredAt !== null ? lastExpiredAt - startedAt : null,
         worstStallMs,
+        batchesOver50ms: await batchesOver(0.05),
       })),
 });
 hub.bus.on('message.expired', (e) => {
@@ -70,6 +71,16 @@ hub.bus.on('message.expired', (e) => {
   events++;
   lastExpiredAt = performance.now();
 });
+
+/** Delete transactions that took longer than `seconds`, from the sweeper's own histogram. */
+async function batchesOver(seconds: number): Promise<number> {
+  const metric = await hub.registry.getSingleMetric('relaykit_ttl_sweep_batch_duration_seconds')?.get();
+  if (!metric) return 0;
+  const values = metric.values as { value: number; labels: { le?: number | string }; metricName?: string }[];
+  const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const under = values.find((v) => v.labels.le === seconds)?.value ?? 0;
+  return count - under;
+}
 
 process.on('SIGTERM', async () => {
   await hub.stop();

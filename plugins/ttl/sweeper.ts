@@ -1,3 +1,4 @@
+import { cpuUsage } from 'node:process';
 import { setImmediate } from 'node:timers';
 import { asc, inArray, lte } from 'drizzle-orm';
 import {
@@ -17,7 +18,7 @@ import type { TtlOptions } from './options.ts';
 const MIN_BATCH = 16;
 /** Weight of the newest batch in the moving average of the cost per row. */
 const EWMA_WEIGHT = 0.2;
-/** A yield shorter than this found nothing else to run: the hub is idle. */
+/** A yield that used less CPU than this found nothing else to run: the hub is idle. */
 const IDLE_YIELD_MS = 0.5;
 
 export interface SweeperDeps {
@@ -199,15 +200,17 @@ export class Sweeper {
   }
 
   /**
-   * Yields to the event loop and measures how long the rest of the hub kept it. An
-   * idle hub gives the next batch the whole `targetBatchMs`; a busy one caps it at
-   * the time the hub's own work just took, so requests wait for at most about one
-   * of their own turns and the sweeper gets about half of the loop.
+   * Yields to the event loop and measures the CPU time the rest of the hub used
+   * meanwhile (CPU, not wall time, so a process preempted by the OS is not taken for
+   * a busy hub). An idle hub gives the next batch the whole `targetBatchMs`; a busy
+   * one caps it at the time the hub's own work just took, so requests wait for at
+   * most about one of their own turns and the sweeper gets about half of the loop.
    */
   private async pause(): Promise<void> {
-    const started = performance.now();
+    const before = cpuUsage();
     await yieldToEventLoop();
-    const away = performance.now() - started;
+    const used = cpuUsage(before);
+    const away = (used.user + used.system) / 1000;
     const { targetBatchMs } = this.deps.options;
     this.budgetMs = away < IDLE_YIELD_MS ? targetBatchMs : Math.min(targetBatchMs, Math.max(1, away));
     this.resize();

@@ -19,7 +19,9 @@ const MIN_BATCH = 16;
 /** Weight of the newest batch in the moving average of the cost per row. */
 const EWMA_WEIGHT = 0.2;
 /** A yield that used less CPU than this found nothing else to run: the hub is idle. */
-const IDLE_YIELD_MS = 0.5;
+const IDLE_YIELD_MS = 0.1;
+/** The least time a batch gets while the hub is busy, so the sweeper always progresses. */
+const MIN_BUSY_BUDGET_MS = 0.5;
 
 export interface SweeperDeps {
   db: SqliteDatabase;
@@ -53,7 +55,7 @@ export interface SweeperStats {
  * rows, deletes them and advances the retention horizon, then publishes one
  * `message.expired` event and yields to the event loop before the next batch.
  * Batch sizes follow the measured cost per row to stay near `targetBatchMs` while
- * the hub is idle, and near the hub's own turns while it is busy.
+ * the hub is idle, and under half of the hub's own turns while it is busy.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;
@@ -203,8 +205,9 @@ export class Sweeper {
    * Yields to the event loop and measures the CPU time the rest of the hub used
    * meanwhile (CPU, not wall time, so a process preempted by the OS is not taken for
    * a busy hub). An idle hub gives the next batch the whole `targetBatchMs`; a busy
-   * one caps it at the time the hub's own work just took, so requests wait for at
-   * most about one of their own turns and the sweeper gets about half of the loop.
+   * one caps it at half the time the hub's own work just took, so requests wait for
+   * at most about half of one of their own turns and the sweeper gets about a third
+   * of the loop.
    */
   private async pause(): Promise<void> {
     const before = cpuUsage();
@@ -212,7 +215,8 @@ export class Sweeper {
     const used = cpuUsage(before);
     const away = (used.user + used.system) / 1000;
     const { targetBatchMs } = this.deps.options;
-    this.budgetMs = away < IDLE_YIELD_MS ? targetBatchMs : Math.min(targetBatchMs, Math.max(1, away));
+    this.budgetMs =
+      away < IDLE_YIELD_MS ? targetBatchMs : Math.min(targetBatchMs, Math.max(MIN_BUSY_BUDGET_MS, away / 2));
     this.resize();
   }
 

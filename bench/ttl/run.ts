@@ -108,7 +108,7 @@ async function sweepDone(base: string): Promise<HubReport> {
 const startSweep = (base: string) => fetch(`${base}/bench/ttl/start`, { method: 'POST' });
 
 console.log(`seeding ${expired + live} messages (${expired} expired) ...`);
-let t0 = performance.now();
+const t0 = performance.now();
 seedDatabase(seed, { expired, live });
 console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
@@ -125,14 +125,22 @@ const rows: {
 }[] = [];
 
 for (let round = 1; round <= rounds; round++) {
-  const anchor = await runAnchor();
+  // Alternate which goes first, so neither always meets a warmer or busier machine.
+  const sweepAlone = () =>
+    withHub(async (base) => {
+      await startSweep(base);
+      return sweepDone(base);
+    });
+  let anchor: Awaited<ReturnType<typeof runAnchor>>;
+  let sweep: HubReport;
+  if (round % 2) {
+    anchor = await runAnchor();
+    sweep = await sweepAlone();
+  } else {
+    sweep = await sweepAlone();
+    anchor = await runAnchor();
+  }
   if (anchor.deleted !== expired) throw new Error(`the anchor deleted ${anchor.deleted} rows, not ${expired}`);
-
-  const sweep = await withHub(async (base) => {
-    t0 = performance.now();
-    await startSweep(base);
-    return sweepDone(base);
-  });
 
   const load = await withHub(async (base) => {
     await wrk(`${base}/messages`, { seconds: 1, connections, script: POST_SCRIPT }); // warm-up

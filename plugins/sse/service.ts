@@ -172,8 +172,9 @@ export class SseService implements SseGauges {
    */
   private async catchUp(stream: SseStream, after: number): Promise<void> {
     const { info } = stream;
-    const { replayPageSize: limit, data } = this.settings;
+    const { replayPageSize, data } = this.settings;
     let cursor = after;
+    let limit = replayPageSize;
     for (;;) {
       const page = this.ctx.messages.replay({
         after: cursor,
@@ -185,8 +186,10 @@ export class SseService implements SseGauges {
       });
       let waited = false;
       let written = 0;
+      let bytes = 0;
       for (const message of page) {
         const chunk = encodeMessage(message, data);
+        bytes += chunk.byteLength;
         if (!stream.hasRoom(chunk.byteLength)) {
           waited = true;
           await stream.waitForRoom(chunk.byteLength);
@@ -203,6 +206,9 @@ export class SseService implements SseGauges {
         this.count('live', stream.goLive());
         return;
       }
+      // Large messages: smaller pages, so a page in memory stays near the queue limit.
+      const average = bytes / Math.max(1, written);
+      limit = Math.max(1, Math.min(replayPageSize, Math.floor(this.limits.maxQueueBytes / Math.max(1, average))));
     }
   }
 

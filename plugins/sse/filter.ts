@@ -23,6 +23,8 @@ export interface FilterLimits {
 export const ALL_CHANNELS = '*';
 
 const NAME = new RegExp(NAME_PATTERN);
+/** Shared by every stream without system channels. */
+const NONE: readonly string[] = Object.freeze([]);
 const EVENT_PATTERN = /^[A-Za-z0-9_.*-]{1,128}$/;
 
 /**
@@ -91,7 +93,7 @@ export function parseFilter(request: FilterRequest, access: ClientAccess, limits
     clientId: access.clientId ?? request.clientId ?? `sse-${crypto.randomUUID()}`,
     channels: [...channels],
     all,
-    system: [...system],
+    system: system.size ? [...system] : NONE,
     types: types.length ? new Set(types) : null,
   };
 }

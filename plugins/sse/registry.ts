@@ -9,8 +9,8 @@ import type { SseStream } from './stream.ts';
  */
 export class StreamRegistry {
   readonly all = new Set<SseStream>();
-  private readonly byChannel = new Map<string, Set<SseStream>>();
-  private readonly byClient = new Map<string, Set<SseStream>>();
+  private readonly byChannel = new Map<string, Entry>();
+  private readonly byClient = new Map<string, Entry>();
   private readonly everything = new Set<SseStream>();
   private readonly system = new Set<SseStream>();
 
@@ -51,8 +51,8 @@ export class StreamRegistry {
     const accept = (stream: SseStream) => {
       if (!stream.info.types || stream.info.types.has(message.type)) visit(stream);
     };
-    if (message.channel !== null) this.byChannel.get(message.channel)?.forEach(accept);
-    if (message.to !== null) this.byClient.get(message.to)?.forEach(accept);
+    if (message.channel !== null) each(this.byChannel.get(message.channel), accept);
+    if (message.to !== null) each(this.byClient.get(message.to), accept);
     this.everything.forEach(accept);
   }
 
@@ -88,19 +88,35 @@ export class StreamRegistry {
   }
 }
 
-function addTo<K>(index: Map<K, Set<SseStream>>, key: K, stream: SseStream): boolean {
-  const set = index.get(key);
-  if (set) {
-    set.add(stream);
-    return false;
-  }
-  index.set(key, new Set([stream]));
-  return true;
+/** One stream, or a set of them: most client ids have a single stream, and a Set per idle stream adds up. */
+type Entry = SseStream | Set<SseStream>;
+
+function each(entry: Entry | undefined, visit: (stream: SseStream) => void): void {
+  if (entry === undefined) return;
+  if (entry instanceof Set) entry.forEach(visit);
+  else visit(entry);
 }
 
-function removeFrom<K>(index: Map<K, Set<SseStream>>, key: K, stream: SseStream): boolean {
-  const set = index.get(key);
-  if (!set?.delete(stream) || set.size) return false;
-  index.delete(key);
-  return true;
+/** Adds `stream` under `key`; returns whether the key is new. */
+function addTo(index: Map<string, Entry>, key: string, stream: SseStream): boolean {
+  const entry = index.get(key);
+  if (entry === undefined) {
+    index.set(key, stream);
+    return true;
+  }
+  if (entry instanceof Set) entry.add(stream);
+  else if (entry !== stream) index.set(key, new Set([entry, stream]));
+  return false;
+}
+
+/** Removes `stream` from under `key`; returns whether the key is now gone. */
+function removeFrom(index: Map<string, Entry>, key: string, stream: SseStream): boolean {
+  const entry = index.get(key);
+  if (entry === stream) {
+    index.delete(key);
+    return true;
+  }
+  if (!(entry instanceof Set) || !entry.delete(stream)) return false;
+  if (entry.size === 1) index.set(key, entry.values().next().value as SseStream);
+  return false;
 }

@@ -16,7 +16,7 @@ import {
   HEARTBEAT,
 } from './protocol.ts';
 import { StreamRegistry } from './registry.ts';
-import { type CloseReason, SseStream } from './stream.ts';
+import { type CloseReason, SseStream, type StreamFilter, type StreamInfo, type StreamLimits } from './stream.ts';
 
 /** The plugin's options after validation (see index.ts for each field's documentation). */
 export interface SseSettings {
@@ -44,6 +44,8 @@ export interface StreamQuery {
 const TRANSPORT = 'sse';
 /** Bytes below which the runtime pulls more; replay pages are paced by it. */
 const HIGH_WATER_MARK = 64 * 1024;
+/** Longest delay a timer takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The long-lived state of one sse instance: its open streams, the bus subscriptions
@@ -57,16 +59,18 @@ export class SseService implements SseGauges {
   private nextId = 1;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
-  private readonly limits: { maxQueueBytes: number; highWaterMark: number };
+  private readonly limits: StreamLimits;
 
   constructor(
     private readonly ctx: PluginContext,
     readonly settings: SseSettings,
   ) {
     this.metrics = createSseMetrics(ctx.metrics, this);
+    const highWaterMark = Math.min(HIGH_WATER_MARK, Math.floor(settings.maxQueueBytes / 4));
     this.limits = {
       maxQueueBytes: settings.maxQueueBytes,
-      highWaterMark: Math.min(HIGH_WATER_MARK, Math.floor(settings.maxQueueBytes / 4)),
+      highWaterMark,
+      strategy: new ByteLengthQueuingStrategy({ highWaterMark }),
     };
   }
 
@@ -107,12 +111,25 @@ export class SseService implements SseGauges {
     // The instance may have been stopped while the token was verified.
     if (this.stopping) return retryLater(this.settings.retryMs);
     if (this.streams.size >= this.settings.maxStreams) throw new HubError('RELAYKIT_ERR_SSE_TOO_MANY_STREAMS');
+    return this.openStream(filter, access.via, resumeFrom, expiresAt);
+  }
 
+  /**
+   * Registers a new stream and writes its first events. Synchronous on purpose: what an
+   * open stream keeps alive must not include the request (closures made inside an async
+   * function would hold its whole frame for the life of the stream).
+   */
+  private openStream(
+    filter: StreamFilter,
+    via: StreamInfo['via'],
+    resumeFrom: number | null,
+    expiresAt: number | null,
+  ): Response {
     const now = this.ctx.clock.now();
     const stream = new SseStream(
-      { ...filter, id: this.nextId++, via: access.via, connectedAt: now, resumedFrom: resumeFrom },
+      { ...filter, id: this.nextId++, via, connectedAt: now, resumedFrom: resumeFrom },
       this.limits,
-      (closed, reason) => this.onClosed(closed, reason),
+      this.closedHandler,
     );
     stream.write(encodeRetry(this.settings.retryMs));
     stream.write(
@@ -144,16 +161,8 @@ export class SseService implements SseGauges {
     this.ctx.bus.publish('client.connected', { clientId: filter.clientId, transport: TRANSPORT, at: iso(now) });
 
     if (replayFrom === null) stream.goLive();
-    else {
-      this.catchUp(stream, replayFrom).catch((err: unknown) => {
-        this.ctx.log.error({ err, stream: stream.info.id }, 'sse catch-up failed');
-        stream.fail('error');
-      });
-    }
-    if (expiresAt !== null) {
-      stream.endAt(this.ctx.clock.setTimeout(() => stream.end('token_expired'), expiresAt - now));
-    }
-    request.signal?.addEventListener('abort', () => stream.end('client'), { once: true });
+    else this.startCatchUp(stream, replayFrom);
+    if (expiresAt !== null) this.endAtExpiry(stream, expiresAt);
     return new Response(stream.body, {
       status: 200,
       headers: {
@@ -161,6 +170,15 @@ export class SseService implements SseGauges {
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no',
       },
+    });
+  }
+
+  private readonly closedHandler = (stream: SseStream, reason: CloseReason) => this.onClosed(stream, reason);
+
+  private startCatchUp(stream: SseStream, after: number): void {
+    this.catchUp(stream, after).catch((err: unknown) => {
+      this.ctx.log.error({ err, stream: stream.info.id }, 'sse catch-up failed');
+      stream.fail('error');
     });
   }
 
@@ -210,6 +228,18 @@ export class SseService implements SseGauges {
       const average = bytes / Math.max(1, written);
       limit = Math.max(1, Math.min(replayPageSize, Math.floor(this.limits.maxQueueBytes / Math.max(1, average))));
     }
+  }
+
+  /** Ends the stream when its token expires; timers cap at about 24 days, so a longer wait is chained. */
+  private endAtExpiry(stream: SseStream, expiresAt: number): void {
+    const delay = expiresAt - this.ctx.clock.now();
+    if (delay <= 0) return stream.end('token_expired');
+    stream.endAt(
+      this.ctx.clock.setTimeout(
+        () => (delay > MAX_TIMER_MS ? this.endAtExpiry(stream, expiresAt) : stream.end('token_expired')),
+        Math.min(delay, MAX_TIMER_MS),
+      ),
+    );
   }
 
   /** Where a resume from `lastEventId` may have lost messages, or null when it is safe. */

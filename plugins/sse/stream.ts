@@ -30,7 +30,12 @@ export interface StreamLimits {
   maxQueueBytes: number;
   /** Bytes below which the runtime asks for more (replay pages wait for it). */
   highWaterMark: number;
+  /** A ByteLengthQueuingStrategy of `highWaterMark`, shared by every stream. */
+  strategy: QueuingStrategy<Uint8Array>;
 }
+
+/** Live messages held back during catch-up beyond this are dropped: the database still has them. */
+const MAX_HELD = 10_000;
 
 /**
  * One open event stream: a web-standard ReadableStream of bytes with a bounded
@@ -42,8 +47,11 @@ export interface StreamLimits {
  * While it catches up from the database the stream holds live messages back and
  * afterwards delivers only those newer than what it already sent (`cursor`), so a
  * resume has no gap and no duplicate.
+ *
+ * The stream is its own underlying source (`start`, `pull`, `cancel`), so an idle stream
+ * costs a handful of objects, not a set of closures.
  */
-export class SseStream {
+export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   readonly body: ReadableStream<Uint8Array>;
   /** Highest message id written to this stream. */
   cursor: number;
@@ -51,29 +59,33 @@ export class SseStream {
   delivered = 0;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private state: 'catching-up' | 'live' | 'closed' = 'catching-up';
-  private held: Message[] = [];
-  private heldChunks: Uint8Array[] = [];
-  private waiters: Array<() => void> = [];
+  /** Live messages held back during catch-up, with their encoded chunks. */
+  private held: Array<{ message: Message; chunk: Uint8Array }> | null = null;
+  private waiters: Array<() => void> | null = null;
   private cancelTimer: (() => void) | null = null;
 
   constructor(
     readonly info: StreamInfo,
     private readonly limits: StreamLimits,
     private readonly onClosed: (stream: SseStream, reason: CloseReason) => void,
-    /** Live messages held back during catch-up beyond this are dropped: the database still has them. */
-    private readonly maxHeld = 10_000,
   ) {
     this.cursor = info.resumedFrom ?? 0;
-    this.body = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.controller = controller;
-        },
-        pull: () => this.wake(),
-        cancel: () => this.finish('client'),
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: limits.highWaterMark }),
-    );
+    this.body = new ReadableStream<Uint8Array>(this, limits.strategy);
+  }
+
+  /** Underlying source: the runtime hands over the controller. */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+  }
+
+  /** Underlying source: the client took data and wants more. */
+  pull(): void {
+    this.wake();
+  }
+
+  /** Underlying source: the client went away. */
+  cancel(): void {
+    this.finish('client');
   }
 
   get closed(): boolean {
@@ -116,10 +128,8 @@ export class SseStream {
   /** Writes a live message, or holds it back while catching up. Returns whether it was written now. */
   deliver(message: Message, chunk: Uint8Array): boolean {
     if (this.state === 'catching-up') {
-      if (this.held.length < this.maxHeld) {
-        this.held.push(message);
-        this.heldChunks.push(chunk);
-      }
+      this.held ??= [];
+      if (this.held.length < MAX_HELD) this.held.push({ message, chunk });
       return false;
     }
     if (this.state === 'closed' || message.id <= this.cursor) return false;
@@ -142,12 +152,10 @@ export class SseStream {
   goLive(): number {
     if (this.state !== 'catching-up') return 0;
     this.state = 'live';
-    const held = this.held;
-    const chunks = this.heldChunks;
-    this.held = [];
-    this.heldChunks = [];
+    const held = this.held ?? [];
+    this.held = null;
     let sent = 0;
-    for (let i = 0; i < held.length; i++) if (this.deliver(held[i], chunks[i])) sent++;
+    for (const { message, chunk } of held) if (this.deliver(message, chunk)) sent++;
     return sent;
   }
 
@@ -157,7 +165,12 @@ export class SseStream {
    * The runtime's reads wake it (`pull`).
    */
   async waitForRoom(bytes: number): Promise<void> {
-    while (!this.hasRoom(bytes)) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (!this.hasRoom(bytes)) {
+      await new Promise<void>((resolve) => {
+        this.waiters ??= [];
+        this.waiters.push(resolve);
+      });
+    }
   }
 
   /** Whether `bytes` more fit now (see `waitForRoom`). */
@@ -197,8 +210,7 @@ export class SseStream {
   private finish(reason: CloseReason): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.held = [];
-    this.heldChunks = [];
+    this.held = null;
     this.cancelTimer?.();
     this.cancelTimer = null;
     this.wake();
@@ -206,9 +218,9 @@ export class SseStream {
   }
 
   private wake(): void {
-    if (!this.waiters.length) return;
+    if (!this.waiters) return;
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = null;
     for (const resolve of waiters) resolve();
   }
 }

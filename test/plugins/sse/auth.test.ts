@@ -135,4 +135,22 @@ describe('sse auth', () => {
     expect(reasons).toEqual(['token_expired']);
     expect(await s.ended).toBe('eof');
   });
+
+  test('a token valid for longer than a timer can wait (30 days) keeps its stream open until it expires', async () => {
+    const days = 24 * 3600 * 1000;
+    const clock = new ManualClock(Date.now());
+    // Heartbeats every 10 days: a month of 15 s heartbeats at once would overflow the unread queue.
+    t = await requiredJwt({ heartbeatMs: 10 * days }, clock);
+    const reasons: Array<string | undefined> = [];
+    t.hub.bus.on('client.disconnected', (e) => {
+      reasons.push(e.reason);
+    });
+    const token = await signToken({ sub: 'long' }, Math.floor((Date.now() + 30 * days) / 1000));
+    const s = await openRaw(`${t.url}/stream/events?token=${token}`);
+    raws.push(s);
+    await clock.tick(29 * days);
+    expect(reasons).toEqual([]);
+    await clock.tick(1 * days + 1000);
+    expect(reasons).toEqual(['token_expired']);
+  });
 });

@@ -104,7 +104,10 @@ function onChunked(conn: Conn, s: string): void {
 }
 
 function onData(conn: Conn, s: string): void {
-  if (conn.body) return onChunked(conn, s);
+  if (conn.body) {
+    onChunked(conn, s);
+    return;
+  }
   conn.head += s;
   const end = conn.head.indexOf('\r\n\r\n');
   if (end < 0) return;

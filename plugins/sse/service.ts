@@ -233,7 +233,10 @@ export class SseService implements SseGauges {
   /** Ends the stream when its token expires; timers cap at about 24 days, so a longer wait is chained. */
   private endAtExpiry(stream: SseStream, expiresAt: number): void {
     const delay = expiresAt - this.ctx.clock.now();
-    if (delay <= 0) return stream.end('token_expired');
+    if (delay <= 0) {
+      stream.end('token_expired');
+      return;
+    }
     stream.endAt(
       this.ctx.clock.setTimeout(
         () => (delay > MAX_TIMER_MS ? this.endAtExpiry(stream, expiresAt) : stream.end('token_expired')),

@@ -126,6 +126,14 @@ function rssBytes(): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** CPU time the server has used so far (user + system), in ms. */
+function serverCpuMs(): number {
+  const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = performance.now() + ms;
   while (!predicate()) {
@@ -176,6 +184,7 @@ const rssConnected = rssBytes();
 
 const publishUrl = target === 'relaykit' ? `http://127.0.0.1:${port}/messages` : `http://127.0.0.1:${port}/publish`;
 let next = 1;
+const cpuBefore = serverCpuMs();
 const started = performance.now();
 async function publisher(): Promise<void> {
   while (next <= M) {
@@ -197,6 +206,7 @@ await until(
   600_000,
   'deliveries',
 ).catch(() => {});
+const cpuUsed = serverCpuMs() - cpuBefore;
 // Anything late (a duplicate) would still arrive now.
 await Bun.sleep(200);
 
@@ -217,6 +227,7 @@ console.log(
     elapsedMs: Number(elapsed.toFixed(1)),
     publishMs: Number((published - started).toFixed(1)),
     deliveriesPerSec: Math.round((delivered / elapsed) * 1000),
+    serverCpuUsPerDelivery: Number(((cpuUsed * 1000) / Math.max(1, delivered)).toFixed(2)),
     p50Ms: Number(pct(50).toFixed(2)),
     p99Ms: Number(pct(99).toFixed(2)),
     memPerStreamBytes: Math.round((rssConnected - rssBefore) / N),

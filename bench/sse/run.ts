@@ -31,6 +31,7 @@ interface Result {
   expected: number;
   gaps: number;
   deliveriesPerSec: number;
+  serverCpuUsPerDelivery: number;
   p50Ms: number;
   p99Ms: number;
   memPerStreamBytes: number;
@@ -122,6 +123,7 @@ for (const streams of sizes) {
   const a = { dps: m('anchor', 'deliveriesPerSec'), p50: m('anchor', 'p50Ms'), p99: m('anchor', 'p99Ms') };
   const r = { dps: m('relaykit', 'deliveriesPerSec'), p50: m('relaykit', 'p50Ms'), p99: m('relaykit', 'p99Ms') };
   const mem = { a: m('anchor', 'memPerStreamBytes'), r: m('relaykit', 'memPerStreamBytes') };
+  const cpu = { a: m('anchor', 'serverCpuUsPerDelivery'), r: m('relaykit', 'serverCpuUsPerDelivery') };
   const gaps = { a: Math.max(...runs.anchor.map((x) => x.gaps)), r: Math.max(...runs.relaykit.map((x) => x.gaps)) };
   const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
   rows.push(
@@ -130,6 +132,7 @@ for (const streams of sizes) {
       `  deliveries/s   anchor ${a.dps}  relaykit ${r.dps}  ratio ${(r.dps / a.dps).toFixed(2)} (>= 0.80: ${ok(r.dps >= 0.8 * a.dps)})`,
       `  latency p50    anchor ${a.p50} ms  relaykit ${r.p50} ms`,
       `  latency p99    anchor ${a.p99} ms  relaykit ${r.p99} ms  ratio ${(r.p99 / a.p99).toFixed(2)} (<= 1.25x + 5 ms: ${ok(r.p99 <= 1.25 * a.p99 + 5)})`,
+      `  server CPU     anchor ${cpu.a} us  relaykit ${cpu.r} us per delivery  ratio ${(cpu.r / cpu.a).toFixed(2)} (lower is better; robust to other load)`,
       `  memory/stream  anchor ${mem.a} B  relaykit ${mem.r} B  ratio ${(mem.r / mem.a).toFixed(2)} (<= 2: ${ok(mem.r <= 2 * mem.a)})`,
       `  sequence gaps  anchor ${gaps.a}  relaykit ${gaps.r} (= 0: ${ok(gaps.r === 0)})`,
     ].join('\n'),

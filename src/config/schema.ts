@@ -129,9 +129,12 @@ export interface HubConfig {
 export function configFileSchema(pluginSchemas: ReadonlyMap<string, TObject>): TObject {
   const plugins: Record<string, TSchema> = {};
   for (const [name, schema] of pluginSchemas) {
-    plugins[name] = Type.Object(
-      { ...PluginEntryBase, ...schema.properties },
-      { additionalProperties: false, description: schema.description },
+    // Optional: a built-in the file does not mention runs with its defaults.
+    plugins[name] = Type.Optional(
+      Type.Object(
+        { ...PluginEntryBase, ...schema.properties },
+        { additionalProperties: false, description: schema.description },
+      ),
     );
   }
   return Type.Object(

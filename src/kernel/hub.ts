@@ -286,6 +286,9 @@ export class Hub {
   /** The server's one handler: forwards to the current app (or a WebSocket endpoint). */
   private async handle(request: Request, info: RequestInfo): Promise<Response | undefined> {
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    // Until the plugins have started there is nothing to serve: probes and clients read 503 "starting".
+    if (this.state === 'starting')
+      return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
     this.inflight++;
     try {
       const guarded = await guardBody(request, this.current.server.maxBodyBytes);

@@ -62,10 +62,15 @@ export class CardinalityGuard {
   private readonly warned = new Set<string>();
   readonly report: GuardReport = { dropped: new Map(), refused: new Map() };
 
+  /**
+   * @param onDrop counts dropped label sets; the metric it feeds is named in
+   *   `readLast` so a collection shows the drops it made itself.
+   */
   constructor(
     private readonly limits: GuardLimits,
     private readonly log: Logger,
     private readonly onDrop: (metric: string, series: number) => void,
+    private readonly readLast: ReadonlySet<string> = new Set(),
   ) {
     this.forbidden = new Set(limits.forbiddenLabels);
   }
@@ -77,7 +82,8 @@ export class CardinalityGuard {
     );
     for (const map of [this.report.dropped, this.report.refused])
       for (const name of map.keys()) if (!registry.getSingleMetric(name)) map.delete(name);
-    const families = await Promise.all(metrics.map((metric) => this.read(metric)));
+    const first = await Promise.all(metrics.map((m) => (this.readLast.has(m.name) ? null : this.read(m))));
+    const families = await Promise.all(metrics.map((m, i) => (this.readLast.has(m.name) ? this.read(m) : first[i])));
     return families.filter((f): f is Family => f !== null);
   }
 

@@ -8,6 +8,8 @@ import { toOpenMetrics, toPrometheusText } from './exposition.ts';
 import type { MetricsOptions } from './options.ts';
 import { type MetricsSnapshot, SnapshotRing, toJson } from './snapshot.ts';
 
+const DROPPED_METRIC = 'relaykit_metrics_series_dropped_total';
+
 /**
  * The metrics plugin's long-lived state: the cardinality guard, the snapshot
  * history and its timer. Routes are rebuilt over it; the registry is the hub's.
@@ -34,11 +36,16 @@ export class MetricsService {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
     });
     this.dropped = ctx.metrics.counter({
-      name: 'relaykit_metrics_series_dropped_total',
+      name: DROPPED_METRIC,
       help: 'Label sets dropped by the cardinality guard, by metric name',
       labelNames: ['metric'] as const,
     });
-    this.guard = new CardinalityGuard(options, ctx.log, (metric, series) => this.dropped.inc({ metric }, series));
+    this.guard = new CardinalityGuard(
+      options,
+      ctx.log,
+      (metric, series) => this.dropped.inc({ metric }, series),
+      new Set([DROPPED_METRIC]),
+    );
     registerInfoMetrics(ctx.metrics, ctx.runtime);
     if (options.defaultMetrics.enabled) registerProcessMetrics(ctx.metrics, options.defaultMetrics.exclude);
   }

@@ -80,8 +80,11 @@ export function systemChecks(deps: SystemDeps): HealthCheck[] {
           : statuses.filter((p) => p.enabled).map((p) => p.name);
         const down = required.flatMap((name) => {
           const status = statuses.find((p) => p.name === name);
-          if (status?.state === 'running') return [];
-          return [`${name} is ${status ? status.state : 'unknown'}${status?.error ? ` (${status.error})` : ''}`];
+          if (!status) return [`${name} is not installed`];
+          if (status.state === 'failed') return [status.error ?? `plugin "${name}" failed`];
+          // Enabled but stopped without an error: it is starting or restarting within an apply.
+          if (status.state === 'stopped' && !status.enabled) return [`${name} is not enabled`];
+          return [];
         });
         const running = statuses.filter((p) => p.state === 'running').length;
         return down.length

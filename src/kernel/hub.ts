@@ -209,7 +209,7 @@ export class Hub {
     while (this.inflight > 0 && Date.now() < deadline) await sleep(10);
     await this.host.stopAll('shutdown');
     await this.messages.flush();
-    await Promise.race([stopping, sleep(Math.max(0, deadline - Date.now()))]);
+    await atMost(stopping, Math.max(0, deadline - Date.now()));
     await this.server?.stop(true);
     await this.bus.close();
     this.storage.close();
@@ -365,4 +365,16 @@ export class Hub {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for `promise`, at most `ms`; its timer is cleared so it cannot hold the process open after stop. */
+async function atMost(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { nextRun } from '../health/fixtures.ts';
 import { parseExposition, sampleValue } from './exposition.ts';
 import { testPlugins } from './fixtures.ts';
 
@@ -49,7 +50,7 @@ describe('cardinality guard', () => {
     expect(families.some((f) => f.name === 'relaykit_test_probe_events_total')).toBe(false);
     expect(families.some((f) => f.name === 'relaykit_test_probe_latency_seconds')).toBe(true);
 
-    await clock.tick(5000); // the health plugin's next run
+    await nextRun(t, clock);
     const res = await t.request('/health/status');
     expect(res.status).toBe(200);
     const status = await res.json();

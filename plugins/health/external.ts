@@ -55,7 +55,9 @@ async function httpCheck(url: URL, signal?: AbortSignal): Promise<HealthResult> 
       ? { status: 'pass', observedValue: ms, observedUnit: 'ms' }
       : { status: 'fail', observedValue: ms, observedUnit: 'ms', output: `answered HTTP ${res.status}` };
   } catch (err) {
-    return { status: 'fail', observedValue: elapsed(started), observedUnit: 'ms', output: reason(err) };
+    // Some runtimes put the URL in the message; the status document may be public.
+    const output = reason(err).split(url.href).join('<url>').split(url.origin).join('<url>');
+    return { status: 'fail', observedValue: elapsed(started), observedUnit: 'ms', output };
   }
 }
 
@@ -86,5 +88,6 @@ function elapsed(started: number): number {
 function reason(err: unknown): string {
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.name === 'AbortError') return 'aborted';
-  return e?.code ? `${e.code}: ${e.message}` : (e?.message ?? String(err));
+  const message = e?.message ?? String(err);
+  return e?.code && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }

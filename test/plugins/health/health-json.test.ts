@@ -71,3 +71,16 @@ test('GET /health/status follows the health+json draft and includes every check 
   expect((await t.request('/health/ready')).status).toBe(503);
   expect((await t.request('/health/live')).status).toBe(200);
 });
+
+test('with detailsRequireAdmin the status needs the admin token while the probes never do', async () => {
+  t = await startTestHub({
+    overrides: { auth: { adminToken: 'health-admin-token' }, plugins: { health: { detailsRequireAdmin: true } } },
+  });
+  expect((await t.request('/health/status')).status).toBe(401);
+  expect((await t.request('/health/status', { token: 'wrong-token' })).status).toBe(401);
+  const res = await t.request('/health/status', { token: 'health-admin-token' });
+  expect([200, 503]).toContain(res.status);
+  expect(res.headers.get('content-type')).toBe('application/health+json');
+  expect((await t.request('/health/live')).status).toBe(200);
+  expect((await t.request('/health/startup')).status).toBe(200);
+});

@@ -25,6 +25,10 @@ export class HealthService {
 
   constructor(private readonly ctx: PluginContext<HealthOptions>) {
     const { options } = ctx;
+    const known = new Set(ctx.hub.plugins().map((p) => p.name));
+    options.requiredPlugins.forEach((name, i) => {
+      if (!known.has(name)) throw new Error(`plugins.health.requiredPlugins[${i}]: no plugin is named "${name}"`);
+    });
     this.own = [
       ...systemChecks({
         options,

@@ -23,6 +23,7 @@ export class MetricsService {
   private seq = 0;
   private cancelTimer: (() => void) | null = null;
   private snapshotting = false;
+  private stopped = false;
 
   constructor(private readonly ctx: PluginContext<MetricsOptions>) {
     const { options } = ctx;
@@ -56,6 +57,7 @@ export class MetricsService {
   }
 
   stop(): void {
+    this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = null;
   }
@@ -89,7 +91,7 @@ export class MetricsService {
     this.snapshotting = true;
     try {
       const families = await this.guard.collect(this.ctx.metrics.registry, this.inSnapshot);
-      if (this.ctx.signal.aborted) return null;
+      if (this.stopped) return null;
       const snapshot: MetricsSnapshot = { seq: ++this.seq, at: this.now(), metrics: toJson(families) };
       this.ring.push(snapshot);
       this.ctx.bus.publish('metrics.snapshot', snapshot);

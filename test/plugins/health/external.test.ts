@@ -74,7 +74,7 @@ describe('external checks', () => {
     expect(doc.output).toBe('payments:responseTime: answered HTTP 500');
   });
 
-  test('an entry with both or neither of http and tcp is refused, naming the field', async () => {
+  test('bad external entries and unknown required plugins are refused, naming the field', async () => {
     t = await startTestHub({ overrides: { auth: { adminToken: ADMIN_TOKEN } } });
     for (const [entry, message] of [
       [{ name: 'x' }, 'plugins.health.external[0]: set exactly one of http or tcp'],
@@ -90,6 +90,15 @@ describe('external checks', () => {
       expect(res.status).toBe(422);
       expect((await res.json()).error.message).toContain(message);
     }
+    const res = await t.request('/admin/plugins/health', {
+      method: 'PATCH',
+      token: ADMIN_TOKEN,
+      json: { options: { requiredPlugins: ['webhookz'] } },
+    });
+    expect(res.status).toBe(422);
+    expect((await res.json()).error.message).toContain(
+      'plugins.health.requiredPlugins[0]: no plugin is named "webhookz"',
+    );
     expect((await t.request('/health/live')).status).toBe(200); // the previous instance keeps serving
   });
 });

@@ -109,7 +109,11 @@ export class Hub {
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
     this.front = new Front(
-      { maxBodyBytes: () => this.current.server.maxBodyBytes, acceptingWebSockets: () => this.state === 'ready' },
+      {
+        maxBodyBytes: () => this.current.server.maxBodyBytes,
+        acceptingWebSockets: () => this.state === 'ready',
+        starting: () => this.state === 'starting',
+      },
       buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] }),
     );
   }

@@ -266,6 +266,7 @@ export class Hub {
       log: this.log,
       metrics: this.metrics,
       accessLog: this.current.log.requests,
+      tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       routes: [
         messageRoutes(this.messages),
         adminRoutes({

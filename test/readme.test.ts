@@ -14,7 +14,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The shell command inside a marked block of the README. */
 function block(name: string): string {
-  const match = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\`\\s*<!-- ${name}:end -->`).exec(readme);
+  const match = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\`\\s*<!-- ${name}:end -->`).exec(
+    readme,
+  );
   if (!match) throw new Error(`README has no ${name} block`);
   return match[1].trim();
 }
@@ -41,7 +43,10 @@ describe('README', () => {
       const deadline = Date.now() + 60_000;
       for (;;) {
         if (hub.exitCode !== null) throw new Error(`quick start exited: ${await new Response(hub.stderr).text()}`);
-        const ok = await fetch(`${url}/messages?limit=1`).then((r) => r.ok, () => false);
+        const ok = await fetch(`${url}/messages?limit=1`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) break;
         if (Date.now() > deadline) throw new Error('quick start did not come up');
         await Bun.sleep(100);
@@ -75,7 +80,11 @@ describe('README', () => {
   });
 
   test('the example config is valid', async () => {
-    const { found } = await loadConfig(join(ROOT, 'relaykit.config.example.yaml'), {}, new Map(builtinPlugins.map((p) => [p.name, p])));
+    const { found } = await loadConfig(
+      join(ROOT, 'relaykit.config.example.yaml'),
+      {},
+      new Map(builtinPlugins.map((p) => [p.name, p])),
+    );
     expect(found).toBe(true);
   });
 });

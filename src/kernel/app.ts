@@ -17,6 +17,10 @@ export interface AppParts {
   routes: readonly AnyElysia[];
   log: Logger;
   metrics: CoreMetrics;
+  /** Write an access-log line per request. */
+  accessLog?: boolean;
+  /** OpenAPI tags of the running plugins (a plugin tags its routes with its name). */
+  tags?: ReadonlyArray<{ name: string; description?: string }>;
 }
 
 /** Tags that describe the kernel's route groups in the OpenAPI document. */
@@ -42,7 +46,7 @@ export function buildApp(parts: AppParts): AnyElysia {
             version: parts.version,
             description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
           },
-          tags: CORE_TAGS,
+          tags: [...CORE_TAGS, ...(parts.tags ?? [])],
           components: {
             securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
           },
@@ -61,14 +65,19 @@ export function buildApp(parts: AppParts): AnyElysia {
     .onAfterResponse({ as: 'global' }, function recordDuration({ request, route, set }) {
       const start = requestStart.get(request);
       if (start === undefined) return;
-      parts.metrics.httpDuration.observe(
-        {
-          method: request.method,
-          route: route || 'unmatched',
-          status: String(typeof set.status === 'number' ? set.status : 200),
-        },
-        (performance.now() - start) / 1000,
-      );
+      const seconds = (performance.now() - start) / 1000;
+      const labels = {
+        method: request.method,
+        route: route || 'unmatched',
+        status: String(typeof set.status === 'number' ? set.status : 200),
+      };
+      parts.metrics.httpDuration.observe(labels, seconds);
+      if (parts.accessLog) {
+        parts.log.info(
+          { requestId: requestIds.get(request), ...labels, ms: Math.round(seconds * 1e5) / 100 },
+          'request',
+        );
+      }
     });
   for (const group of parts.routes) app.use(group);
   app.compile();

@@ -7,7 +7,10 @@ const at = '2026-01-01T00:00:00.000Z';
  * The contract every EventBus implementation passes. `make` builds a fresh bus
  * that reports subscriber failures to `onError`.
  */
-export function busContract(name: string, make: (onError: (r: BusErrorReport) => void) => EventBus | Promise<EventBus>) {
+export function busContract(
+  name: string,
+  make: (onError: (r: BusErrorReport) => void) => EventBus | Promise<EventBus>,
+) {
   describe(`EventBus contract: ${name}`, () => {
     test('delivers an event to subscribers of its name only, in publish order', async () => {
       const bus = await make(() => {});

@@ -33,6 +33,8 @@ test('GET /health/status follows the health+json draft and includes every check 
     'plugins:state',
     'probe:backlog',
     'probe:lag',
+    'sse:largestQueue',
+    'sse:streams',
     'uptime',
   ]);
   for (const [key, entries] of Object.entries(checks)) {

@@ -12,7 +12,8 @@ type Patch = { enabled?: boolean; options?: Record<string, unknown> };
 
 test('/metrics stays valid across many enable, disable and reconfigure cycles of every plugin', async () => {
   t = await startTestHub({ plugins: testPlugins, overrides: { auth: { adminToken: ADMIN_TOKEN } } });
-  const running = new Set(['metrics', 'health', 'probe', 'follower']);
+  // Every built-in (enabled by default) and the two test plugins.
+  const running = new Set(testPlugins.map((p) => p.name));
 
   async function patch(name: string, body: Patch, expected = 200): Promise<void> {
     const res = await t.request(`/admin/plugins/${name}`, { method: 'PATCH', token: ADMIN_TOKEN, json: body });

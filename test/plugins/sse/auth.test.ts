@@ -47,6 +47,8 @@ describe('sse auth', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     sources.push(byQuery, byCookie, byHeader);
+    // A fresh stream starts live: post only once all three are open.
+    await waitFor(() => [byQuery, byCookie, byHeader].every((s) => s.named('relaykit.connected').length === 1));
     const ids = await post(t.url, [
       { channel: 'room', type: 'chat' },
       { to: 'user-1', type: 'chat' },

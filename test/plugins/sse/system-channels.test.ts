@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { builtinPlugins } from '../../../plugins/index.ts';
+import { ManualClock } from '../../../src/kernel/clock.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
 import { echoPlugin } from '../../helpers/plugins.ts';
 import { JWT_SECRET, post, signToken, type WatchedSource, waitForIds, watch } from './helpers.ts';
@@ -72,6 +73,23 @@ describe('sse system channels', () => {
     await waitFor(() => board.named('error.occurred').length === 1);
     expect(board.named('error.occurred')[0].data).toMatchObject({ data: { code: 'E_TEST' } });
     expect(board.named('client.connected')).toEqual([]);
+  });
+
+  test('the metrics plugin periodic snapshot reaches an operator on $hub:metrics.snapshot', async () => {
+    const clock = new ManualClock();
+    t = await startTestHub({
+      clock,
+      overrides: { auth: { adminToken: ADMIN }, plugins: { metrics: { snapshots: { intervalMs: 5000 } } } },
+    });
+    const board = watch(`${t.url}/stream/events?channels=$hub:metrics.snapshot`, ['metrics.snapshot'], admin);
+    sources.push(board);
+    await waitFor(() => board.named('relaykit.connected').length === 1);
+    await clock.tick(5000);
+    await waitFor(() => board.named('metrics.snapshot').length === 1);
+    const { data } = board.named('metrics.snapshot')[0].data as { data: { seq: number; metrics: unknown } };
+    expect(data.seq).toBe(1);
+    // The snapshot counts this very stream.
+    expect(JSON.stringify(data.metrics)).toContain('relaykit_sse_streams');
   });
 
   test('channels=* gives the admin every message, direct ones included, and resumes like any stream', async () => {

@@ -212,7 +212,7 @@ export class SseService implements SseGauges {
           waited = true;
           await stream.waitForRoom(chunk.byteLength);
         }
-        if (stream.closed) return;
+        if (stream.closed) break;
         stream.writeReplayed(message, chunk);
         cursor = message.id;
         written++;

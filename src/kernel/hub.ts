@@ -55,6 +55,8 @@ export class Hub {
   private state: HubState = 'starting';
   private startedAt: number | null = null;
   private inflight = 0;
+  /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
+  private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -205,6 +207,7 @@ export class Hub {
     const timeout = this.current.server.shutdownTimeoutMs;
     if (wasServing && this.current.server.drainDelayMs > 0) await sleep(this.current.server.drainDelayMs);
     // Stop accepting; requests already being handled finish (bounded), idle keep-alive sockets don't count.
+    this.accepting = false;
     void this.server?.stop(false);
     const deadline = Date.now() + timeout;
     while (this.inflight > 0 && Date.now() < deadline) await sleep(10);
@@ -286,6 +289,11 @@ export class Hub {
 
   /** The server's one handler: forwards to the current app (or a WebSocket endpoint). */
   private handle(request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined {
+    if (!this.accepting) {
+      return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is shutting down'), {
+        connection: 'close',
+      });
+    }
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
     // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
     if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);

@@ -223,20 +223,35 @@ export const denoRuntime: RuntimeAdapter = {
         return pubsub.count(topic);
       },
       async stop(force) {
-        stopping ??= server.shutdown();
-        if (!force) return stopping;
+        // Deno's shutdown() also closes every WebSocket (1001) at once, before the plugins could
+        // close theirs with 1012: the listener stays until the forced stop, and the kernel answers
+        // requests that still arrive meanwhile with 503.
+        if (!force) return;
+        // Close frames already queued (plugins close with 1012) must go out before shutdown() closes the rest.
         for (const conn of connections) conn.close(1001, 'server shutting down');
+        await settle(() => connections.size === 0, FORCE_STOP_MS / 2);
+        stopping ??= server.shutdown();
         // Whatever is still open (a client that never ends its stream) must not keep the process alive.
         server.unref();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([stopping, new Promise((resolve) => (timer = setTimeout(resolve, FORCE_STOP_MS)))]);
-        clearTimeout(timer);
+        await settle(stopping, FORCE_STOP_MS / 2);
       },
     };
   },
 
   openSqlite: openNodeSqlite,
 };
+
+/** Waits for a promise or a condition (polled), at most `ms`. */
+async function settle(until: Promise<unknown> | (() => boolean), ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  if (typeof until === 'function') {
+    while (!until() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([until, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Runs a handler; an exception closes that connection (1011) instead of taking the process down. */
 function guarded(conn: DenoConnection, fn: () => void): void {

@@ -110,9 +110,12 @@ class Statement {
     return this.stmt.all(...bind(params));
   }
 
+  /**
+   * Drizzle calls this only for raw SQL (`db.get(sql\`...\`)`). Its bun-sqlite driver answers
+   * that with an array row, so this does too: a plugin sees the same row on both runtimes.
+   */
   get(...params: unknown[]): unknown {
-    this.stmt.setReturnArrays(false);
-    return this.stmt.get(...bind(params));
+    return this.arrays.get(...params);
   }
 
   raw(): RawStatement {

@@ -12,7 +12,7 @@ import { availableRuntimes, type HubProcess, type Runtime, spawnHub } from '../h
 export const RUNTIMES = availableRuntimes();
 export const ROOT = resolve(import.meta.dir, '../..');
 export const AUDIT_PLUGIN = join(ROOT, 'examples/custom-plugin/audit.ts');
-export const WS_PLUGIN = join(import.meta.dir, 'fixtures/ws-echo.ts');
+export const PROBE_PLUGIN = join(import.meta.dir, 'fixtures/probe.ts');
 
 /** Registers the cases of `body` once per runtime, in a `describe` named after it. */
 export function forEachRuntime(title: string, body: (runtime: Runtime) => void): void {

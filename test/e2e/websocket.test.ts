@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { type E2EHub, forEachRuntime, send, startHub, WS_PLUGIN, waitFor } from './harness.ts';
+import { type E2EHub, forEachRuntime, PROBE_PLUGIN, send, startHub, waitFor } from './harness.ts';
 
 const TOKEN = 'e2e-websocket-admin';
-const CONFIG = `watch: false\nserver:\n  maxWebSocketFrameBytes: 1024\nauth:\n  adminToken: ${TOKEN}\nplugins:\n  wsecho:\n    module: ${WS_PLUGIN}\n`;
+const CONFIG = `watch: false\nserver:\n  maxWebSocketFrameBytes: 1024\nauth:\n  adminToken: ${TOKEN}\nplugins:\n  probe:\n    module: ${PROBE_PLUGIN}\n`;
 
 interface Client {
   ws: WebSocket;
@@ -13,7 +13,7 @@ interface Client {
 
 /** Opens a WebSocket to the hub and queues what it receives. */
 function connect(hub: E2EHub, query: string): Promise<Client> {
-  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/wsecho${query}`);
+  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/probe/ws${query}`);
   const frames: string[] = [];
   const waiting: Array<(frame: string) => void> = [];
   ws.onmessage = (event) => {
@@ -55,8 +55,8 @@ forEachRuntime('WebSocket endpoints through the runtime adapter', (runtime) => {
     return client;
   };
   const subscribers = async (channel: string) =>
-    (await (await hub.request(`/wsecho/subscribers?channel=${channel}`)).json()).count;
-  const closes = async () => (await hub.request('/wsecho/closes')).json();
+    (await (await hub.request(`/probe/subscribers?channel=${channel}`)).json()).count;
+  const closes = async () => (await hub.request('/probe/closes')).json();
 
   beforeAll(async () => {
     hub = await startHub(runtime, { config: CONFIG });
@@ -68,7 +68,13 @@ forEachRuntime('WebSocket endpoints through the runtime adapter', (runtime) => {
 
   test('a connection opens with the upgrade’s data and echoes text and binary frames', async () => {
     const c = await open('?channel=echo');
-    expect(JSON.parse(await c.next())).toEqual({ hello: 'echo', remote: '127.0.0.1', upgradedFrom: '127.0.0.1' });
+    expect(JSON.parse(await c.next())).toEqual({
+      hello: 'echo',
+      remote: '127.0.0.1',
+      channel: 'echo',
+      remoteAddress: '127.0.0.1',
+      subject: null,
+    });
     c.ws.send('hi');
     expect(await c.next()).toBe('echo:hi');
     expect(JSON.parse(await c.next())).toEqual({ sentBytes: 7 });
@@ -152,7 +158,7 @@ forEachRuntime('WebSocket endpoints through the runtime adapter', (runtime) => {
   test('reconfiguring the plugin closes its connections with 1012; new ones get the new options', async () => {
     const c = await open('?channel=swap');
     await c.next();
-    const res = await hub.request('/admin/plugins/wsecho', {
+    const res = await hub.request('/admin/plugins/probe', {
       method: 'PATCH',
       json: { options: { prefix: 'new:' } },
       token: TOKEN,
@@ -183,7 +189,7 @@ forEachRuntime('WebSocket connections at shutdown', (runtime) => {
 
 describe('the fixture', () => {
   test('is a plugin module the hub can load', async () => {
-    const mod = await import(WS_PLUGIN);
-    expect(mod.default.name).toBe('wsecho');
+    const mod = await import(PROBE_PLUGIN);
+    expect(mod.default.name).toBe('probe');
   });
 });

@@ -105,9 +105,10 @@ class Statement {
     return this.stmt.run(...bind(params));
   }
 
+  /** Raw SQL rows as plain objects (node:sqlite's have a null prototype; bun:sqlite's don't). */
   all(...params: unknown[]): unknown[] {
     this.stmt.setReturnArrays(false);
-    return this.stmt.all(...bind(params));
+    return this.stmt.all(...bind(params)).map((row) => ({ ...row }));
   }
 
   /**

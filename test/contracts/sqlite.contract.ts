@@ -90,7 +90,9 @@ export function sqliteContract(name: string, open: (path: string) => SqliteHandl
     test('raw SQL rows have one shape: objects from db.all, arrays from db.get and db.values', () => {
       const db = fresh();
       db.insert(things).values({ name: 'a' }).run();
-      expect(db.all(sql`SELECT id, name FROM contract_things`)).toEqual([{ id: 1, name: 'a' }]);
+      const [row] = db.all<{ id: number; name: string }>(sql`SELECT id, name FROM contract_things`);
+      expect(row).toEqual({ id: 1, name: 'a' });
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
       // Drizzle's bun-sqlite driver answers db.get(sql) with an array row; every runtime does the same.
       expect(db.get(sql`SELECT id, name FROM contract_things`)).toEqual([1, 'a']);
       expect(db.get(sql`SELECT id FROM contract_things WHERE id = ${99}`)).toBeUndefined();

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { availableRuntimes, type HubProcess, type Runtime, spawnHub } from '../helpers/process.ts';
 
+export { waitFor } from '../helpers/hub.ts';
+
 export const RUNTIMES = availableRuntimes();
 export const ROOT = resolve(import.meta.dir, '../..');
 export const AUDIT_PLUGIN = join(ROOT, 'examples/custom-plugin/audit.ts');
@@ -100,17 +102,4 @@ export async function send(
   const res = await hub.request('/messages', { method: 'POST', json: message });
   if (res.status !== 201) throw new Error(`POST /messages answered ${res.status}: ${await res.text()}`);
   return res.json();
-}
-
-/** Waits until `predicate` holds, polling; fails after `ms`. */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  ms = 5000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
 import { type E2EHub, forEachRuntime, PROBE_PLUGIN, send, startHub, waitFor } from './harness.ts';
 
 const TOKEN = 'e2e-websocket-admin';
@@ -184,12 +184,5 @@ forEachRuntime('WebSocket connections at shutdown', (runtime) => {
     } finally {
       await hub.dispose();
     }
-  });
-});
-
-describe('the fixture', () => {
-  test('is a plugin module the hub can load', async () => {
-    const mod = await import(PROBE_PLUGIN);
-    expect(mod.default.name).toBe('probe');
   });
 });

@@ -124,6 +124,8 @@ export class Hub {
   /** Loads the config, opens and migrates the database, starts the server, then the plugins. */
   static async start(options: HubOptions): Promise<Hub> {
     const env = options.env ?? process.env;
+    // Third-party plugins import 'relaykit' wherever they live (also from the single binary).
+    options.runtime.provideModule?.('relaykit', (await import('../index.ts')) as Record<string, unknown>);
     const source = new ConfigSource(configPath(options.configPath, env), env, options.overrides, options.plugins);
     const initial = await source.read();
     source.commit(initial);

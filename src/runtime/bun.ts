@@ -49,6 +49,9 @@ class BunConnection implements WebSocketConnection<unknown> {
   }
 }
 
+/** Virtual modules already registered with Bun (once per process). */
+const provided = new Set<string>();
+
 export const bunRuntime: RuntimeAdapter = {
   name: 'bun',
   version: Bun.version,
@@ -112,6 +115,17 @@ export const bunRuntime: RuntimeAdapter = {
         await server.stop(force);
       },
     };
+  },
+
+  provideModule(specifier: string, exports: Record<string, unknown>): void {
+    if (provided.has(specifier)) return;
+    provided.add(specifier);
+    Bun.plugin({
+      name: `relaykit-module:${specifier}`,
+      setup(build) {
+        build.module(specifier, () => ({ exports, loader: 'object' }));
+      },
+    });
   },
 
   openSqlite(path: string): SqliteHandle {

@@ -15,6 +15,12 @@ export interface RuntimeAdapter {
   serve(options: ServeOptions): Promise<HttpServer>;
   /** Opens (creating when missing) a SQLite database with the hub's pragmas. */
   openSqlite(path: string): SqliteHandle;
+  /**
+   * Makes `specifier` importable with `exports` from modules loaded later (third-party
+   * plugins that `import 'relaykit'` from anywhere, also inside the single binary).
+   * Optional: Deno resolves `relaykit` through deno.json's import map instead.
+   */
+  provideModule?(specifier: string, exports: Record<string, unknown>): void;
 }
 
 /** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */

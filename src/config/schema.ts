@@ -131,7 +131,8 @@ export function configFileSchema(pluginSchemas: ReadonlyMap<string, TObject>): T
   for (const [name, schema] of pluginSchemas) {
     plugins[name] = Type.Object(
       { ...PluginEntryBase, ...schema.properties },
-      { additionalProperties: false, description: schema.description },
+      // A plugin the file does not mention gets its defaults.
+      { additionalProperties: false, description: schema.description, default: {} },
     );
   }
   return Type.Object(

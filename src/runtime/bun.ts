@@ -97,13 +97,17 @@ export const bunRuntime: RuntimeAdapter = {
           const socket = ws.data;
           socket.handlers.drain?.(socket.conn);
         },
+        pong(ws) {
+          const socket = ws.data;
+          socket.handlers.pong?.(socket.conn);
+        },
       },
     });
     return {
       hostname: server.hostname ?? options.hostname,
       port: server.port ?? options.port,
       publish(topic, text) {
-        server.publish(topic, text);
+        return server.publish(topic, text);
       },
       subscriberCount(topic) {
         return server.subscriberCount(topic);

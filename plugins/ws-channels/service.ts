@@ -1,0 +1,447 @@
+import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
+import { matchesPattern } from '../../src/kernel/bus.ts';
+import type { BusEvent } from '../../src/kernel/events.ts';
+import type { HealthCheck } from '../../src/kernel/health.ts';
+import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
+import type { Message } from '../../src/messages/types.ts';
+import type { WebSocketConnection } from '../../src/runtime/types.ts';
+import type { CatchUpHost } from './catchup.ts';
+import { handleFrame } from './commands.ts';
+import { decide } from './handshake.ts';
+import { closeCause, createWsMetrics, type WsMetrics } from './metrics.ts';
+import type { WsChannelsConfig } from './options.ts';
+import { CloseCodes, eventFrame, frameBytes, systemEventFrame } from './protocol.ts';
+import { type Handshake, Session } from './session.ts';
+
+/** Subscribers of one channel: everyone in presence, and how many joined its topic. */
+interface ChannelState {
+  readonly sessions: Set<Session>;
+  live: number;
+  /** For system channels: whether a bus event belongs here. */
+  readonly matches?: (event: string) => boolean;
+}
+
+const STOP_REASONS: Record<StopReason, string> = {
+  reconfigure: 'ws-channels is restarting; reconnect and resume with since',
+  disable: 'ws-channels was disabled',
+  shutdown: 'the hub is shutting down; reconnect and resume with since',
+  rollback: 'ws-channels is restarting; reconnect and resume with since',
+};
+
+/**
+ * The long-lived state of the ws-channels plugin: connections, presence and fan-out.
+ * Live events go out with one pub/sub publish per channel (native fan-out); the
+ * service only visits individual sockets for direct messages, resumes and the
+ * slow-consumer check that follows a publish the runtime reported as backpressured.
+ */
+export class WsService {
+  readonly metrics: WsMetrics;
+  readonly sessions = new Set<Session>();
+  readonly byClient = new Map<string, Set<Session>>();
+  readonly channels = new Map<string, ChannelState>();
+  readonly endpoint: WebSocketEndpoint<Session>;
+  /** What resumes need from the service. */
+  readonly replayHost: CatchUpHost;
+  /** Highest message id the live path has seen (resumes go live only once it caught up). */
+  busSeenId = 0;
+  framesIn = 0;
+  framesOut = 0;
+  slowConsumerCloses = 0;
+  private readonly topicPrefix: string;
+  private readonly systemChannels = new Map<string, ChannelState>();
+  private readonly pressured = new Set<Iterable<Session>>();
+  private sweepScheduled = false;
+  private serial = 0;
+  private stopping = false;
+  private cancelHeartbeat: (() => void) | null = null;
+
+  constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
+    this.topicPrefix = `${ctx.name}|`;
+    this.metrics = createWsMetrics(ctx.metrics, {
+      connections: () => this.sessions.size,
+      subscriptions: () => this.subscriptionCount(),
+      channels: () => this.channels.size,
+      catchingUp: () => [...this.sessions].filter((s) => s.catching.size > 0).length,
+    });
+    this.endpoint = {
+      path: '/ws',
+      upgrade: (request, remoteAddress) => this.upgrade(request, remoteAddress),
+      handlers: {
+        open: (ws) => this.open(ws),
+        message: (ws, data) => this.message(ws, data),
+        close: (ws, code) => this.release(ws.data, code),
+        drain: (ws) => ws.data.wake(),
+        pong: (ws) => {
+          ws.data.lastSeen = this.ctx.clock.now();
+        },
+      },
+    };
+    this.replayHost = {
+      messages: ctx.messages,
+      pageSize: ctx.options.replayPageSize,
+      pauseAbove: ctx.options.sendBufferBytes / 2,
+      busSeenId: () => this.busSeenId,
+      goLive: (session, channels, inbox) => this.goLive(session, channels, inbox),
+      replayed: (count) => {
+        this.framesOut += count;
+        this.metrics.framesOut.inc(count);
+        this.metrics.delivered.inc({ mode: 'replay' }, count);
+      },
+    };
+  }
+
+  get options(): WsChannelsConfig {
+    return this.ctx.options;
+  }
+
+  start(): void {
+    this.busSeenId = this.ctx.messages.lastId();
+    this.ctx.bus.on('message.sent', (message) => this.deliver(message));
+    this.ctx.bus.onAny((event) => this.deliverSystem(event));
+    this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
+  }
+
+  /** Closes every connection with 1012 so clients reconnect (to the next instance) and resume. */
+  stop(reason: StopReason): void {
+    this.stopping = true;
+    this.cancelHeartbeat?.();
+    for (const session of [...this.sessions]) this.close(session, CloseCodes.serviceRestart, STOP_REASONS[reason]);
+  }
+
+  // -- topics -----------------------------------------------------------------------
+
+  channelTopic(channel: string): string {
+    return `${this.topicPrefix}c:${channel}`;
+  }
+
+  inboxTopic(clientId: string): string {
+    return `${this.topicPrefix}u:${clientId}`;
+  }
+
+  private get allTopic(): string {
+    return `${this.topicPrefix}*`;
+  }
+
+  // -- connection lifecycle -----------------------------------------------------------
+
+  private async upgrade(request: Request, remoteAddress: string): Promise<Session | Response> {
+    if (this.stopping) return new Response('ws-channels is restarting', { status: 503 });
+    const handshake = await decide(request, this.ctx.auth, this.options, this.sessions.size);
+    return new Session(++this.serial, handshake, remoteAddress);
+  }
+
+  private open(ws: WebSocketConnection<Session>): void {
+    const session = ws.data;
+    session.ws = ws;
+    session.lastSeen = this.ctx.clock.now();
+    this.sessions.add(session);
+    const { handshake } = session;
+    if (this.stopping) this.close(session, CloseCodes.serviceRestart, STOP_REASONS.reconfigure);
+    else if (handshake.kind === 'refused') this.close(session, handshake.code, handshake.reason);
+    else if (handshake.kind === 'ready') this.admit(session, handshake, undefined);
+    else {
+      session.timers.push(
+        this.ctx.clock.setTimeout(() => {
+          if (session.state === 'authenticating')
+            this.close(session, CloseCodes.unauthorized, 'no auth frame within the authentication timeout');
+        }, this.options.authTimeoutMs),
+      );
+    }
+  }
+
+  /** Gives the session its identity, joins its inbox and the broadcast topic, and says `connected`. */
+  admit(session: Session, who: Extract<Handshake, { kind: 'ready' }>, requestId: string | number | undefined): void {
+    const ws = session.ws as WebSocketConnection<Session>;
+    if (session.state === 'open') this.leaveClient(session);
+    session.clientId = who.clientId;
+    session.access = who.access;
+    session.state = 'open';
+    let clients = this.byClient.get(who.clientId);
+    if (!clients) {
+      clients = new Set();
+      this.byClient.set(who.clientId, clients);
+      this.ctx.bus.publish('client.connected', { clientId: who.clientId, transport: 'ws', at: this.now() });
+    }
+    clients.add(session);
+    ws.subscribe(this.inboxTopic(who.clientId));
+    ws.subscribe(this.allTopic);
+    session.inboxJoined = true;
+    session.inboxFrom = this.busSeenId;
+    if (who.expiresAt !== null) {
+      session.timers.push(
+        this.ctx.clock.setTimeout(
+          () => this.close(session, CloseCodes.unauthorized, 'the token expired'),
+          Math.max(0, who.expiresAt - this.ctx.clock.now()),
+        ),
+      );
+    }
+    const connected = {
+      type: 'connected',
+      client_id: who.clientId,
+      auth: who.access.via,
+      system: who.access.system,
+      last_id: this.busSeenId,
+      heartbeat_ms: this.options.heartbeat.intervalMs,
+      max_frame_bytes: this.options.maxFrameBytes,
+      server_time: this.now(),
+    };
+    this.sendTo(session, JSON.stringify(requestId === undefined ? connected : { ...connected, id: requestId }));
+  }
+
+  private message(ws: WebSocketConnection<Session>, data: string | Uint8Array): void {
+    const session = ws.data;
+    if (session.state === 'closed') return;
+    this.framesIn++;
+    this.metrics.framesIn.inc();
+    session.lastSeen = this.ctx.clock.now();
+    const size = typeof data === 'string' ? frameBytes(data, this.options.maxFrameBytes) : data.byteLength;
+    if (size > this.options.maxFrameBytes) {
+      this.close(session, CloseCodes.tooBig, `frame larger than ${this.options.maxFrameBytes} bytes`);
+      return;
+    }
+    handleFrame(this, session, data);
+  }
+
+  /** Closes a session: leaves its topics and presence now, then sends the close frame. */
+  close(session: Session, code: number, reason: string): void {
+    if (session.state === 'closed') return;
+    const ws = session.ws;
+    this.release(session, code);
+    ws?.close(code, reason);
+  }
+
+  /** Forgets a session (idempotent: our close, then the runtime's close callback). */
+  private release(session: Session, code: number): void {
+    if (session.state === 'closed') return;
+    const wasOpen = session.state === 'open';
+    session.state = 'closed';
+    session.clearTimers();
+    session.wake();
+    for (const channel of [...session.live, ...session.catching]) this.leaveChannel(session, channel);
+    if (wasOpen) this.leaveClient(session);
+    this.sessions.delete(session);
+    this.metrics.closes.inc({ cause: closeCause(code) });
+  }
+
+  private leaveClient(session: Session): void {
+    const clients = this.byClient.get(session.clientId);
+    if (!clients?.delete(session)) return;
+    this.leaveInbox(session);
+    if (clients.size) return;
+    this.byClient.delete(session.clientId);
+    this.ctx.bus.publish('client.disconnected', { clientId: session.clientId, transport: 'ws', at: this.now() });
+  }
+
+  // -- subscriptions and presence -------------------------------------------------------
+
+  /** Adds the session to a channel's presence (it is catching up until `goLive`). */
+  enterChannel(session: Session, channel: string): void {
+    let state = this.channels.get(channel);
+    if (!state) {
+      const system = isSystemChannel(channel);
+      const pattern = systemEventPattern(channel);
+      state = {
+        sessions: new Set(),
+        live: 0,
+        ...(system ? { matches: (e: string) => matchesPattern(pattern, e) } : {}),
+      };
+      this.channels.set(channel, state);
+      if (system) this.systemChannels.set(channel, state);
+      this.ctx.bus.publish('channel.occupied', { channel, transport: 'ws', at: this.now() });
+    }
+    state.sessions.add(session);
+    session.catching.add(channel);
+  }
+
+  /** Joins the channels' topics; with `inbox`, the client-id topic too. Runs in the tick of the last read. */
+  goLive(session: Session, channels: readonly string[], inbox: boolean): void {
+    const ws = session.ws;
+    if (!ws || session.state !== 'open') return;
+    for (const channel of channels) {
+      const state = this.channels.get(channel);
+      if (!state || !session.catching.delete(channel)) continue;
+      session.live.add(channel);
+      state.live++;
+      ws.subscribe(this.channelTopic(channel));
+    }
+    if (inbox && !session.inboxJoined) {
+      ws.subscribe(this.inboxTopic(session.clientId));
+      session.inboxJoined = true;
+    }
+  }
+
+  leaveChannel(session: Session, channel: string): void {
+    const state = this.channels.get(channel);
+    if (session.live.delete(channel)) {
+      if (state) state.live--;
+      session.ws?.unsubscribe(this.channelTopic(channel));
+    }
+    session.catching.delete(channel);
+    if (!state?.sessions.delete(session) || state.sessions.size) return;
+    this.channels.delete(channel);
+    this.systemChannels.delete(channel);
+    this.ctx.bus.publish('channel.vacated', { channel, transport: 'ws', at: this.now() });
+  }
+
+  /** Leaves the inbox topic while a first resume replays it. */
+  leaveInbox(session: Session): void {
+    if (!session.inboxJoined) return;
+    session.ws?.unsubscribe(this.inboxTopic(session.clientId));
+    session.inboxJoined = false;
+  }
+
+  subscriptionCount(): number {
+    let n = 0;
+    for (const state of this.channels.values()) n += state.sessions.size;
+    return n;
+  }
+
+  // -- delivery -------------------------------------------------------------------------
+
+  /** The live path: one publish per channel; direct messages reach their client's sessions. */
+  private deliver(message: Message): void {
+    if (message.id > this.busSeenId) this.busSeenId = message.id;
+    let frame: string | null = null;
+    if (message.channel !== null) {
+      const state = this.channels.get(message.channel);
+      if (state && state.live > 0) {
+        frame = eventFrame(message);
+        this.publish(this.channelTopic(message.channel), frame, state.live, state.sessions);
+      }
+    }
+    if (message.to !== null) {
+      const sessions = this.byClient.get(message.to);
+      if (!sessions) return;
+      frame ??= eventFrame(message);
+      if (message.channel === null) {
+        let joined = 0;
+        for (const s of sessions) if (s.inboxJoined) joined++;
+        if (joined) this.publish(this.inboxTopic(message.to), frame, joined, sessions);
+        return;
+      }
+      // On a channel too: sessions subscribed to it get it there (live now, or from their replay).
+      for (const s of sessions) {
+        if (s.inboxJoined && !s.subscribedTo(message.channel) && this.sendTo(s, frame)) this.delivered(1);
+      }
+    } else if (message.channel === null && this.sessions.size) {
+      this.publish(this.allTopic, eventFrame(message), this.sessions.size, this.sessions);
+    }
+  }
+
+  /** The hub's own events, to the system channels whose pattern matches. */
+  private deliverSystem(event: BusEvent): void {
+    if (!this.systemChannels.size) return;
+    let at: string | null = null;
+    for (const [channel, state] of this.systemChannels) {
+      if (!state.live || !state.matches?.(event.name)) continue;
+      at ??= this.now();
+      const frame = systemEventFrame(channel, event.name, event.payload, at);
+      this.publish(this.channelTopic(channel), frame, state.live, state.sessions);
+    }
+  }
+
+  private publish(topic: string, frame: string, receivers: number, sessions: Iterable<Session>): void {
+    const result = this.ctx.server.publish(topic, frame);
+    this.delivered(receivers);
+    if (result === -1) this.checkBuffers(sessions);
+  }
+
+  private delivered(count: number): void {
+    this.framesOut += count;
+    this.metrics.framesOut.inc(count);
+    this.metrics.delivered.inc({ mode: 'live' }, count);
+  }
+
+  /** Sends one frame to one session and enforces its send-buffer bound. */
+  sendTo(session: Session, frame: string): boolean {
+    const result = session.ws && session.state !== 'closed' ? session.ws.send(frame) : 0;
+    if (result === 0) return false;
+    this.framesOut++;
+    this.metrics.framesOut.inc();
+    if (result === -1 && session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
+    return true;
+  }
+
+  /**
+   * The runtime queued a published frame for someone: once the current burst of
+   * publishes is over, close whoever went over the bound (never drop their events).
+   */
+  private checkBuffers(sessions: Iterable<Session>): void {
+    this.pressured.add(sessions);
+    if (this.sweepScheduled) return;
+    this.sweepScheduled = true;
+    queueMicrotask(() => {
+      this.sweepScheduled = false;
+      const groups = [...this.pressured];
+      this.pressured.clear();
+      for (const group of groups)
+        for (const s of group) if (s.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(s);
+    });
+  }
+
+  private slowConsumer(session: Session): void {
+    if (session.state === 'closed') return;
+    this.slowConsumerCloses++;
+    this.metrics.slowConsumers.inc();
+    this.close(session, CloseCodes.slowConsumer, 'slow consumer: reconnect and resume with since');
+  }
+
+  private heartbeat(): void {
+    const now = this.ctx.clock.now();
+    const { idleTimeoutMs } = this.options.heartbeat;
+    for (const session of [...this.sessions]) {
+      if (session.state !== 'open') continue;
+      if (now - session.lastSeen > idleTimeoutMs) {
+        this.close(session, CloseCodes.idleTimeout, 'idle timeout: no frame or pong received');
+        continue;
+      }
+      if (session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
+      else session.ws?.ping();
+    }
+  }
+
+  // -- health ---------------------------------------------------------------------------
+
+  healthChecks(): HealthCheck[] {
+    return [
+      {
+        name: 'ws:connections',
+        componentType: 'component',
+        affectsReadiness: false,
+        check: () => {
+          const max = this.options.maxConnections;
+          const count = this.sessions.size;
+          const near = max > 0 && count >= max * 0.9;
+          return {
+            status: near ? 'warn' : 'pass',
+            observedValue: count,
+            observedUnit: 'connections',
+            ...(near ? { output: `${count} of at most ${max} connections` } : {}),
+          };
+        },
+      },
+      {
+        name: 'ws:sendBuffer',
+        componentType: 'component',
+        affectsReadiness: false,
+        check: () => {
+          let largest = 0;
+          for (const s of this.sessions) largest = Math.max(largest, s.bufferedAmount());
+          const high = largest > this.options.sendBufferBytes / 2;
+          return {
+            status: high ? 'warn' : 'pass',
+            observedValue: largest,
+            observedUnit: 'bytes',
+            ...(high
+              ? { output: `a connection has ${largest} bytes waiting (closed above ${this.options.sendBufferBytes})` }
+              : {}),
+          };
+        },
+      },
+    ];
+  }
+
+  now(): string {
+    return new Date(this.ctx.clock.now()).toISOString();
+  }
+}

@@ -57,6 +57,7 @@ export async function catchUp(
   };
 
   let cursor = since;
+  let lastRead = 0;
   let replayed = 0;
   for (;;) {
     if (!session.open) return { replayed, cursor };
@@ -70,6 +71,7 @@ export async function catchUp(
     let whole = true;
     for (const message of page) {
       cursor = message.id;
+      lastRead = message.id;
       if (!alreadyDelivered(message)) {
         session.send(eventFrame(message));
         sent++;
@@ -84,7 +86,7 @@ export async function catchUp(
     host.replayed(sent);
     // Level with the log, and the bus has handed out everything up to here (an
     // asynchronous bus could still be holding replayed ids): go live now, in this tick.
-    if (whole && page.length < host.pageSize && host.busSeenId() >= Math.max(cursor, startId)) {
+    if (whole && page.length < host.pageSize && host.busSeenId() >= Math.max(lastRead, startId)) {
       host.goLive(session, channels, inbox);
       return { replayed, cursor };
     }

@@ -92,7 +92,7 @@ async function auth(svc: WsService, session: Session, frame: Frame<'auth'>, firs
     });
   }
   const { handshake } = session;
-  const requestedId = handshake.kind === 'awaiting-auth' ? handshake.requestedId : anonymous ? session.clientId : null;
+  const requestedId = handshake.kind === 'refused' ? null : handshake.requestedId;
   const result = await authenticate(frame.token, requestedId, svc.ctx.auth);
   if (session.state === 'closed') return;
   if (result.kind !== 'ready') {

@@ -45,13 +45,15 @@ export async function decide(
     access: anonymousAccess(options.anonymousPublish),
     clientId: requestedId ?? crypto.randomUUID(),
     expiresAt: null,
+    requestedId,
   };
 }
 
 /** Checks a token (admin token or JWT) and derives the client's identity and rights. */
 export async function authenticate(token: string, requestedId: string | null, auth: AuthService): Promise<Handshake> {
   if (auth.isAdminToken(token)) {
-    return { kind: 'ready', access: adminAccess(), clientId: requestedId ?? crypto.randomUUID(), expiresAt: null };
+    const clientId = requestedId ?? crypto.randomUUID();
+    return { kind: 'ready', access: adminAccess(), clientId, expiresAt: null, requestedId };
   }
   let claims: Awaited<ReturnType<AuthService['verifyJwt']>>;
   try {
@@ -68,7 +70,8 @@ export async function authenticate(token: string, requestedId: string | null, au
   if (!validClientId(clientId)) {
     return { kind: 'refused', code: CloseCodes.forbidden, reason: "the token's subject is not a valid client id" };
   }
-  return { kind: 'ready', access, clientId, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
+  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+  return { kind: 'ready', access, clientId, expiresAt, requestedId };
 }
 
 /** Close reasons are limited to 123 bytes by the protocol. */

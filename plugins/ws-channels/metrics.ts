@@ -52,6 +52,10 @@ export function createWsMetrics(metrics: PluginMetrics, sources: WsGaugeSources)
       },
     }),
     framesIn: metrics.counter({ name: 'relaykit_ws_frames_received_total', help: 'Frames received from clients' }),
+    pongs: metrics.counter({
+      name: 'relaykit_ws_pongs_received_total',
+      help: 'Pongs received in answer to heartbeat pings (liveness without frames)',
+    }),
     framesOut: metrics.counter({
       name: 'relaykit_ws_frames_sent_total',
       help: 'Frames sent to clients (a pub/sub publish counts once per subscriber)',

@@ -73,6 +73,7 @@ export class WsService {
         drain: (ws) => ws.data.wake(),
         pong: (ws) => {
           ws.data.lastSeen = this.ctx.clock.now();
+          this.metrics.pongs.inc();
         },
       },
     };

@@ -3,7 +3,7 @@ import type { WebSocketConnection } from '../../src/runtime/types.ts';
 
 /** Who the upgrade request turned out to be, decided before the socket opens. */
 export type Handshake =
-  | { kind: 'ready'; access: ClientAccess; clientId: string; expiresAt: number | null }
+  | { kind: 'ready'; access: ClientAccess; clientId: string; expiresAt: number | null; requestedId: string | null }
   /** No token in the URL while one is required: the first frame must be `auth`. */
   | { kind: 'awaiting-auth'; requestedId: string | null }
   /** Refused: the socket opens only to be closed with this code and reason (browsers cannot read HTTP errors). */

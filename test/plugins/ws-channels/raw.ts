@@ -13,8 +13,11 @@ export class RawClient {
   private buffer = Buffer.alloc(0);
   private upgraded = false;
 
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk) => {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly autoPong: boolean,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.parse();
     });
@@ -26,10 +29,11 @@ export class RawClient {
     });
   }
 
-  static async connect(baseUrl: string, path = '/ws'): Promise<RawClient> {
+  /** With `autoPong`, answers pings like any compliant client; without, it plays dead. */
+  static async connect(baseUrl: string, { autoPong = false, path = '/ws' } = {}): Promise<RawClient> {
     const url = new URL(baseUrl);
     const socket = net.connect(Number(url.port), url.hostname);
-    const client = new RawClient(socket);
+    const client = new RawClient(socket, autoPong);
     socket.write(
       `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
@@ -44,12 +48,15 @@ export class RawClient {
 
   /** Sends a masked text frame (clients must mask). */
   send(frame: unknown): void {
-    const body = Buffer.from(JSON.stringify(frame));
+    this.write(0x1, Buffer.from(JSON.stringify(frame)));
+  }
+
+  private write(opcode: number, body: Buffer): void {
     const mask = Buffer.from([1, 2, 3, 4]);
     const header =
       body.length < 126
-        ? Buffer.from([0x81, 0x80 | body.length])
-        : Buffer.from([0x81, 0x80 | 126, body.length >> 8, body.length & 0xff]);
+        ? Buffer.from([0x80 | opcode, 0x80 | body.length])
+        : Buffer.from([0x80 | opcode, 0x80 | 126, body.length >> 8, body.length & 0xff]);
     const masked = Buffer.from(body.map((b, i) => b ^ mask[i % 4]));
     this.socket.write(Buffer.concat([header, mask, masked]));
   }
@@ -106,7 +113,10 @@ export class RawClient {
       if (opcode === 1) this.frames.push(JSON.parse(body.toString()) as Frame);
       else if (opcode === 8)
         this.closed = { code: body.length >= 2 ? body.readUInt16BE(0) : 1005, reason: body.subarray(2).toString() };
-      else if (opcode === 9) this.pings++;
+      else if (opcode === 9) {
+        this.pings++;
+        if (this.autoPong) this.write(0xa, body);
+      }
     }
   }
 }

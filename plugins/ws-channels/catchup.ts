@@ -53,7 +53,7 @@ export async function catchUp(
     // Reached the session through its inbox (or a live channel) before this resume began.
     if (m.id > inboxFrom && m.id <= startId) return true;
     // While the inbox is replayed, messages on channels that stay live still arrive live.
-    return inbox && m.id > startId && m.channel !== null && !requested.has(m.channel) && session.live.has(m.channel);
+    return inbox && m.id > startId && m.channel !== null && !requested.has(m.channel) && session.isLive(m.channel);
   };
 
   let cursor = since;

@@ -1,4 +1,4 @@
-import { accessFromClaims, adminAccess, anonymousAccess } from '../../src/kernel/access.ts';
+import { accessFromClaims, adminAccess, type ClientAccess } from '../../src/kernel/access.ts';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
@@ -23,6 +23,7 @@ export async function decide(
   request: Request,
   auth: AuthService,
   options: WsChannelsConfig,
+  anonymous: ClientAccess,
   connections: number,
 ): Promise<Handshake> {
   if (options.maxConnections > 0 && connections >= options.maxConnections) {
@@ -42,7 +43,7 @@ export async function decide(
   if (auth.jwtRequired()) return { kind: 'awaiting-auth', requestedId };
   return {
     kind: 'ready',
-    access: anonymousAccess(options.anonymousPublish),
+    access: anonymous,
     clientId: requestedId ?? crypto.randomUUID(),
     expiresAt: null,
     requestedId,

@@ -57,7 +57,7 @@ export function wsRoutes(svc: WsService) {
           clients,
           channels: svc.channels.size,
           subscriptions: svc.subscriptionCount(),
-          catchingUp: [...svc.sessions].filter((s) => s.catching.size > 0).length,
+          catchingUp: [...svc.sessions].filter((s) => s.isCatchingUp()).length,
           framesIn: svc.framesIn,
           framesOut: svc.framesOut,
           slowConsumerCloses: svc.slowConsumerCloses,

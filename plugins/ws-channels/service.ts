@@ -1,4 +1,4 @@
-import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
+import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { matchesPattern } from '../../src/kernel/bus.ts';
 import type { BusEvent } from '../../src/kernel/events.ts';
 import type { HealthCheck } from '../../src/kernel/health.ts';
@@ -11,7 +11,7 @@ import { decide } from './handshake.ts';
 import { closeCause, createWsMetrics, type WsMetrics } from './metrics.ts';
 import type { WsChannelsConfig } from './options.ts';
 import { CloseCodes, eventFrame, frameBytes, systemEventFrame } from './protocol.ts';
-import { type Handshake, Session } from './session.ts';
+import { ClientIndex, type Handshake, Session } from './session.ts';
 
 /** Subscribers of one channel: everyone in presence, and how many joined its topic. */
 interface ChannelState {
@@ -37,7 +37,7 @@ const STOP_REASONS: Record<StopReason, string> = {
 export class WsService {
   readonly metrics: WsMetrics;
   readonly sessions = new Set<Session>();
-  readonly byClient = new Map<string, Set<Session>>();
+  readonly byClient = new ClientIndex();
   readonly channels = new Map<string, ChannelState>();
   readonly endpoint: WebSocketEndpoint<Session>;
   /** What resumes need from the service. */
@@ -48,6 +48,8 @@ export class WsService {
   framesOut = 0;
   slowConsumerCloses = 0;
   private readonly topicPrefix: string;
+  /** One shared access object for every anonymous client. */
+  private readonly anonymous: ClientAccess;
   private readonly systemChannels = new Map<string, ChannelState>();
   private readonly pressured = new Set<Iterable<Session>>();
   private sweepScheduled = false;
@@ -57,11 +59,12 @@ export class WsService {
 
   constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
     this.topicPrefix = `${ctx.name}|`;
+    this.anonymous = anonymousAccess(ctx.options.anonymousPublish);
     this.metrics = createWsMetrics(ctx.metrics, {
       connections: () => this.sessions.size,
       subscriptions: () => this.subscriptionCount(),
       channels: () => this.channels.size,
-      catchingUp: () => [...this.sessions].filter((s) => s.catching.size > 0).length,
+      catchingUp: () => [...this.sessions].filter((s) => s.isCatchingUp()).length,
     });
     this.endpoint = {
       path: '/ws',
@@ -115,10 +118,6 @@ export class WsService {
     return `${this.topicPrefix}c:${channel}`;
   }
 
-  inboxTopic(clientId: string): string {
-    return `${this.topicPrefix}u:${clientId}`;
-  }
-
   private get allTopic(): string {
     return `${this.topicPrefix}*`;
   }
@@ -127,7 +126,7 @@ export class WsService {
 
   private async upgrade(request: Request, remoteAddress: string): Promise<Session | Response> {
     if (this.stopping) return new Response('ws-channels is restarting', { status: 503 });
-    const handshake = await decide(request, this.ctx.auth, this.options, this.sessions.size);
+    const handshake = await decide(request, this.ctx.auth, this.options, this.anonymous, this.sessions.size);
     return new Session(++this.serial, handshake, remoteAddress);
   }
 
@@ -141,7 +140,7 @@ export class WsService {
     else if (handshake.kind === 'refused') this.close(session, handshake.code, handshake.reason);
     else if (handshake.kind === 'ready') this.admit(session, handshake, undefined);
     else {
-      session.timers.push(
+      session.addTimer(
         this.ctx.clock.setTimeout(() => {
           if (session.state === 'authenticating')
             this.close(session, CloseCodes.unauthorized, 'no auth frame within the authentication timeout');
@@ -157,19 +156,14 @@ export class WsService {
     session.clientId = who.clientId;
     session.access = who.access;
     session.state = 'open';
-    let clients = this.byClient.get(who.clientId);
-    if (!clients) {
-      clients = new Set();
-      this.byClient.set(who.clientId, clients);
+    if (this.byClient.add(session)) {
       this.ctx.bus.publish('client.connected', { clientId: who.clientId, transport: 'ws', at: this.now() });
     }
-    clients.add(session);
-    ws.subscribe(this.inboxTopic(who.clientId));
     ws.subscribe(this.allTopic);
     session.inboxJoined = true;
     session.inboxFrom = this.busSeenId;
     if (who.expiresAt !== null) {
-      session.timers.push(
+      session.addTimer(
         this.ctx.clock.setTimeout(
           () => this.close(session, CloseCodes.unauthorized, 'the token expired'),
           Math.max(0, who.expiresAt - this.ctx.clock.now()),
@@ -218,18 +212,15 @@ export class WsService {
     session.state = 'closed';
     session.clearTimers();
     session.wake();
-    for (const channel of [...session.live, ...session.catching]) this.leaveChannel(session, channel);
+    for (const channel of [...session.live, ...(session.catching ?? [])]) this.leaveChannel(session, channel);
     if (wasOpen) this.leaveClient(session);
     this.sessions.delete(session);
     this.metrics.closes.inc({ cause: closeCause(code) });
   }
 
   private leaveClient(session: Session): void {
-    const clients = this.byClient.get(session.clientId);
-    if (!clients?.delete(session)) return;
-    this.leaveInbox(session);
-    if (clients.size) return;
-    this.byClient.delete(session.clientId);
+    session.inboxJoined = false;
+    if (!this.byClient.remove(session)) return;
     this.ctx.bus.publish('client.disconnected', { clientId: session.clientId, transport: 'ws', at: this.now() });
   }
 
@@ -251,7 +242,7 @@ export class WsService {
       this.ctx.bus.publish('channel.occupied', { channel, transport: 'ws', at: this.now() });
     }
     state.sessions.add(session);
-    session.catching.add(channel);
+    session.startCatchingUp(channel);
   }
 
   /** Joins the channels' topics; with `inbox`, the client-id topic too. Runs in the tick of the last read. */
@@ -260,34 +251,27 @@ export class WsService {
     if (!ws || session.state !== 'open') return;
     for (const channel of channels) {
       const state = this.channels.get(channel);
-      if (!state || !session.catching.delete(channel)) continue;
-      session.live.add(channel);
+      if (!state || !session.promote(channel)) continue;
       state.live++;
       ws.subscribe(this.channelTopic(channel));
     }
-    if (inbox && !session.inboxJoined) {
-      ws.subscribe(this.inboxTopic(session.clientId));
-      session.inboxJoined = true;
-    }
+    if (inbox) session.inboxJoined = true;
   }
 
   leaveChannel(session: Session, channel: string): void {
     const state = this.channels.get(channel);
-    if (session.live.delete(channel)) {
+    if (session.drop(channel)) {
       if (state) state.live--;
       session.ws?.unsubscribe(this.channelTopic(channel));
     }
-    session.catching.delete(channel);
     if (!state?.sessions.delete(session) || state.sessions.size) return;
     this.channels.delete(channel);
     this.systemChannels.delete(channel);
     this.ctx.bus.publish('channel.vacated', { channel, transport: 'ws', at: this.now() });
   }
 
-  /** Leaves the inbox topic while a first resume replays it. */
+  /** Stops live direct messages while a first resume replays them. */
   leaveInbox(session: Session): void {
-    if (!session.inboxJoined) return;
-    session.ws?.unsubscribe(this.inboxTopic(session.clientId));
     session.inboxJoined = false;
   }
 
@@ -311,18 +295,13 @@ export class WsService {
       }
     }
     if (message.to !== null) {
-      const sessions = this.byClient.get(message.to);
-      if (!sessions) return;
-      frame ??= eventFrame(message);
-      if (message.channel === null) {
-        let joined = 0;
-        for (const s of sessions) if (s.inboxJoined) joined++;
-        if (joined) this.publish(this.inboxTopic(message.to), frame, joined, sessions);
-        return;
-      }
-      // On a channel too: sessions subscribed to it get it there (live now, or from their replay).
-      for (const s of sessions) {
-        if (s.inboxJoined && !s.subscribedTo(message.channel) && this.sendTo(s, frame)) this.delivered(1);
+      // A client's own connections are few: they are sent to directly, no topic per client.
+      // On a channel too, sessions subscribed to it get it there (live now, or from their replay).
+      const channel = message.channel;
+      for (const s of this.byClient.get(message.to)) {
+        if (!s.inboxJoined || (channel !== null && s.subscribedTo(channel))) continue;
+        frame ??= eventFrame(message);
+        if (this.sendTo(s, frame)) this.metrics.delivered.inc({ mode: 'live' });
       }
     } else if (message.channel === null && this.sessions.size) {
       this.publish(this.allTopic, eventFrame(message), this.sessions.size, this.sessions);

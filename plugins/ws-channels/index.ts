@@ -1,4 +1,5 @@
 import { definePlugin } from '../../src/kernel/plugin.ts';
+import { wsHealthChecks } from './health.ts';
 import { WsChannelsOptions } from './options.ts';
 import { wsRoutes } from './routes.ts';
 import { WsService } from './service.ts';
@@ -36,7 +37,7 @@ export default definePlugin({
       stop: (reason) => service.stop(reason),
       routes: () => wsRoutes(service),
       websockets: () => endpoints,
-      health: () => service.healthChecks(),
+      health: () => wsHealthChecks(service),
     };
   },
 });

@@ -1,20 +1,18 @@
 import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { matchesPattern } from '../../src/kernel/bus.ts';
-import type { BusEvent } from '../../src/kernel/events.ts';
-import type { HealthCheck } from '../../src/kernel/health.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
-import type { Message } from '../../src/messages/types.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import type { CatchUpHost } from './catchup.ts';
 import { handleFrame } from './commands.ts';
+import { Fanout } from './fanout.ts';
 import { decide } from './handshake.ts';
 import { closeCause, createWsMetrics, type WsMetrics } from './metrics.ts';
 import type { WsChannelsConfig } from './options.ts';
-import { CloseCodes, eventFrame, frameBytes, systemEventFrame } from './protocol.ts';
+import { CloseCodes, frameBytes } from './protocol.ts';
 import { ClientIndex, type Handshake, Session } from './session.ts';
 
 /** Subscribers of one channel: everyone in presence, and how many joined its topic. */
-interface ChannelState {
+export interface ChannelState {
   readonly sessions: Set<Session>;
   live: number;
   /** For system channels: whether a bus event belongs here. */
@@ -50,9 +48,9 @@ export class WsService {
   private readonly topicPrefix: string;
   /** One shared access object for every anonymous client. */
   private readonly anonymous: ClientAccess;
-  private readonly systemChannels = new Map<string, ChannelState>();
-  private readonly pressured = new Set<Iterable<Session>>();
-  private sweepScheduled = false;
+  /** System channels with subscribers (a subset of `channels`). */
+  readonly systemChannels = new Map<string, ChannelState>();
+  private readonly fanout = new Fanout(this);
   private serial = 0;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
@@ -100,8 +98,11 @@ export class WsService {
 
   start(): void {
     this.busSeenId = this.ctx.messages.lastId();
-    this.ctx.bus.on('message.sent', (message) => this.deliver(message));
-    this.ctx.bus.onAny((event) => this.deliverSystem(event));
+    this.ctx.bus.on('message.sent', (message) => {
+      if (message.id > this.busSeenId) this.busSeenId = message.id;
+      this.fanout.deliver(message);
+    });
+    this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
   }
 
@@ -118,7 +119,7 @@ export class WsService {
     return `${this.topicPrefix}c:${channel}`;
   }
 
-  private get allTopic(): string {
+  get allTopic(): string {
     return `${this.topicPrefix}*`;
   }
 
@@ -281,85 +282,12 @@ export class WsService {
     return n;
   }
 
-  // -- delivery -------------------------------------------------------------------------
-
-  /** The live path: one publish per channel; direct messages reach their client's sessions. */
-  private deliver(message: Message): void {
-    if (message.id > this.busSeenId) this.busSeenId = message.id;
-    let frame: string | null = null;
-    if (message.channel !== null) {
-      const state = this.channels.get(message.channel);
-      if (state && state.live > 0) {
-        frame = eventFrame(message);
-        this.publish(this.channelTopic(message.channel), frame, state.live, state.sessions);
-      }
-    }
-    if (message.to !== null) {
-      // A client's own connections are few: they are sent to directly, no topic per client.
-      // On a channel too, sessions subscribed to it get it there (live now, or from their replay).
-      const channel = message.channel;
-      for (const s of this.byClient.get(message.to)) {
-        if (!s.inboxJoined || (channel !== null && s.subscribedTo(channel))) continue;
-        frame ??= eventFrame(message);
-        if (this.sendTo(s, frame)) this.metrics.delivered.inc({ mode: 'live' });
-      }
-    } else if (message.channel === null && this.sessions.size) {
-      this.publish(this.allTopic, eventFrame(message), this.sessions.size, this.sessions);
-    }
-  }
-
-  /** The hub's own events, to the system channels whose pattern matches. */
-  private deliverSystem(event: BusEvent): void {
-    if (!this.systemChannels.size) return;
-    let at: string | null = null;
-    for (const [channel, state] of this.systemChannels) {
-      if (!state.live || !state.matches?.(event.name)) continue;
-      at ??= this.now();
-      const frame = systemEventFrame(channel, event.name, event.payload, at);
-      this.publish(this.channelTopic(channel), frame, state.live, state.sessions);
-    }
-  }
-
-  private publish(topic: string, frame: string, receivers: number, sessions: Iterable<Session>): void {
-    const result = this.ctx.server.publish(topic, frame);
-    this.delivered(receivers);
-    if (result === -1) this.checkBuffers(sessions);
-  }
-
-  private delivered(count: number): void {
-    this.framesOut += count;
-    this.metrics.framesOut.inc(count);
-    this.metrics.delivered.inc({ mode: 'live' }, count);
-  }
-
   /** Sends one frame to one session and enforces its send-buffer bound. */
   sendTo(session: Session, frame: string): boolean {
-    const result = session.ws && session.state !== 'closed' ? session.ws.send(frame) : 0;
-    if (result === 0) return false;
-    this.framesOut++;
-    this.metrics.framesOut.inc();
-    if (result === -1 && session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
-    return true;
+    return this.fanout.sendTo(session, frame);
   }
 
-  /**
-   * The runtime queued a published frame for someone: once the current burst of
-   * publishes is over, close whoever went over the bound (never drop their events).
-   */
-  private checkBuffers(sessions: Iterable<Session>): void {
-    this.pressured.add(sessions);
-    if (this.sweepScheduled) return;
-    this.sweepScheduled = true;
-    queueMicrotask(() => {
-      this.sweepScheduled = false;
-      const groups = [...this.pressured];
-      this.pressured.clear();
-      for (const group of groups)
-        for (const s of group) if (s.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(s);
-    });
-  }
-
-  private slowConsumer(session: Session): void {
+  slowConsumer(session: Session): void {
     if (session.state === 'closed') return;
     this.slowConsumerCloses++;
     this.metrics.slowConsumers.inc();
@@ -378,47 +306,6 @@ export class WsService {
       if (session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
       else session.ws?.ping();
     }
-  }
-
-  // -- health ---------------------------------------------------------------------------
-
-  healthChecks(): HealthCheck[] {
-    return [
-      {
-        name: 'ws:connections',
-        componentType: 'component',
-        affectsReadiness: false,
-        check: () => {
-          const max = this.options.maxConnections;
-          const count = this.sessions.size;
-          const near = max > 0 && count >= max * 0.9;
-          return {
-            status: near ? 'warn' : 'pass',
-            observedValue: count,
-            observedUnit: 'connections',
-            ...(near ? { output: `${count} of at most ${max} connections` } : {}),
-          };
-        },
-      },
-      {
-        name: 'ws:sendBuffer',
-        componentType: 'component',
-        affectsReadiness: false,
-        check: () => {
-          let largest = 0;
-          for (const s of this.sessions) largest = Math.max(largest, s.bufferedAmount());
-          const high = largest > this.options.sendBufferBytes / 2;
-          return {
-            status: high ? 'warn' : 'pass',
-            observedValue: largest,
-            observedUnit: 'bytes',
-            ...(high
-              ? { output: `a connection has ${largest} bytes waiting (closed above ${this.options.sendBufferBytes})` }
-              : {}),
-          };
-        },
-      },
-    ];
   }
 
   now(): string {

@@ -29,7 +29,7 @@ type Frame<K extends ClientFrame['type']> = Extract<ClientFrame, { type: K }>;
 export function handleFrame(svc: WsService, session: Session, data: string | Uint8Array): void {
   const first = ++session.framesReceived === 1;
   if (typeof data !== 'string') {
-    if (session.state === 'authenticating') closeUnauthenticated(svc, session);
+    if (session.state === 'authenticating' && first) closeUnauthenticated(svc, session);
     else
       sendError(svc, session, undefined, {
         code: 'RELAYKIT_ERR_WS_MALFORMED_FRAME',
@@ -38,7 +38,8 @@ export function handleFrame(svc: WsService, session: Session, data: string | Uin
     return;
   }
   const parsed = parseFrame(data);
-  if (session.state === 'authenticating' && !(first && parsed.ok && parsed.frame.type === 'auth')) {
+  // Frames pipelined after a pending `auth` wait in the queue behind it.
+  if (session.state === 'authenticating' && first && !(parsed.ok && parsed.frame.type === 'auth')) {
     closeUnauthenticated(svc, session);
     return;
   }

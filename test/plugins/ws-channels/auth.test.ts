@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
 import { TestClient } from './client.ts';
@@ -65,6 +65,13 @@ describe('ws-channels authentication', () => {
     expect(await ok.request({ type: 'auth', token })).toMatchObject({ code: 'RELAYKIT_ERR_WS_ALREADY_AUTHENTICATED' });
     ok.close();
 
+    // Frames sent right behind the auth frame wait for it.
+    const eager = await TestClient.connect(t.url);
+    eager.send({ type: 'auth', token: await hs256({ sub: 'eager' }) });
+    eager.send({ type: 'subscribe', id: 's', channels: ['a'] });
+    expect(await eager.next('subscribed')).toMatchObject({ id: 's' });
+    eager.close();
+
     const rude = await TestClient.connect(t.url);
     rude.send({ type: 'subscribe', channels: ['a'] });
     expect((await rude.waitClosed()).code).toBe(4001);
@@ -109,6 +116,26 @@ describe('ws-channels authentication', () => {
     const c = await TestClient.connect(t.url, { token });
     expect(await c.next('connected')).toMatchObject({ client_id: 'rsa-client', auth: 'jwt' });
     c.close();
+  });
+
+  test('RS256 tokens verify against a JWKS URL', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const jwks = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => Response.json({ keys: [jwk] }) });
+    try {
+      t = await startTestHub({
+        overrides: { auth: { jwt: { jwksUrl: `http://127.0.0.1:${jwks.port}/jwks.json`, required: true } } },
+      });
+      const token = await new SignJWT({ sub: 'jwks-client' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const c = await TestClient.connect(t.url, { token });
+      expect(await c.next('connected')).toMatchObject({ client_id: 'jwks-client' });
+      c.close();
+    } finally {
+      jwks.stop(true);
+    }
   });
 
   test('anonymous clients are allowed when no token is required, and may log in with a first auth frame', async () => {

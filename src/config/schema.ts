@@ -129,10 +129,11 @@ export interface HubConfig {
 export function configFileSchema(pluginSchemas: ReadonlyMap<string, TObject>): TObject {
   const plugins: Record<string, TSchema> = {};
   for (const [name, schema] of pluginSchemas) {
-    plugins[name] = Type.Object(
-      { ...PluginEntryBase, ...schema.properties },
-      // A plugin the file does not mention gets its defaults.
-      { additionalProperties: false, description: schema.description, default: {} },
+    plugins[name] = Type.Optional(
+      Type.Object(
+        { ...PluginEntryBase, ...schema.properties },
+        { additionalProperties: false, description: schema.description },
+      ),
     );
   }
   return Type.Object(

@@ -304,7 +304,8 @@ export class WsService {
         continue;
       }
       if (session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
-      else session.ws?.ping();
+      // A runtime that cannot ping reports no pongs either: silence proves nothing there.
+      else if (session.ws && !session.ws.ping()) session.lastSeen = now;
     }
   }
 

@@ -44,8 +44,9 @@ class BunConnection implements WebSocketConnection<unknown> {
   bufferedAmount(): number {
     return this.ws.getBufferedAmount();
   }
-  ping(): void {
+  ping(): boolean {
     this.ws.ping();
+    return true;
   }
 }
 

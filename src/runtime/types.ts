@@ -82,7 +82,11 @@ export interface WebSocketConnection<T> {
   unsubscribe(topic: string): void;
   /** Bytes queued for sending. */
   bufferedAmount(): number;
-  ping(): void;
+  /**
+   * Sends a ping frame. Returns false when the runtime cannot (no `pong` will ever be
+   * reported for this connection: endpoints must not take silence for death).
+   */
+  ping(): boolean;
 }
 
 export interface HttpServer {

@@ -1,5 +1,4 @@
 import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
-import { matchesPattern } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import type { CatchUpHost } from './catchup.ts';
@@ -84,11 +83,7 @@ export class WsService {
       pauseAbove: ctx.options.sendBufferBytes / 2,
       busSeenId: () => this.busSeenId,
       goLive: (session, channels, inbox) => this.goLive(session, channels, inbox),
-      replayed: (count) => {
-        this.framesOut += count;
-        this.metrics.framesOut.inc(count);
-        this.metrics.delivered.inc({ mode: 'replay' }, count);
-      },
+      replayed: (count) => this.fanout.counted(count, 'replay'),
     };
   }
 
@@ -150,7 +145,7 @@ export class WsService {
     }
   }
 
-  /** Gives the session its identity, joins its inbox and the broadcast topic, and says `connected`. */
+  /** Gives the session its identity, direct messages and the broadcast topic, and says `connected`. */
   admit(session: Session, who: Extract<Handshake, { kind: 'ready' }>, requestId: string | number | undefined): void {
     const ws = session.ws as WebSocketConnection<Session>;
     if (session.state === 'open') this.leaveClient(session);
@@ -232,11 +227,10 @@ export class WsService {
     let state = this.channels.get(channel);
     if (!state) {
       const system = isSystemChannel(channel);
-      const pattern = systemEventPattern(channel);
       state = {
         sessions: new Set(),
         live: 0,
-        ...(system ? { matches: (e: string) => matchesPattern(pattern, e) } : {}),
+        ...(system ? { matches: eventMatcher(systemEventPattern(channel)) } : {}),
       };
       this.channels.set(channel, state);
       if (system) this.systemChannels.set(channel, state);
@@ -246,7 +240,7 @@ export class WsService {
     session.startCatchingUp(channel);
   }
 
-  /** Joins the channels' topics; with `inbox`, the client-id topic too. Runs in the tick of the last read. */
+  /** Joins the channels' topics (and with `inbox`, resumes live direct messages), in the tick of the last read. */
   goLive(session: Session, channels: readonly string[], inbox: boolean): void {
     const ws = session.ws;
     if (!ws || session.state !== 'open') return;
@@ -312,4 +306,16 @@ export class WsService {
   now(): string {
     return new Date(this.ctx.clock.now()).toISOString();
   }
+}
+
+/** A compiled `*` pattern: system channels test every bus event against theirs. */
+function eventMatcher(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (name) => re.test(name);
 }

@@ -24,7 +24,9 @@ export default definePlugin({
     };
     return {
       start() {
-        ctx.bus.on('message.sent', (message) => ctx.server.publish(TOPIC, JSON.stringify(message)));
+        ctx.bus.on('message.sent', (message) => {
+          ctx.server.publish(TOPIC, JSON.stringify(message));
+        });
       },
       websockets: () => [endpoint as WebSocketEndpoint],
     };

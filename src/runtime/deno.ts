@@ -62,11 +62,18 @@ class Topics {
     if (set.size === 0) this.topics.delete(topic);
   }
 
-  publish(topic: string, text: string): void {
+  /** Sends to every subscriber: -1 when any of them is under backpressure (as Bun reports), else the bytes sent, 0 with none. */
+  publish(topic: string, text: string): number {
     const set = this.topics.get(topic);
-    if (!set) return;
+    if (!set) return 0;
     const bytes = utf8Length(text);
-    for (const conn of set) conn.sendText(text, bytes);
+    let result = 0;
+    for (const conn of set) {
+      const sent = conn.sendText(text, bytes);
+      if (sent === -1) result = -1;
+      else if (result !== -1 && sent > 0) result = sent;
+    }
+    return result;
   }
 
   count(topic: string): number {
@@ -124,8 +131,10 @@ class DenoConnection implements WebSocketConnection<unknown> {
     return this.socket.bufferedAmount;
   }
 
-  /** Deno's WebSocket cannot send a ping frame; endpoints keep connections alive with their own heartbeats. */
-  ping(): void {}
+  /** Deno's WebSocket cannot send a ping frame: no pong will come, so endpoints must not take silence for death. */
+  ping(): boolean {
+    return false;
+  }
 
   /** Called once the socket closed: leaves every topic and stops watching the buffer. */
   release(): void {
@@ -217,7 +226,7 @@ export const denoRuntime: RuntimeAdapter = {
       hostname: server.addr.hostname,
       port: server.addr.port,
       publish(topic, text) {
-        pubsub.publish(topic, text);
+        return pubsub.publish(topic, text);
       },
       subscriberCount(topic) {
         return pubsub.count(topic);

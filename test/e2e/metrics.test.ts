@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { type E2EHub, forEachRuntime, PROBE_PLUGIN, send, startHub } from './harness.ts';
+import { type E2EHub, forEachRuntime, PROBE_PLUGIN, send, startHub, waitFor } from './harness.ts';
 
 const TOKEN = 'e2e-metrics-admin';
 
@@ -35,6 +35,9 @@ forEachRuntime('metrics registry (prom-client)', (runtime) => {
   test('the kernel’s request histogram and message counter are exported', async () => {
     await send(hub, { channel: 'm', type: 'count', payload: 1 });
     await send(hub, { channel: 'm', type: 'count', payload: 2 });
+    // Durations are recorded once the response has gone out: wait for the second one.
+    const posted = /relaykit_http_request_duration_seconds_count\{method="POST",route="\/messages",status="201"\} 2/;
+    await waitFor(async () => posted.test(await metrics()), 3000, 'both POST durations');
     const text = await metrics();
     expect(text).toContain('# TYPE relaykit_http_request_duration_seconds histogram');
     expect(text).toMatch(

@@ -128,6 +128,18 @@ forEachRuntime('WebSocket endpoints through the runtime adapter', (runtime) => {
     expect(seen).toContainEqual({ channel: 'closing-client', code: 4001, reason: 'bye' });
   });
 
+  test('a handler that throws closes only its own connection with 1011; the hub keeps serving', async () => {
+    const bystander = await open('?channel=bystander');
+    await bystander.next();
+    const victim = await open('?channel=thrower');
+    await victim.next();
+    victim.ws.send('throw');
+    expect((await victim.closed).code).toBe(1011);
+    bystander.ws.send('still here');
+    expect(await bystander.next()).toContain('still here');
+    expect((await hub.request('/messages?limit=1')).status).toBe(200);
+  });
+
   test('an upgrade the endpoint refuses never opens, and no endpoint means no socket', async () => {
     await expect(connect(hub, '')).rejects.toThrow('failed to open');
     const elsewhere = new WebSocket(`${hub.url.replace('http', 'ws')}/no-such-endpoint`);

@@ -5,6 +5,8 @@
  *
  *   bun bench/sse/anchor.ts <port>
  */
+export {}; // a module: its names stay out of the other scripts' scope
+
 const encoder = new TextEncoder();
 const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
 let nextId = 1;

@@ -12,6 +12,8 @@ export interface FrontOptions {
   acceptingWebSockets(): boolean;
   /** Whether the hub is still starting its plugins: everything answers 503 until then. */
   starting(): boolean;
+  /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
+  accepting(): boolean;
 }
 
 /**
@@ -43,6 +45,11 @@ export class Front {
   }
 
   readonly handle = (request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+    if (!this.options.accepting()) {
+      return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is shutting down'), {
+        connection: 'close',
+      });
+    }
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
     // Until the plugins have started there is nothing to serve: probes and clients read 503 "starting".
     if (this.options.starting()) {

@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from 'bun:test';
+import { builtinPlugins } from '../../../plugins/index.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
 import { parseExposition, sampleValue } from './exposition.ts';
 import { ADMIN_TOKEN, testPlugins } from './fixtures.ts';
@@ -12,8 +13,9 @@ type Patch = { enabled?: boolean; options?: Record<string, unknown> };
 
 test('/metrics stays valid across many enable, disable and reconfigure cycles of every plugin', async () => {
   t = await startTestHub({ plugins: testPlugins, overrides: { auth: { adminToken: ADMIN_TOKEN } } });
-  // Every built-in (enabled by default) and the two test plugins.
-  const running = new Set(testPlugins.map((p) => p.name));
+  const running = new Set([...builtinPlugins.map((p) => p.name), 'probe', 'follower']);
+  // Built-ins other than metrics and health are cycled generically (disable, enable).
+  const others = builtinPlugins.map((p) => p.name).filter((n) => n !== 'metrics' && n !== 'health');
 
   async function patch(name: string, body: Patch, expected = 200): Promise<void> {
     const res = await t.request(`/admin/plugins/${name}`, { method: 'PATCH', token: ADMIN_TOKEN, json: body });
@@ -54,11 +56,17 @@ test('/metrics stays valid across many enable, disable and reconfigure cycles of
     await patch('metrics', { options: { maxSeriesPerMetric: 100 + round } });
     await patch('metrics', { enabled: false });
     await patch('metrics', { enabled: true });
+    for (const name of others) {
+      await patch(name, { enabled: false });
+      await patch(name, { enabled: true });
+    }
   }
 
   const { samples } = parseExposition(await (await t.request('/metrics')).text());
   expect(samples.filter((s) => s.name === 'relaykit_test_probe_events_total')).toHaveLength(9);
   expect(sampleValue(samples, 'relaykit_test_follower_items')).toBe(8);
-  expect(sampleValue(samples, 'relaykit_plugin_reloads_total', { outcome: 'applied' })).toBe(8 * 12);
+  expect(sampleValue(samples, 'relaykit_plugin_reloads_total', { outcome: 'applied' })).toBe(
+    8 * (12 + 2 * others.length),
+  );
   expect(sampleValue(samples, 'relaykit_plugin_reloads_total', { outcome: 'rejected' })).toBe(8);
 });

@@ -34,7 +34,15 @@ const server = Bun.serve({
     if (pathname === '/publish' && request.method === 'POST') {
       const { channel, type, payload } = (await request.json()) as { channel: string; type: string; payload: unknown };
       const id = nextId++;
-      const envelope = { id, channel, from: null, to: null, type, data: payload, timestamp: new Date().toISOString() };
+      const envelope = {
+        channel,
+        id,
+        event: type,
+        data: payload,
+        from: null,
+        to: null,
+        timestamp: new Date().toISOString(),
+      };
       const chunk = encoder.encode(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(envelope)}\n\n`);
       for (const c of streams) c.enqueue(chunk);
       return Response.json({ id }, { status: 201 });

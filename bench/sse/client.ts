@@ -49,10 +49,10 @@ let closedEarly = 0;
 let lastDeliveryAt = 0;
 
 function onEvents(conn: Conn, text: string): void {
-  let at = text.indexOf('{"id":');
+  let at = text.indexOf(',"id":');
   while (at >= 0) {
     // The event-log id: every stream gets every message, so ids must be consecutive.
-    const seq = Number(text.slice(at + 6, text.indexOf(',', at)));
+    const seq = Number(text.slice(at + 6, text.indexOf(',', at + 1)));
     const tAt = text.indexOf('"t":', at);
     const t = Number(text.slice(tAt + 4, text.indexOf('}', tAt)));
     const now = performance.now();
@@ -62,7 +62,7 @@ function onEvents(conn: Conn, text: string): void {
     if (delivered < latencies.length) latencies[delivered] = now - t;
     delivered++;
     lastDeliveryAt = now;
-    at = text.indexOf('{"id":', tAt);
+    at = text.indexOf(',"id":', tAt);
   }
 }
 

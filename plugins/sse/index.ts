@@ -63,7 +63,7 @@ export const SseOptions = Type.Object(
     data: Type.Union([Type.Literal('envelope'), Type.Literal('payload')], {
       default: 'envelope',
       description:
-        '`envelope`: `data:` is {id, channel, from, to, type, data, timestamp}; `payload`: `data:` is the message payload alone',
+        '`envelope`: `data:` is {channel, id, event, data, from, to, timestamp} (the WebSocket event frame without `type`); `payload`: the message payload alone',
     }),
     auth: Type.Object(
       {

@@ -24,22 +24,29 @@ export const ControlEvents = {
 /** How message events carry their data. */
 export type DataFormat = 'envelope' | 'payload';
 
-/** The JSON of a message event in the `envelope` format. */
+/**
+ * The JSON of a message event in the `envelope` format: the WebSocket transport's
+ * `event` frame without its `type`, so clients read both transports alike.
+ */
 export interface MessageEnvelope {
-  id: number;
   channel: string | null;
+  /** The message's id in the event log (also the SSE `id:`). */
+  id: number;
+  /** The message type (also the SSE `event:`). */
+  event: string;
+  data: unknown;
   from: string | null;
   to: string | null;
-  type: string;
-  data: unknown;
   /** When the message was stored (ISO 8601). */
   timestamp: string;
 }
 
-/** The JSON of a system event (`$hub:` channels). */
+/** The JSON of a system event (`$hub:` channels); `id` is null: system events are not in the event log. */
 export interface SystemEnvelope {
   /** The system channel, e.g. `$hub:plugin.reconfigured`. */
   channel: string;
+  id: null;
+  /** The bus event's name (also the SSE `event:`). */
   event: string;
   data: unknown;
   timestamp: string;
@@ -73,12 +80,12 @@ export function encodeMessage(message: Message, format: DataFormat): Uint8Array<
     format === 'payload'
       ? message.payload
       : ({
-          id: message.id,
           channel: message.channel,
+          id: message.id,
+          event: message.type,
+          data: message.payload,
           from: message.from,
           to: message.to,
-          type: message.type,
-          data: message.payload,
           timestamp: message.createdAt,
         } satisfies MessageEnvelope);
   return encodeEvent(message.type, data, message.id);
@@ -87,6 +94,7 @@ export function encodeMessage(message: Message, format: DataFormat): Uint8Array<
 export function encodeSystem(channel: string, event: string, payload: unknown, at: number): Uint8Array<ArrayBuffer> {
   return encodeEvent(event, {
     channel,
+    id: null,
     event,
     data: payload,
     timestamp: new Date(at).toISOString(),

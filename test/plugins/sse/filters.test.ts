@@ -35,7 +35,7 @@ describe('sse filters', () => {
     expect(bob.ids()).toEqual([ids[1], ids[5]]);
     expect(alice.events.find((e) => e.id === String(ids[2]))).toMatchObject({
       event: 'task.created',
-      data: { id: ids[2], channel: null, to: 'alice', type: 'task.created', data: { n: 1 } },
+      data: { id: ids[2], channel: null, to: 'alice', event: 'task.created', data: { n: 1 } },
     });
     // `data: 0` survives (Elysia's sse() helper drops it).
     expect(bob.named('notification')[0].data).toMatchObject({ data: 0, channel: 'broadcast' });

@@ -72,6 +72,9 @@ describe('sse hot swap', () => {
     expect((await patch('echo', { options: { greeting: 'changed' } })).status).toBe(200);
     expect(await (await t.request('/echo')).json()).toMatchObject({ greeting: 'changed' });
     expect((await patch('echo', { enabled: false })).status).toBe(200);
+    // The other realtime transport too: reconfigured, then disabled.
+    expect((await patch('ws-channels', { options: { maxFrameBytes: 32_768 } })).status).toBe(200);
+    expect((await patch('ws-channels', { enabled: false })).status).toBe(200);
     const ids = await post(t.url, [{ channel: 'news', type: 'item' }]);
     await waitForIds(s, 1);
 

@@ -1,13 +1,24 @@
 import { Database } from 'bun:sqlite';
+import ttlPlugin from '../../../plugins/ttl/index.ts';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
 
 export const ADMIN = 'ttl-admin-token';
 
-/** Starts a hub on a ManualClock with the admin token set and the given ttl options. */
-export async function startTtlHub(ttl: Record<string, unknown> = {}): Promise<{ t: TestHub; clock: ManualClock }> {
+/**
+ * Starts a hub on a ManualClock with the admin token set and the given ttl options,
+ * beside every other built-in, or alone with `alone` (so the clock's timers are its own).
+ */
+export async function startTtlHub(
+  ttl: Record<string, unknown> = {},
+  { alone = false } = {},
+): Promise<{ t: TestHub; clock: ManualClock }> {
   const clock = new ManualClock();
-  const t = await startTestHub({ clock, overrides: { auth: { adminToken: ADMIN }, plugins: { ttl } } });
+  const t = await startTestHub({
+    clock,
+    overrides: { auth: { adminToken: ADMIN }, plugins: { ttl } },
+    ...(alone ? { plugins: [ttlPlugin] } : {}),
+  });
   return { t, clock };
 }
 

@@ -16,7 +16,7 @@ function patchTtl(body: Record<string, unknown>) {
 
 describe('ttl: hot swap', () => {
   test('new policies apply to new messages at once; stored expiries stay; one sweeper runs after many swaps', async () => {
-    const started = await startTtlHub({ rules: [{ type: 'error.*', policy: 'SHORT' }] });
+    const started = await startTtlHub({ rules: [{ type: 'error.*', policy: 'SHORT' }] }, { alone: true });
     t = started.t;
     const { clock } = started;
     const before = await send(t, { type: 'error.db' });
@@ -54,7 +54,7 @@ describe('ttl: hot swap', () => {
   });
 
   test('disabling the plugin mid-sweep stops at a batch boundary; re-enabling finishes the job', async () => {
-    const started = await startTtlHub({ sweeper: { batchSize: 10 } });
+    const started = await startTtlHub({ sweeper: { batchSize: 10 } }, { alone: true });
     t = started.t;
     const { clock } = started;
     await Promise.all(
@@ -66,6 +66,7 @@ describe('ttl: hot swap', () => {
     t.hub.bus.on('message.expired', (e) => {
       deleted += e.ids.length;
     });
+    expect(clock.pending).toBe(1);
     clock.advance(1000);
     expect((await patchTtl({ enabled: false })).status).toBe(200);
     const stoppedAt = deleted;

@@ -68,7 +68,7 @@ export const TtlOptions = Type.Object(
           minimum: 1,
           default: 20,
           description:
-            'Time one batch should hold the event loop: batches shrink below batchSize when rows are steadily slower to delete (a moving average of the cost per row)',
+            'Time one batch should hold the event loop: batches shrink below batchSize when rows are steadily slower to delete (the median cost per row of recent batches)',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -16,8 +16,8 @@ import type { TtlOptions } from './options.ts';
 
 /** Smallest batch the sweeper shrinks to when batches run slow. */
 const MIN_BATCH = 16;
-/** Weight of the newest batch in the moving average of the cost per row. */
-const EWMA_WEIGHT = 0.2;
+/** Batches whose cost per row the estimate takes the median of. */
+const COST_SAMPLES = 9;
 /** A yield that used less CPU than this found nothing else to run: the hub is idle. */
 const IDLE_YIELD_MS = 0.1;
 /** The least time a batch gets while the hub is busy, so the sweeper always progresses. */
@@ -64,6 +64,7 @@ export class Sweeper {
   private cancelTimer: (() => void) | null = null;
   private limit: number;
   private msPerRow: number | null = null;
+  private readonly samples: number[] = [];
   private budgetMs: number;
   private readonly stats = {
     expired: 0,
@@ -224,14 +225,16 @@ export class Sweeper {
   }
 
   /**
-   * Keeps a moving average of the cost per row (one slow batch, a checkpoint or a
-   * preempted process, barely moves it; steadily expensive rows, large payloads
-   * being archived, do) and sizes the next batch to fit the budget.
+   * Estimates the cost per row as the median of the last batches: the occasional
+   * slow batch (a WAL checkpoint's fsync, a preempted process) does not move it, rows
+   * that are steadily expensive (large payloads being archived) do.
    */
   private learn(ms: number, rows: number): void {
     if (rows < Math.min(MIN_BATCH, this.deps.options.batchSize)) return;
-    const perRow = ms / rows;
-    this.msPerRow = this.msPerRow === null ? perRow : this.msPerRow * (1 - EWMA_WEIGHT) + perRow * EWMA_WEIGHT;
+    this.samples.push(ms / rows);
+    if (this.samples.length > COST_SAMPLES) this.samples.shift();
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    this.msPerRow = sorted[sorted.length >> 1];
   }
 
   private resize(): void {

@@ -1,6 +1,6 @@
 import { cpuUsage } from 'node:process';
 import { setImmediate } from 'node:timers';
-import { asc, inArray, lte } from 'drizzle-orm';
+import { asc, inArray, lte, sql } from 'drizzle-orm';
 import {
   type Clock,
   type EventBus,
@@ -16,12 +16,18 @@ import type { TtlOptions } from './options.ts';
 
 /** Smallest batch the sweeper shrinks to when batches run slow. */
 const MIN_BATCH = 16;
+/** The longest pause between two batches while the hub is busy. */
+const MAX_PACING_MS = 100;
 /** Batches whose cost per row the estimate takes the median of. */
 const COST_SAMPLES = 9;
-/** A yield that used less CPU than this found nothing else to run: the hub is idle. */
-const IDLE_YIELD_MS = 0.1;
-/** The least time a batch gets while the hub is busy, so the sweeper always progresses. */
-const MIN_BUSY_BUDGET_MS = 0.5;
+/** Other work of at least this much during a yield means the hub is busy serving. */
+const BUSY_WORK_MS = 0.2;
+/** How long one batch may hold the event loop while the hub is busy. */
+const BUSY_BATCH_MS = 2.5;
+/** Milliseconds of pause per millisecond of other work the hub did during a yield. */
+const PACING_PER_MS_OF_WORK = 8;
+/** Pauses shorter than this are skipped (timers are not that precise). */
+const MIN_PACING_MS = 1;
 
 export interface SweeperDeps {
   db: SqliteDatabase;
@@ -54,8 +60,8 @@ export interface SweeperStats {
  * `expires_at` index in batches: one short transaction per batch that archives the
  * rows, deletes them and advances the retention horizon, then publishes one
  * `message.expired` event and yields to the event loop before the next batch.
- * Batch sizes follow the measured cost per row to stay near `targetBatchMs` while
- * the hub is idle, and under half of the hub's own turns while it is busy.
+ * Batch sizes follow the measured cost per row to stay near `targetBatchMs`; while
+ * the hub is busy serving, the sweeper paces itself to about a third of the loop.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;
@@ -65,6 +71,7 @@ export class Sweeper {
   private limit: number;
   private msPerRow: number | null = null;
   private readonly samples: number[] = [];
+  private lastBatchMs = 0;
   private budgetMs: number;
   private readonly stats = {
     expired: 0,
@@ -76,9 +83,22 @@ export class Sweeper {
     lastError: null as string | null,
   };
 
+  /** The batch delete, prepared once: full rows when they are archived, ids and types otherwise. */
+  private readonly deleteDue;
+
   constructor(private readonly deps: SweeperDeps) {
     this.limit = deps.options.batchSize;
     this.budgetMs = deps.options.targetBatchMs;
+    const due = deps.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(lte(messages.expiresAt, sql.placeholder('now')))
+      .orderBy(asc(messages.expiresAt))
+      .limit(sql.placeholder('limit'));
+    const remove = deps.db.delete(messages).where(inArray(messages.id, due));
+    this.deleteDue = (
+      deps.archive.enabled ? remove.returning() : remove.returning({ id: messages.id, type: messages.type })
+    ).prepare() as { all(values: { now: number; limit: number }): Pick<ExpiredRow, 'id' | 'type'>[] };
   }
 
   start(): void {
@@ -150,20 +170,9 @@ export class Sweeper {
     const started = performance.now();
     let archived = { table: 0, file: 0 };
     const rows = db.transaction((tx) => {
-      const due = tx
-        .select({ id: messages.id })
-        .from(messages)
-        .where(lte(messages.expiresAt, now))
-        .orderBy(asc(messages.expiresAt))
-        .limit(limit);
-      const deleted: Pick<ExpiredRow, 'id' | 'type'>[] = archive.enabled
-        ? tx.delete(messages).where(inArray(messages.id, due)).returning().all()
-        : tx
-            .delete(messages)
-            .where(inArray(messages.id, due))
-            .returning({ id: messages.id, type: messages.type })
-            .all();
+      const deleted = this.deleteDue.all({ now, limit });
       if (!deleted.length) return deleted;
+      // With an archive the statement returns whole rows.
       if (archive.enabled) archived = archive.write(tx, deleted as ExpiredRow[], now);
       let maxId = 0;
       for (const row of deleted) if (row.id > maxId) maxId = row.id;
@@ -187,6 +196,7 @@ export class Sweeper {
       at: new Date(now).toISOString(),
     });
     this.learn(ms, rows.length);
+    this.lastBatchMs = ms;
     return rows.length === limit;
   }
 
@@ -194,7 +204,9 @@ export class Sweeper {
   private pruneBatch(): boolean {
     if (!this.deps.archive.enabled) return false;
     const limit = this.limit;
+    const started = performance.now();
     const pruned = this.deps.archive.prune(this.deps.db, this.deps.clock.now(), limit);
+    this.lastBatchMs = performance.now() - started;
     if (pruned) {
       this.stats.pruned += pruned;
       this.deps.metrics.pruned.inc(pruned);
@@ -204,24 +216,23 @@ export class Sweeper {
 
   /**
    * Yields to the event loop and measures the work the rest of the hub did meanwhile
-   * (so a process preempted by the OS or a busy GC thread is not taken for a busy
-   * hub). An idle hub gives the next batch the whole `targetBatchMs`; a busy
-   * one caps it at half the time the hub's own work just took, so requests wait for
-   * at most about half of one of their own turns and the sweeper gets about a third
-   * of the loop.
+   * (the smaller of wall and CPU time, so neither the OS preempting the process nor a
+   * GC thread counts). An idle hub gets the next batch at once, sized to
+   * `targetBatchMs`. A hub busy serving gets short batches (a request that arrives
+   * during one waits little) and a pause in proportion to its work, up to three
+   * times the last batch, so the sweeper takes at most about a quarter of the loop.
    */
   private async pause(): Promise<void> {
     const before = cpuUsage();
     const started = performance.now();
     await yieldToEventLoop();
     const used = cpuUsage(before);
-    // The hub's own work during the yield is bounded by both: wall time also counts
-    // the OS preempting the process, process CPU also counts helper threads (GC).
     const away = Math.min(performance.now() - started, (used.user + used.system) / 1000);
-    const { targetBatchMs } = this.deps.options;
-    this.budgetMs =
-      away < IDLE_YIELD_MS ? targetBatchMs : Math.min(targetBatchMs, Math.max(MIN_BUSY_BUDGET_MS, away / 2));
+    const busy = away >= BUSY_WORK_MS;
+    this.budgetMs = busy ? Math.min(BUSY_BATCH_MS, this.deps.options.targetBatchMs) : this.deps.options.targetBatchMs;
     this.resize();
+    const rest = Math.min(this.lastBatchMs * 3, away * PACING_PER_MS_OF_WORK, MAX_PACING_MS);
+    if (busy && rest >= MIN_PACING_MS && !this.stopped) await pacing(rest);
   }
 
   /**
@@ -235,8 +246,10 @@ export class Sweeper {
     if (this.samples.length > COST_SAMPLES) this.samples.shift();
     const sorted = [...this.samples].sort((a, b) => a - b);
     this.msPerRow = sorted[sorted.length >> 1];
+    this.resize();
   }
 
+  /** Sizes the next batch to take about `targetBatchMs`, within [MIN_BATCH, batchSize]. */
   private resize(): void {
     const { batchSize } = this.deps.options;
     const fits = this.msPerRow === null ? batchSize : Math.floor(this.budgetMs / this.msPerRow);
@@ -247,4 +260,13 @@ export class Sweeper {
 /** Lets pending I/O and timers run between two batches. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Leaves the event loop to the hub for `ms` of real time. Pacing, not a schedule:
+ * it only happens while requests are being served, so it uses the runtime's timer
+ * rather than the hub's clock (a ManualClock would never let it end).
+ */
+function pacing(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

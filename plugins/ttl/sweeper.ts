@@ -61,7 +61,8 @@ export interface SweeperStats {
  * rows, deletes them and advances the retention horizon, then publishes one
  * `message.expired` event and yields to the event loop before the next batch.
  * Batch sizes follow the measured cost per row to stay near `targetBatchMs`; while
- * the hub is busy serving, the sweeper paces itself to about a third of the loop.
+ * the hub is busy serving, batches shrink and the sweeper paces itself to about a
+ * quarter of the loop.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;

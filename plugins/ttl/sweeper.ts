@@ -250,7 +250,7 @@ export class Sweeper {
     this.resize();
   }
 
-  /** Sizes the next batch to take about `targetBatchMs`, within [MIN_BATCH, batchSize]. */
+  /** Sizes the next batch to take about the current budget, within [MIN_BATCH, batchSize]. */
   private resize(): void {
     const { batchSize } = this.deps.options;
     const fits = this.msPerRow === null ? batchSize : Math.floor(this.budgetMs / this.msPerRow);

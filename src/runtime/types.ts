@@ -15,6 +15,13 @@ export interface RuntimeAdapter {
   serve(options: ServeOptions): Promise<HttpServer>;
   /** Opens (creating when missing) a SQLite database with the hub's pragmas. */
   openSqlite(path: string): SqliteHandle;
+  /**
+   * Sends an HTTP request for `url` over a connection to `address`, an IP the caller
+   * has already resolved and checked (SSRF guards): the URL's host is not resolved
+   * again, while the Host header and the TLS server name (SNI and certificate check)
+   * stay the URL's. Redirects are never followed (a 3xx is returned as is).
+   */
+  fetchPinned(url: string, address: string, init: RequestInit): Promise<Response>;
 }
 
 /** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */

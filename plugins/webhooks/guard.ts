@@ -1,0 +1,130 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import {
+  type AddressRule,
+  classify,
+  inNetwork,
+  type Network,
+  parseAddress,
+  parseNetwork,
+  RULE_DESCRIPTIONS,
+} from './addresses.ts';
+
+/** Resolves a hostname to its addresses (node:dns by default; tests inject their own). */
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+export type UrlRule = AddressRule | 'scheme' | 'https-only' | 'credentials' | 'unresolvable';
+
+/** A URL the guard refuses: `rule` names why, the message says how to allow it when that is possible. */
+export class UrlRefused extends Error {
+  constructor(
+    readonly rule: UrlRule,
+    message: string,
+    readonly address?: string,
+  ) {
+    super(message);
+    this.name = 'UrlRefused';
+  }
+}
+
+export interface GuardOptions {
+  httpsOnly: boolean;
+  allowNetworks: readonly string[];
+  /** Where the allowlist lives in the config, for error messages. */
+  optionPath: string;
+}
+
+const systemResolver: Resolver = async (hostname) => {
+  const found = await lookup(hostname, { all: true, verbatim: true });
+  // IPv4 first, like most clients: a receiver listening on 127.0.0.1 only is reached through `localhost`.
+  return found.sort((a, b) => a.family - b.family).map((a) => a.address);
+};
+
+/**
+ * The SSRF guard. It checks a URL's form when an endpoint is registered, and at every
+ * attempt resolves the host and checks every address it resolves to; the attempt then
+ * connects to the address that was checked (`RuntimeAdapter.fetchPinned`), so a DNS
+ * answer that changes between the check and the connection cannot reach a refused one.
+ */
+export class AddressGuard {
+  private readonly allow: Network[];
+
+  constructor(
+    private readonly options: GuardOptions,
+    private readonly resolver: Resolver = systemResolver,
+  ) {
+    this.allow = options.allowNetworks.map((cidr, i) => {
+      try {
+        return parseNetwork(cidr);
+      } catch (err) {
+        throw new Error(`${options.optionPath}[${i}]: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  /** Checks the URL's scheme and form (no I/O); throws UrlRefused. */
+  checkForm(raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new UrlRefused('scheme', `"${raw}" is not an absolute URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UrlRefused('scheme', `${raw} is refused: only http:// and https:// URLs can receive webhooks`);
+    }
+    if (this.options.httpsOnly && url.protocol !== 'https:') {
+      throw new UrlRefused(
+        'https-only',
+        `${raw} is refused: only https:// URLs are allowed (httpsOnly is on); use https, or set ${this.options.optionPath.replace(/allowNetworks$/, 'httpsOnly')} to false`,
+      );
+    }
+    if (url.username || url.password) {
+      throw new UrlRefused(
+        'credentials',
+        `${raw} is refused: credentials in the URL would be sent to every redirect target and logged; put an Authorization header in the endpoint's headers instead`,
+      );
+    }
+    return url;
+  }
+
+  /** Checks the URL fully: form, then every address its host resolves to. Returns the address to connect to. */
+  async check(raw: string): Promise<string> {
+    const url = this.checkForm(raw);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    let addresses: string[];
+    if (isIP(host)) addresses = [host];
+    else {
+      try {
+        addresses = await this.resolver(host);
+      } catch (err) {
+        throw new UrlRefused(
+          'unresolvable',
+          `${raw} is refused: its host "${host}" does not resolve (${errorCode(err)})`,
+        );
+      }
+      if (!addresses.length) throw new UrlRefused('unresolvable', `${raw} is refused: "${host}" has no address`);
+    }
+    for (const address of addresses) this.checkAddress(raw, host, address);
+    return addresses[0];
+  }
+
+  private checkAddress(raw: string, host: string, address: string): void {
+    const value = parseAddress(address);
+    if (value === null) throw new UrlRefused('unresolvable', `${raw} is refused: "${address}" is not an IP address`);
+    if (this.allow.some((n) => inNetwork(value, n))) return;
+    const refused = classify(value);
+    if (!refused) return;
+    const where = host === address ? address : `${host} resolves to ${address}, which`;
+    throw new UrlRefused(
+      refused.rule,
+      `${raw} is refused (rule: ${refused.rule}): ${where} is ${RULE_DESCRIPTIONS[refused.rule]} (${refused.network}). ` +
+        `Webhooks do not reach internal networks, to prevent server-side request forgery; to allow this network, add "${refused.network}" to ${this.options.optionPath}`,
+      address,
+    );
+  }
+}
+
+function errorCode(err: unknown): string {
+  return (err as { code?: string }).code ?? (err as Error).message ?? String(err);
+}

@@ -1,0 +1,130 @@
+import type { EventBus } from '../../src/kernel/bus.ts';
+import type { Clock } from '../../src/kernel/clock.ts';
+import type { RelaykitEvents } from '../../src/kernel/events.ts';
+import type { Transaction } from '../../src/messages/service.ts';
+import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { CachedEndpoint } from './endpoints.ts';
+import type { WebhookMetrics } from './metrics.ts';
+import type { WebhooksOptions } from './options.ts';
+import type { ClaimedDelivery } from './outbox.ts';
+import { afterFailure } from './retry.ts';
+import type { AttemptResult } from './sender.ts';
+import type { WebhooksService } from './service.ts';
+
+export interface Finished {
+  delivery: ClaimedDelivery;
+  result: AttemptResult;
+}
+
+type Publish = () => void;
+
+/**
+ * Records what attempts produced, many at once in one transaction: the attempt row,
+ * the delivery's next state (delivered, retry at, failed) and the endpoint's run of
+ * failures, which may disable it. Events are published after the commit.
+ */
+export class Settler {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly service: WebhooksService,
+    private readonly autoDisable: WebhooksOptions['autoDisable'],
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  settle(batch: readonly Finished[]): void {
+    const publish: Publish[] = [];
+    this.db.transaction((tx) => {
+      for (const item of batch) this.settleOne(tx, item, publish);
+    });
+    for (const p of publish) p();
+  }
+
+  private settleOne(tx: Transaction, { delivery: d, result: r }: Finished, publish: Publish[]): void {
+    const { outbox, endpoints } = this.service;
+    const now = this.clock.now();
+    if (r.outcome === null) {
+      // Cancelled by a stop: hand it back, due now, without counting an attempt.
+      outbox.reschedule(tx, d.id, now);
+      return;
+    }
+    const endpoint = endpoints.get(d.endpointId);
+    // Deleted while the attempt was in flight: its pending deliveries are gone.
+    if (!endpoint) return;
+    const attempts = d.attempts + 1;
+    outbox.insertAttempt(tx, {
+      deliveryId: d.id,
+      attempt: attempts,
+      startedAt: r.startedAt,
+      durationMs: r.durationMs,
+      outcome: r.outcome,
+      status: r.status,
+      error: r.error,
+      responseExcerpt: r.excerpt,
+    });
+    this.metrics.attempt(r.outcome, r.durationMs);
+
+    if (r.outcome === 'success') {
+      outbox.finish(tx, d.id, 'delivered', { attempts, lastStatus: r.status, lastError: null });
+      this.metrics.finished('delivered');
+      if (endpoint.row.consecutiveFailures) {
+        endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null }, tx);
+      }
+      return;
+    }
+
+    const failures = d.failures + 1;
+    const last = { attempts, failures, lastStatus: r.status, lastError: r.error };
+    if (!endpoint.row.enabled) {
+      // Disabled while the attempt was in flight: it joins the endpoint's other failed deliveries.
+      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'endpoint_disabled' });
+      return;
+    }
+    if (r.status === 410) {
+      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'endpoint_disabled' });
+      this.metrics.finished('endpoint_disabled');
+      this.disable(tx, this.streak(tx, endpoint, r.startedAt), 'gone', publish);
+      return;
+    }
+    const decision = afterFailure(this.service.policy(endpoint), failures, r.retryAfterSeconds);
+    if (decision.retry) {
+      outbox.reschedule(tx, d.id, now + decision.delayMs, last);
+    } else {
+      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'exhausted' });
+      this.metrics.finished('exhausted');
+      const event: RelaykitEvents['webhook.delivery.exhausted'] = {
+        deliveryId: d.id,
+        endpointId: d.endpointId,
+        eventId: d.eventId,
+        eventType: d.eventType,
+        attempts,
+        lastStatus: r.status,
+        lastError: r.error,
+        at: new Date(now).toISOString(),
+      };
+      publish.push(() => this.bus.publish('webhook.delivery.exhausted', event));
+    }
+    const failing = this.streak(tx, endpoint, r.startedAt);
+    const { enabled, failures: threshold, windowSeconds } = this.autoDisable;
+    const since = failing.row.failingSince ?? now;
+    if (enabled && failing.row.consecutiveFailures >= threshold && now - since >= windowSeconds * 1000) {
+      this.disable(tx, failing, 'failing', publish);
+    }
+  }
+
+  /** Counts one more failure in the endpoint's current run. */
+  private streak(tx: Transaction, endpoint: CachedEndpoint, at: number): CachedEndpoint {
+    return this.service.endpoints.update(
+      endpoint.id,
+      { consecutiveFailures: endpoint.row.consecutiveFailures + 1, failingSince: endpoint.row.failingSince ?? at },
+      tx,
+    );
+  }
+
+  private disable(tx: Transaction, endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]): void {
+    const event = this.service.disable(tx, endpoint, reason);
+    this.metrics.finished('endpoint_disabled', event.failedDeliveries);
+    publish.push(() => this.bus.publish('webhook.endpoint.disabled', event));
+  }
+}

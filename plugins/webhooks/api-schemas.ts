@@ -1,10 +1,45 @@
+import type { Static } from '@sinclair/typebox';
 import { t } from 'elysia';
-import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, DISABLED_REASONS, ENDPOINT_FORMATS, FAILURE_REASONS } from './schema.ts';
+import type {
+  AttemptOutcome,
+  DeliveryStatus,
+  DisabledReason as DisabledReasonValue,
+  EndpointFormat,
+  FailureReason as FailureReasonValue,
+} from './schema.ts';
 
 /** Request and response schemas of the webhooks API (OpenAPI comes from these). */
 
-const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
-  t.UnionEnum(values, { description });
+// Explicit unions of literals: t.UnionEnum fills its first value in as a default, which
+// would rewrite `format` on every PATCH. `satisfies` keeps them in step with schema.ts.
+const Format = t.Union([t.Literal('standard'), t.Literal('slack'), t.Literal('discord')], {
+  description: 'standard: signed JSON envelope; slack / discord: one-line chat message',
+});
+const Status = t.Union([t.Literal('pending'), t.Literal('delivered'), t.Literal('failed')], {
+  description: 'pending (waiting, retrying or in flight), delivered, or failed (dead letter)',
+});
+const DisabledReason = t.Union([t.Literal('manual'), t.Literal('failing'), t.Literal('gone')], {
+  description: 'Why it is disabled: by an admin, after failing too long, or a 410 Gone',
+});
+const FailureReason = t.Union([t.Literal('exhausted'), t.Literal('endpoint_disabled')], {
+  description: 'Why it failed: retries used up, or its endpoint was disabled',
+});
+const Outcome = t.Union(
+  [
+    t.Literal('success'),
+    t.Literal('http_error'),
+    t.Literal('timeout'),
+    t.Literal('network_error'),
+    t.Literal('refused'),
+  ],
+  { description: 'What happened' },
+);
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies Same<Static<typeof Format>, EndpointFormat> &
+  Same<Static<typeof Status>, DeliveryStatus> &
+  Same<Static<typeof DisabledReason>, DisabledReasonValue> &
+  Same<Static<typeof FailureReason>, FailureReasonValue> &
+  Same<Static<typeof Outcome>, AttemptOutcome>;
 
 const Iso = (description: string) => t.String({ format: 'date-time', description });
 const NullableIso = (description: string) => t.Nullable(t.String({ format: 'date-time' }), { description });
@@ -29,7 +64,7 @@ const fields = {
   channels: t.Nullable(t.Array(ChannelPattern, { maxItems: 100 }), {
     description: 'Only events on these channels (events without a channel are then left out); null for all',
   }),
-  format: literals(ENDPOINT_FORMATS, 'standard: signed JSON envelope; slack / discord: one-line chat message'),
+  format: Format,
   enabled: t.Boolean({ description: 'false stops deliveries (pending ones move to failed; recover them later)' }),
   headers: t.Record(
     t.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
@@ -89,7 +124,7 @@ const endpointProperties = {
   channels: t.Nullable(t.Array(t.String())),
   format: fields.format,
   enabled: t.Boolean(),
-  disabledReason: t.Nullable(literals(DISABLED_REASONS, 'Why it is disabled')),
+  disabledReason: t.Nullable(DisabledReason),
   headers: t.Record(t.String(), t.String()),
   retrySchedule: t.Nullable(t.Array(t.Integer())),
   timeoutMs: t.Nullable(t.Integer()),
@@ -137,8 +172,8 @@ export const DeliverySchema = t.Object(
     eventType: t.String(),
     messageId: t.Nullable(t.Integer({ description: 'The message, for message.sent' })),
     endpointId: t.String(),
-    status: literals(DELIVERY_STATUSES, 'pending (waiting, retrying or in flight), delivered, or failed'),
-    failureReason: t.Nullable(literals(FAILURE_REASONS, 'Why it failed')),
+    status: Status,
+    failureReason: t.Nullable(FailureReason),
     attempts: t.Integer(),
     nextAttemptAt: NullableIso('When the next attempt is due (pending only)'),
     inFlight: t.Boolean(),
@@ -157,7 +192,7 @@ export const AttemptSchema = t.Object(
     attempt: t.Integer({ description: '1 for the first attempt' }),
     startedAt: Iso('When it started'),
     durationMs: t.Integer(),
-    outcome: literals(ATTEMPT_OUTCOMES, 'What happened'),
+    outcome: Outcome,
     status: t.Nullable(t.Integer({ description: 'HTTP status, when a response came' })),
     error: t.Nullable(t.String()),
     responseExcerpt: t.Nullable(t.String({ description: 'The start of the response body (at most 4 KB)' })),
@@ -167,7 +202,7 @@ export const AttemptSchema = t.Object(
 
 export const DeliveryQuery = t.Object({
   endpoint: t.Optional(t.String({ description: 'Only deliveries to this endpoint' })),
-  status: t.Optional(literals(DELIVERY_STATUSES, 'Only deliveries in this state')),
+  status: t.Optional(Status),
   after: t.Optional(t.Integer({ minimum: 0, description: 'Cursor: only deliveries with a larger id' })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });

@@ -131,12 +131,13 @@ export const bunRuntime: RuntimeAdapter = {
     const target = new URL(url);
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
     const headers = new Headers(init.headers);
-    let tls: { serverName: string } | undefined;
+    // Bun-specific TLS options a caller passed (a custom CA in tests) are kept.
+    let tls = (init as { tls?: Record<string, unknown> }).tls;
     if (hostname !== address) {
       // Bun's fetch connects to the URL's host and sends the Host header and TLS
       // server name given here, so the connection goes to the checked address.
       headers.set('host', target.host);
-      if (target.protocol === 'https:' && !isIP(hostname)) tls = { serverName: hostname };
+      if (target.protocol === 'https:' && !isIP(hostname)) tls = { ...tls, serverName: hostname };
       target.hostname = isIP(address) === 6 ? `[${address}]` : address;
     }
     return fetch(target, { ...init, headers, redirect: 'manual', ...(tls ? { tls } : {}) });

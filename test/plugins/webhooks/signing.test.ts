@@ -56,7 +56,9 @@ describe('Standard Webhooks signing', () => {
     receiver = startReceiver();
     hub = await startWebhookHub({ webhooks: { signing: { rotationGraceSeconds: 3600 } } });
     const endpoint = await hub.endpoint({ url: receiver.url, events: ['message.*'] });
-    const rotated = await (await hub.admin(`/webhooks/endpoints/${endpoint.id}/rotate-secret`, { method: 'POST' })).json();
+    const rotated = await (
+      await hub.admin(`/webhooks/endpoints/${endpoint.id}/rotate-secret`, { method: 'POST' })
+    ).json();
     expect(rotated.secret).not.toBe(endpoint.secret);
     expect(Date.parse(rotated.previousSecretExpiresAt)).toBe(hub.clock.now() + 3600_000);
 

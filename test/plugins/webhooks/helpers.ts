@@ -1,3 +1,4 @@
+import { Database } from 'bun:sqlite';
 import type { Server } from 'bun';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
@@ -15,7 +16,7 @@ export interface Received {
   at: number;
 }
 
-export type Responder = (request: Request, index: number) => Response | Promise<Response>;
+export type Responder = (request: Request, index: number, body: string) => Response | Promise<Response>;
 
 export interface Receiver {
   url: string;
@@ -38,7 +39,7 @@ export function startReceiver(responder: Responder = () => new Response(null, { 
       const body = await request.text();
       const index = requests.length;
       requests.push({ headers: request.headers, body, path: new URL(request.url).pathname, at: Date.now() });
-      return current(request, index);
+      return current(request, index, body);
     },
   });
   return {
@@ -108,6 +109,16 @@ export async function startWebhookHub(
       return (await res.json()).deliveries;
     },
   };
+}
+
+/** Rows of the hub's database, read directly (works while the plugin and its routes are off). */
+export function query<T = Record<string, unknown>>(dbPath: string, sql: string): T[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query(sql).all() as T[];
+  } finally {
+    db.close();
+  }
 }
 
 /** Waits (polling real time) until the receiver has `n` requests. */

@@ -2,11 +2,10 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { waitFor } from '../../helpers/hub.ts';
 import { gate, type Receiver, received, settle, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
+let hub: WebhookHub;
 const receivers: Receiver[] = [];
 afterEach(async () => {
   await hub?.stop();
-  hub = undefined;
   for (const r of receivers.splice(0)) await r.stop();
 });
 
@@ -40,7 +39,7 @@ describe('concurrency', () => {
 
     slowGate.release();
     await received(slow, 20);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries('status=delivered')).length === 40);
+    await waitFor(async () => (await hub.deliveries('status=delivered')).length === 40);
     expect(slowPeak).toBe(2);
   });
 

@@ -3,12 +3,11 @@ import type { RelaykitEvents } from '../../../src/kernel/events.ts';
 import { waitFor } from '../../helpers/hub.ts';
 import { type Receiver, received, settle, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
-let receiver: Receiver | undefined;
+let hub: WebhookHub;
+let receiver: Receiver;
 afterEach(async () => {
   await hub?.stop();
   await receiver?.stop();
-  hub = receiver = undefined;
 });
 
 const failing = () => new Response('down', { status: 500 });
@@ -55,7 +54,7 @@ describe('exhausted deliveries', () => {
     const retried = await hub.admin(`/webhooks/deliveries/${delivery.id}/retry`, { method: 'POST' });
     expect(retried.status).toBe(202);
     await received(receiver, 4);
-    await waitFor(async () => hub !== undefined && (await statusOf(hub, delivery.id)).status === 'delivered');
+    await waitFor(async () => (await statusOf(hub, delivery.id)).status === 'delivered');
     expect(await statusOf(hub, delivery.id)).toMatchObject({ attempts: 4, failureReason: null });
     expect(new Set(receiver.requests.map((r) => r.headers.get('webhook-id'))).size).toBe(1);
   });
@@ -71,13 +70,13 @@ describe('exhausted deliveries', () => {
     await hub.send({ to: 'agent', payload: 'late-1' });
     await hub.send({ to: 'agent', payload: 'late-2' });
     await received(receiver, 3);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries('status=failed')).length === 3);
+    await waitFor(async () => (await hub.deliveries('status=failed')).length === 3);
 
     receiver.respond(ok);
     const res = await hub.admin(`/webhooks/endpoints/${endpoint.id}/recover`, { method: 'POST', json: { since } });
     expect(await res.json()).toEqual({ requeued: 2 });
     await received(receiver, 5);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries('status=delivered')).length === 2);
+    await waitFor(async () => (await hub.deliveries('status=delivered')).length === 2);
     const failed = await hub.deliveries('status=failed');
     expect(failed.map((d) => d.messageId)).toEqual([early.id]);
   });

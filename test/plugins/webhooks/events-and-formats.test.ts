@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type Receiver, received, settle, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
+let hub: WebhookHub;
 const receivers: Receiver[] = [];
 afterEach(async () => {
   await hub?.stop();
-  hub = undefined;
   for (const r of receivers.splice(0)) await r.stop();
 });
 

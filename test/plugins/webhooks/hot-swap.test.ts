@@ -11,12 +11,11 @@ import {
   type WebhookHub,
 } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
-let receiver: Receiver | undefined;
+let hub: WebhookHub;
+let receiver: Receiver;
 afterEach(async () => {
   await hub?.stop();
   await receiver?.stop();
-  hub = receiver = undefined;
 });
 
 const outbox = (h: WebhookHub) => query(h.dbPath, 'SELECT status, attempts FROM webhook_deliveries ORDER BY id');
@@ -30,7 +29,7 @@ describe('hot swap', () => {
     receiver = startReceiver(async (_req, _i, body) => {
       const { data } = JSON.parse(body);
       if (data.payload === 'slow') await slow.wait;
-      return new Response(null, { status: data.payload === 'flaky' && receiver?.requests.length === 2 ? 500 : 204 });
+      return new Response(null, { status: data.payload === 'flaky' && receiver.requests.length === 2 ? 500 : 204 });
     });
     hub = await startWebhookHub({ webhooks: { delivery: { jitter: 0 } } });
     await hub.endpoint({ url: receiver.url, events: ['message.sent'] });
@@ -38,7 +37,7 @@ describe('hot swap', () => {
     await received(receiver, 1);
     await hub.send({ to: 'a', payload: 'flaky' });
     await received(receiver, 2);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries())[1]?.attempts === 1);
+    await waitFor(async () => (await hub.deliveries())[1]?.attempts === 1);
 
     // Disable while the slow attempt is in flight: the change waits for it (bounded by drainTimeoutMs).
     const disabling = setEnabled(hub, false);
@@ -56,7 +55,7 @@ describe('hot swap', () => {
     expect(receiver.requests).toHaveLength(2);
     expect((await setEnabled(hub, true)).status).toBe(200);
     await received(receiver, 3);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries('status=delivered')).length === 2);
+    await waitFor(async () => (await hub.deliveries('status=delivered')).length === 2);
   });
 
   test('an attempt still in flight after drainTimeoutMs is cancelled and handed back uncounted', async () => {
@@ -83,7 +82,7 @@ describe('hot swap', () => {
     hang = false;
     await setEnabled(hub, true);
     await received(receiver, 2);
-    await waitFor(async () => hub !== undefined && (await hub.deliveries())[0].status === 'delivered');
+    await waitFor(async () => (await hub.deliveries())[0].status === 'delivered');
     expect(receiver.requests[1].headers.get('webhook-id')).toBe(receiver.requests[0].headers.get('webhook-id'));
     const { attempts } = await (await hub.admin(`/webhooks/deliveries/${handedBack.id}/attempts`)).json();
     expect(attempts).toHaveLength(1);

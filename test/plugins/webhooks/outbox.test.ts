@@ -1,4 +1,3 @@
-import { Database } from 'bun:sqlite';
 import { afterEach, describe, expect, test } from 'bun:test';
 import { Type } from '@sinclair/typebox';
 import { builtinPlugins } from '../../../plugins/index.ts';
@@ -6,14 +5,13 @@ import { ManualClock } from '../../../src/kernel/clock.ts';
 import { HubError } from '../../../src/kernel/errors.ts';
 import { definePlugin, type PluginDefinition } from '../../../src/kernel/plugin.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
-import { ADMIN, LOOPBACK, type Receiver, received, startReceiver } from './helpers.ts';
+import { ADMIN, LOOPBACK, query, type Receiver, received, startReceiver } from './helpers.ts';
 
-let t: TestHub | undefined;
-let receiver: Receiver | undefined;
+let t: TestHub;
+let receiver: Receiver;
 afterEach(async () => {
   await t?.stop();
   await receiver?.stop();
-  t = receiver = undefined;
 });
 
 /** A plugin whose message hook runs after the webhooks one and fails the commit of `boom` messages. */
@@ -40,14 +38,7 @@ async function hubWith(plugins: readonly PluginDefinition[], worker: boolean): P
   });
 }
 
-const count = (dbPath: string, sql: string) => {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return (db.query(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+const count = (dbPath: string, sql: string) => query<{ n: number }>(dbPath, sql)[0].n;
 
 describe('transactional outbox', () => {
   test("a message's deliveries are committed with it, before its 201", async () => {

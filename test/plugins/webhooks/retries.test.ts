@@ -3,12 +3,11 @@ import type { RelaykitEvents } from '../../../src/kernel/events.ts';
 import { waitFor } from '../../helpers/hub.ts';
 import { type Receiver, received, settle, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
-let receiver: Receiver | undefined;
+let hub: WebhookHub;
+let receiver: Receiver;
 afterEach(async () => {
   await hub?.stop();
   await receiver?.stop();
-  hub = receiver = undefined;
 });
 
 /** Waits until the delivery has recorded `n` attempts. */
@@ -42,7 +41,7 @@ describe('retries', () => {
     expect(receiver.requests).toHaveLength(2);
     await hub.clock.tick(1);
     await received(receiver, 3);
-    await waitFor(async () => (await hub?.deliveries())?.[0].status === 'delivered');
+    await waitFor(async () => (await hub.deliveries())[0].status === 'delivered');
 
     const ids = receiver.requests.map((r) => r.headers.get('webhook-id'));
     expect(new Set(ids).size).toBe(1);
@@ -103,7 +102,7 @@ describe('retries', () => {
     expect(first.lastError).toBe('no response within 2000 ms');
     answer = true;
     await hub.clock.tick(5000);
-    await waitFor(async () => (await hub?.deliveries())?.[0].status === 'delivered');
+    await waitFor(async () => (await hub.deliveries())[0].status === 'delivered');
     const { attempts } = await (await hub.admin(`/webhooks/deliveries/${first.id}/attempts`)).json();
     expect(attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['timeout', 'success']);
   });

@@ -3,12 +3,11 @@ import { Webhook } from 'standardwebhooks';
 import { generateSecret, secretKey, secretProblem, sign } from '../../../plugins/webhooks/signing.ts';
 import { type Receiver, received, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
-let receiver: Receiver | undefined;
+let hub: WebhookHub;
+let receiver: Receiver;
 afterEach(async () => {
   await hub?.stop();
   await receiver?.stop();
-  hub = receiver = undefined;
 });
 
 const headersOf = (h: Headers) => Object.fromEntries(h.entries());

@@ -4,11 +4,10 @@ import { AddressGuard, UrlRefused } from '../../../plugins/webhooks/guard.ts';
 import { waitFor } from '../../helpers/hub.ts';
 import { type Receiver, received, settle, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
-let hub: WebhookHub | undefined;
+let hub: WebhookHub;
 const receivers: Receiver[] = [];
 afterEach(async () => {
   await hub?.stop();
-  hub = undefined;
   for (const r of receivers.splice(0)) await r.stop();
 });
 
@@ -132,9 +131,9 @@ describe('SSRF guard', () => {
   test('registering a refused URL fails with 422, the rule and how to allow it', async () => {
     hub = await startWebhookHub({ webhooks: { security: { allowNetworks: [] } } });
     const refused = async (url: string) => {
-      const res = await hub?.admin('/webhooks/endpoints', { method: 'POST', json: { url, events: ['*'] } });
-      expect(res?.status).toBe(422);
-      return (await res?.json()).error as { code: string; message: string; details: { rule: string } };
+      const res = await hub.admin('/webhooks/endpoints', { method: 'POST', json: { url, events: ['*'] } });
+      expect(res.status).toBe(422);
+      return (await res.json()).error as { code: string; message: string; details: { rule: string } };
     };
     const loopback = await refused('http://127.0.0.1:8080/hook');
     expect(loopback.code).toBe('RELAYKIT_ERR_WEBHOOK_URL_REFUSED');
@@ -173,7 +172,7 @@ describe('SSRF guard', () => {
     });
     expect(patched.status).toBe(200);
     await hub.send({ to: 'agent' });
-    await waitFor(async () => hub !== undefined && (await hub.deliveries('status=failed')).length === 1);
+    await waitFor(async () => (await hub.deliveries('status=failed')).length === 1);
     const [delivery] = await hub.deliveries();
     const { attempts } = await (await hub.admin(`/webhooks/deliveries/${delivery.id}/attempts`)).json();
     expect(attempts[0].outcome).toBe('refused');
@@ -200,7 +199,7 @@ describe('SSRF guard', () => {
       await hub.endpoint({ url: receiver.url, events: ['message.sent'] });
       await hub.send({ to: 'agent' });
       await received(receiver, 1);
-      await waitFor(async () => hub !== undefined && (await hub.deliveries('status=failed')).length === 1);
+      await waitFor(async () => (await hub.deliveries('status=failed')).length === 1);
       await settle();
       const [delivery] = await hub.deliveries();
       expect(delivery.lastStatus).toBe(302);

@@ -81,6 +81,10 @@ export const LogSection = Type.Object(
       ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Lowest level written' },
     ),
+    requests: Type.Boolean({
+      default: false,
+      description: 'Write one access-log line per HTTP request (method, route, status, duration, request id)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -17,6 +17,8 @@ export interface AppParts {
   routes: readonly AnyElysia[];
   log: Logger;
   metrics: CoreMetrics;
+  /** Write an access-log line per request. */
+  accessLog?: boolean;
 }
 
 /** Tags that describe the kernel's route groups in the OpenAPI document. */
@@ -61,14 +63,19 @@ export function buildApp(parts: AppParts): AnyElysia {
     .onAfterResponse({ as: 'global' }, function recordDuration({ request, route, set }) {
       const start = requestStart.get(request);
       if (start === undefined) return;
-      parts.metrics.httpDuration.observe(
-        {
-          method: request.method,
-          route: route || 'unmatched',
-          status: String(typeof set.status === 'number' ? set.status : 200),
-        },
-        (performance.now() - start) / 1000,
-      );
+      const seconds = (performance.now() - start) / 1000;
+      const labels = {
+        method: request.method,
+        route: route || 'unmatched',
+        status: String(typeof set.status === 'number' ? set.status : 200),
+      };
+      parts.metrics.httpDuration.observe(labels, seconds);
+      if (parts.accessLog) {
+        parts.log.info(
+          { requestId: requestIds.get(request), ...labels, ms: Math.round(seconds * 1e5) / 100 },
+          'request',
+        );
+      }
     });
   for (const group of parts.routes) app.use(group);
   app.compile();

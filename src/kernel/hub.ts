@@ -5,19 +5,19 @@ import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
 import { SqliteMessageService } from '../messages/service.ts';
-import type { HttpServer, RequestInfo, RuntimeAdapter, SqliteHandle } from '../runtime/types.ts';
+import type { HttpServer, RuntimeAdapter, SqliteHandle } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
-import { buildApp, requestIds, requestStart } from './app.ts';
+import { buildApp } from './app.ts';
 import { KernelAuth } from './auth.ts';
 import type { EventBus } from './bus.ts';
 import { MemoryEventBus } from './bus-memory.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { ConfigSource } from './config-source.ts';
-import { errorResponse, HubError } from './errors.ts';
+import { HubError } from './errors.ts';
+import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
-import { guardBody } from './limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
@@ -36,6 +36,11 @@ export interface HubOptions {
   runtime: RuntimeAdapter;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Your own Elysia routes, served next to the plugins' (embedding Relaykit in an
+   * existing app). Called at every rebuild, like a plugin's route factory.
+   */
+  routes?: () => AnyElysia;
 }
 
 /** A running hub: one HTTP server whose app is rebuilt and swapped at every plugin change. */
@@ -50,11 +55,9 @@ export class Hub {
   private readonly host: PluginHost;
   private readonly source: ConfigSource;
   private server: HttpServer | null = null;
-  private app: AnyElysia;
-  private websockets = new Map<string, WebSocketEndpoint>();
+  private readonly front: Front;
   private state: HubState = 'starting';
   private startedAt: number | null = null;
-  private inflight = 0;
   private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -105,7 +108,10 @@ export class Hub {
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
-    this.app = this.startingApp();
+    this.front = new Front(
+      { maxBodyBytes: () => this.current.server.maxBodyBytes, acceptingWebSockets: () => this.state === 'ready' },
+      buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] }),
+    );
   }
 
   /** Loads the config, opens and migrates the database, starts the server, then the plugins. */
@@ -207,7 +213,7 @@ export class Hub {
     // Stop accepting; requests already being handled finish (bounded), idle keep-alive sockets don't count.
     void this.server?.stop(false);
     const deadline = Date.now() + timeout;
-    while (this.inflight > 0 && Date.now() < deadline) await sleep(10);
+    while (this.front.inflight > 0 && Date.now() < deadline) await sleep(10);
     await this.host.stopAll('shutdown');
     await this.messages.flush();
     await this.server?.stop(true);
@@ -251,10 +257,11 @@ export class Hub {
   /** Builds a new app from the running plugins and swaps it in. */
   private rebuild(): void {
     const plugins = this.host.list();
-    this.app = buildApp({
+    const app = buildApp({
       version: VERSION,
       log: this.log,
       metrics: this.metrics,
+      accessLog: this.current.log.requests,
       routes: [
         messageRoutes(this.messages),
         adminRoutes({
@@ -264,11 +271,12 @@ export class Hub {
           reload: () => this.reload('api'),
         }),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
+        ...(this.options.routes ? [this.options.routes()] : []),
       ],
     });
     const websockets = new Map<string, WebSocketEndpoint>();
     for (const p of plugins) for (const ws of p.instance.websockets?.() ?? []) websockets.set(ws.path, ws);
-    this.websockets = websockets;
+    this.front.swap(app, websockets);
   }
 
   private async listen(): Promise<void> {
@@ -279,49 +287,13 @@ export class Hub {
       // The runtime refuses far larger bodies outright; guardBody answers the JSON 413 below that.
       maxRequestBodySize: server.maxBodyBytes * 2 + 65_536,
       websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
-      fetch: (request, info) => this.handle(request, info),
+      fetch: this.front.handle,
     });
-  }
-
-  /** The server's one handler: forwards to the current app (or a WebSocket endpoint). */
-  private async handle(request: Request, info: RequestInfo): Promise<Response | undefined> {
-    if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
-    this.inflight++;
-    try {
-      const guarded = await guardBody(request, this.current.server.maxBodyBytes);
-      if (guarded instanceof Response) return guarded;
-      const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
-      requestStart.set(guarded, performance.now());
-      requestIds.set(guarded, requestId);
-      const response = await this.app.handle(guarded);
-      try {
-        response.headers.set('x-request-id', requestId);
-      } catch {
-        // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
-      }
-      return response;
-    } finally {
-      this.inflight--;
-    }
-  }
-
-  private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {
-    const endpoint = this.websockets.get(new URL(request.url).pathname);
-    if (!endpoint)
-      return errorResponse(new HubError('RELAYKIT_ERR_ROUTE_NOT_FOUND', 'No WebSocket endpoint at this path'));
-    if (this.state !== 'ready') return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE'));
-    const decision = await endpoint.upgrade(request, info.remoteAddress);
-    if (decision instanceof Response) return decision;
-    return info.upgrade(request, endpoint.handlers, decision);
   }
 
   private httpServer(): HttpServer {
     if (!this.server) throw new Error('the hub is not listening yet');
     return this.server;
-  }
-
-  private startingApp(): AnyElysia {
-    return buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] });
   }
 
   private pluginStatuses(): PluginStatus[] {

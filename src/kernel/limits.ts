@@ -1,6 +1,7 @@
 import { errorResponse, HubError } from './errors.ts';
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** Methods whose bodies the kernel checks. */
+export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Enforces the body limit and the JSON content type before a request reaches a

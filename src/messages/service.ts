@@ -92,6 +92,8 @@ export class SqliteMessageService implements MessageService {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
   private horizonCache: number | null = null;
+  /** The hot read path, prepared once. */
+  private readonly byId;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -101,7 +103,18 @@ export class SqliteMessageService implements MessageService {
     private readonly log: Logger,
     private readonly hooks: () => readonly MessageHooks[],
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.byId = db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare();
+  }
 
   send(input: MessageInput): Promise<Message> {
     const createdAt = this.clock.now();
@@ -119,11 +132,7 @@ export class SqliteMessageService implements MessageService {
   }
 
   get(id: number): Message | null {
-    const row = this.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.id, id), this.notExpired()))
-      .get();
+    const row = this.byId.get({ id, now: this.clock.now() });
     return row ? toMessage(row) : null;
   }
 
@@ -133,14 +142,7 @@ export class SqliteMessageService implements MessageService {
     if (query.client !== undefined) where.push(eq(messages.to, query.client));
     if (query.channel !== undefined) where.push(eq(messages.channel, query.channel));
     if (query.type !== undefined) where.push(eq(messages.type, query.type));
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(...where))
-      .orderBy(asc(messages.id))
-      .limit(query.limit)
-      .all()
-      .map(toMessage);
+    return this.page(where, query.limit);
   }
 
   replay(query: ReplayQuery): Message[] {
@@ -153,12 +155,17 @@ export class SqliteMessageService implements MessageService {
       where.push(targets.length === 1 ? targets[0] : (or(...targets) as SQL));
     }
     if (query.types?.length) where.push(inArray(messages.type, [...query.types]));
+    return this.page(where, query.limit);
+  }
+
+  /** Messages matching every condition, in ascending id order. */
+  private page(where: SQL[], limit: number): Message[] {
     return this.db
       .select()
       .from(messages)
       .where(and(...where))
       .orderBy(asc(messages.id))
-      .limit(query.limit)
+      .limit(limit)
       .all()
       .map(toMessage);
   }

@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { SQLiteSession, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { SqliteDatabase } from '../runtime/types.ts';
 
-/** The migrations drizzle-kit generated for the kernel and every built-in plugin. */
-export const BUILTIN_MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+export { BUILTIN_MIGRATIONS } from './migrations.generated.ts';
 
 /** `sqlite:./data/relaykit.db` → an absolute path; `sqlite::memory:` → `:memory:`. */
 export function sqlitePath(url: string, cwd = process.cwd()): string {
@@ -19,9 +17,16 @@ interface MigratableDatabase {
   session: SQLiteSession<'sync', unknown, Record<string, never>, Record<string, never>>;
 }
 
-/** Applies the migrations in `folder` that have not run yet (tracked in `table`). */
-export function migrate(db: SqliteDatabase, folder: string, table = '__drizzle_migrations'): void {
-  const migrations = readMigrationFiles({ migrationsFolder: folder, migrationsTable: table });
+/**
+ * Applies the migrations that have not run yet (tracked in `table`): the embedded
+ * list of the kernel and built-ins, or a folder of drizzle-kit output (third-party plugins).
+ */
+export function migrate(
+  db: SqliteDatabase,
+  migrations: MigrationMeta[] | string,
+  table = '__drizzle_migrations',
+): void {
+  const list = typeof migrations === 'string' ? readMigrationFiles({ migrationsFolder: migrations }) : migrations;
   const { dialect, session } = db as unknown as MigratableDatabase;
-  dialect.migrate(migrations, session, { migrationsFolder: folder, migrationsTable: table });
+  dialect.migrate(list, session, { migrationsFolder: '', migrationsTable: table });
 }

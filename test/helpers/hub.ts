@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { builtinPlugins } from '../../plugins/index.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import { Hub } from '../../src/kernel/hub.ts';
-import { silentLogger } from '../../src/kernel/logger.ts';
+import { type Logger, silentLogger } from '../../src/kernel/logger.ts';
 import type { PluginDefinition } from '../../src/kernel/plugin.ts';
 import { bunRuntime } from '../../src/runtime/bun.ts';
 
@@ -19,6 +19,8 @@ export interface TestHubOptions {
   clock?: Clock;
   /** Reuse a folder (and so its database) from an earlier hub. */
   dir?: string;
+  /** Where the hub logs (default: nowhere). */
+  logger?: Logger;
 }
 
 export interface TestHub {
@@ -49,7 +51,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     ),
     runtime: bunRuntime,
     clock: options.clock,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
   });
   const url = hub.url;
   return {

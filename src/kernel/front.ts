@@ -1,0 +1,87 @@
+import type { AnyElysia } from 'elysia';
+import type { RequestInfo } from '../runtime/types.ts';
+import { requestIds, requestStart } from './app.ts';
+import { errorResponse, HubError } from './errors.ts';
+import { BODY_METHODS, guardBody } from './limits.ts';
+import type { WebSocketEndpoint } from './plugin.ts';
+
+export interface FrontOptions {
+  /** The current body limit (server.maxBodyBytes). */
+  maxBodyBytes(): number;
+  /** Whether new WebSocket connections are accepted (the hub is ready). */
+  acceptingWebSockets(): boolean;
+}
+
+/**
+ * The server's one handler. It forwards every request to the current app, or an
+ * upgrade to the current WebSocket endpoint at its path; the hub swaps both at
+ * every plugin change. The listening socket never sees the swap.
+ */
+export class Front {
+  private app: AnyElysia;
+  private websockets = new Map<string, WebSocketEndpoint>();
+  private inflightCount = 0;
+
+  constructor(
+    private readonly options: FrontOptions,
+    app: AnyElysia,
+  ) {
+    this.app = app;
+  }
+
+  /** Requests being handled right now (streams that outlive their handler are not counted). */
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  /** Swaps in a new app and WebSocket endpoints with one assignment each. */
+  swap(app: AnyElysia, websockets: ReadonlyMap<string, WebSocketEndpoint>): void {
+    this.app = app;
+    this.websockets = new Map(websockets);
+  }
+
+  readonly handle = (request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+    if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
+    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);
+    return this.dispatch(request);
+  };
+
+  private async handleWithBody(request: Request): Promise<Response> {
+    const guarded = await guardBody(request, this.options.maxBodyBytes());
+    return guarded instanceof Response ? guarded : this.dispatch(guarded);
+  }
+
+  private dispatch(request: Request): Promise<Response> {
+    const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
+    requestStart.set(request, performance.now());
+    requestIds.set(request, requestId);
+    this.inflightCount++;
+    return this.app.handle(request).then(
+      (response) => {
+        this.inflightCount--;
+        try {
+          response.headers.set('x-request-id', requestId);
+        } catch {
+          // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
+        }
+        return response;
+      },
+      (err: unknown) => {
+        this.inflightCount--;
+        throw err;
+      },
+    );
+  }
+
+  private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {
+    const endpoint = this.websockets.get(new URL(request.url).pathname);
+    if (!endpoint) {
+      return errorResponse(new HubError('RELAYKIT_ERR_ROUTE_NOT_FOUND', 'No WebSocket endpoint at this path'));
+    }
+    if (!this.options.acceptingWebSockets()) return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE'));
+    const decision = await endpoint.upgrade(request, info.remoteAddress);
+    if (decision instanceof Response) return decision;
+    return info.upgrade(request, endpoint.handlers, decision);
+  }
+}

@@ -1,0 +1,90 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn } from 'bun';
+import { builtinPlugins } from '../plugins/index.ts';
+import { loadConfig, schemaFor } from '../src/config/load.ts';
+import { freePort } from './helpers/process.ts';
+
+const ROOT = resolve(import.meta.dir, '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const work = mkdtempSync(join(tmpdir(), 'relaykit-readme-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The shell command inside a marked block of the README. */
+function block(name: string): string {
+  const match = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\`\\s*<!-- ${name}:end -->`).exec(
+    readme,
+  );
+  if (!match) throw new Error(`README has no ${name} block`);
+  return match[1].trim();
+}
+
+describe('README', () => {
+  test('the quick start works from a clean clone: install, start, send and read a message', async () => {
+    const command = block('quickstart');
+    // The first step installs Bun from npm; this machine already runs Bun, the rest runs as written.
+    expect(command).toStartWith('npm install -g bun && ');
+    const rest = command.slice('npm install -g bun && '.length);
+    const clone = join(work, 'clone');
+    const git = spawn(['git', 'clone', '--quiet', ROOT, clone], { stdout: 'ignore', stderr: 'pipe' });
+    expect(await git.exited).toBe(0);
+
+    const port = freePort();
+    const hub = spawn(['sh', '-c', rest], {
+      cwd: clone,
+      env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (hub.exitCode !== null) throw new Error(`quick start exited: ${await new Response(hub.stderr).text()}`);
+        const ok = await fetch(`${url}/messages?limit=1`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error('quick start did not come up');
+        await Bun.sleep(100);
+      }
+      const sent = await fetch(`${url}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: 'planner', to: 'coder', type: 'task.created', payload: { title: 'Write tests' } }),
+      });
+      expect(sent.status).toBe(201);
+      const inbox = await (await fetch(`${url}/messages?client=coder`)).json();
+      expect(inbox.messages).toHaveLength(1);
+      expect(existsSync(join(clone, 'data', 'relaykit.db'))).toBe(true);
+    } finally {
+      // `bun run start` runs the hub as a child of sh; signal the whole group.
+      hub.kill('SIGTERM');
+      spawn(['pkill', '-TERM', '-f', `${clone}/src/cli.ts`]);
+      await hub.exited;
+    }
+  }, 120_000);
+
+  test('the test command is what CI runs', () => {
+    expect(block('test')).toBe('bun run test');
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('\nbun run test\n');
+  });
+
+  test('relaykit.schema.json is the schema the CLI prints (it never drifts)', () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, 'relaykit.schema.json'), 'utf8'));
+    const current = JSON.parse(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))));
+    expect(committed).toEqual(current);
+  });
+
+  test('the example config is valid', async () => {
+    const { found } = await loadConfig(
+      join(ROOT, 'relaykit.config.example.yaml'),
+      {},
+      new Map(builtinPlugins.map((p) => [p.name, p])),
+    );
+    expect(found).toBe(true);
+  });
+});

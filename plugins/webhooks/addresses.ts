@@ -36,6 +36,7 @@ export interface Network {
   readonly base: bigint;
   /** Prefix length in the 128-bit space. */
   readonly bits: number;
+  readonly mask: bigint;
 }
 
 const V4_MAPPED = 0xffffn << 32n;
@@ -95,7 +96,7 @@ export function parseNetwork(cidr: string): Network {
     throw new Error(`"${cidr}" is not a CIDR (like 10.0.0.0/8 or fd00::/8)`);
   }
   const bits = isV4 ? 96 + length : length;
-  return { cidr: `${addr}/${length}`, base: base & mask(bits), bits };
+  return { cidr: `${addr}/${length}`, base: base & mask(bits), bits, mask: mask(bits) };
 }
 
 function mask(bits: number): bigint {
@@ -103,7 +104,7 @@ function mask(bits: number): bigint {
 }
 
 export function inNetwork(address: bigint, network: Network): boolean {
-  return (address & mask(network.bits)) === network.base;
+  return (address & network.mask) === network.base;
 }
 
 const REFUSED: ReadonlyArray<{ rule: AddressRule; networks: readonly Network[] }> = [

@@ -34,6 +34,8 @@ export interface GuardOptions {
   optionPath: string;
 }
 
+const VERDICT_CACHE = 1024;
+
 const systemResolver: Resolver = async (hostname) => {
   const found = await lookup(hostname, { all: true, verbatim: true });
   // IPv4 first, like most clients: a receiver listening on 127.0.0.1 only is reached through `localhost`.
@@ -48,6 +50,7 @@ const systemResolver: Resolver = async (hostname) => {
  */
 export class AddressGuard {
   private readonly allow: Network[];
+  private readonly verdicts = new Map<string, Verdict>();
 
   constructor(
     private readonly options: GuardOptions,
@@ -60,6 +63,18 @@ export class AddressGuard {
         throw new Error(`${options.optionPath}[${i}]: ${(err as Error).message}`);
       }
     });
+  }
+
+  /** What the rules say of one address (memoized: the answer depends on the address and the options only). */
+  private verdict(address: string): Verdict {
+    let verdict = this.verdicts.get(address);
+    if (verdict === undefined) {
+      const value = parseAddress(address);
+      verdict = value === null ? 'unparsable' : this.allow.some((n) => inNetwork(value, n)) ? null : classify(value);
+      if (this.verdicts.size >= VERDICT_CACHE) this.verdicts.clear();
+      this.verdicts.set(address, verdict);
+    }
+    return verdict;
   }
 
   /** Checks the URL's scheme and form (no I/O); throws UrlRefused. */
@@ -110,10 +125,10 @@ export class AddressGuard {
   }
 
   private checkAddress(raw: string, host: string, address: string): void {
-    const value = parseAddress(address);
-    if (value === null) throw new UrlRefused('unresolvable', `${raw} is refused: "${address}" is not an IP address`);
-    if (this.allow.some((n) => inNetwork(value, n))) return;
-    const refused = classify(value);
+    const refused = this.verdict(address);
+    if (refused === 'unparsable') {
+      throw new UrlRefused('unresolvable', `${raw} is refused: "${address}" is not an IP address`);
+    }
     if (!refused) return;
     const where = host === address ? address : `${host} resolves to ${address}, which`;
     throw new UrlRefused(
@@ -124,6 +139,8 @@ export class AddressGuard {
     );
   }
 }
+
+type Verdict = ReturnType<typeof classify> | 'unparsable';
 
 function errorCode(err: unknown): string {
   return (err as { code?: string }).code ?? (err as Error).message ?? String(err);

@@ -22,6 +22,7 @@ import { WebhookMetrics } from './metrics.ts';
 import { WebhooksOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { DeliveryQueries } from './queries.ts';
+import { DeliveryQueue } from './queue.ts';
 import { Pruner } from './retention.ts';
 import { webhookRoutes } from './routes.ts';
 import { Sender } from './sender.ts';
@@ -68,8 +69,9 @@ export default definePlugin({
     const metrics = new WebhookMetrics(ctx.metrics, outbox, endpoints, ctx.clock, () => worker?.inFlightCount ?? 0);
     if (options.worker.enabled) {
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
-      const settler = new Settler(ctx.db, ctx.clock, ctx.bus, service, options.autoDisable, metrics);
-      worker = new Worker(options.worker, ctx.clock, ctx.log, service, sender, settler);
+      const queue = new DeliveryQueue(ctx.db, ctx.clock);
+      const settler = new Settler(ctx.db, ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
+      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler);
     }
     const written = (n: number) => {
       metrics.enqueued(n);

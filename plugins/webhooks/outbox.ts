@@ -1,33 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, count, eq, gt, gte, inArray, lte, min, notInArray, type SQL, sql } from 'drizzle-orm';
+import { and, count, eq, gte, lte, min, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Transaction } from '../../src/messages/service.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
 import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
 import { envelopeBody } from './formats.ts';
-import {
-  type DeliveryRow,
-  type DeliveryStatus,
-  type FailureReason,
-  webhookAttempts,
-  webhookDeliveries,
-  webhookEvents,
-} from './schema.ts';
+import { type FailureReason, webhookDeliveries, webhookEvents } from './schema.ts';
 
 type Writer = Transaction | SqliteDatabase;
-
-/** A delivery the worker holds, with what it needs to send. */
-export interface ClaimedDelivery {
-  id: number;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  body: string;
-  /** Attempts made before this one, and failures since the last (re)queue. */
-  attempts: number;
-  failures: number;
-}
 
 /** One event ready to be written with its deliveries. */
 interface Capture {
@@ -43,7 +24,8 @@ const INSERT_CHUNK = 500;
 
 /**
  * The transactional outbox: events and their deliveries, written in the transaction
- * of whatever produced them, then claimed by the worker with a lease and settled.
+ * of whatever produced them (the worker claims them through DeliveryQueue), and the
+ * admin operations on them.
  */
 export class Outbox {
   constructor(
@@ -120,86 +102,6 @@ export class Outbox {
     return deliveries.length;
   }
 
-  /** Due deliveries (oldest due first), skipping endpoints that have no room. */
-  due(now: number, limit: number, skipEndpoints: readonly string[]): Array<{ id: number; endpointId: string }> {
-    const where: SQL[] = [eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)];
-    if (skipEndpoints.length) where.push(notInArray(webhookDeliveries.endpointId, [...skipEndpoints]));
-    return this.db
-      .select({ id: webhookDeliveries.id, endpointId: webhookDeliveries.endpointId })
-      .from(webhookDeliveries)
-      .where(and(...where))
-      .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
-      .limit(limit)
-      .all();
-  }
-
-  /**
-   * Leases `ids` until `until` (each lease also pushes the due time, so a delivery
-   * whose process dies is due again when its lease ends). Returns those it got:
-   * a row another process claimed meanwhile is not due any more and is left out.
-   */
-  lease(groups: ReadonlyMap<number, number[]>, now: number): ClaimedDelivery[] {
-    return this.db.transaction((tx) => {
-      const leased: number[] = [];
-      for (const [until, ids] of groups) {
-        const rows = tx
-          .update(webhookDeliveries)
-          .set({ leaseUntil: until, nextAttemptAt: until })
-          .where(
-            and(
-              inArray(webhookDeliveries.id, ids),
-              eq(webhookDeliveries.status, 'pending'),
-              lte(webhookDeliveries.nextAttemptAt, now),
-            ),
-          )
-          .returning({ id: webhookDeliveries.id })
-          .all();
-        for (const row of rows) leased.push(row.id);
-      }
-      if (!leased.length) return [];
-      return tx
-        .select({
-          id: webhookDeliveries.id,
-          endpointId: webhookDeliveries.endpointId,
-          eventId: webhookDeliveries.eventId,
-          eventType: webhookEvents.type,
-          body: webhookEvents.body,
-          attempts: webhookDeliveries.attempts,
-          failures: webhookDeliveries.failures,
-        })
-        .from(webhookDeliveries)
-        .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
-        .where(inArray(webhookDeliveries.id, leased))
-        .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
-        .all();
-    });
-  }
-
-  insertAttempt(tx: Writer, values: typeof webhookAttempts.$inferInsert): void {
-    tx.insert(webhookAttempts).values(values).run();
-  }
-
-  /** Ends a delivery as delivered or failed. */
-  finish(
-    tx: Writer,
-    id: number,
-    status: Exclude<DeliveryStatus, 'pending'>,
-    set: Partial<DeliveryRow> & { failureReason?: FailureReason | null },
-  ): void {
-    tx.update(webhookDeliveries)
-      .set({ ...set, status, leaseUntil: null, finishedAt: this.clock.now() })
-      .where(eq(webhookDeliveries.id, id))
-      .run();
-  }
-
-  /** Schedules the next attempt of a delivery that stays pending. */
-  reschedule(tx: Writer, id: number, at: number, set: Partial<DeliveryRow> = {}): void {
-    tx.update(webhookDeliveries)
-      .set({ ...set, nextAttemptAt: at, leaseUntil: null })
-      .where(eq(webhookDeliveries.id, id))
-      .run();
-  }
-
   /** Fails every pending delivery of an endpoint (it was disabled); returns how many. */
   failPending(tx: Writer, endpointId: string, reason: FailureReason): number {
     return tx
@@ -267,16 +169,6 @@ export class Outbox {
       .where(eq(webhookDeliveries.status, 'pending'))
       .get();
     return { depth: row?.depth ?? 0, oldestCreatedAt: row?.oldest ?? null };
-  }
-
-  /** When the next pending delivery falls due after `now` (retries, leases ending), or null. */
-  nextDueAfter(now: number): number | null {
-    const row = this.db
-      .select({ at: min(webhookDeliveries.nextAttemptAt) })
-      .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.status, 'pending'), gt(webhookDeliveries.nextAttemptAt, now)))
-      .get();
-    return row?.at ?? null;
   }
 }
 

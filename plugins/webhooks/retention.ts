@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers';
-import { and, eq, inArray, lt, notExists } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
@@ -63,14 +63,15 @@ export class Pruner {
     const { batchSize, attemptDays, deliveredDays, failedDays } = this.options;
     this.clearExpiredSecrets(now);
 
-    const oldAttempts = this.db
+    // Attempts are written in time order: prune from the head while the head is old.
+    const head = this.db
       .select({ id: webhookAttempts.id })
       .from(webhookAttempts)
-      .where(lt(webhookAttempts.startedAt, now - attemptDays * DAY_MS))
+      .orderBy(asc(webhookAttempts.id))
       .limit(batchSize);
     const attempts = this.db
       .delete(webhookAttempts)
-      .where(inArray(webhookAttempts.id, oldAttempts))
+      .where(and(inArray(webhookAttempts.id, head), lt(webhookAttempts.startedAt, now - attemptDays * DAY_MS)))
       .returning({ id: webhookAttempts.id })
       .all().length;
 

@@ -92,7 +92,8 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
-    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.status, t.id),
+    // Not on status: a settled delivery changes status, and every index it is in costs a write.
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
     index('webhook_deliveries_finished_idx').on(t.status, t.finishedAt),
     index('webhook_deliveries_event_idx').on(t.eventId),
   ],
@@ -115,10 +116,8 @@ export const webhookAttempts = sqliteTable(
     /** The start of the response body, at most 4 KB. */
     responseExcerpt: text('response_excerpt'),
   },
-  (t) => [
-    index('webhook_attempts_delivery_idx').on(t.deliveryId),
-    index('webhook_attempts_started_idx').on(t.startedAt),
-  ],
+  // Retention prunes attempts from the lowest id (the oldest) and needs no index on time.
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)],
 );
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;

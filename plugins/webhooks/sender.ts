@@ -3,7 +3,7 @@ import type { RuntimeAdapter } from '../../src/runtime/types.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import { formatBody } from './formats.ts';
 import { type AddressGuard, UrlRefused } from './guard.ts';
-import type { ClaimedDelivery } from './outbox.ts';
+import type { ClaimedDelivery } from './queue.ts';
 import { honoursRetryAfter, parseRetryAfter } from './retry.ts';
 import type { AttemptOutcome } from './schema.ts';
 import { signatureHeaders } from './signing.ts';

@@ -1,12 +1,11 @@
 import type { EventBus } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { RelaykitEvents } from '../../src/kernel/events.ts';
-import type { Transaction } from '../../src/messages/service.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import type { WebhooksOptions } from './options.ts';
-import type { ClaimedDelivery } from './outbox.ts';
+import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import { afterFailure } from './retry.ts';
 import type { AttemptResult } from './sender.ts';
 import type { WebhooksService } from './service.ts';
@@ -28,6 +27,7 @@ export class Settler {
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     private readonly bus: EventBus,
+    private readonly queue: DeliveryQueue,
     private readonly service: WebhooksService,
     private readonly autoDisable: WebhooksOptions['autoDisable'],
     private readonly metrics: WebhookMetrics,
@@ -35,63 +35,60 @@ export class Settler {
 
   settle(batch: readonly Finished[]): void {
     const publish: Publish[] = [];
-    this.db.transaction((tx) => {
-      for (const item of batch) this.settleOne(tx, item, publish);
+    this.db.transaction(() => {
+      for (const item of batch) this.settleOne(item, publish);
     });
     for (const p of publish) p();
   }
 
-  private settleOne(tx: Transaction, { delivery: d, result: r }: Finished, publish: Publish[]): void {
-    const { outbox, endpoints } = this.service;
+  private settleOne({ delivery: d, result: r }: Finished, publish: Publish[]): void {
+    const { endpoints } = this.service;
     const now = this.clock.now();
     if (r.outcome === null) {
-      // Cancelled by a stop: hand it back, due now, without counting an attempt.
-      outbox.reschedule(tx, d.id, now);
+      // Cancelled by a stop: back to the outbox, due now, without counting an attempt.
+      this.queue.handBack(d.id);
       return;
     }
     const endpoint = endpoints.get(d.endpointId);
     // Deleted while the attempt was in flight: its pending deliveries are gone.
     if (!endpoint) return;
     const attempts = d.attempts + 1;
-    outbox.insertAttempt(tx, {
-      deliveryId: d.id,
-      attempt: attempts,
+    this.queue.recordAttempt(d, {
       startedAt: r.startedAt,
       durationMs: r.durationMs,
       outcome: r.outcome,
       status: r.status,
       error: r.error,
-      responseExcerpt: r.excerpt,
+      excerpt: r.excerpt,
     });
     this.metrics.attempt(r.outcome, r.durationMs);
 
     if (r.outcome === 'success') {
-      outbox.finish(tx, d.id, 'delivered', { attempts, lastStatus: r.status, lastError: null });
+      this.queue.delivered(d.id, attempts, r.status);
       this.metrics.finished('delivered');
       if (endpoint.row.consecutiveFailures) {
-        endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null }, tx);
+        endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null });
       }
       return;
     }
 
-    const failures = d.failures + 1;
-    const last = { attempts, failures, lastStatus: r.status, lastError: r.error };
+    const last = { attempts, failures: d.failures + 1, status: r.status, error: r.error };
     if (!endpoint.row.enabled) {
       // Disabled while the attempt was in flight: it joins the endpoint's other failed deliveries.
-      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'endpoint_disabled' });
+      this.queue.failed(d.id, 'endpoint_disabled', last);
       return;
     }
     if (r.status === 410) {
-      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'endpoint_disabled' });
+      this.queue.failed(d.id, 'endpoint_disabled', last);
       this.metrics.finished('endpoint_disabled');
-      this.disable(tx, this.streak(tx, endpoint, r.startedAt), 'gone', publish);
+      this.disable(this.streak(endpoint, r.startedAt), 'gone', publish);
       return;
     }
-    const decision = afterFailure(this.service.policy(endpoint), failures, r.retryAfterSeconds);
+    const decision = afterFailure(this.service.policy(endpoint), last.failures, r.retryAfterSeconds);
     if (decision.retry) {
-      outbox.reschedule(tx, d.id, now + decision.delayMs, last);
+      this.queue.retryAt(d.id, now + decision.delayMs, last);
     } else {
-      outbox.finish(tx, d.id, 'failed', { ...last, failureReason: 'exhausted' });
+      this.queue.failed(d.id, 'exhausted', last);
       this.metrics.finished('exhausted');
       const event: RelaykitEvents['webhook.delivery.exhausted'] = {
         deliveryId: d.id,
@@ -105,25 +102,24 @@ export class Settler {
       };
       publish.push(() => this.bus.publish('webhook.delivery.exhausted', event));
     }
-    const failing = this.streak(tx, endpoint, r.startedAt);
+    const failing = this.streak(endpoint, r.startedAt);
     const { enabled, failures: threshold, windowSeconds } = this.autoDisable;
     const since = failing.row.failingSince ?? now;
     if (enabled && failing.row.consecutiveFailures >= threshold && now - since >= windowSeconds * 1000) {
-      this.disable(tx, failing, 'failing', publish);
+      this.disable(failing, 'failing', publish);
     }
   }
 
   /** Counts one more failure in the endpoint's current run. */
-  private streak(tx: Transaction, endpoint: CachedEndpoint, at: number): CachedEndpoint {
-    return this.service.endpoints.update(
-      endpoint.id,
-      { consecutiveFailures: endpoint.row.consecutiveFailures + 1, failingSince: endpoint.row.failingSince ?? at },
-      tx,
-    );
+  private streak(endpoint: CachedEndpoint, at: number): CachedEndpoint {
+    return this.service.endpoints.update(endpoint.id, {
+      consecutiveFailures: endpoint.row.consecutiveFailures + 1,
+      failingSince: endpoint.row.failingSince ?? at,
+    });
   }
 
-  private disable(tx: Transaction, endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]): void {
-    const event = this.service.disable(tx, endpoint, reason);
+  private disable(endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]): void {
+    const event = this.service.disable(this.db, endpoint, reason);
     this.metrics.finished('endpoint_disabled', event.failedDeliveries);
     publish.push(() => this.bus.publish('webhook.endpoint.disabled', event));
   }

@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
 import type { WebhooksOptions } from './options.ts';
-import type { ClaimedDelivery } from './outbox.ts';
+import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import type { Sender } from './sender.ts';
 import type { WebhooksService } from './service.ts';
 import type { Finished, Settler } from './settle.ts';
@@ -28,15 +28,20 @@ export class Worker {
   private flushQueued = false;
   private timer: { at: number; cancel: () => void } | null = null;
   private cancelInterval: (() => void) | null = null;
+  /** While attempts are in flight, claim only once this many slots are free (fewer, larger claims). */
+  private readonly claimBatch: number;
 
   constructor(
     private readonly options: WebhooksOptions['worker'],
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly service: WebhooksService,
+    private readonly queue: DeliveryQueue,
     private readonly sender: Sender,
     private readonly settler: Settler,
-  ) {}
+  ) {
+    this.claimBatch = Math.max(1, Math.floor(options.concurrency / 4));
+  }
 
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -108,9 +113,9 @@ export class Worker {
       const skip = [...unusable];
       for (const [id, n] of this.perEndpoint) if (n >= perEndpointConcurrency) skip.push(id);
       const limit = Math.min(CLAIM_BATCH, free * 4);
-      const candidates = this.service.outbox.due(now, limit, skip);
+      const candidates = this.queue.due(now, limit, skip);
       if (!candidates.length) return;
-      const leases = new Map<number, number[]>();
+      const leases: Array<{ id: number; until: number }> = [];
       const taken = new Map<string, number>();
       let picked = 0;
       let skipped = false;
@@ -124,13 +129,10 @@ export class Worker {
         const used = (this.perEndpoint.get(endpointId) ?? 0) + (taken.get(endpointId) ?? 0);
         if (used >= perEndpointConcurrency) continue;
         taken.set(endpointId, (taken.get(endpointId) ?? 0) + 1);
-        const until = now + this.service.timeoutMs(endpoint) + leaseGraceMs;
-        const group = leases.get(until) ?? [];
-        group.push(id);
-        leases.set(until, group);
+        leases.push({ id, until: now + this.service.timeoutMs(endpoint) + leaseGraceMs });
         if (++picked >= free) break;
       }
-      if (picked) for (const delivery of this.service.outbox.lease(leases, now)) this.launch(delivery);
+      if (picked) for (const delivery of this.queue.lease(leases, now)) this.launch(delivery);
       // Fewer candidates than asked for: nothing else is due. Nothing taken nor newly skipped: no progress possible.
       if (candidates.length < limit || (!picked && !skipped)) return;
     }
@@ -153,7 +155,9 @@ export class Worker {
         const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
         if (left) this.perEndpoint.set(endpointId, left);
         else this.perEndpoint.delete(endpointId);
-        this.wake();
+        // Under load, wait until a batch of slots is free: one claim transaction per batch, not per attempt.
+        const free = this.options.concurrency - this.inFlight.size;
+        if (!this.inFlight.size || free >= this.claimBatch) this.wake();
       });
     this.inFlight.set(delivery.id, attempt);
   }
@@ -183,7 +187,7 @@ export class Worker {
     if (!this.running) return;
     const now = this.clock.now();
     // Deliveries due already but left for lack of room are picked up when an attempt ends.
-    const next = this.service.outbox.nextDueAfter(now);
+    const next = this.queue.nextDueAfter(now);
     if (next === null) return;
     if (this.timer && this.timer.at <= next) return;
     this.timer?.cancel();

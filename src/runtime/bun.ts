@@ -130,16 +130,16 @@ export const bunRuntime: RuntimeAdapter = {
   fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {
     const target = new URL(url);
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
+    // An IP-literal URL already names the checked address.
+    if (hostname === address) return fetch(url, { ...init, redirect: 'manual' });
+    // Bun's fetch connects to the URL's host and sends the Host header and TLS server
+    // name given here, so the connection goes to the checked address. Bun-specific TLS
+    // options a caller passed (a custom CA in tests) are kept.
     const headers = new Headers(init.headers);
-    // Bun-specific TLS options a caller passed (a custom CA in tests) are kept.
+    headers.set('host', target.host);
     let tls = (init as { tls?: Record<string, unknown> }).tls;
-    if (hostname !== address) {
-      // Bun's fetch connects to the URL's host and sends the Host header and TLS
-      // server name given here, so the connection goes to the checked address.
-      headers.set('host', target.host);
-      if (target.protocol === 'https:' && !isIP(hostname)) tls = { ...tls, serverName: hostname };
-      target.hostname = isIP(address) === 6 ? `[${address}]` : address;
-    }
+    if (target.protocol === 'https:' && !isIP(hostname)) tls = { ...tls, serverName: hostname };
+    target.hostname = isIP(address) === 6 ? `[${address}]` : address;
     return fetch(target, { ...init, headers, redirect: 'manual', ...(tls ? { tls } : {}) });
   },
 };

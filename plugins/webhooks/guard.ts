@@ -103,23 +103,32 @@ export class AddressGuard {
     return url;
   }
 
-  /** Checks the URL fully: form, then every address its host resolves to. Returns the address to connect to. */
-  async check(raw: string): Promise<string> {
+  /**
+   * Checks the URL fully: form, then every address its host resolves to. Returns the
+   * address to connect to: at once for an IP-literal host, after a DNS lookup otherwise.
+   * Throws (or rejects with) UrlRefused.
+   */
+  check(raw: string): string | Promise<string> {
     const url = this.checkForm(raw);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    let addresses: string[];
-    if (isIP(host)) addresses = [host];
-    else {
-      try {
-        addresses = await this.resolver(host);
-      } catch (err) {
-        throw new UrlRefused(
-          'unresolvable',
-          `${raw} is refused: its host "${host}" does not resolve (${errorCode(err)})`,
-        );
-      }
-      if (!addresses.length) throw new UrlRefused('unresolvable', `${raw} is refused: "${host}" has no address`);
+    if (isIP(host)) {
+      this.checkAddress(raw, host, host);
+      return host;
     }
+    return this.resolve(raw, host);
+  }
+
+  private async resolve(raw: string, host: string): Promise<string> {
+    let addresses: string[];
+    try {
+      addresses = await this.resolver(host);
+    } catch (err) {
+      throw new UrlRefused(
+        'unresolvable',
+        `${raw} is refused: its host "${host}" does not resolve (${errorCode(err)})`,
+      );
+    }
+    if (!addresses.length) throw new UrlRefused('unresolvable', `${raw} is refused: "${host}" has no address`);
     for (const address of addresses) this.checkAddress(raw, host, address);
     return addresses[0];
   }

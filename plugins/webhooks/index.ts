@@ -16,6 +16,7 @@ import { CoreEvents } from '../../src/kernel/events.ts';
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { EventCapture } from './capture.ts';
 import { EndpointStore } from './endpoints.ts';
+import { EventCache } from './event-cache.ts';
 import { WebhookEvents } from './events.ts';
 import { AddressGuard } from './guard.ts';
 import { WebhookMetrics } from './metrics.ts';
@@ -38,6 +39,9 @@ export { DEFAULT_RETRY_SCHEDULE, WebhooksOptions } from './options.ts';
 export type { Attempt, Delivery } from './queries.ts';
 export type { EndpointInput, EndpointPatch } from './service.ts';
 
+/** Bodies of recently written events kept for the worker (it reads the database on a miss). */
+const EVENT_CACHE_BYTES = 16 * 1024 * 1024;
+
 export default definePlugin({
   name: 'webhooks',
   description: 'Delivers hub events to HTTP endpoints: Standard Webhooks signatures, outbox, retries, SSRF guard',
@@ -52,7 +56,8 @@ export default definePlugin({
       optionPath: `plugins.${ctx.name}.security.allowNetworks`,
     });
     const endpoints = new EndpointStore(ctx.db, ctx.clock);
-    const outbox = new Outbox(ctx.db, ctx.clock, endpoints);
+    const events = new EventCache(EVENT_CACHE_BYTES);
+    const outbox = new Outbox(ctx.db, ctx.clock, endpoints, events);
     let worker: Worker | null = null;
     const wake = () => worker?.wake();
     const service = new WebhooksService(
@@ -69,7 +74,7 @@ export default definePlugin({
     const metrics = new WebhookMetrics(ctx.metrics, outbox, endpoints, ctx.clock, () => worker?.inFlightCount ?? 0);
     if (options.worker.enabled) {
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
-      const queue = new DeliveryQueue(ctx.db, ctx.clock);
+      const queue = new DeliveryQueue(ctx.db, ctx.clock, events);
       const settler = new Settler(ctx.db, ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
       worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler);
     }

@@ -5,6 +5,7 @@ import type { Transaction } from '../../src/messages/service.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
 import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
+import type { EventCache } from './event-cache.ts';
 import { envelopeBody } from './formats.ts';
 import { type FailureReason, webhookDeliveries, webhookEvents } from './schema.ts';
 
@@ -32,6 +33,7 @@ export class Outbox {
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     private readonly endpoints: EndpointStore,
+    private readonly cache: EventCache,
   ) {}
 
   /** Writes deliveries for committed-in-this-transaction messages (the message hook). */
@@ -74,13 +76,10 @@ export class Outbox {
     const deliveries: (typeof webhookDeliveries.$inferInsert)[] = [];
     for (const c of captures) {
       const id = newEventId();
-      events.push({
-        id,
-        type: c.type,
-        body: envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data }),
-        messageId: c.messageId,
-        createdAt: now,
-      });
+      const body = envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data });
+      events.push({ id, type: c.type, body, messageId: c.messageId, createdAt: now });
+      // Cached before the commit: an id whose transaction rolls back is never claimed, so never looked up.
+      this.cache.set(id, c.type, body);
       for (const endpoint of c.endpoints) {
         deliveries.push({
           eventId: id,

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, lte, min, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, min, notInArray, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { EventCache } from './event-cache.ts';
 import {
   type AttemptOutcome,
   type FailureReason,
@@ -40,6 +41,8 @@ export interface AttemptRecord {
 
 const p = sql.placeholder;
 const pending = eq(webhookDeliveries.status, 'pending');
+/** A list of ids bound as one JSON array parameter, so one prepared statement serves any number of rows. */
+const idList = sql`(select value from json_each(${p('ids')}))`;
 
 /**
  * The worker's statements, prepared once per plugin instance: every delivery is
@@ -55,11 +58,18 @@ function prepareStatements(db: SqliteDatabase) {
       .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
       .limit(p('limit'))
       .prepare(),
-    /** Leases one due delivery (a row claimed elsewhere meanwhile is no longer due: no row). */
+    /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
     lease: db
       .update(webhookDeliveries)
       .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}` })
-      .where(and(eq(webhookDeliveries.id, p('id')), pending, lte(webhookDeliveries.nextAttemptAt, p('now'))))
+      // Unary `+` keeps SQLite from scanning the due index: the ids are looked up by rowid.
+      .where(
+        and(
+          inArray(webhookDeliveries.id, idList),
+          sql`+${webhookDeliveries.status} = 'pending'`,
+          sql`+${webhookDeliveries.nextAttemptAt} <= ${p('now')}`,
+        ),
+      )
       .returning({
         id: webhookDeliveries.id,
         endpointId: webhookDeliveries.endpointId,
@@ -68,10 +78,10 @@ function prepareStatements(db: SqliteDatabase) {
         failures: webhookDeliveries.failures,
       })
       .prepare(),
-    event: db
-      .select({ type: webhookEvents.type, body: webhookEvents.body })
+    events: db
+      .select({ id: webhookEvents.id, type: webhookEvents.type, body: webhookEvents.body })
       .from(webhookEvents)
-      .where(eq(webhookEvents.id, p('id')))
+      .where(inArray(webhookEvents.id, idList))
       .prepare(),
     nextDueAfter: db
       .select({ at: min(webhookDeliveries.nextAttemptAt) })
@@ -91,17 +101,18 @@ function prepareStatements(db: SqliteDatabase) {
         responseExcerpt: sql`${p('excerpt')}`,
       })
       .prepare(),
+    /** Marks `ids` delivered, each after one more attempt answered with `status`. */
     delivered: db
       .update(webhookDeliveries)
       .set({
         status: 'delivered',
-        attempts: sql`${p('attempts')}`,
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
         lastStatus: sql`${p('status')}`,
         lastError: null,
         leaseUntil: null,
         finishedAt: sql`${p('now')}`,
       })
-      .where(eq(webhookDeliveries.id, p('id')))
+      .where(inArray(webhookDeliveries.id, idList))
       .prepare(),
     retryAt: db
       .update(webhookDeliveries)
@@ -145,6 +156,7 @@ export class DeliveryQueue {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
+    private readonly events: EventCache,
   ) {
     this.statements = prepareStatements(db);
   }
@@ -173,16 +185,31 @@ export class DeliveryQueue {
    * got: a row claimed elsewhere meanwhile is not due any more and is left out.
    */
   lease(items: ReadonlyArray<{ id: number; until: number }>, now: number): ClaimedDelivery[] {
-    const { lease, event } = this.statements;
-    return this.db.transaction(() => {
-      const claimed: ClaimedDelivery[] = [];
-      for (const { id, until } of items) {
-        const row = lease.get({ id, until, now });
-        const stored = row && event.get({ id: row.eventId });
-        if (row && stored) claimed.push({ ...row, eventType: stored.type, body: stored.body });
-      }
-      return claimed;
-    });
+    const byUntil = new Map<number, number[]>();
+    for (const { id, until } of items) {
+      const ids = byUntil.get(until);
+      if (ids) ids.push(id);
+      else byUntil.set(until, [id]);
+    }
+    const rows = [...byUntil].flatMap(([until, ids]) =>
+      this.statements.lease.all({ ids: JSON.stringify(ids), until, now }),
+    );
+    // Bodies: from the cache when this process wrote them recently, else in one read.
+    const missing = [...new Set(rows.filter((r) => !this.events.get(r.eventId)).map((r) => r.eventId))];
+    const read = new Map(
+      missing.length ? this.statements.events.all({ ids: JSON.stringify(missing) }).map((e) => [e.id, e]) : [],
+    );
+    const claimed: ClaimedDelivery[] = [];
+    for (const row of rows) {
+      const stored = this.events.get(row.eventId) ?? read.get(row.eventId);
+      if (stored) claimed.push({ ...row, eventType: stored.type, body: stored.body });
+    }
+    return claimed.sort((a, b) => a.id - b.id);
+  }
+
+  /** Runs `fn` in one transaction (a worker cycle: settle, then claim). */
+  atomically(fn: () => void): void {
+    this.db.transaction(fn);
   }
 
   /** When the next pending delivery falls due after `now` (retries, leases ending), or null. */
@@ -190,14 +217,15 @@ export class DeliveryQueue {
     return this.statements.nextDueAfter.get({ now })?.at ?? null;
   }
 
-  // The settling writes below run inside the settler's transaction (one per batch).
+  // Claims and the settling writes below run inside the worker cycle's transaction.
 
   recordAttempt(delivery: ClaimedDelivery, attempt: AttemptRecord): void {
     this.statements.insertAttempt.run({ deliveryId: delivery.id, attempt: delivery.attempts + 1, ...attempt });
   }
 
-  delivered(id: number, attempts: number, status: number | null): void {
-    this.statements.delivered.run({ id, attempts, status, now: this.clock.now() });
+  /** Marks deliveries delivered after one more attempt (one statement for all of them). */
+  delivered(ids: readonly number[], status: number | null): void {
+    this.statements.delivered.run({ ids: JSON.stringify(ids), status, now: this.clock.now() });
   }
 
   retryAt(id: number, at: number, last: AttemptSummary): void {

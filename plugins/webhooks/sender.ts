@@ -51,15 +51,19 @@ export class Sender {
     const onStop = () => controller.abort(CANCELLED);
     if (stop.aborted) onStop();
     else stop.addEventListener('abort', onStop, { once: true });
-    const result = (fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>, retry = null) => ({
+    const result = (
+      fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>,
+      retryAfterSeconds: number | null = null,
+    ): AttemptResult => ({
       ...fields,
-      retryAfterSeconds: retry,
+      retryAfterSeconds,
       startedAt,
       durationMs: Math.round(performance.now() - started),
     });
     try {
       const { url } = endpoint.row;
-      const address = await abortable(this.guard.check(url), controller.signal);
+      const checked = this.guard.check(url);
+      const address = typeof checked === 'string' ? checked : await abortable(checked, controller.signal);
       const body = formatBody(endpoint.row.format, delivery.body);
       const now = this.clock.now();
       const response = await this.runtime.fetchPinned(url, address, {
@@ -85,7 +89,7 @@ export class Sender {
       const retryAfter = honoursRetryAfter(status)
         ? parseRetryAfter(response.headers.get('retry-after'), this.clock.now())
         : null;
-      return result({ outcome: ok ? 'success' : 'http_error', status, error, excerpt }, retryAfter as null);
+      return result({ outcome: ok ? 'success' : 'http_error', status, error, excerpt }, retryAfter);
     } catch (err) {
       const reason = controller.signal.reason;
       if (reason === CANCELLED) return result({ outcome: null, status: null, error: 'cancelled', excerpt: null });

@@ -18,9 +18,9 @@ export interface Finished {
 type Publish = () => void;
 
 /**
- * Records what attempts produced, many at once in one transaction: the attempt row,
- * the delivery's next state (delivered, retry at, failed) and the endpoint's run of
- * failures, which may disable it. Events are published after the commit.
+ * Records what attempts produced, many at once: the attempt row, the delivery's next
+ * state (delivered, retry at, failed) and the endpoint's run of failures, which may
+ * disable it. Events are published after the commit.
  */
 export class Settler {
   constructor(
@@ -33,15 +33,25 @@ export class Settler {
     private readonly metrics: WebhookMetrics,
   ) {}
 
-  settle(batch: readonly Finished[]): void {
-    const publish: Publish[] = [];
-    this.db.transaction(() => {
-      for (const item of batch) this.settleOne(item, publish);
-    });
-    for (const p of publish) p();
+  /**
+   * Records a batch inside the caller's transaction; returns the events to publish
+   * once it has committed, and the earliest retry it scheduled.
+   */
+  record(batch: readonly Finished[]): { publish: Publish[]; nextRetryAt: number | null } {
+    const out = { publish: [] as Publish[], nextRetryAt: null as number | null };
+    // Successes are marked delivered together, one statement per status code.
+    const delivered = new Map<number | null, number[]>();
+    for (const item of batch) this.settleOne(item, out, delivered);
+    for (const [status, ids] of delivered) this.queue.delivered(ids, status);
+    return out;
   }
 
-  private settleOne({ delivery: d, result: r }: Finished, publish: Publish[]): void {
+  private settleOne(
+    { delivery: d, result: r }: Finished,
+    out: { publish: Publish[]; nextRetryAt: number | null },
+    delivered: Map<number | null, number[]>,
+  ): void {
+    const { publish } = out;
     const { endpoints } = this.service;
     const now = this.clock.now();
     if (r.outcome === null) {
@@ -64,7 +74,9 @@ export class Settler {
     this.metrics.attempt(r.outcome, r.durationMs);
 
     if (r.outcome === 'success') {
-      this.queue.delivered(d.id, attempts, r.status);
+      const ids = delivered.get(r.status);
+      if (ids) ids.push(d.id);
+      else delivered.set(r.status, [d.id]);
       this.metrics.finished('delivered');
       if (endpoint.row.consecutiveFailures) {
         endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null });
@@ -86,7 +98,9 @@ export class Settler {
     }
     const decision = afterFailure(this.service.policy(endpoint), last.failures, r.retryAfterSeconds);
     if (decision.retry) {
-      this.queue.retryAt(d.id, now + decision.delayMs, last);
+      const at = now + decision.delayMs;
+      this.queue.retryAt(d.id, at, last);
+      out.nextRetryAt = Math.min(out.nextRetryAt ?? at, at);
     } else {
       this.queue.failed(d.id, 'exhausted', last);
       this.metrics.finished('exhausted');

@@ -8,15 +8,17 @@ import type { WebhooksService } from './service.ts';
 import type { Finished, Settler } from './settle.ts';
 
 /** Most candidate rows read per claim query. */
-const CLAIM_BATCH = 256;
+const CANDIDATES = 256;
 
 /**
  * Sends due deliveries off the request path: claim (lease) → send → settle.
  *
- * Concurrency is bounded globally and per endpoint, so one slow endpoint holds at
- * most `perEndpointConcurrency` slots. The worker wakes when deliveries are written,
- * when an attempt ends, at the next due time (a timer on the hub's clock) and on a
- * safety-net interval. Results are settled in batches, one transaction per tick.
+ * Work happens in cycles, one transaction each: record the attempts that ended since
+ * the last cycle, then lease due deliveries for the free slots; the leased ones are
+ * sent once the transaction commits. A cycle runs when deliveries are written, when
+ * attempts end, at the next due time (a timer on the hub's clock) and on a
+ * safety-net interval. Concurrency is bounded globally and per endpoint, so one slow
+ * endpoint holds at most `perEndpointConcurrency` slots.
  */
 export class Worker {
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -24,8 +26,7 @@ export class Worker {
   private finished: Finished[] = [];
   private readonly cancel = new AbortController();
   private running = false;
-  private pollQueued = false;
-  private flushQueued = false;
+  private cycleQueued = false;
   private timer: { at: number; cancel: () => void } | null = null;
   private cancelInterval: (() => void) | null = null;
   /** While attempts are in flight, claim only once this many slots are free (fewer, larger claims). */
@@ -49,18 +50,17 @@ export class Worker {
 
   start(): void {
     this.running = true;
-    this.cancelInterval = this.clock.setInterval(() => this.poll(), this.options.pollIntervalMs);
-    this.wake();
+    this.cancelInterval = this.clock.setInterval(() => this.cycle(true), this.options.pollIntervalMs);
+    // Leases a previous process left behind end in the future: the first cycle looks for them.
+    this.cycleQueued = true;
+    setImmediate(() => this.cycle(true));
   }
 
-  /** Polls soon (after the current transaction and I/O callbacks), once however often it is called. */
+  /** Runs a cycle soon (after the current transaction and I/O callbacks), once however often it is called. */
   wake(): void {
-    if (!this.running || this.pollQueued) return;
-    this.pollQueued = true;
-    setImmediate(() => {
-      this.pollQueued = false;
-      this.poll();
-    });
+    if (this.cycleQueued) return;
+    this.cycleQueued = true;
+    setImmediate(() => this.cycle());
   }
 
   /**
@@ -89,35 +89,58 @@ export class Worker {
         await Promise.allSettled([...this.inFlight.values()]);
       }
     }
-    this.flush();
+    this.cycle();
   }
 
-  private poll(): void {
-    if (!this.running) return;
-    try {
-      this.claimAndSend();
-    } catch (err) {
-      this.log.error({ err }, 'webhook worker could not claim deliveries');
+  /**
+   * One transaction: settle what ended, lease what is due; then send what was leased.
+   * `lookAhead` also reads when the next delivery falls due (timer, interval, start);
+   * otherwise only retries this cycle scheduled move the timer.
+   */
+  private cycle(lookAhead = false): void {
+    this.cycleQueued = false;
+    // Under load, claim once a batch of slots is free, and record results in batches too:
+    // one transaction per batch of attempts, not per attempt.
+    const claim =
+      this.running && (!this.inFlight.size || this.options.concurrency - this.inFlight.size >= this.claimBatch);
+    const settle = claim || !this.running || this.finished.length >= this.claimBatch;
+    const batch = settle ? this.finished : [];
+    if (settle) this.finished = [];
+    let recorded: ReturnType<Settler['record']> = { publish: [], nextRetryAt: null };
+    let claimed: ClaimedDelivery[] = [];
+    if (batch.length || claim) {
+      try {
+        this.queue.atomically(() => {
+          if (batch.length) recorded = this.settler.record(batch);
+          if (claim) claimed = this.claim();
+        });
+      } catch (err) {
+        // Unrecorded deliveries keep their leases: they are attempted again when the leases expire.
+        this.log.error({ err, results: batch.length }, 'webhook worker could not record results or claim deliveries');
+      }
     }
-    this.armTimer();
+    for (const publish of recorded.publish) publish();
+    for (const delivery of claimed) this.launch(delivery);
+    if (lookAhead) this.armTimer(this.queue.nextDueAfter(this.clock.now()));
+    else if (recorded.nextRetryAt !== null) this.armTimer(recorded.nextRetryAt);
   }
 
-  private claimAndSend(): void {
+  /** Leases due deliveries for the free slots, within each endpoint's limit. */
+  private claim(): ClaimedDelivery[] {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
     const now = this.clock.now();
+    const claimed: ClaimedDelivery[] = [];
+    const taken = new Map<string, number>(this.perEndpoint);
     // Endpoints whose pending rows cannot be sent (disabled or deleted: not expected, but never let them block others).
     const unusable = new Set<string>();
     for (;;) {
-      const free = concurrency - this.inFlight.size;
-      if (free <= 0) return;
+      const free = concurrency - this.inFlight.size - claimed.length;
+      if (free <= 0) return claimed;
       const skip = [...unusable];
-      for (const [id, n] of this.perEndpoint) if (n >= perEndpointConcurrency) skip.push(id);
-      const limit = Math.min(CLAIM_BATCH, free * 4);
+      for (const [id, n] of taken) if (n >= perEndpointConcurrency) skip.push(id);
+      const limit = Math.min(CANDIDATES, free * 2);
       const candidates = this.queue.due(now, limit, skip);
-      if (!candidates.length) return;
       const leases: Array<{ id: number; until: number }> = [];
-      const taken = new Map<string, number>();
-      let picked = 0;
       let skipped = false;
       for (const { id, endpointId } of candidates) {
         const endpoint = this.service.endpoints.get(endpointId);
@@ -126,15 +149,15 @@ export class Worker {
           skipped = true;
           continue;
         }
-        const used = (this.perEndpoint.get(endpointId) ?? 0) + (taken.get(endpointId) ?? 0);
+        const used = taken.get(endpointId) ?? 0;
         if (used >= perEndpointConcurrency) continue;
-        taken.set(endpointId, (taken.get(endpointId) ?? 0) + 1);
+        taken.set(endpointId, used + 1);
         leases.push({ id, until: now + this.service.timeoutMs(endpoint) + leaseGraceMs });
-        if (++picked >= free) break;
+        if (leases.length >= free) break;
       }
-      if (picked) for (const delivery of this.queue.lease(leases, now)) this.launch(delivery);
+      if (leases.length) claimed.push(...this.queue.lease(leases, now));
       // Fewer candidates than asked for: nothing else is due. Nothing taken nor newly skipped: no progress possible.
-      if (candidates.length < limit || (!picked && !skipped)) return;
+      if (candidates.length < limit || (!leases.length && !skipped)) return claimed;
     }
   }
 
@@ -147,7 +170,6 @@ export class Worker {
       .send(endpoint, delivery, this.service.timeoutMs(endpoint), this.cancel.signal)
       .then((result) => {
         this.finished.push({ delivery, result });
-        this.scheduleFlush();
       })
       .catch((err) => this.log.error({ err, delivery: delivery.id }, 'webhook attempt failed unexpectedly'))
       .finally(() => {
@@ -155,46 +177,26 @@ export class Worker {
         const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
         if (left) this.perEndpoint.set(endpointId, left);
         else this.perEndpoint.delete(endpointId);
-        // Under load, wait until a batch of slots is free: one claim transaction per batch, not per attempt.
-        const free = this.options.concurrency - this.inFlight.size;
-        if (!this.inFlight.size || free >= this.claimBatch) this.wake();
+        this.wake();
       });
     this.inFlight.set(delivery.id, attempt);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(() => this.flush());
-  }
-
-  /** Settles every finished attempt in one transaction. */
-  private flush(): void {
-    this.flushQueued = false;
-    const batch = this.finished;
-    if (!batch.length) return;
-    this.finished = [];
-    try {
-      this.settler.settle(batch);
-    } catch (err) {
-      // The deliveries keep their leases: they are attempted again when the leases expire.
-      this.log.error({ err, deliveries: batch.length }, 'webhook results could not be recorded');
-    }
-  }
-
-  /** Sleeps until the next delivery falls due (if that is sooner than the timer already set). */
-  private armTimer(): void {
-    if (!this.running) return;
-    const now = this.clock.now();
-    // Deliveries due already but left for lack of room are picked up when an attempt ends.
-    const next = this.queue.nextDueAfter(now);
-    if (next === null) return;
+  /**
+   * Sleeps until `next` (if that is sooner than the timer already set). Deliveries due
+   * already but left for lack of room are picked up when an attempt ends.
+   */
+  private armTimer(next: number | null): void {
+    if (!this.running || next === null) return;
     if (this.timer && this.timer.at <= next) return;
     this.timer?.cancel();
-    const cancel = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.poll();
-    }, next - now);
+    const cancel = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.cycle(true);
+      },
+      Math.max(0, next - this.clock.now()),
+    );
     this.timer = { at: next, cancel };
   }
 }

@@ -63,7 +63,7 @@ const Worker = Type.Object(
       minimum: 0,
       default: 10_000,
       description:
-        'A claimed delivery is leased for its timeout plus this; if the process dies, it is retried once the lease expires',
+        'A claimed delivery is leased for twice its timeout (a wait for a slot, then the attempt) plus this; if the process dies, it is retried once the lease expires',
     }),
     drainTimeoutMs: Type.Integer({
       minimum: 0,

@@ -1,6 +1,7 @@
 import { setImmediate } from 'node:timers';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
+import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhooksOptions } from './options.ts';
 import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import type { Sender } from './sender.ts';
@@ -14,23 +15,28 @@ const CANDIDATES = 256;
  * Sends due deliveries off the request path: claim (lease) → send → settle.
  *
  * Work happens in cycles, one transaction each: record the attempts that ended since
- * the last cycle, then lease due deliveries for the free slots; the leased ones are
- * sent once the transaction commits. A cycle runs when deliveries are written, when
- * attempts end, at the next due time (a timer on the hub's clock) and on a
- * safety-net interval. Concurrency is bounded globally and per endpoint, so one slow
- * endpoint holds at most `perEndpointConcurrency` slots.
+ * the last cycle, then lease due deliveries when the ready queue runs low. Leased
+ * deliveries wait in that queue (at most one round per endpoint) and start the moment
+ * a slot frees, without touching the database, so claims and records come in batches.
+ * A cycle runs when deliveries are written, when attempts end, at the next due time
+ * (a timer on the hub's clock) and on a safety-net interval. Concurrency is bounded
+ * globally and per endpoint, so one slow endpoint holds at most
+ * `perEndpointConcurrency` slots.
  */
 export class Worker {
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Attempts in flight per endpoint. */
   private readonly perEndpoint = new Map<string, number>();
+  /** Leased deliveries waiting for a slot, oldest first. */
+  private ready: ClaimedDelivery[] = [];
   private finished: Finished[] = [];
   private readonly cancel = new AbortController();
   private running = false;
   private cycleQueued = false;
   private timer: { at: number; cancel: () => void } | null = null;
   private cancelInterval: (() => void) | null = null;
-  /** While attempts are in flight, claim only once this many slots are free (fewer, larger claims). */
-  private readonly claimBatch: number;
+  /** Results recorded per transaction under load (and the ready queue's refill step). */
+  private readonly batch: number;
 
   constructor(
     private readonly options: WebhooksOptions['worker'],
@@ -41,7 +47,7 @@ export class Worker {
     private readonly sender: Sender,
     private readonly settler: Settler,
   ) {
-    this.claimBatch = Math.max(1, Math.floor(options.concurrency / 4));
+    this.batch = Math.max(1, Math.floor(options.concurrency / 4));
   }
 
   get inFlightCount(): number {
@@ -93,26 +99,29 @@ export class Worker {
   }
 
   /**
-   * One transaction: settle what ended, lease what is due; then send what was leased.
+   * One transaction: settle what ended, lease what is due; then start what was leased.
    * `lookAhead` also reads when the next delivery falls due (timer, interval, start);
    * otherwise only retries this cycle scheduled move the timer.
    */
   private cycle(lookAhead = false): void {
     this.cycleQueued = false;
-    // Under load, claim once a batch of slots is free, and record results in batches too:
-    // one transaction per batch of attempts, not per attempt.
-    const claim =
-      this.running && (!this.inFlight.size || this.options.concurrency - this.inFlight.size >= this.claimBatch);
-    const settle = claim || !this.running || this.finished.length >= this.claimBatch;
+    const { concurrency } = this.options;
+    // Refill the ready queue once half of it is gone; record results once a batch has
+    // ended (or when idle, or stopping): one transaction per batch of attempts.
+    const claim = this.running && this.ready.length <= concurrency / 2;
+    const settle = claim || !this.running || !this.inFlight.size || this.finished.length >= this.batch;
     const batch = settle ? this.finished : [];
     if (settle) this.finished = [];
+    const handBack = this.running ? [] : this.ready;
+    if (!this.running) this.ready = [];
     let recorded: ReturnType<Settler['record']> = { publish: [], nextRetryAt: null };
-    let claimed: ClaimedDelivery[] = [];
-    if (batch.length || claim) {
+    if (batch.length || claim || handBack.length) {
       try {
         this.queue.atomically(() => {
           if (batch.length) recorded = this.settler.record(batch);
-          if (claim) claimed = this.claim();
+          // Stopping: leased deliveries that never started go back to the outbox, due now.
+          for (const delivery of handBack) this.queue.handBack(delivery.id);
+          if (claim) this.ready.push(...this.claim());
         });
       } catch (err) {
         // Unrecorded deliveries keep their leases: they are attempted again when the leases expire.
@@ -120,24 +129,30 @@ export class Worker {
       }
     }
     for (const publish of recorded.publish) publish();
-    for (const delivery of claimed) this.launch(delivery);
+    this.pump();
     if (lookAhead) this.armTimer(this.queue.nextDueAfter(this.clock.now()));
     else if (recorded.nextRetryAt !== null) this.armTimer(recorded.nextRetryAt);
   }
 
-  /** Leases due deliveries for the free slots, within each endpoint's limit. */
+  /**
+   * Leases due deliveries to fill the ready queue: up to twice the pool over in flight
+   * and ready, and twice each endpoint's limit, so a delivery waits for at most one
+   * round of its endpoint's attempts.
+   */
   private claim(): ClaimedDelivery[] {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
     const now = this.clock.now();
     const claimed: ClaimedDelivery[] = [];
+    const cap = 2 * perEndpointConcurrency;
     const taken = new Map<string, number>(this.perEndpoint);
+    for (const { endpointId } of this.ready) taken.set(endpointId, (taken.get(endpointId) ?? 0) + 1);
     // Endpoints whose pending rows cannot be sent (disabled or deleted: not expected, but never let them block others).
     const unusable = new Set<string>();
     for (;;) {
-      const free = concurrency - this.inFlight.size - claimed.length;
+      const free = 2 * concurrency - this.inFlight.size - this.ready.length - claimed.length;
       if (free <= 0) return claimed;
       const skip = [...unusable];
-      for (const [id, n] of taken) if (n >= perEndpointConcurrency) skip.push(id);
+      for (const [id, n] of taken) if (n >= cap) skip.push(id);
       const limit = Math.min(CANDIDATES, free * 2);
       const candidates = this.queue.due(now, limit, skip);
       const leases: Array<{ id: number; until: number }> = [];
@@ -150,9 +165,10 @@ export class Worker {
           continue;
         }
         const used = taken.get(endpointId) ?? 0;
-        if (used >= perEndpointConcurrency) continue;
+        if (used >= cap) continue;
         taken.set(endpointId, used + 1);
-        leases.push({ id, until: now + this.service.timeoutMs(endpoint) + leaseGraceMs });
+        // Covers the wait for a slot (one round, at most a timeout) and the attempt itself.
+        leases.push({ id, until: now + 2 * this.service.timeoutMs(endpoint) + leaseGraceMs });
         if (leases.length >= free) break;
       }
       if (leases.length) claimed.push(...this.queue.lease(leases, now));
@@ -161,9 +177,29 @@ export class Worker {
     }
   }
 
-  private launch(delivery: ClaimedDelivery): void {
-    const endpoint = this.service.endpoints.get(delivery.endpointId);
-    if (!endpoint) return;
+  /** Starts ready deliveries while there are slots (no database work: they are leased already). */
+  private pump(): void {
+    if (!this.running) return;
+    const { concurrency, perEndpointConcurrency } = this.options;
+    let i = 0;
+    while (this.inFlight.size < concurrency && i < this.ready.length) {
+      const delivery = this.ready[i];
+      const endpoint = this.service.endpoints.get(delivery.endpointId);
+      if (!endpoint?.row.enabled) {
+        // Disabled or deleted meanwhile: its pending deliveries were failed or dropped with it.
+        this.ready.splice(i, 1);
+        continue;
+      }
+      if ((this.perEndpoint.get(delivery.endpointId) ?? 0) >= perEndpointConcurrency) {
+        i++;
+        continue;
+      }
+      this.ready.splice(i, 1);
+      this.launch(delivery, endpoint);
+    }
+  }
+
+  private launch(delivery: ClaimedDelivery, endpoint: CachedEndpoint): void {
     const { endpointId } = delivery;
     this.perEndpoint.set(endpointId, (this.perEndpoint.get(endpointId) ?? 0) + 1);
     const attempt = this.sender
@@ -177,6 +213,7 @@ export class Worker {
         const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
         if (left) this.perEndpoint.set(endpointId, left);
         else this.perEndpoint.delete(endpointId);
+        this.pump();
         this.wake();
       });
     this.inFlight.set(delivery.id, attempt);

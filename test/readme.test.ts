@@ -68,6 +68,57 @@ describe('README', () => {
     }
   }, 120_000);
 
+  // Registered only where Deno is installed (CI installs it).
+  if (Bun.which('deno')) {
+    test('the Deno quick start works from a clean clone: install, deno task start, send and read', async () => {
+      const command = block('quickstart-deno');
+      expect(command).toStartWith('npm install -g deno && ');
+      const steps = command.slice('npm install -g deno && '.length).split(' && ');
+      const last = steps.pop();
+      const clone = join(work, 'clone-deno');
+      const git = spawn(['git', 'clone', '--quiet', ROOT, clone], { stdout: 'ignore', stderr: 'pipe' });
+      expect(await git.exited).toBe(0);
+
+      const port = freePort();
+      // exec: the signal reaches `deno task`, which forwards it to the hub.
+      const hub = spawn(['sh', '-c', `${steps.join(' && ')} && exec ${last}`], {
+        cwd: clone,
+        env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', NO_COLOR: '1' },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      const stdout = new Response(hub.stdout).text();
+      const stderr = new Response(hub.stderr).text();
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          if (hub.exitCode !== null) throw new Error(`Deno quick start exited: ${await stderr}`);
+          const ok = await fetch(`${url}/messages?limit=1`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ok) break;
+          if (Date.now() > deadline) throw new Error('Deno quick start did not come up');
+          await Bun.sleep(100);
+        }
+        const sent = await fetch(`${url}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ from: 'planner', to: 'coder', type: 'task.created', payload: { title: 'Deno' } }),
+        });
+        expect(sent.status).toBe(201);
+        const inbox = await (await fetch(`${url}/messages?client=coder`)).json();
+        expect(inbox.messages).toHaveLength(1);
+        expect(existsSync(join(clone, 'data', 'relaykit.db'))).toBe(true);
+      } finally {
+        hub.kill('SIGTERM');
+        expect(await hub.exited).toBe(0);
+      }
+      expect(await stdout).toContain('"msg":"relaykit stopped"');
+    }, 120_000);
+  }
+
   test('the test command is what CI runs', () => {
     expect(block('test')).toBe('bun run test');
     expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('\nbun run test\n');

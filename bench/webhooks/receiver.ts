@@ -5,6 +5,8 @@
  *
  *   PORT=4000 bun bench/webhooks/receiver.ts
  */
+export {};
+
 const stats = { count: 0, first: 0, last: 0, latencies: [] as number[] };
 
 function percentile(sorted: number[], p: number): number {

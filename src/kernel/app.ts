@@ -19,6 +19,8 @@ export interface AppParts {
   metrics: CoreMetrics;
   /** Write an access-log line per request. */
   accessLog?: boolean;
+  /** OpenAPI tags of the running plugins (a plugin tags its routes with its name). */
+  tags?: ReadonlyArray<{ name: string; description?: string }>;
 }
 
 /** Tags that describe the kernel's route groups in the OpenAPI document. */
@@ -44,7 +46,7 @@ export function buildApp(parts: AppParts): AnyElysia {
             version: parts.version,
             description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
           },
-          tags: CORE_TAGS,
+          tags: [...CORE_TAGS, ...(parts.tags ?? [])],
           components: {
             securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
           },

@@ -10,6 +10,10 @@ export interface FrontOptions {
   maxBodyBytes(): number;
   /** Whether new WebSocket connections are accepted (the hub is ready). */
   acceptingWebSockets(): boolean;
+  /** Whether the hub is still starting its plugins: everything answers 503 until then. */
+  starting(): boolean;
+  /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
+  accepting(): boolean;
 }
 
 /**
@@ -41,7 +45,16 @@ export class Front {
   }
 
   readonly handle = (request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+    if (!this.options.accepting()) {
+      return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is shutting down'), {
+        connection: 'close',
+      });
+    }
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    // Until the plugins have started there is nothing to serve: probes and clients read 503 "starting".
+    if (this.options.starting()) {
+      return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
+    }
     // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
     if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);
     return this.dispatch(request);

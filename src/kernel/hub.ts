@@ -58,6 +58,8 @@ export class Hub {
   private readonly front: Front;
   private state: HubState = 'starting';
   private startedAt: number | null = null;
+  /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
+  private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -109,7 +111,12 @@ export class Hub {
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
     this.front = new Front(
-      { maxBodyBytes: () => this.current.server.maxBodyBytes, acceptingWebSockets: () => this.state === 'ready' },
+      {
+        maxBodyBytes: () => this.current.server.maxBodyBytes,
+        acceptingWebSockets: () => this.state === 'ready',
+        starting: () => this.state === 'starting',
+        accepting: () => this.accepting,
+      },
       buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] }),
     );
   }
@@ -117,6 +124,8 @@ export class Hub {
   /** Loads the config, opens and migrates the database, starts the server, then the plugins. */
   static async start(options: HubOptions): Promise<Hub> {
     const env = options.env ?? process.env;
+    // Third-party plugins import 'relaykit' wherever they live (also from the single binary).
+    options.runtime.provideModule?.('relaykit', (await import('../index.ts')) as Record<string, unknown>);
     const source = new ConfigSource(configPath(options.configPath, env), env, options.overrides, options.plugins);
     const initial = await source.read();
     source.commit(initial);
@@ -211,6 +220,7 @@ export class Hub {
     const timeout = this.current.server.shutdownTimeoutMs;
     if (wasServing && this.current.server.drainDelayMs > 0) await sleep(this.current.server.drainDelayMs);
     // Stop accepting; requests already being handled finish (bounded), idle keep-alive sockets don't count.
+    this.accepting = false;
     void this.server?.stop(false);
     const deadline = Date.now() + timeout;
     while (this.front.inflight > 0 && Date.now() < deadline) await sleep(10);
@@ -262,6 +272,7 @@ export class Hub {
       log: this.log,
       metrics: this.metrics,
       accessLog: this.current.log.requests,
+      tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       routes: [
         messageRoutes(this.messages),
         adminRoutes({

@@ -20,6 +20,8 @@ export interface PluginMetrics {
   counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L>;
   gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L>;
   histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L>;
+  /** Registers a metric built elsewhere (prom-client's default collectors) for the life of the instance. */
+  register<M extends Metric>(metric: M): M;
 }
 
 /** A plugin's metrics scope: registers in `registry` and removes all it registered on `release`. */
@@ -38,6 +40,10 @@ export class ScopedMetrics implements PluginMetrics {
 
   histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
     return this.track(new Histogram<L>({ ...config, registers: [] }));
+  }
+
+  register<M extends Metric>(metric: M): M {
+    return this.track(metric);
   }
 
   /** Removes every metric this scope registered. */

@@ -45,10 +45,31 @@ class BunConnection implements WebSocketConnection<unknown> {
   bufferedAmount(): number {
     return this.ws.getBufferedAmount();
   }
-  ping(): void {
+  ping(): boolean {
     this.ws.ping();
+    return true;
   }
 }
+
+/**
+ * Runs an endpoint's handler; one that throws closes only its own connection
+ * (1011, as Deno's adapter does) instead of taking the process down.
+ */
+function guarded(ws: ServerWebSocket<Socket>, handler: () => void): void {
+  try {
+    handler();
+  } catch (err) {
+    console.error('relaykit: a WebSocket handler threw; closing its connection', err);
+    try {
+      ws.close(1011, 'internal error');
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Virtual modules already registered with Bun (once per process). */
+const provided = new Set<string>();
 
 export const bunRuntime: RuntimeAdapter = {
   name: 'bun',
@@ -84,19 +105,24 @@ export const bunRuntime: RuntimeAdapter = {
         open(ws) {
           const socket = ws.data as Socket & { data: unknown };
           socket.conn = new BunConnection(ws, socket.data);
-          socket.handlers.open(socket.conn);
+          guarded(ws, () => socket.handlers.open(socket.conn));
         },
         message(ws, message) {
           const socket = ws.data;
-          socket.handlers.message(socket.conn, typeof message === 'string' ? message : new Uint8Array(message));
+          const data = typeof message === 'string' ? message : new Uint8Array(message);
+          guarded(ws, () => socket.handlers.message(socket.conn, data));
         },
         close(ws, code, reason) {
           const socket = ws.data;
-          socket.handlers.close(socket.conn, code, reason);
+          guarded(ws, () => socket.handlers.close(socket.conn, code, reason));
         },
         drain(ws) {
           const socket = ws.data;
-          socket.handlers.drain?.(socket.conn);
+          guarded(ws, () => socket.handlers.drain?.(socket.conn));
+        },
+        pong(ws) {
+          const socket = ws.data;
+          guarded(ws, () => socket.handlers.pong?.(socket.conn));
         },
       },
     });
@@ -104,7 +130,7 @@ export const bunRuntime: RuntimeAdapter = {
       hostname: server.hostname ?? options.hostname,
       port: server.port ?? options.port,
       publish(topic, text) {
-        server.publish(topic, text);
+        return server.publish(topic, text);
       },
       subscriberCount(topic) {
         return server.subscriberCount(topic);
@@ -113,6 +139,17 @@ export const bunRuntime: RuntimeAdapter = {
         await server.stop(force);
       },
     };
+  },
+
+  provideModule(specifier: string, exports: Record<string, unknown>): void {
+    if (provided.has(specifier)) return;
+    provided.add(specifier);
+    Bun.plugin({
+      name: `relaykit-module:${specifier}`,
+      setup(build) {
+        build.module(specifier, () => ({ exports, loader: 'object' }));
+      },
+    });
   },
 
   openSqlite(path: string): SqliteHandle {

@@ -1,11 +1,14 @@
 import type { RuntimeAdapter } from './types.ts';
 
-/** Picks the adapter for the runtime this process runs on. */
+/**
+ * Picks the adapter for the runtime this process runs on. Each adapter is imported
+ * only on its own runtime, so `bun:sqlite` never loads on Deno and the reverse.
+ */
 export async function detectRuntime(): Promise<RuntimeAdapter> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') {
-    return (await import('./bun.ts')).bunRuntime;
-  }
-  throw new Error('Relaykit needs Bun (Deno support comes through src/runtime/deno.ts)');
+  const runtimes = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (runtimes.Bun !== undefined) return (await import('./bun.ts')).bunRuntime;
+  if (runtimes.Deno !== undefined) return (await import('./deno.ts')).denoRuntime;
+  throw new Error('Relaykit runs on Bun or Deno 2');
 }
 
 export type * from './types.ts';

@@ -22,6 +22,12 @@ export interface RuntimeAdapter {
    * stay the URL's. Redirects are never followed (a 3xx is returned as is).
    */
   fetchPinned(url: string, address: string, init: RequestInit): Promise<Response>;
+  /**
+   * Makes `specifier` importable with `exports` from modules loaded later (third-party
+   * plugins that `import 'relaykit'` from anywhere, also inside the single binary).
+   * Optional: Deno resolves `relaykit` through deno.json's import map instead.
+   */
+  provideModule?(specifier: string, exports: Record<string, unknown>): void;
 }
 
 /** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */
@@ -70,6 +76,8 @@ export interface WebSocketHandlers<T> {
   close(ws: WebSocketConnection<T>, code: number, reason: string): void;
   /** The connection's send buffer has drained below the runtime's watermark. */
   drain?(ws: WebSocketConnection<T>): void;
+  /** A pong arrived (the answer to `ping()`): the peer is alive even when it sends nothing else. */
+  pong?(ws: WebSocketConnection<T>): void;
 }
 
 /** A runtime-neutral WebSocket connection. */
@@ -87,14 +95,22 @@ export interface WebSocketConnection<T> {
   unsubscribe(topic: string): void;
   /** Bytes queued for sending. */
   bufferedAmount(): number;
-  ping(): void;
+  /**
+   * Sends a ping frame. Returns false when the runtime cannot (no `pong` will ever be
+   * reported for this connection: endpoints must not take silence for death).
+   */
+  ping(): boolean;
 }
 
 export interface HttpServer {
   readonly hostname: string;
   readonly port: number;
-  /** Sends `text` to every connection subscribed to `topic` (one call, native fan-out on Bun). */
-  publish(topic: string, text: string): void;
+  /**
+   * Sends `text` to every connection subscribed to `topic` (one call, native fan-out on Bun).
+   * Returns the bytes sent, -1 when at least one subscriber's send buffer was not empty (the
+   * frame was queued: check their `bufferedAmount()`), or 0 when nobody received it.
+   */
+  publish(topic: string, text: string): number;
   /** How many connections are subscribed to `topic`. */
   subscriberCount(topic: string): number;
   /** Stops accepting new connections; with `force`, closes the open ones too. */

@@ -147,3 +147,24 @@ describe('admin API', () => {
     ).toBe(404);
   });
 });
+
+describe('third-party plugins outside the repository', () => {
+  test("a plugin module anywhere on disk can import 'relaykit'", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'relaykit-outside-'));
+    writeFileSync(
+      join(dir, 'outside.ts'),
+      `import { definePlugin, Elysia, Type } from 'relaykit';
+export default definePlugin({
+  name: 'outside',
+  options: Type.Object({ word: Type.String({ default: 'hi' }) }, { default: {} }),
+  setup: (ctx) => ({ routes: () => new Elysia({ name: 'outside' }).get('/outside', () => ctx.options.word, { detail: { summary: 'x' } }) }),
+});
+`,
+    );
+    t = await startTestHub({
+      plugins: [],
+      configYaml: `plugins:\n  outside:\n    module: ${join(dir, 'outside.ts')}\n    word: hello\n`,
+    });
+    expect(await (await t.request('/outside')).text()).toBe('hello');
+  });
+});

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
-import { spawnHub } from '../helpers/process.ts';
 
 let dir: string;
 let t: TestHub | undefined;
@@ -28,35 +27,5 @@ describe('durability', () => {
     ).json();
     expect(next.id).toBe(4);
   });
-
-  test('every acknowledged message is in the database after SIGKILL right after the responses', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'relaykit-kill-'));
-    const db = join(dir, 'hub.db');
-    const hub = await spawnHub({ cwd: dir, env: { RELAYKIT_STORAGE_URL: `sqlite:${db}` } });
-    const acknowledged: number[] = [];
-    await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
-        const res = await fetch(`${hub.url}/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ to: 'agent', type: 'job', payload: { i } }),
-        });
-        if (res.status === 201) acknowledged.push((await res.json()).id);
-      }),
-    );
-    hub.proc.kill('SIGKILL');
-    await hub.proc.exited;
-    expect(acknowledged.length).toBe(200);
-
-    t = await startTestHub({ dir, overrides: { storage: { url: `sqlite:${db}` } } });
-    const stored = new Set<number>();
-    let after = 0;
-    for (;;) {
-      const page = await (await t.request(`/messages?client=agent&limit=1000&after=${after}`)).json();
-      if (!page.messages.length) break;
-      for (const m of page.messages) stored.add(m.id);
-      after = page.nextCursor;
-    }
-    expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
-  });
+  // SIGKILL durability runs against a hub subprocess on every runtime: test/e2e/durability.test.ts.
 });

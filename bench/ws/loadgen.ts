@@ -1,0 +1,189 @@
+/**
+ * Load generator for the WebSocket fan-out benchmark (runs pinned to its own core).
+ *
+ * Opens N WebSocket subscribers to channel `bench`, measures the server's memory per
+ * idle connection, then posts numbered messages over HTTP and records, for every
+ * delivery, its end-to-end latency (post sent → frame received, one process clock)
+ * and whether each subscriber saw the sequence without a gap or a duplicate.
+ *
+ * Phases: `latency` posts at a fixed rate both servers sustain; `throughput` posts as
+ * fast as deliveries keep up (at most `window` messages not yet delivered to everyone).
+ *
+ * Prints one JSON object on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    pid: { type: 'string' },
+    clients: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '1000' },
+    window: { type: 'string', default: '32' },
+  },
+});
+const base = values.url as string;
+const N = Number(values.clients);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const MESSAGES = Number(values.messages);
+const WINDOW = Number(values.window);
+
+function rssBytes(pid: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+// -- subscribers -------------------------------------------------------------------------
+
+const expected = new Int32Array(N);
+let gaps = 0;
+let duplicates = 0;
+let delivered = 0;
+let subscribed = 0;
+const closes = new Map<number, number>();
+/** performance.now() at which each seq was posted. */
+const sentAt: number[] = [];
+let latencies = new Float64Array(0);
+let latencyCount = 0;
+let lastDeliveryAt = 0;
+
+function onFrame(index: number, text: string): void {
+  const at = text.indexOf('"seq":');
+  if (at < 0) {
+    if (text.includes('"subscribed"')) subscribed++;
+    return;
+  }
+  const seq = Number.parseInt(text.slice(at + 6, at + 18), 10);
+  const idAt = text.indexOf('"id":');
+  const id = Number.parseInt(text.slice(idAt + 5, idAt + 17), 10);
+  const now = performance.now();
+  // Ids are the server's order (and contiguous: only this channel is posted to). The
+  // first delivery to each client is the warm-up message: it sets the baseline.
+  const want = expected[index] || id;
+  if (id > want) gaps += id - want;
+  if (id < want) duplicates++;
+  else expected[index] = id + 1;
+  delivered++;
+  lastDeliveryAt = now;
+  if (latencyCount < latencies.length) latencies[latencyCount++] = now - sentAt[seq];
+}
+
+async function connectAll(): Promise<WebSocket[]> {
+  const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
+  const sockets: WebSocket[] = [];
+  for (let start = 0; start < N; start += 200) {
+    const batch: Promise<void>[] = [];
+    for (let i = start; i < Math.min(N, start + 200); i++) {
+      const ws = new WebSocket(`${wsUrl}?client_id=bench-${i}`);
+      sockets.push(ws);
+      batch.push(
+        new Promise((resolve, reject) => {
+          ws.onopen = () => {
+            ws.send(JSON.stringify({ type: 'subscribe', channels: ['bench'] }));
+            resolve();
+          };
+          ws.onerror = () => reject(new Error(`client ${i} failed to connect`));
+        }),
+      );
+      ws.onmessage = (event) => onFrame(i, event.data as string);
+      ws.onclose = (event) => closes.set(event.code, (closes.get(event.code) ?? 0) + 1);
+    }
+    await Promise.all(batch);
+  }
+  while (subscribed < N) await Bun.sleep(10);
+  return sockets;
+}
+
+// -- publisher ----------------------------------------------------------------------------
+
+let nextSeq = 0;
+let lastId = 0;
+
+async function post(): Promise<void> {
+  const seq = nextSeq++;
+  sentAt[seq] = performance.now();
+  const res = await fetch(`${base}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'bench', type: 'tick', payload: { seq } }),
+  });
+  if (res.status !== 201) throw new Error(`POST /messages answered ${res.status}`);
+  const { id } = (await res.json()) as { id: number };
+  lastId = Math.max(lastId, id);
+}
+
+async function waitDelivered(target: number, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (delivered < target && Date.now() < deadline) await Bun.sleep(2);
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function latencyPhase() {
+  const count = RATE * SECONDS;
+  latencies = new Float64Array(count * N);
+  latencyCount = 0;
+  const start = performance.now();
+  const posts: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+    posts.push(post());
+  }
+  await Promise.all(posts);
+  await waitDelivered(nextSeq * N);
+  const sorted = latencies.subarray(0, latencyCount).sort();
+  return { messages: count, p50ms: percentile(sorted, 50), p99ms: percentile(sorted, 99) };
+}
+
+async function throughputPhase() {
+  latencies = new Float64Array(0);
+  const before = delivered;
+  const first = nextSeq;
+  const start = performance.now();
+  const inflight = new Set<Promise<void>>();
+  for (let i = 0; i < MESSAGES; i++) {
+    // Closed loop: never more than WINDOW messages ahead of the slowest deliveries.
+    while (inflight.size >= 8 || nextSeq - first - (delivered - before) / N >= WINDOW) {
+      await (inflight.size >= 8 ? Promise.race(inflight) : Bun.sleep(0));
+    }
+    const p = post().finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  await waitDelivered(before + MESSAGES * N);
+  const seconds = (lastDeliveryAt - start) / 1000;
+  return { messages: MESSAGES, deliveriesPerSecond: Math.round((delivered - before) / seconds) };
+}
+
+const pid = values.pid as string;
+const rssBefore = rssBytes(pid);
+const sockets = await connectAll();
+await Bun.sleep(1000);
+const rssAfter = rssBytes(pid);
+await post();
+await waitDelivered(N);
+const latency = await latencyPhase();
+const throughput = await throughputPhase();
+const result = {
+  clients: N,
+  memoryPerConnectionBytes: Math.round((rssAfter - rssBefore) / N),
+  latency,
+  throughput,
+  expectedDeliveries: nextSeq * N,
+  delivered,
+  gaps: gaps + expected.reduce((sum, next) => sum + Math.max(0, lastId + 1 - next), 0),
+  duplicates,
+  closes: Object.fromEntries(closes),
+};
+for (const ws of sockets) ws.close();
+console.log(JSON.stringify(result));
+process.exit(0);

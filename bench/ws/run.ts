@@ -1,0 +1,173 @@
+/**
+ * WebSocket fan-out benchmark: the hub's ws-channels plugin against a bare Bun anchor
+ * (bench/ws/anchor.ts), in the same run. Servers are pinned to core 0, the load
+ * generator to core 1; rounds interleave the targets and the summary quotes medians
+ * and the issue's targets as ratios.
+ *
+ *   bun bench/ws/run.ts [--rounds 2] [--sizes 1000,10000]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Subprocess, spawn } from 'bun';
+
+const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
+const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '1';
+const root = join(import.meta.dir, '..', '..');
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    sizes: { type: 'string', default: '1000,10000' },
+  },
+});
+const rounds = Number(values.rounds);
+const sizes = (values.sizes as string).split(',').map(Number);
+
+/** Load per size: a paced rate both servers sustain, then a closed-loop burst. */
+const LOAD: Record<number, { rate: number; messages: number }> = {
+  1000: { rate: 20, messages: 1000 },
+  10000: { rate: 2, messages: 200 },
+};
+
+interface Result {
+  memoryPerConnectionBytes: number;
+  latency: { p50ms: number; p99ms: number };
+  throughput: { deliveriesPerSecond: number };
+  expectedDeliveries: number;
+  delivered: number;
+  gaps: number;
+  duplicates: number;
+  closes: Record<string, number>;
+}
+
+function freePort(): number {
+  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+async function startServer(cmd: string[], readyUrl: string): Promise<Subprocess> {
+  const proc = spawn(['taskset', '-c', SERVER_CORE, ...cmd], { cwd: root, stdout: 'ignore', stderr: 'inherit' });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${cmd.join(' ')} exited with ${proc.exitCode}`);
+    if (
+      await fetch(readyUrl).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return proc;
+    if (Date.now() > deadline) throw new Error(`${cmd.join(' ')} did not start`);
+    await Bun.sleep(50);
+  }
+}
+
+async function stopServer(proc: Subprocess): Promise<void> {
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+async function startHub(port: number, dir: string): Promise<Subprocess> {
+  const config = join(dir, 'relaykit.config.yaml');
+  writeFileSync(
+    config,
+    [
+      `server: { host: 127.0.0.1, port: ${port} }`,
+      `storage: { url: "sqlite:${join(dir, 'bench.db')}" }`,
+      'log: { level: warn }',
+      'watch: false',
+    ].join('\n'),
+  );
+  return startServer(['bun', 'src/cli.ts', 'start', '-c', config], `http://127.0.0.1:${port}/messages?limit=1`);
+}
+
+async function measure(target: 'hub' | 'anchor', clients: number): Promise<Result> {
+  const port = freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'relaykit-bench-ws-'));
+  const server =
+    target === 'hub'
+      ? await startHub(port, dir)
+      : await startServer(['bun', 'bench/ws/anchor.ts', String(port)], `http://127.0.0.1:${port}/`);
+  try {
+    const load = LOAD[clients] ?? { rate: 20, messages: 200 };
+    const proc = spawn(
+      [
+        'taskset',
+        '-c',
+        LOAD_CORE,
+        'bun',
+        'bench/ws/loadgen.ts',
+        `--url=http://127.0.0.1:${port}`,
+        `--pid=${server.pid}`,
+        `--clients=${clients}`,
+        `--rate=${load.rate}`,
+        '--seconds=3',
+        `--messages=${load.messages}`,
+      ],
+      { cwd: root, stdout: 'pipe', stderr: 'inherit' },
+    );
+    const out = await new Response(proc.stdout).text();
+    if ((await proc.exited) !== 0) throw new Error(`loadgen failed for ${target} ${clients}`);
+    return JSON.parse(out.trim().split('\n').at(-1) as string) as Result;
+  } finally {
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const results = new Map<string, Result[]>();
+for (let round = 1; round <= rounds; round++) {
+  for (const clients of sizes) {
+    // Alternate which target goes first, so neither always gets the quieter machine.
+    const order: Array<'hub' | 'anchor'> = round % 2 ? ['anchor', 'hub'] : ['hub', 'anchor'];
+    for (const target of order) {
+      const r = await measure(target, clients);
+      const key = `${target}/${clients}`;
+      results.set(key, [...(results.get(key) ?? []), r]);
+      console.error(
+        `round ${round} ${key}: ${r.throughput.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50ms.toFixed(1)} ms, p99 ${r.latency.p99ms.toFixed(1)} ms, ${r.memoryPerConnectionBytes} B/conn, gaps ${r.gaps}, dups ${r.duplicates}, delivered ${r.delivered}/${r.expectedDeliveries}, closes ${JSON.stringify(r.closes)}`,
+      );
+    }
+  }
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+console.log(
+  `\nWebSocket fan-out, medians of ${rounds} round(s); hub = ws-channels (durable, SQLite), anchor = bare Bun`,
+);
+console.log('| subscribers | target | deliveries/s | p50 ms | p99 ms | memory/conn | gaps | dups |');
+console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const clients of sizes) {
+  for (const target of ['anchor', 'hub'] as const) {
+    const rs = results.get(`${target}/${clients}`) ?? [];
+    console.log(
+      `| ${fmt(clients)} | ${target} | ${fmt(median(rs.map((r) => r.throughput.deliveriesPerSecond)))} | ${fmt(median(rs.map((r) => r.latency.p50ms)), 1)} | ${fmt(median(rs.map((r) => r.latency.p99ms)), 1)} | ${fmt(median(rs.map((r) => r.memoryPerConnectionBytes)))} B | ${rs.reduce((s, r) => s + r.gaps, 0)} | ${rs.reduce((s, r) => s + r.duplicates, 0)} |`,
+    );
+  }
+}
+console.log('\nTargets: deliveries ≥ 0.8 × anchor; p99 ≤ 1.25 × anchor + 5 ms; memory/conn ≤ 2 × anchor; gaps = 0');
+for (const clients of sizes) {
+  const hub = results.get(`hub/${clients}`) ?? [];
+  const anchor = results.get(`anchor/${clients}`) ?? [];
+  const m = (rs: Result[], f: (r: Result) => number) => median(rs.map(f));
+  const rate = m(hub, (r) => r.throughput.deliveriesPerSecond) / m(anchor, (r) => r.throughput.deliveriesPerSecond);
+  const p99 = m(hub, (r) => r.latency.p99ms);
+  const p99Bound = 1.25 * m(anchor, (r) => r.latency.p99ms) + 5;
+  const mem = m(hub, (r) => r.memoryPerConnectionBytes) / m(anchor, (r) => r.memoryPerConnectionBytes);
+  const gaps = hub.reduce((s, r) => s + r.gaps + r.duplicates, 0);
+  console.log(
+    `${fmt(clients)} subscribers: deliveries ${rate.toFixed(2)}× (${rate >= 0.8 ? 'ok' : 'MISSED'}), p99 ${p99.toFixed(1)} ms vs bound ${p99Bound.toFixed(1)} ms (${p99 <= p99Bound ? 'ok' : 'MISSED'}), memory ${mem.toFixed(2)}× (${mem <= 2 ? 'ok' : 'MISSED'}), gaps+dups ${gaps} (${gaps === 0 ? 'ok' : 'MISSED'})`,
+  );
+}

@@ -1,0 +1,52 @@
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import type { PluginMetrics } from '../../src/kernel/metrics.ts';
+import type { RuntimeAdapter } from '../../src/runtime/types.ts';
+import { VERSION } from '../../src/version.ts';
+
+let processCollectors: Metric[] | null = null;
+
+/**
+ * prom-client's default process metrics (CPU, memory, file descriptors, event-loop
+ * lag, ...), created once per process in a private registry. `collectDefaultMetrics`
+ * throws when called twice on a registry and starts monitors it never stops (an
+ * event-loop delay histogram, a GC observer), while the metrics plugin may be
+ * enabled, disabled and reconfigured any number of times: each instance registers
+ * these same objects in the hub's registry and its scope removes them on stop.
+ */
+export function processMetrics(): readonly Metric[] {
+  if (!processCollectors) {
+    const scratch = new Registry();
+    collectDefaultMetrics({ register: scratch });
+    processCollectors = scratch.getMetricsAsArray() as unknown as Metric[];
+  }
+  return processCollectors;
+}
+
+/** Registers the default process metrics, except `exclude`, for the life of the instance. */
+export function registerProcessMetrics(metrics: PluginMetrics, exclude: readonly string[]): void {
+  const skip = new Set(exclude);
+  for (const metric of processMetrics()) {
+    if (!skip.has(nameOf(metric))) metrics.register(metric);
+  }
+}
+
+/**
+ * `relaykit_runtime_info{runtime,version}` (prom-client's `nodejs_version_info`
+ * reports the Node version Bun emulates, not Bun's) and `relaykit_build_info{version}`.
+ */
+export function registerInfoMetrics(metrics: PluginMetrics, runtime: RuntimeAdapter): void {
+  metrics
+    .gauge({
+      name: 'relaykit_runtime_info',
+      help: 'The JavaScript runtime serving the hub (always 1)',
+      labelNames: ['runtime', 'version'] as const,
+    })
+    .set({ runtime: runtime.name, version: runtime.version }, 1);
+  metrics
+    .gauge({ name: 'relaykit_build_info', help: 'The Relaykit release (always 1)', labelNames: ['version'] as const })
+    .set({ version: VERSION }, 1);
+}
+
+function nameOf(metric: Metric): string {
+  return (metric as unknown as { name: string }).name;
+}

@@ -1,0 +1,159 @@
+import { Elysia, t } from 'elysia';
+import { isSystemChannel } from '../../src/kernel/access.ts';
+import { matchesPattern } from '../../src/kernel/bus.ts';
+import { HubError } from '../../src/kernel/errors.ts';
+import { errorResponses } from '../../src/kernel/schemas.ts';
+import { NAME_PATTERN } from '../../src/messages/routes.ts';
+import type { WsService } from './service.ts';
+
+const ChannelName = t.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'A channel name' });
+
+const Status = t.Object(
+  {
+    connections: t.Integer({ description: 'Open connections' }),
+    clients: t.Integer({ description: 'Distinct client ids connected' }),
+    channels: t.Integer({ description: 'Channels with at least one subscriber' }),
+    subscriptions: t.Integer({ description: 'Channel subscriptions over all connections' }),
+    catchingUp: t.Integer({ description: 'Connections replaying missed events' }),
+    framesIn: t.Integer({ description: 'Frames received since the plugin started' }),
+    framesOut: t.Integer({
+      description: 'Frames sent since the plugin started (a publish counts once per subscriber)',
+    }),
+    slowConsumerCloses: t.Integer({ description: 'Connections closed with 4008 since the plugin started' }),
+    lastId: t.Integer({ description: 'The newest event-log id delivered live' }),
+  },
+  { title: 'WsStatus' },
+);
+
+const ChannelSummary = t.Object({
+  name: t.String(),
+  subscribers: t.Integer({ description: 'Connections subscribed (live or catching up)' }),
+  system: t.Boolean({ description: 'A `$hub:` channel carrying the hub’s own events' }),
+});
+
+const ChannelDetail = t.Object(
+  {
+    name: t.String(),
+    subscribers: t.Integer(),
+    clients: t.Array(t.String(), { description: 'Client ids of the subscribers, sorted' }),
+  },
+  { title: 'WsChannel' },
+);
+
+/** `/ws/*`: status, presence and broadcast over the long-lived service. */
+export function wsRoutes(svc: WsService) {
+  const { auth } = svc.ctx;
+  const statsGuard = function requireAdminForStats({ request }: { request: Request }) {
+    if (svc.options.statsRequireAdmin) auth.requireAdmin(request);
+  };
+  const security = () => (svc.options.statsRequireAdmin ? [{ adminToken: [] }] : []);
+  return new Elysia({ name: 'relaykit-ws-channels', detail: { tags: ['ws-channels'] } })
+    .get(
+      '/ws/status',
+      function wsStatus() {
+        const clients = svc.byClient.size;
+        return {
+          connections: svc.sessions.size,
+          clients,
+          channels: svc.channels.size,
+          subscriptions: svc.subscriptionCount(),
+          catchingUp: [...svc.sessions].filter((s) => s.isCatchingUp()).length,
+          framesIn: svc.framesIn,
+          framesOut: svc.framesOut,
+          slowConsumerCloses: svc.slowConsumerCloses,
+          lastId: svc.busSeenId,
+        };
+      },
+      {
+        beforeHandle: statsGuard,
+        response: { 200: Status, ...errorResponses(401, 403) },
+        detail: { summary: 'WebSocket connections, subscriptions and frame counts', security: security() },
+      },
+    )
+    .get(
+      '/ws/channels',
+      function listChannels({ query }) {
+        const channels = [...svc.channels]
+          .filter(([name]) => !query.prefix || name.startsWith(query.prefix))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .slice(0, query.limit ?? 1000)
+          .map(([name, state]) => ({ name, subscribers: state.sessions.size, system: isSystemChannel(name) }));
+        return { channels };
+      },
+      {
+        beforeHandle: statsGuard,
+        query: t.Object({
+          prefix: t.Optional(t.String({ description: 'Only channels whose name starts with this' })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+        }),
+        response: { 200: t.Object({ channels: t.Array(ChannelSummary) }), ...errorResponses(400, 401, 403) },
+        detail: { summary: 'Channels that have subscribers, by name', security: security() },
+      },
+    )
+    .get(
+      '/ws/channels/:channel',
+      function channelPresence({ params }) {
+        const state = svc.channels.get(params.channel);
+        const clients = new Set([...(state?.sessions ?? [])].map((s) => s.clientId));
+        return { name: params.channel, subscribers: state?.sessions.size ?? 0, clients: [...clients].sort() };
+      },
+      {
+        beforeHandle: statsGuard,
+        params: t.Object({ channel: t.String({ minLength: 1, description: 'Channel name (URL-encoded)' }) }),
+        response: { 200: ChannelDetail, ...errorResponses(400, 401, 403) },
+        detail: {
+          summary: 'Who is subscribed to a channel',
+          description: 'Channels exist on first use: a channel nobody subscribes to has no subscribers.',
+          security: security(),
+        },
+      },
+    )
+    .post(
+      '/ws/broadcast',
+      async function broadcast({ body, set }) {
+        if (
+          body.channel !== undefined &&
+          !svc.options.channels.some((p) => matchesPattern(p, body.channel as string))
+        ) {
+          throw new HubError('RELAYKIT_ERR_WS_CHANNEL_INVALID', `No channel "${body.channel}" exists on this hub`);
+        }
+        const recipients =
+          body.channel === undefined ? svc.sessions.size : (svc.channels.get(body.channel)?.sessions.size ?? 0);
+        const message = await svc.ctx.messages.send({
+          ...(body.channel === undefined ? {} : { channel: body.channel }),
+          type: body.type,
+          payload: body.data ?? null,
+        });
+        set.status = 201;
+        return { id: message.id, channel: message.channel, recipients };
+      },
+      {
+        beforeHandle: function requireAdmin({ request }) {
+          auth.requireAdmin(request);
+        },
+        parse: 'json',
+        body: t.Object(
+          {
+            channel: t.Optional(ChannelName),
+            type: t.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN, description: 'The event type' }),
+            data: t.Optional(t.Unknown({ description: 'Any JSON value' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: t.Object({
+            id: t.Integer({ description: 'The event-log id' }),
+            channel: t.Nullable(t.String()),
+            recipients: t.Integer({ description: 'WebSocket connections it was addressed to when sent' }),
+          }),
+          ...errorResponses(400, 401, 403, 413, 415, 422),
+        },
+        detail: {
+          summary: 'Send an event to a channel, or to every WebSocket client',
+          description:
+            'With `channel`, the event is stored like any message on that channel and reaches its subscribers (and resumes). Without, it is stored and sent live to every connected WebSocket client; it belongs to no channel, so resumes do not replay it.',
+          security: [{ adminToken: [] }],
+        },
+      },
+    );
+}

@@ -1,0 +1,321 @@
+import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
+import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
+import type { WebSocketConnection } from '../../src/runtime/types.ts';
+import type { CatchUpHost } from './catchup.ts';
+import { handleFrame } from './commands.ts';
+import { Fanout } from './fanout.ts';
+import { decide } from './handshake.ts';
+import { closeCause, createWsMetrics, type WsMetrics } from './metrics.ts';
+import type { WsChannelsConfig } from './options.ts';
+import { CloseCodes, frameBytes } from './protocol.ts';
+import { ClientIndex, type Handshake, Session } from './session.ts';
+
+/** Subscribers of one channel: everyone in presence, and how many joined its topic. */
+export interface ChannelState {
+  readonly sessions: Set<Session>;
+  live: number;
+  /** For system channels: whether a bus event belongs here. */
+  readonly matches?: (event: string) => boolean;
+}
+
+const STOP_REASONS: Record<StopReason, string> = {
+  reconfigure: 'ws-channels is restarting; reconnect and resume with since',
+  disable: 'ws-channels was disabled',
+  shutdown: 'the hub is shutting down; reconnect and resume with since',
+  rollback: 'ws-channels is restarting; reconnect and resume with since',
+};
+
+/**
+ * The long-lived state of the ws-channels plugin: connections, presence and fan-out.
+ * Live events go out with one pub/sub publish per channel (native fan-out); the
+ * service only visits individual sockets for direct messages, resumes and the
+ * slow-consumer check that follows a publish the runtime reported as backpressured.
+ */
+export class WsService {
+  readonly metrics: WsMetrics;
+  readonly sessions = new Set<Session>();
+  readonly byClient = new ClientIndex();
+  readonly channels = new Map<string, ChannelState>();
+  readonly endpoint: WebSocketEndpoint<Session>;
+  /** What resumes need from the service. */
+  readonly replayHost: CatchUpHost;
+  /** Highest message id the live path has seen (resumes go live only once it caught up). */
+  busSeenId = 0;
+  framesIn = 0;
+  framesOut = 0;
+  slowConsumerCloses = 0;
+  private readonly topicPrefix: string;
+  /** One shared access object for every anonymous client. */
+  private readonly anonymous: ClientAccess;
+  /** System channels with subscribers (a subset of `channels`). */
+  readonly systemChannels = new Map<string, ChannelState>();
+  private readonly fanout = new Fanout(this);
+  private serial = 0;
+  private stopping = false;
+  private cancelHeartbeat: (() => void) | null = null;
+
+  constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
+    this.topicPrefix = `${ctx.name}|`;
+    this.anonymous = anonymousAccess(ctx.options.anonymousPublish);
+    this.metrics = createWsMetrics(ctx.metrics, {
+      connections: () => this.sessions.size,
+      subscriptions: () => this.subscriptionCount(),
+      channels: () => this.channels.size,
+      catchingUp: () => [...this.sessions].filter((s) => s.isCatchingUp()).length,
+    });
+    this.endpoint = {
+      path: '/ws',
+      upgrade: (request, remoteAddress) => this.upgrade(request, remoteAddress),
+      handlers: {
+        open: (ws) => this.open(ws),
+        message: (ws, data) => this.message(ws, data),
+        close: (ws, code) => this.release(ws.data, code),
+        drain: (ws) => ws.data.wake(),
+        pong: (ws) => {
+          ws.data.lastSeen = this.ctx.clock.now();
+          this.metrics.pongs.inc();
+        },
+      },
+    };
+    this.replayHost = {
+      messages: ctx.messages,
+      pageSize: ctx.options.replayPageSize,
+      pauseAbove: ctx.options.sendBufferBytes / 2,
+      busSeenId: () => this.busSeenId,
+      goLive: (session, channels, inbox) => this.goLive(session, channels, inbox),
+      replayed: (count) => this.fanout.counted(count, 'replay'),
+    };
+  }
+
+  get options(): WsChannelsConfig {
+    return this.ctx.options;
+  }
+
+  start(): void {
+    this.busSeenId = this.ctx.messages.lastId();
+    this.ctx.bus.on('message.sent', (message) => {
+      if (message.id > this.busSeenId) this.busSeenId = message.id;
+      this.fanout.deliver(message);
+    });
+    this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
+    this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
+  }
+
+  /** Closes every connection with 1012 so clients reconnect (to the next instance) and resume. */
+  stop(reason: StopReason): void {
+    this.stopping = true;
+    this.cancelHeartbeat?.();
+    for (const session of [...this.sessions]) this.close(session, CloseCodes.serviceRestart, STOP_REASONS[reason]);
+  }
+
+  // -- topics -----------------------------------------------------------------------
+
+  channelTopic(channel: string): string {
+    return `${this.topicPrefix}c:${channel}`;
+  }
+
+  get allTopic(): string {
+    return `${this.topicPrefix}*`;
+  }
+
+  // -- connection lifecycle -----------------------------------------------------------
+
+  private async upgrade(request: Request, remoteAddress: string): Promise<Session | Response> {
+    if (this.stopping) return new Response('ws-channels is restarting', { status: 503 });
+    const handshake = await decide(request, this.ctx.auth, this.options, this.anonymous, this.sessions.size);
+    return new Session(++this.serial, handshake, remoteAddress);
+  }
+
+  private open(ws: WebSocketConnection<Session>): void {
+    const session = ws.data;
+    session.ws = ws;
+    session.lastSeen = this.ctx.clock.now();
+    this.sessions.add(session);
+    const { handshake } = session;
+    if (this.stopping) this.close(session, CloseCodes.serviceRestart, STOP_REASONS.reconfigure);
+    else if (handshake.kind === 'refused') this.close(session, handshake.code, handshake.reason);
+    else if (handshake.kind === 'ready') this.admit(session, handshake, undefined);
+    else {
+      session.addTimer(
+        this.ctx.clock.setTimeout(() => {
+          if (session.state === 'authenticating')
+            this.close(session, CloseCodes.unauthorized, 'no auth frame within the authentication timeout');
+        }, this.options.authTimeoutMs),
+      );
+    }
+  }
+
+  /** Gives the session its identity, direct messages and the broadcast topic, and says `connected`. */
+  admit(session: Session, who: Extract<Handshake, { kind: 'ready' }>, requestId: string | number | undefined): void {
+    const ws = session.ws as WebSocketConnection<Session>;
+    if (session.state === 'open') this.leaveClient(session);
+    session.clientId = who.clientId;
+    session.access = who.access;
+    session.state = 'open';
+    if (this.byClient.add(session)) {
+      this.ctx.bus.publish('client.connected', { clientId: who.clientId, transport: 'ws', at: this.now() });
+    }
+    ws.subscribe(this.allTopic);
+    session.inboxJoined = true;
+    session.inboxFrom = this.busSeenId;
+    if (who.expiresAt !== null) {
+      session.addTimer(
+        this.ctx.clock.setTimeout(
+          () => this.close(session, CloseCodes.unauthorized, 'the token expired'),
+          Math.max(0, who.expiresAt - this.ctx.clock.now()),
+        ),
+      );
+    }
+    const connected = {
+      type: 'connected',
+      client_id: who.clientId,
+      auth: who.access.via,
+      system: who.access.system,
+      last_id: this.busSeenId,
+      heartbeat_ms: this.options.heartbeat.intervalMs,
+      max_frame_bytes: this.options.maxFrameBytes,
+      server_time: this.now(),
+    };
+    this.sendTo(session, JSON.stringify(requestId === undefined ? connected : { ...connected, id: requestId }));
+  }
+
+  private message(ws: WebSocketConnection<Session>, data: string | Uint8Array): void {
+    const session = ws.data;
+    if (session.state === 'closed') return;
+    this.framesIn++;
+    this.metrics.framesIn.inc();
+    session.lastSeen = this.ctx.clock.now();
+    const size = typeof data === 'string' ? frameBytes(data, this.options.maxFrameBytes) : data.byteLength;
+    if (size > this.options.maxFrameBytes) {
+      this.close(session, CloseCodes.tooBig, `frame larger than ${this.options.maxFrameBytes} bytes`);
+      return;
+    }
+    handleFrame(this, session, data);
+  }
+
+  /** Closes a session: leaves its topics and presence now, then sends the close frame. */
+  close(session: Session, code: number, reason: string): void {
+    if (session.state === 'closed') return;
+    const ws = session.ws;
+    this.release(session, code);
+    ws?.close(code, reason);
+  }
+
+  /** Forgets a session (idempotent: our close, then the runtime's close callback). */
+  private release(session: Session, code: number): void {
+    if (session.state === 'closed') return;
+    const wasOpen = session.state === 'open';
+    session.state = 'closed';
+    session.clearTimers();
+    session.wake();
+    for (const channel of [...session.live, ...(session.catching ?? [])]) this.leaveChannel(session, channel);
+    if (wasOpen) this.leaveClient(session);
+    this.sessions.delete(session);
+    this.metrics.closes.inc({ cause: closeCause(code) });
+  }
+
+  private leaveClient(session: Session): void {
+    session.inboxJoined = false;
+    if (!this.byClient.remove(session)) return;
+    this.ctx.bus.publish('client.disconnected', { clientId: session.clientId, transport: 'ws', at: this.now() });
+  }
+
+  // -- subscriptions and presence -------------------------------------------------------
+
+  /** Adds the session to a channel's presence (it is catching up until `goLive`). */
+  enterChannel(session: Session, channel: string): void {
+    let state = this.channels.get(channel);
+    if (!state) {
+      const system = isSystemChannel(channel);
+      state = {
+        sessions: new Set(),
+        live: 0,
+        ...(system ? { matches: eventMatcher(systemEventPattern(channel)) } : {}),
+      };
+      this.channels.set(channel, state);
+      if (system) this.systemChannels.set(channel, state);
+      this.ctx.bus.publish('channel.occupied', { channel, transport: 'ws', at: this.now() });
+    }
+    state.sessions.add(session);
+    session.startCatchingUp(channel);
+  }
+
+  /** Joins the channels' topics (and with `inbox`, resumes live direct messages), in the tick of the last read. */
+  goLive(session: Session, channels: readonly string[], inbox: boolean): void {
+    const ws = session.ws;
+    if (!ws || session.state !== 'open') return;
+    for (const channel of channels) {
+      const state = this.channels.get(channel);
+      if (!state || !session.promote(channel)) continue;
+      state.live++;
+      ws.subscribe(this.channelTopic(channel));
+    }
+    if (inbox) session.inboxJoined = true;
+  }
+
+  leaveChannel(session: Session, channel: string): void {
+    const state = this.channels.get(channel);
+    if (session.drop(channel)) {
+      if (state) state.live--;
+      session.ws?.unsubscribe(this.channelTopic(channel));
+    }
+    if (!state?.sessions.delete(session) || state.sessions.size) return;
+    this.channels.delete(channel);
+    this.systemChannels.delete(channel);
+    this.ctx.bus.publish('channel.vacated', { channel, transport: 'ws', at: this.now() });
+  }
+
+  /** Stops live direct messages while a first resume replays them. */
+  leaveInbox(session: Session): void {
+    session.inboxJoined = false;
+  }
+
+  subscriptionCount(): number {
+    let n = 0;
+    for (const state of this.channels.values()) n += state.sessions.size;
+    return n;
+  }
+
+  /** Sends one frame to one session and enforces its send-buffer bound. */
+  sendTo(session: Session, frame: string): boolean {
+    return this.fanout.sendTo(session, frame);
+  }
+
+  slowConsumer(session: Session): void {
+    if (session.state === 'closed') return;
+    this.slowConsumerCloses++;
+    this.metrics.slowConsumers.inc();
+    this.close(session, CloseCodes.slowConsumer, 'slow consumer: reconnect and resume with since');
+  }
+
+  private heartbeat(): void {
+    const now = this.ctx.clock.now();
+    const { idleTimeoutMs } = this.options.heartbeat;
+    for (const session of [...this.sessions]) {
+      if (session.state !== 'open') continue;
+      if (now - session.lastSeen > idleTimeoutMs) {
+        this.close(session, CloseCodes.idleTimeout, 'idle timeout: no frame or pong received');
+        continue;
+      }
+      if (session.bufferedAmount() > this.options.sendBufferBytes) this.slowConsumer(session);
+      // A runtime that cannot ping reports no pongs either: silence proves nothing there.
+      else if (session.ws && !session.ws.ping()) session.lastSeen = now;
+    }
+  }
+
+  now(): string {
+    return new Date(this.ctx.clock.now()).toISOString();
+  }
+}
+
+/** A compiled `*` pattern: system channels test every bus event against theirs. */
+function eventMatcher(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (name) => re.test(name);
+}

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { ids, TestClient } from './client.ts';
+
+let t: TestHub;
+afterEach(async () => {
+  await t?.stop();
+});
+
+describe('ws-channels resume while messages keep arriving', () => {
+  test('catching up under a steady stream of posts loses nothing and repeats nothing', async () => {
+    // Small pages so the catch-up takes many steps, with posts landing between them.
+    t = await startTestHub({ overrides: { plugins: { 'ws-channels': { replayPageSize: 10 } } } });
+    const backlog: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const batch = await Promise.all(
+        Array.from({ length: 25 }, (_, j) =>
+          t.hub.messages.send({ channel: j % 5 === 0 ? 'noise' : 'stream', type: 'n', payload: i * 25 + j }),
+        ),
+      );
+      backlog.push(...batch.filter((m) => m.channel === 'stream').map((m) => m.id));
+    }
+
+    let publishing = true;
+    const during: number[] = [];
+    const publisher = (async () => {
+      let n = 0;
+      while (publishing) {
+        const res = await t.request('/messages', {
+          method: 'POST',
+          json: { channel: 'stream', type: 'live', payload: n++ },
+        });
+        during.push(((await res.json()) as { id: number }).id);
+      }
+    })();
+    // Let the publisher get going before the client resumes.
+    while (during.length < 5) await new Promise((r) => setTimeout(r, 1));
+
+    const c = await TestClient.ready(t.url);
+    const postedBefore = during.length;
+    const sub = await c.request({ type: 'subscribe', channels: ['stream'], since: 0 }, 20_000);
+    expect(sub).toMatchObject({ recovered: true });
+    // Posts really landed while the client was catching up (the case under test).
+    expect(during.length - postedBefore).toBeGreaterThan(0);
+    // Keep posting a while after the switch to live.
+    const afterSwitch = during.length + 20;
+    while (during.length < afterSwitch) await new Promise((r) => setTimeout(r, 1));
+    publishing = false;
+    await publisher;
+
+    const expected = [...backlog, ...during];
+    const got = ids(await c.waitForEvents(expected.length, 'stream', 10_000));
+    expect(got).toEqual(expected);
+    await c.request({ type: 'ping' });
+    expect(c.events('stream')).toHaveLength(expected.length);
+    c.close();
+  }, 30_000);
+});

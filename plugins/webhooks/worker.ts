@@ -117,12 +117,17 @@ export class Worker {
     let recorded: ReturnType<Settler['record']> = { publish: [], nextRetryAt: null };
     if (batch.length || claim || handBack.length) {
       try {
+        let settled = recorded;
+        let claimed: ClaimedDelivery[] = [];
         this.queue.atomically(() => {
-          if (batch.length) recorded = this.settler.record(batch);
+          if (batch.length) settled = this.settler.record(batch);
           // Stopping: leased deliveries that never started go back to the outbox, due now.
           for (const delivery of handBack) this.queue.handBack(delivery.id);
-          if (claim) this.ready.push(...this.claim());
+          if (claim) claimed = this.claim();
         });
+        // Only what committed counts: its events are published, its leases are ours to send.
+        recorded = settled;
+        this.ready.push(...claimed);
       } catch (err) {
         // Unrecorded deliveries keep their leases: they are attempted again when the leases expire.
         this.log.error({ err, results: batch.length }, 'webhook worker could not record results or claim deliveries');

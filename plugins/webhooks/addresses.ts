@@ -148,7 +148,7 @@ const V4_COMPATIBLE = parseNetwork('::/96');
  * 6to4, the deprecated IPv4-compatible form), as a mapped address; or null.
  * (IPv4-mapped addresses need nothing: they already are the IPv4 address.)
  */
-export function embeddedV4(address: bigint): bigint | null {
+function embeddedV4(address: bigint): bigint | null {
   if (inNetwork(address, NAT64)) return V4_MAPPED | (address & 0xffffffffn);
   if (inNetwork(address, SIX_TO_FOUR)) return V4_MAPPED | ((address >> 80n) & 0xffffffffn);
   if (inNetwork(address, V4_COMPATIBLE) && address > 1n) return V4_MAPPED | (address & 0xffffffffn);

@@ -121,6 +121,3 @@ export const webhookAttempts = sqliteTable(
 );
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
-export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
-export type AttemptRow = typeof webhookAttempts.$inferSelect;
-export type EventRow = typeof webhookEvents.$inferSelect;

@@ -58,6 +58,7 @@ export default definePlugin({
     const endpoints = new EndpointStore(ctx.db, ctx.clock);
     const events = new EventCache(EVENT_CACHE_BYTES);
     const outbox = new Outbox(ctx.db, ctx.clock, endpoints, events);
+    const pruner = new Pruner(ctx.db, ctx.clock, ctx.log, endpoints, options.retention);
     let worker: Worker | null = null;
     const wake = () => worker?.wake();
     const service = new WebhooksService(
@@ -76,14 +77,13 @@ export default definePlugin({
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
       const queue = new DeliveryQueue(ctx.db, ctx.clock, events);
       const settler = new Settler(ctx.db, ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
-      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler);
+      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler, () => pruner.touch());
     }
     const written = (n: number) => {
       metrics.enqueued(n);
       if (n) wake();
     };
     const capture = new EventCapture(ctx.db, endpoints, outbox, ctx.log, written);
-    const pruner = new Pruner(ctx.db, ctx.clock, ctx.log, endpoints, options.retention);
 
     return {
       start() {

@@ -54,10 +54,11 @@ const Worker = Type.Object(
       default: 8,
       description: 'Attempts in flight at once to one endpoint, so a slow endpoint cannot take the whole pool',
     }),
-    pollIntervalMs: Type.Integer({
+    retryAfterErrorMs: Type.Integer({
       minimum: 10,
       default: 1000,
-      description: 'Safety-net poll of the outbox (new deliveries and retries wake the worker without waiting for it)',
+      description:
+        'When a worker cycle fails (the database busy or failing), how long before it tries again; otherwise the worker only wakes for work',
     }),
     leaseGraceMs: Type.Integer({
       minimum: 0,
@@ -139,7 +140,11 @@ const Retention = Type.Object(
       default: 7,
       description: 'Days attempt records are kept, even for deliveries still pending',
     }),
-    intervalMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'How often the worker prunes' }),
+    intervalMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description: 'Least time between two pruning passes (passes run when stored rows reach their retention)',
+    }),
     batchSize: Type.Integer({
       minimum: 10,
       maximum: 10_000,

@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers';
-import { and, asc, eq, inArray, lt, notExists } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, min, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
@@ -20,9 +20,14 @@ export interface PruneCounts {
  * their retention, and events no delivery refers to any more, removed in batches of
  * `batchSize` rows so one pass never blocks the hub for long. Expired secrets from
  * rotations are cleared on the way.
+ *
+ * Passes are timed by what is stored: after each one, a timer is set for when the
+ * oldest remaining row expires (at least `intervalMs` later), and newly recorded rows
+ * make sure one is set. With nothing stored there is no timer at all.
  */
 export class Pruner {
-  private cancelInterval: (() => void) | null = null;
+  private timer: { at: number; cancel: () => void } | null = null;
+  private lastPass = Number.NEGATIVE_INFINITY;
   private running = false;
 
   constructor(
@@ -35,26 +40,82 @@ export class Pruner {
 
   start(): void {
     this.running = true;
-    this.cancelInterval = this.clock.setInterval(() => this.pass(), this.options.intervalMs);
+    this.pass();
   }
 
   stop(): void {
     this.running = false;
-    this.cancelInterval?.();
+    this.timer?.cancel();
+    this.timer = null;
   }
 
-  /** One pass; when a batch came back full, another pass follows on the next tick. */
+  /** Rows were recorded that will expire: a pass is due by the time the first of them can. */
+  touch(): void {
+    const { attemptDays, deliveredDays, failedDays } = this.options;
+    this.schedule(this.clock.now() + Math.min(attemptDays, deliveredDays, failedDays) * DAY_MS);
+  }
+
+  private schedule(at: number): void {
+    if (!this.running) return;
+    const when = Math.max(at, this.lastPass + this.options.intervalMs);
+    if (this.timer && this.timer.at <= when) return;
+    this.timer?.cancel();
+    const cancel = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.pass();
+      },
+      Math.max(0, when - this.clock.now()),
+    );
+    this.timer = { at: when, cancel };
+  }
+
+  /** One pass; when a batch came back full, another follows on the next tick, else the next expiry is awaited. */
   private pass(): void {
     if (!this.running) return;
+    this.lastPass = this.clock.now();
     try {
       const counts = this.prune();
       const { batchSize } = this.options;
       if (counts.attempts >= batchSize || counts.deliveries >= batchSize || counts.events >= batchSize) {
         setImmediate(() => this.pass());
+        return;
       }
+      const next = this.nextExpiry();
+      if (next !== null) this.schedule(next);
     } catch (err) {
       this.log.error({ err }, 'webhook retention failed');
+      this.schedule(this.clock.now() + this.options.intervalMs);
     }
+  }
+
+  /** When the oldest stored row (or rotated secret) passes its retention, or null when nothing is stored. */
+  private nextExpiry(): number | null {
+    const { attemptDays, deliveredDays, failedDays } = this.options;
+    const times: number[] = [];
+    const head = this.db
+      .select({ at: webhookAttempts.startedAt })
+      .from(webhookAttempts)
+      .orderBy(asc(webhookAttempts.id))
+      .limit(1)
+      .get();
+    if (head) times.push(head.at + attemptDays * DAY_MS);
+    for (const [status, days] of [
+      ['delivered', deliveredDays],
+      ['failed', failedDays],
+    ] as const) {
+      const row = this.db
+        .select({ at: min(webhookDeliveries.finishedAt) })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.status, status))
+        .get();
+      if (row?.at != null) times.push(row.at + days * DAY_MS);
+    }
+    for (const endpoint of this.endpoints.all()) {
+      const expires = endpoint.row.previousSecretExpiresAt;
+      if (expires !== null) times.push(expires);
+    }
+    return times.length ? Math.min(...times) : null;
   }
 
   /** Deletes at most one batch of each kind; returns what it deleted. */
@@ -71,7 +132,7 @@ export class Pruner {
       .limit(batchSize);
     const attempts = this.db
       .delete(webhookAttempts)
-      .where(and(inArray(webhookAttempts.id, head), lt(webhookAttempts.startedAt, now - attemptDays * DAY_MS)))
+      .where(and(inArray(webhookAttempts.id, head), lte(webhookAttempts.startedAt, now - attemptDays * DAY_MS)))
       .returning({ id: webhookAttempts.id })
       .all().length;
 
@@ -83,7 +144,7 @@ export class Pruner {
       const old = this.db
         .select({ id: webhookDeliveries.id })
         .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.status, status), lt(webhookDeliveries.finishedAt, now - days * DAY_MS)))
+        .where(and(eq(webhookDeliveries.status, status), lte(webhookDeliveries.finishedAt, now - days * DAY_MS)))
         .limit(batchSize);
       // Their attempts go with them (ON DELETE CASCADE).
       deliveries += this.db
@@ -98,7 +159,7 @@ export class Pruner {
       .from(webhookEvents)
       .where(
         and(
-          lt(webhookEvents.createdAt, now - Math.min(deliveredDays, failedDays) * DAY_MS),
+          lte(webhookEvents.createdAt, now - Math.min(deliveredDays, failedDays) * DAY_MS),
           notExists(
             this.db
               .select({ one: webhookDeliveries.id })

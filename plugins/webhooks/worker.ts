@@ -18,10 +18,10 @@ const CANDIDATES = 256;
  * the last cycle, then lease due deliveries when the ready queue runs low. Leased
  * deliveries wait in that queue (at most one round per endpoint) and start the moment
  * a slot frees, without touching the database, so claims and records come in batches.
- * A cycle runs when deliveries are written, when attempts end, at the next due time
- * (a timer on the hub's clock) and on a safety-net interval. Concurrency is bounded
- * globally and per endpoint, so one slow endpoint holds at most
- * `perEndpointConcurrency` slots.
+ * A cycle runs when deliveries are written or re-queued, when attempts end, and at the
+ * next due time (a timer on the hub's clock); with nothing pending, the worker sleeps
+ * without any timer. Concurrency is bounded globally and per endpoint, so one slow
+ * endpoint holds at most `perEndpointConcurrency` slots.
  */
 export class Worker {
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -34,7 +34,6 @@ export class Worker {
   private running = false;
   private cycleQueued = false;
   private timer: { at: number; cancel: () => void } | null = null;
-  private cancelInterval: (() => void) | null = null;
   /** Results recorded per transaction under load (and the ready queue's refill step). */
   private readonly batch: number;
 
@@ -46,6 +45,8 @@ export class Worker {
     private readonly queue: DeliveryQueue,
     private readonly sender: Sender,
     private readonly settler: Settler,
+    /** Told after results were recorded (retention schedules its next pass). */
+    private readonly recorded: () => void,
   ) {
     this.batch = Math.max(1, Math.floor(options.concurrency / 4));
   }
@@ -56,7 +57,6 @@ export class Worker {
 
   start(): void {
     this.running = true;
-    this.cancelInterval = this.clock.setInterval(() => this.cycle(true), this.options.pollIntervalMs);
     // Leases a previous process left behind end in the future: the first cycle looks for them.
     this.cycleQueued = true;
     setImmediate(() => this.cycle(true));
@@ -75,7 +75,6 @@ export class Worker {
    */
   async stop(): Promise<void> {
     this.running = false;
-    this.cancelInterval?.();
     this.timer?.cancel();
     this.timer = null;
     if (this.inFlight.size) {
@@ -100,8 +99,8 @@ export class Worker {
 
   /**
    * One transaction: settle what ended, lease what is due; then start what was leased.
-   * `lookAhead` also reads when the next delivery falls due (timer, interval, start);
-   * otherwise only retries this cycle scheduled move the timer.
+   * `lookAhead` also reads when the next delivery falls due (timer, start); otherwise
+   * only retries this cycle scheduled move the timer.
    */
   private cycle(lookAhead = false): void {
     this.cycleQueued = false;
@@ -128,9 +127,11 @@ export class Worker {
         // Only what committed counts: its events are published, its leases are ours to send.
         recorded = settled;
         this.ready.push(...claimed);
+        if (batch.length) this.recorded();
       } catch (err) {
         // Unrecorded deliveries keep their leases: they are attempted again when the leases expire.
         this.log.error({ err, results: batch.length }, 'webhook worker could not record results or claim deliveries');
+        this.armTimer(this.clock.now() + this.options.retryAfterErrorMs);
       }
     }
     for (const publish of recorded.publish) publish();

@@ -1,6 +1,7 @@
 import { Database } from 'bun:sqlite';
 import type { Server } from 'bun';
 import { ManualClock } from '../../../src/kernel/clock.ts';
+import type { PluginDefinition } from '../../../src/kernel/plugin.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
 
 export const ADMIN = 'webhooks-admin-token';
@@ -75,13 +76,19 @@ export interface WebhookHub extends TestHub {
 
 /** A hub with the webhooks plugin, a ManualClock (at real time unless given) and loopback allowed. */
 export async function startWebhookHub(
-  options: { webhooks?: Record<string, unknown>; clock?: ManualClock; dir?: string } = {},
+  options: {
+    webhooks?: Record<string, unknown>;
+    clock?: ManualClock;
+    dir?: string;
+    plugins?: readonly PluginDefinition[];
+  } = {},
 ): Promise<WebhookHub> {
   const clock = options.clock ?? new ManualClock(Date.now());
   const { security, ...rest } = (options.webhooks ?? {}) as { security?: Record<string, unknown> };
   const t = await startTestHub({
     clock,
     dir: options.dir,
+    plugins: options.plugins,
     overrides: {
       auth: { adminToken: ADMIN },
       plugins: { webhooks: { security: { allowNetworks: LOOPBACK, ...security }, ...rest } },

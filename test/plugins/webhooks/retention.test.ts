@@ -26,8 +26,6 @@ describe('retention', () => {
     hub = await startWebhookHub({
       webhooks: {
         delivery: { retrySchedule: [] },
-        // A long safety-net poll: the test moves the clock by days.
-        worker: { pollIntervalMs: 3_600_000 },
         retention: { deliveredDays: 1, failedDays: 3, attemptDays: 2, intervalMs: 3_600_000, batchSize: 10 },
       },
     });
@@ -57,7 +55,6 @@ describe('retention', () => {
     hub = await startWebhookHub({
       webhooks: {
         delivery: { retrySchedule: [6 * 86_400], jitter: 0 },
-        worker: { pollIntervalMs: 3_600_000 },
         retention: { deliveredDays: 1, failedDays: 1, attemptDays: 1, intervalMs: 3_600_000 },
       },
     });

@@ -8,7 +8,7 @@
  *
  *   bun bench/webhooks/run.ts [--rounds 3] [--deliveries 20000] [--concurrency 64] [--rate 500] [--seconds 5]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -77,7 +77,7 @@ async function waitForCount(n: number, timeoutMs = 180_000): Promise<Stats> {
   }
 }
 
-async function runAnchor(): Promise<number> {
+async function runAnchor(): Promise<{ rate: number; cpuUs: number }> {
   await reset();
   const anchor = spawn(
     [
@@ -91,11 +91,20 @@ async function runAnchor(): Promise<number> {
       String(concurrency),
       String(ENVELOPE_BYTES),
     ],
-    { stdout: 'inherit', stderr: 'inherit' },
+    { stdout: 'pipe', stderr: 'inherit' },
   );
+  const out = await new Response(anchor.stdout).text();
   await anchor.exited;
   const s = await waitForCount(deliveries);
-  return (s.count / s.spanMs) * 1000;
+  const { cpuUsPerRequest } = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { cpuUsPerRequest: number };
+  return { rate: (s.count / s.spanMs) * 1000, cpuUs: cpuUsPerRequest };
+}
+
+/** CPU time a process has used so far (user + system), in microseconds, from /proc. */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100;
 }
 
 async function post(url: string, path: string, body: unknown, method = 'POST'): Promise<Response> {
@@ -108,7 +117,7 @@ async function post(url: string, path: string, body: unknown, method = 'POST'): 
   return res;
 }
 
-async function runHub(): Promise<{ rate: number; p50ms: number; p99ms: number }> {
+async function runHub(): Promise<{ rate: number; cpuUs: number; p50ms: number; p99ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'relaykit-bench-webhooks-'));
   const config = join(dir, 'relaykit.config.yaml');
   writeFileSync(
@@ -150,8 +159,10 @@ async function runHub(): Promise<{ rate: number; p50ms: number; p99ms: number }>
       }),
     );
     await reset();
+    const cpuBefore = cpuUs(hub.pid);
     await post(url, '/admin/plugins/webhooks', { options: { worker: { enabled: true } } }, 'PATCH');
     const drained = await waitForCount(deliveries);
+    const drainCpuUs = (cpuUs(hub.pid) - cpuBefore) / deliveries;
 
     // Latency at a steady rate, with the worker on.
     await reset();
@@ -165,35 +176,51 @@ async function runHub(): Promise<{ rate: number; p50ms: number; p99ms: number }>
     }
     await Promise.all(inflight);
     const latency = await waitForCount(total);
-    return { rate: (drained.count / drained.spanMs) * 1000, p50ms: latency.p50ms, p99ms: latency.p99ms };
+    return {
+      rate: (drained.count / drained.spanMs) * 1000,
+      cpuUs: drainCpuUs,
+      p50ms: latency.p50ms,
+      p99ms: latency.p99ms,
+    };
   } finally {
     await stopServer(hub);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const rows: Array<{ anchor: number; hub: number; p50ms: number; p99ms: number }> = [];
+const rows: Array<{ anchor: number; hub: number; anchorCpu: number; hubCpu: number; p50ms: number; p99ms: number }> =
+  [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 try {
   for (let round = 1; round <= rounds; round++) {
     const anchor = await runAnchor();
     const hub = await runHub();
-    rows.push({ anchor, hub: hub.rate, p50ms: hub.p50ms, p99ms: hub.p99ms });
+    rows.push({
+      anchor: anchor.rate,
+      hub: hub.rate,
+      anchorCpu: anchor.cpuUs,
+      hubCpu: hub.cpuUs,
+      p50ms: hub.p50ms,
+      p99ms: hub.p99ms,
+    });
     console.log(
-      `round ${round}: anchor ${fmt(anchor)}/s, webhooks ${fmt(hub.rate)}/s (${(hub.rate / anchor).toFixed(2)}x), latency p50 ${hub.p50ms} ms p99 ${hub.p99ms} ms`,
+      `round ${round}: anchor ${fmt(anchor.rate)}/s (${anchor.cpuUs.toFixed(0)} µs CPU each), webhooks ${fmt(hub.rate)}/s (${hub.cpuUs.toFixed(0)} µs CPU each), ${(hub.rate / anchor.rate).toFixed(2)}x; latency p50 ${hub.p50ms} ms p99 ${hub.p99ms} ms`,
     );
   }
 } finally {
   receiver.kill();
 }
 
-const anchorMedian = median(rows.map((r) => r.anchor));
-const hubMedian = median(rows.map((r) => r.hub));
+const med = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
 console.log(`\n${deliveries} deliveries, concurrency ${concurrency}, ${rounds} rounds (medians)`);
-console.log('| target | deliveries/s | ratio |');
-console.log('| --- | --- | --- |');
-console.log(`| anchor: plain fetch POST loop | ${fmt(anchorMedian)} | 1.00 |`);
-console.log(`| webhooks (sign, lease, record) | ${fmt(hubMedian)} | ${(hubMedian / anchorMedian).toFixed(2)} |`);
+console.log('| target | deliveries/s | ratio | CPU per delivery | ratio |');
+console.log('| --- | --- | --- | --- | --- |');
 console.log(
-  `\nenqueue-to-delivery latency at ${rate} messages/s for ${seconds} s: p50 ${median(rows.map((r) => r.p50ms))} ms, p99 ${median(rows.map((r) => r.p99ms))} ms`,
+  `| anchor: plain fetch POST loop | ${fmt(med('anchor'))} | 1.00 | ${med('anchorCpu').toFixed(0)} µs | 1.00 |`,
+);
+console.log(
+  `| webhooks (sign, lease, record) | ${fmt(med('hub'))} | ${(med('hub') / med('anchor')).toFixed(2)} | ${med('hubCpu').toFixed(0)} µs | ${(med('anchorCpu') / med('hubCpu')).toFixed(2)} |`,
+);
+console.log(
+  `\nenqueue-to-delivery latency at ${rate} messages/s for ${seconds} s: p50 ${med('p50ms')} ms, p99 ${med('p99ms')} ms`,
 );

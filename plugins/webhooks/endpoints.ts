@@ -1,6 +1,7 @@
 import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { SqliteDatabase } from '../../src/runtime/types.ts';
 import { type DisabledReason, type EndpointFormat, type EndpointRow, webhookEndpoints } from './schema.ts';
@@ -145,20 +146,6 @@ export class EndpointStore {
     this.cache.set(row.id, cached);
     return cached;
   }
-}
-
-/** Compiles `*`-wildcard patterns (the bus's `matchesPattern` semantics) into one test. */
-export function compilePatterns(patterns: readonly string[]): (name: string) => boolean {
-  if (patterns.includes('*')) return () => true;
-  const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns.filter((p) => p.includes('*'));
-  if (!wild.length) return (name) => exact.has(name);
-  const re = new RegExp(`^(?:${wild.map((p) => p.split('*').map(escapeRegExp).join('.*')).join('|')})$`);
-  return (name) => exact.has(name) || re.test(name);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function iso(ms: number | null | undefined): string | null {

@@ -220,6 +220,13 @@ export class RealtimeClient<E extends EventMap = EventMap> {
     return { messageId: (reply as { message_id: number }).message_id };
   }
 
+  /** The channels the hub has this connection subscribed to (`get_subscriptions`). */
+  async subscriptions(): Promise<string[]> {
+    await this.whenOpen();
+    const reply = await this.request({ type: 'get_subscriptions' }, 'get_subscriptions');
+    return (reply as { channels: string[] }).channels;
+  }
+
   /** Round trip to the hub. */
   async ping(): Promise<{ serverTime: string }> {
     await this.whenOpen();

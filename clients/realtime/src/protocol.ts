@@ -151,21 +151,8 @@ export interface SseGapData {
   reason: 'retention' | 'unknown';
 }
 
-/** The default (`data: envelope`) payload of a message event. */
-export interface SseEnvelope {
-  id: number;
-  channel: string | null;
-  from: string | null;
-  to: string | null;
-  type: string;
-  data: unknown;
-  timestamp: string;
-}
-
-/** The payload of a system event on an SSE stream. */
-export interface SseSystemEnvelope {
-  channel: string;
-  event: string;
-  data: unknown;
-  timestamp: string;
-}
+/**
+ * The default (`data: envelope`) payload of an SSE event: the WebSocket `event` frame
+ * without its `type` (`id` null for system events).
+ */
+export type SseEnvelope = Omit<EventFrame, 'type'>;

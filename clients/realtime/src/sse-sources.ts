@@ -26,7 +26,7 @@ export interface Source {
 export interface EventSourceLike {
   readonly readyState: number;
   close(): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
 }
 
 export type EventSourceConstructor = new (url: string) => EventSourceLike;
@@ -45,7 +45,7 @@ export function eventSourceSource(
   const listen = (name: string) => {
     if (listening.has(name)) return;
     listening.add(name);
-    es.addEventListener(name, (e: { data: string; lastEventId?: string }) => {
+    es.addEventListener(name, (e) => {
       if (!done) events.event(name, e.data, e.lastEventId ? e.lastEventId : null);
     });
   };

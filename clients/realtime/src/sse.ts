@@ -8,15 +8,7 @@ import {
   type TokenSource,
 } from './backoff.ts';
 import { type ChannelHandlers, Dispatcher, Listeners, RealtimeError, toRealtimeError } from './handlers.ts';
-import type {
-  AnyEvent,
-  EventMap,
-  RealtimeEvent,
-  SseConnectedData,
-  SseEnvelope,
-  SseGapData,
-  SseSystemEnvelope,
-} from './protocol.ts';
+import type { AnyEvent, EventMap, RealtimeEvent, SseConnectedData, SseEnvelope, SseGapData } from './protocol.ts';
 import { type EventSourceConstructor, eventSourceSource, fetchSource, type Source } from './sse-sources.ts';
 
 export interface RealtimeStreamOptions {
@@ -318,26 +310,21 @@ export class RealtimeStream<E extends EventMap = EventMap> {
   }
 }
 
-/** An SSE event as a RealtimeEvent: the envelope (default), a system event, or a bare payload. */
+/** An SSE event as a RealtimeEvent: the envelope (the default), or a bare payload (`data: payload`). */
 function toEvent(name: string, data: unknown, sseId: string | null): RealtimeEvent {
   const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : null;
-  if (record && typeof record.id === 'number' && record.type === name && 'timestamp' in record) {
+  if (record && record.event === name && 'id' in record && 'channel' in record && 'timestamp' in record) {
     const m = record as unknown as SseEnvelope;
     return {
       id: m.id,
       channel: m.channel,
-      event: m.type,
+      event: m.event,
       data: m.data,
-      from: m.from,
-      to: m.to,
+      from: m.from ?? null,
+      to: m.to ?? null,
       timestamp: m.timestamp,
     };
   }
-  if (record && typeof record.channel === 'string' && record.channel.startsWith('$hub:') && record.event === name) {
-    const s = record as unknown as SseSystemEnvelope;
-    return { id: null, channel: s.channel, event: s.event, data: s.data, from: null, to: null, timestamp: s.timestamp };
-  }
-  // `data: payload` streams: the payload alone, the id from the `id:` field.
   const id = sseId !== null && /^\d+$/.test(sseId) ? Number(sseId) : null;
   return { id, channel: null, event: name, data, from: null, to: null, timestamp: '' };
 }

@@ -72,7 +72,8 @@ export class RealtimeStream<E extends EventMap = EventMap> {
   private readonly dispatcher = new Dispatcher((e) => this.handlerFailed(e));
   private readonly timers: Timers;
   private readonly backoff: BackoffOptions | false;
-  private readonly transport: 'eventsource' | 'fetch';
+  /** How this stream is read: the platform's EventSource, or fetch. */
+  readonly transport: 'eventsource' | 'fetch';
   private source: Source | null = null;
   private status: StreamState = 'idle';
   private last: number | null;

@@ -70,7 +70,7 @@ export interface DisconnectedInfo {
   willReconnect: boolean;
 }
 
-export interface ClientLifecycle<E extends EventMap> {
+export interface ClientLifecycle<E extends object> {
   connected: (info: ConnectedInfo) => void;
   disconnected: (info: DisconnectedInfo) => void;
   reconnecting: (info: { attempt: number; delayMs: number }) => void;
@@ -84,7 +84,7 @@ export interface ClientLifecycle<E extends EventMap> {
 export type ClientState = 'idle' | 'connecting' | 'resuming' | 'open' | 'waiting' | 'closed';
 
 /** A channel the client is subscribed to, with its own handlers. */
-export interface Channel<E extends EventMap> extends ChannelHandlers<E> {
+export interface Channel<E extends object> extends ChannelHandlers<E> {
   readonly name: string;
   /** Leaves the channel (its cursor is forgotten). */
   unsubscribe(): Promise<void>;
@@ -101,7 +101,7 @@ interface Waiter {
  * it received (nothing lost, nothing twice, in order), detects dead connections, and
  * refreshes its token through a provider.
  */
-export class RealtimeClient<E extends EventMap = EventMap> {
+export class RealtimeClient<E extends object = EventMap> {
   private readonly listeners = new Listeners<ClientLifecycle<E>>((e) => this.handlerFailed(e));
   private readonly dispatcher = new Dispatcher((e) => this.handlerFailed(e));
   private readonly resume: ResumeState;

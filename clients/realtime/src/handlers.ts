@@ -1,4 +1,4 @@
-import type { AnyEvent, EventMap, RealtimeEvent } from './protocol.ts';
+import type { AnyEvent, RealtimeEvent } from './protocol.ts';
 
 /** An error the clients report: a refused request, a lost connection, a handler that threw. */
 export class RealtimeError extends Error {
@@ -57,7 +57,7 @@ export class Listeners<M extends { [K in keyof M]: Fn }> {
 export type EventHandler<T = unknown, K extends string = string> = (event: RealtimeEvent<T, K>) => void;
 
 /** Handlers of one channel: every event on it, or one type. */
-export interface ChannelHandlers<E extends EventMap> {
+export interface ChannelHandlers<E extends object> {
   /** Calls `handler` for every event on the channel (`'*'`) or for one message type. */
   on<K extends keyof E & string>(type: K, handler: (event: RealtimeEvent<E[K], K>) => void): () => void;
   on(type: '*', handler: (event: AnyEvent<E>) => void): () => void;

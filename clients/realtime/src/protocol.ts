@@ -9,7 +9,7 @@
 /** A request id a client frame may carry; the reply echoes it. */
 export type RequestId = string | number;
 
-/** Message types by name, for typed handlers: `{ 'order.created': { sku: string } }`. */
+/** Message types by name, for typed handlers: `{ "order.created": { sku: string } }` (any object type, interfaces included). */
 export type EventMap = Record<string, unknown>;
 
 /**
@@ -33,7 +33,7 @@ export interface RealtimeEvent<T = unknown, K extends string = string> {
 }
 
 /** Any event of the map `E`, discriminated by `event`. */
-export type AnyEvent<E extends EventMap> = { [K in keyof E & string]: RealtimeEvent<E[K], K> }[keyof E & string];
+export type AnyEvent<E extends object> = { [K in keyof E & string]: RealtimeEvent<E[K], K> }[keyof E & string];
 
 // ---- WebSocket frames (docs/protocols/ws.md) ----
 

@@ -49,7 +49,7 @@ export interface StreamConnectedInfo {
   reconnected: boolean;
 }
 
-export interface StreamLifecycle<E extends EventMap> {
+export interface StreamLifecycle<E extends object> {
   connected: (info: StreamConnectedInfo) => void;
   disconnected: (info: { reason: string; willReconnect: boolean }) => void;
   reconnecting: (info: { attempt: number; delayMs: number }) => void;
@@ -67,7 +67,7 @@ export type StreamState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
  * hub answered 401, 503 during a restart...) or a fetch stream ends, the helper reopens
  * with `last_event_id`, backoff and a fresh token.
  */
-export class RealtimeStream<E extends EventMap = EventMap> {
+export class RealtimeStream<E extends object = EventMap> {
   private readonly listeners = new Listeners<StreamLifecycle<E>>((e) => this.handlerFailed(e));
   private readonly dispatcher = new Dispatcher((e) => this.handlerFailed(e));
   private readonly timers: Timers;

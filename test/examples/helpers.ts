@@ -99,9 +99,13 @@ export class Command {
   }
 
   private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
     let rest = '';
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split('\n');
+    const reader = stream.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const parts = (rest + decoder.decode(value, { stream: true })).split('\n');
       rest = parts.pop() ?? '';
       this.lines.push(...parts);
     }

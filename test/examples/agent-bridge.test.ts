@@ -54,4 +54,4 @@ test('the agent bridge runs as its README says: the planner (WebSocket) and the 
       .sort(),
   ).toEqual(['coder task.done 1', 'coder task.done 2', 'coder task.done 3']);
   expect(await coder.stop('SIGTERM')).toBe(0);
-});
+}, 30_000);

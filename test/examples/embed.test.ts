@@ -91,4 +91,4 @@ test('an existing Elysia app serves its routes next to Relaykit: its orders reac
   expect(paths).toContain('/shop/orders');
 
   expect(await app.stop('SIGTERM')).toBe(0);
-});
+}, 30_000);

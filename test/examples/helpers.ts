@@ -11,7 +11,7 @@ export const ROOT = resolve(import.meta.dir, '../..');
 
 /**
  * The commands of the README block marked `<!-- name:start -->` … `<!-- name:end -->`:
- * one per non-empty line of its sh code, without `# comments`.
+ * one per line of its sh code (`\` continuations joined), without `# comments`.
  */
 export function readmeCommands(readme: string, name: string): string[] {
   const text = readFileSync(resolve(ROOT, readme), 'utf8');
@@ -20,6 +20,7 @@ export function readmeCommands(readme: string, name: string): string[] {
   );
   if (!match) throw new Error(`${readme} has no ${name} block`);
   return match[1]
+    .replace(/\\\n\s*/g, '')
     .split('\n')
     .map((line) => line.replace(/\s+#.*$/, '').trim())
     .filter((line) => line && !line.startsWith('#'));

@@ -5,90 +5,31 @@ import {
   globalTimers,
   resolveToken,
   type Timers,
-  type TokenSource,
 } from './backoff.ts';
-import { Connection, type ConnectionOptions, type HeartbeatOptions, type WebSocketConstructor } from './connection.ts';
-import { type ChannelHandlers, Dispatcher, Listeners, RealtimeError, toRealtimeError } from './handlers.ts';
+import type {
+  Channel,
+  ClientLifecycle,
+  ClientState,
+  ConnectedInfo,
+  DisconnectedInfo,
+  RealtimeClientOptions,
+} from './client-types.ts';
+import { Connection, type ConnectionOptions, type WebSocketConstructor } from './connection.ts';
+import { Dispatcher, Listeners, RealtimeError, reportHandlerErrors, toRealtimeError } from './handlers.ts';
 import {
   type AnyEvent,
   CloseCodes,
   type ConnectedFrame,
-  type EventFrame,
   type EventMap,
+  eventFromFrame,
   type RealtimeEvent,
   type ServerFrame,
   type SubscribedFrame,
 } from './protocol.ts';
 import { PendingRequests } from './requests.ts';
-import { type Cursors, ResumeState } from './resume.ts';
+import { type Cursors, namedChannels, ResumeState } from './resume.ts';
 
-export interface RealtimeClientOptions {
-  /** The hub: `http://localhost:3000` (the client connects to `/ws`), or a full `ws(s)://…/ws` URL. */
-  url: string;
-  /** A JWT (or the admin token), or a function that returns one; see `TokenProvider`. Sent as `?token=`. */
-  token?: TokenSource;
-  /** The client id, for anonymous clients (with a JWT, its `sub` is the id). */
-  clientId?: string;
-  /** Channels to subscribe to from the first connection on. */
-  channels?: string[];
-  /** Where to resume from (a `cursors()` snapshot you persisted). */
-  cursors?: Partial<Cursors>;
-  /** The WebSocket implementation; default the global one. Node 20 has none: pass `WebSocket` from `ws`. */
-  WebSocket?: WebSocketConstructor;
-  /** Reconnect backoff; `false` never reconnects. */
-  reconnect?: Partial<BackoffOptions> | false;
-  /** Dead-connection detection; `false` turns it off. */
-  heartbeat?: Partial<HeartbeatOptions> | false;
-  /** Time for a connection attempt to be answered by `connected`. Default 10000 ms. */
-  connectTimeoutMs?: number;
-  /** Time a request (subscribe, publish, ping) waits for its reply. Default 10000 ms. */
-  requestTimeoutMs?: number;
-  /** Timer functions (default: the global ones); tests inject their own. */
-  timers?: Timers;
-  /** Random numbers in [0, 1) for the backoff jitter. */
-  random?: () => number;
-}
-
-/** What `connected` reports once a connection is open and every subscription resumed. */
-export interface ConnectedInfo {
-  clientId: string;
-  auth: ConnectedFrame['auth'];
-  /** Whether the client may subscribe to `$hub:` system channels. */
-  system: boolean;
-  /** The newest event-log id when this connection opened. */
-  lastId: number;
-  /** False for the first connection, true after a reconnect. */
-  reconnected: boolean;
-  /** Events the resume replayed (after dropping those the client already had). */
-  replayed: number;
-}
-
-export interface DisconnectedInfo {
-  code: number;
-  reason: string;
-  /** False when the client stops: `close()`, no reconnect, or a refusal retrying cannot fix. */
-  willReconnect: boolean;
-}
-
-export interface ClientLifecycle<E extends object> {
-  connected: (info: ConnectedInfo) => void;
-  disconnected: (info: DisconnectedInfo) => void;
-  reconnecting: (info: { attempt: number; delayMs: number }) => void;
-  error: (error: RealtimeError) => void;
-  /** A resume could not replay everything (older than the hub's retention, or another database). */
-  gap: (info: { channels: string[]; since: number }) => void;
-  /** Every event, after duplicates are dropped. */
-  event: (event: AnyEvent<E>) => void;
-}
-
-export type ClientState = 'idle' | 'connecting' | 'resuming' | 'open' | 'waiting' | 'closed';
-
-/** A channel the client is subscribed to, with its own handlers. */
-export interface Channel<E extends object> extends ChannelHandlers<E> {
-  readonly name: string;
-  /** Leaves the channel (its cursor is forgotten). */
-  unsubscribe(): Promise<void>;
-}
+export type { Channel, ClientLifecycle, ClientState, ConnectedInfo, DisconnectedInfo, RealtimeClientOptions };
 
 interface Waiter {
   resolve(): void;
@@ -102,8 +43,9 @@ interface Waiter {
  * refreshes its token through a provider.
  */
 export class RealtimeClient<E extends object = EventMap> {
-  private readonly listeners = new Listeners<ClientLifecycle<E>>((e) => this.handlerFailed(e));
+  private readonly listeners: Listeners<ClientLifecycle<E>> = new Listeners((e) => this.handlerFailed(e));
   private readonly dispatcher = new Dispatcher((e) => this.handlerFailed(e));
+  private readonly handlerFailed = reportHandlerErrors(() => this.listeners);
   private readonly resume: ResumeState;
   private readonly requests: PendingRequests;
   private readonly timers: Timers;
@@ -188,7 +130,7 @@ export class RealtimeClient<E extends object = EventMap> {
       const pending = channels.filter((c) => this.resume.has(c) && !this.resume.isLive(c));
       if (pending.length === 0) return;
       try {
-        await Promise.all(this.subscribeFrames(pending).map((frame) => this.request(frame, 'subscribe')));
+        await Promise.all(this.resume.framesFor(pending).map((frame) => this.request(frame, 'subscribe')));
         return;
       } catch (error) {
         if (error instanceof RealtimeError && error.code === 'RELAYKIT_CLIENT_DISCONNECTED') continue;
@@ -313,8 +255,8 @@ export class RealtimeClient<E extends object = EventMap> {
         this.connected(conn, frame);
         return;
       case 'event':
-        if (this.status === 'resuming') this.buffer.push(toEvent(frame));
-        else this.deliver(toEvent(frame));
+        if (this.status === 'resuming') this.buffer.push(eventFromFrame(frame));
+        else this.deliver(eventFromFrame(frame));
         return;
       default:
         if (!this.requests.settle(frame) && frame.type === 'error') {
@@ -448,20 +390,6 @@ export class RealtimeClient<E extends object = EventMap> {
     return reply;
   }
 
-  /** One `subscribe` frame per distinct cursor. */
-  private subscribeFrames(channels: string[]): Array<{ type: 'subscribe'; channels: string[]; since?: number }> {
-    const bySince = new Map<number | undefined, string[]>();
-    for (const channel of channels) {
-      const since = this.resume.cursorOf(channel) ?? undefined;
-      bySince.set(since, [...(bySince.get(since) ?? []), channel]);
-    }
-    return [...bySince].map(([since, list]) => ({
-      type: 'subscribe' as const,
-      channels: list,
-      ...(since === undefined ? {} : { since }),
-    }));
-  }
-
   private whenOpen(): Promise<void> {
     if (this.status === 'open') return Promise.resolve();
     if (this.status === 'closed')
@@ -475,38 +403,4 @@ export class RealtimeClient<E extends object = EventMap> {
     this.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
   }
-
-  private reportingHandlerError = false;
-
-  private handlerFailed(error: unknown): void {
-    // An `error` listener that throws itself goes to the console, not back to `error`.
-    if (this.reportingHandlerError || !this.listeners.has('error')) {
-      console.error('@relaykit/realtime: a handler threw', error);
-      return;
-    }
-    this.reportingHandlerError = true;
-    try {
-      this.listeners.emit('error', toRealtimeError('RELAYKIT_CLIENT_HANDLER_FAILED', error));
-    } finally {
-      this.reportingHandlerError = false;
-    }
-  }
-}
-
-function toEvent(frame: EventFrame): RealtimeEvent {
-  return {
-    id: frame.id,
-    channel: frame.channel,
-    event: frame.event,
-    data: frame.data,
-    from: frame.from ?? null,
-    to: frame.to ?? null,
-    timestamp: frame.timestamp,
-  };
-}
-
-/** The channels a `subscribe` refusal names in its details. */
-function namedChannels(error: RealtimeError): string[] {
-  if (!Array.isArray(error.details)) return [];
-  return error.details.flatMap((d) => (typeof d?.channel === 'string' ? [d.channel as string] : []));
 }

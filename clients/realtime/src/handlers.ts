@@ -19,6 +19,30 @@ export function toRealtimeError(code: string, error: unknown): RealtimeError {
   return new RealtimeError(code, error instanceof Error ? error.message : String(error), error);
 }
 
+/**
+ * What a client does with an error thrown by one of the application's handlers: it
+ * goes to the `error` listeners; with none, or when an `error` listener throws itself,
+ * to `console.error`. Never swallowed, never looping.
+ */
+export function reportHandlerErrors(
+  listeners: () => { has(name: 'error'): boolean; emit(name: 'error', error: RealtimeError): void },
+): (error: unknown) => void {
+  let reporting = false;
+  return function handlerFailed(error: unknown): void {
+    const target = listeners();
+    if (reporting || !target.has('error')) {
+      console.error('@relaykit/realtime: a handler threw', error);
+      return;
+    }
+    reporting = true;
+    try {
+      target.emit('error', toRealtimeError('RELAYKIT_CLIENT_HANDLER_FAILED', error));
+    } finally {
+      reporting = false;
+    }
+  };
+}
+
 type Fn = (...args: never[]) => void;
 
 /**

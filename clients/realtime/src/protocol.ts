@@ -114,6 +114,19 @@ export type ServerFrame =
   | PublishedFrame
   | ErrorFrame;
 
+/** An `event` frame as the transport-neutral RealtimeEvent. */
+export function eventFromFrame(frame: EventFrame): RealtimeEvent {
+  return {
+    id: frame.id,
+    channel: frame.channel,
+    event: frame.event,
+    data: frame.data,
+    from: frame.from ?? null,
+    to: frame.to ?? null,
+    timestamp: frame.timestamp,
+  };
+}
+
 export type ClientFrame =
   | { type: 'subscribe'; id?: RequestId; channels: string[]; since?: number }
   | { type: 'unsubscribe'; id?: RequestId; channels: string[] }

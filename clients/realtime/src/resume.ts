@@ -1,3 +1,4 @@
+import type { RealtimeError } from './handlers.ts';
 import type { RealtimeEvent } from './protocol.ts';
 
 /** Where a client is in the hub's event log; persist it to resume after a page reload. */
@@ -79,6 +80,20 @@ export class ResumeState {
     this.channels.delete(channel);
   }
 
+  /** `subscribe` frames for channels to add on a live connection: one per distinct cursor. */
+  framesFor(channels: readonly string[]): Array<{ type: 'subscribe'; channels: string[]; since?: number }> {
+    const bySince = new Map<number | undefined, string[]>();
+    for (const channel of channels) {
+      const since = this.cursorOf(channel) ?? undefined;
+      bySince.set(since, [...(bySince.get(since) ?? []), channel]);
+    }
+    return [...bySince].map(([since, list]) => ({
+      type: 'subscribe' as const,
+      channels: list,
+      ...(since === undefined ? {} : { since }),
+    }));
+  }
+
   /** A connection opened; `lastId` is the newest id of the log at that moment. */
   opened(lastId: number): void {
     this.head = lastId;
@@ -156,4 +171,10 @@ function atLeast(cursor: number, head: number | null): number {
 
 function isSystem(channel: string): boolean {
   return channel.startsWith(SYSTEM_PREFIX);
+}
+
+/** The channels a `subscribe` refusal names in its details. */
+export function namedChannels(error: RealtimeError): string[] {
+  if (!Array.isArray(error.details)) return [];
+  return error.details.flatMap((d) => (typeof d?.channel === 'string' ? [d.channel as string] : []));
 }

@@ -7,7 +7,14 @@ import {
   type Timers,
   type TokenSource,
 } from './backoff.ts';
-import { type ChannelHandlers, Dispatcher, Listeners, RealtimeError, toRealtimeError } from './handlers.ts';
+import {
+  type ChannelHandlers,
+  Dispatcher,
+  Listeners,
+  RealtimeError,
+  reportHandlerErrors,
+  toRealtimeError,
+} from './handlers.ts';
 import type { AnyEvent, EventMap, RealtimeEvent, SseConnectedData, SseEnvelope, SseGapData } from './protocol.ts';
 import { type EventSourceConstructor, eventSourceSource, fetchSource, type Source } from './sse-sources.ts';
 
@@ -68,8 +75,9 @@ export type StreamState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
  * with `last_event_id`, backoff and a fresh token.
  */
 export class RealtimeStream<E extends object = EventMap> {
-  private readonly listeners = new Listeners<StreamLifecycle<E>>((e) => this.handlerFailed(e));
+  private readonly listeners: Listeners<StreamLifecycle<E>> = new Listeners((e) => this.handlerFailed(e));
   private readonly dispatcher = new Dispatcher((e) => this.handlerFailed(e));
+  private readonly handlerFailed = reportHandlerErrors(() => this.listeners);
   private readonly timers: Timers;
   private readonly backoff: BackoffOptions | false;
   /** How this stream is read: the platform's EventSource, or fetch. */
@@ -293,21 +301,6 @@ export class RealtimeStream<E extends object = EventMap> {
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
-  }
-
-  private reportingHandlerError = false;
-
-  private handlerFailed(error: unknown): void {
-    if (this.reportingHandlerError || !this.listeners.has('error')) {
-      console.error('@relaykit/realtime: a handler threw', error);
-      return;
-    }
-    this.reportingHandlerError = true;
-    try {
-      this.listeners.emit('error', toRealtimeError('RELAYKIT_CLIENT_HANDLER_FAILED', error));
-    } finally {
-      this.reportingHandlerError = false;
-    }
   }
 }
 

@@ -145,6 +145,9 @@ export class RealtimeClient<E extends object = EventMap> {
 
   async unsubscribe(channels: string[]): Promise<void> {
     for (const channel of channels) this.resume.remove(channel);
+    // While resuming, the resume frame may have named them: leave once it is confirmed.
+    if (this.status === 'resuming') await this.whenOpen();
+    // Otherwise, without a connection, the next resume simply leaves them out.
     if (this.status !== 'open') return;
     await this.request({ type: 'unsubscribe', channels }, 'unsubscribe');
   }

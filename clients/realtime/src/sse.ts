@@ -16,7 +16,13 @@ import {
   toRealtimeError,
 } from './handlers.ts';
 import type { AnyEvent, EventMap, RealtimeEvent, SseConnectedData, SseEnvelope, SseGapData } from './protocol.ts';
-import { type EventSourceConstructor, eventSourceSource, fetchSource, type Source } from './sse-sources.ts';
+import {
+  type EventSourceConstructor,
+  eventSourceSource,
+  fetchSource,
+  type Source,
+  type SourceEvents,
+} from './sse-sources.ts';
 
 export interface RealtimeStreamOptions {
   /** The hub: `http://localhost:3000` (the stream is `/stream/events`), or the full stream URL. */
@@ -99,6 +105,9 @@ export class RealtimeStream<E extends object = EventMap> {
     this.self = options.clientId ?? null;
     const platform = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
     this.transport = options.transport ?? (options.EventSource || platform ? 'eventsource' : 'fetch');
+    if (this.transport === 'eventsource' && !(options.EventSource ?? platform)) {
+      throw new RealtimeError('RELAYKIT_CLIENT_NO_EVENTSOURCE', 'No EventSource here: use transport "fetch"');
+    }
   }
 
   get state(): StreamState {
@@ -175,18 +184,28 @@ export class RealtimeStream<E extends object = EventMap> {
       event: (name: string, data: string, id: string | null) => this.receive(name, data, id),
       ended: (info: { retrying: boolean; status: number | null; reason: string }) => this.ended(info),
     };
+    try {
+      this.source = this.openSource(token, events);
+    } catch (error) {
+      // A URL the platform refuses: retrying cannot help.
+      this.listeners.emit('error', toRealtimeError('RELAYKIT_CLIENT_CONNECT_FAILED', error));
+      this.ended({ retrying: false, status: 400, reason: 'could not open the stream' });
+    }
+  }
+
+  private openSource(token: string | null, events: SourceEvents): Source {
     if (this.transport === 'eventsource') {
-      const impl = this.options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-      if (!impl) throw new RealtimeError('RELAYKIT_CLIENT_NO_EVENTSOURCE', 'No EventSource: use transport "fetch"');
+      const impl = (this.options.EventSource ??
+        (globalThis as { EventSource?: EventSourceConstructor }).EventSource) as EventSourceConstructor;
       const names = new Set([
         'relaykit.connected',
         'relaykit.gap',
         ...(this.options.types ?? []),
         ...this.dispatcher.types(),
       ]);
-      this.source = eventSourceSource(impl, this.url(token, true), names, events);
+      return eventSourceSource(impl, this.url(token, true), names, events);
     } else {
-      this.source = fetchSource(
+      return fetchSource(
         this.url(null, false),
         {
           fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),

@@ -52,6 +52,7 @@ export { MessageSchema, NAME_PATTERN } from './messages/routes.ts';
 export { messages as messagesTable } from './messages/schema.ts';
 export type { ListQuery, MessageHooks, MessageService, ReplayQuery, Transaction } from './messages/service.ts';
 export type { Message, MessageDraft, MessageInput } from './messages/types.ts';
+export { detectRuntime } from './runtime/index.ts';
 export type {
   HttpServer,
   RuntimeAdapter,

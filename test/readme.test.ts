@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'bun';
 import { builtinPlugins } from '../plugins/index.ts';
+import { REFERENCE, renderReference } from '../scripts/config-reference.ts';
 import { loadConfig, schemaFor } from '../src/config/load.ts';
 import { freePort } from './helpers/process.ts';
 
@@ -32,7 +33,9 @@ describe('README', () => {
     expect(await git.exited).toBe(0);
 
     const port = freePort();
-    const hub = spawn(['sh', '-c', rest], {
+    // Its own process group (setsid): `bun run start` starts the hub as a child, and the
+    // whole group must stop with the test.
+    const hub = spawn(['setsid', 'sh', '-c', rest], {
       cwd: clone,
       env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1' },
       stdout: 'pipe',
@@ -61,9 +64,7 @@ describe('README', () => {
       expect(inbox.messages).toHaveLength(1);
       expect(existsSync(join(clone, 'data', 'relaykit.db'))).toBe(true);
     } finally {
-      // `bun run start` runs the hub as a child of sh; signal the whole group.
-      hub.kill('SIGTERM');
-      spawn(['pkill', '-TERM', '-f', `${clone}/src/cli.ts`]);
+      process.kill(-hub.pid, 'SIGTERM');
       await hub.exited;
     }
   }, 120_000);
@@ -128,6 +129,10 @@ describe('README', () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'relaykit.schema.json'), 'utf8'));
     const current = JSON.parse(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))));
     expect(committed).toEqual(current);
+  });
+
+  test('docs/configuration.md is generated from the schema (run `bun run docs:config` after changing options)', () => {
+    expect(readFileSync(REFERENCE, 'utf8')).toBe(renderReference());
   });
 
   test('the example config is valid', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/index.ts';
+import { ConfigError, compilePatterns } from '../../src/index.ts';
 import type { TtlOptions } from './options.ts';
 
 /**
@@ -72,7 +72,7 @@ export class PolicyTable {
     const rules: Rule[] = [];
     options.rules.forEach((rule, index) => {
       const policy = parseRef(rule.policy, named, `plugins.ttl.rules[${index}].policy`, issues);
-      if (policy) rules.push({ type: rule.type, policy, index, matches: compilePattern(rule.type) });
+      if (policy) rules.push({ type: rule.type, policy, index, matches: compilePatterns([rule.type]) });
     });
     if (issues.length) throw new ConfigError(issues);
     this.rules = rules.sort(bySpecificity);
@@ -103,14 +103,6 @@ function bySpecificity(a: Rule, b: Rule): number {
   if (wildA !== wildB) return wildA ? 1 : -1;
   const literal = (r: Rule) => r.type.replaceAll('*', '').length;
   return literal(b) - literal(a) || a.index - b.index;
-}
-
-/** The same `*` semantics as the bus's `matchesPattern`, compiled once. */
-function compilePattern(pattern: string): (type: string) => boolean {
-  if (!pattern.includes('*')) return (type) => type === pattern;
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  const re = new RegExp(`^${escaped.join('.*')}$`);
-  return (type) => re.test(type);
 }
 
 function parseRef(

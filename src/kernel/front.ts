@@ -1,6 +1,7 @@
 import type { AnyElysia } from 'elysia';
+import type Memoirist from 'memoirist';
 import type { RequestInfo } from '../runtime/types.ts';
-import { requestIds, requestStart } from './app.ts';
+import { requestIds } from './app.ts';
 import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
@@ -14,6 +15,8 @@ export interface FrontOptions {
   starting(): boolean;
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   accepting(): boolean;
+  /** Called once per answered request with its route template (`unmatched` when none). */
+  observe(request: Request, route: string, status: number, seconds: number, requestId: string): void;
 }
 
 /**
@@ -24,6 +27,7 @@ export interface FrontOptions {
 export class Front {
   private app: AnyElysia;
   private websockets = new Map<string, WebSocketEndpoint>();
+  private routes: Memoirist<string> | null = null;
   private inflightCount = 0;
 
   constructor(
@@ -38,9 +42,10 @@ export class Front {
     return this.inflightCount;
   }
 
-  /** Swaps in a new app and WebSocket endpoints with one assignment each. */
-  swap(app: AnyElysia, websockets: ReadonlyMap<string, WebSocketEndpoint>): void {
+  /** Swaps in a new app, its route templates and WebSocket endpoints. */
+  swap(app: AnyElysia, routes: Memoirist<string>, websockets: ReadonlyMap<string, WebSocketEndpoint>): void {
     this.app = app;
+    this.routes = routes;
     this.websockets = new Map(websockets);
   }
 
@@ -67,12 +72,20 @@ export class Front {
 
   private dispatch(request: Request): Promise<Response> {
     const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
-    requestStart.set(request, performance.now());
+    const start = performance.now();
     requestIds.set(request, requestId);
     this.inflightCount++;
+    const routes = this.routes;
     return this.app.handle(request).then(
       (response) => {
         this.inflightCount--;
+        this.options.observe(
+          request,
+          routes?.find(request.method, pathOf(request.url))?.store ?? 'unmatched',
+          response.status,
+          (performance.now() - start) / 1000,
+          requestId,
+        );
         try {
           response.headers.set('x-request-id', requestId);
         } catch {
@@ -97,4 +110,12 @@ export class Front {
     if (decision instanceof Response) return decision;
     return info.upgrade(request, endpoint.handlers, decision);
   }
+}
+
+/** The path of a URL without parsing the whole URL (the hot path). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const query = url.indexOf('?', start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
 }

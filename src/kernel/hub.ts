@@ -8,7 +8,7 @@ import { SqliteMessageService } from '../messages/service.ts';
 import type { HttpServer, RuntimeAdapter, SqliteHandle } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
-import { buildApp } from './app.ts';
+import { buildApp, routeTemplates } from './app.ts';
 import { KernelAuth } from './auth.ts';
 import type { EventBus } from './bus.ts';
 import { MemoryEventBus } from './bus-memory.ts';
@@ -116,8 +116,15 @@ export class Hub {
         acceptingWebSockets: () => this.state === 'ready',
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
+        observe: (request, route, status, seconds, requestId) => {
+          const labels = { method: request.method, route, status: String(status) };
+          this.metrics.httpDuration.observe(labels, seconds);
+          if (this.current.log.requests) {
+            this.log.info({ requestId, ...labels, ms: Math.round(seconds * 1e5) / 100 }, 'request');
+          }
+        },
       },
-      buildApp({ version: VERSION, log: this.log, metrics: this.metrics, routes: [] }),
+      buildApp({ version: VERSION, log: this.log, routes: [] }),
     );
   }
 
@@ -272,8 +279,6 @@ export class Hub {
     const app = buildApp({
       version: VERSION,
       log: this.log,
-      metrics: this.metrics,
-      accessLog: this.current.log.requests,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       routes: [
         messageRoutes(this.messages),
@@ -289,7 +294,7 @@ export class Hub {
     });
     const websockets = new Map<string, WebSocketEndpoint>();
     for (const p of plugins) for (const ws of p.instance.websockets?.() ?? []) websockets.set(ws.path, ws);
-    this.front.swap(app, websockets);
+    this.front.swap(app, routeTemplates(app), websockets);
   }
 
   private async listen(): Promise<void> {

@@ -5,6 +5,7 @@ import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.t
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { detectRuntime } from '../runtime/index.ts';
+import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
 
@@ -108,12 +109,13 @@ async function start(config: string | undefined, env: Record<string, string | un
 }
 
 async function runMigrate(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const runtime = await detectRuntime();
+  await provideRelaykit(runtime);
   const { config: resolved } = await loadConfig(
     configPath(config, env),
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
-  const runtime = await detectRuntime();
   const path = sqlitePath(resolved.storage.url);
   const storage = runtime.openSqlite(path);
   try {
@@ -126,10 +128,16 @@ async function runMigrate(config: string | undefined, env: Record<string, string
 }
 
 async function check(file: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  await provideRelaykit(await detectRuntime());
   const path = configPath(file, env);
   const { found } = await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])));
   console.log(found ? `${path}: valid` : `${path}: not found; the defaults are valid`);
   return 0;
+}
+
+/** Third-party plugin modules a config names `import 'relaykit'`, also when nothing on disk provides it (the binary). */
+async function provideRelaykit(runtime: RuntimeAdapter): Promise<void> {
+  runtime.provideModule?.('relaykit', (await import('../index.ts')) as Record<string, unknown>);
 }
 
 /** Starts an in-memory hub with every plugin enabled on a free loopback port and prints its document. */

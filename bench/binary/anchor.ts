@@ -9,3 +9,5 @@ const server = Bun.serve({
   fetch: () => new Response('ok'),
 });
 process.on('SIGTERM', () => server.stop(true));
+
+export {};

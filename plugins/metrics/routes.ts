@@ -56,6 +56,7 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
           ...errorResponses(401, 403),
         },
         detail: {
+          operationId: 'scrapeMetrics',
           summary: 'Scrape the metrics (Prometheus text or OpenMetrics)',
           description:
             'Every metric of the hub and its running plugins plus the process metrics. Send `Accept: application/openmetrics-text` for OpenMetrics.',
@@ -70,14 +71,17 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
       }),
       response: { 200: SnapshotSchema, ...errorResponses(400, 401, 403) },
       detail: {
+        operationId: 'getMetrics',
         summary: 'Current metric values as JSON',
         description: 'Histograms come with count, sum and p50/p90/p95/p99 estimated from their buckets.',
       },
     })
-    .get('/metrics/json/history', ({ query }) => service.history(query.after, query.limit), {
+    .get('/metrics/json/history', ({ query }) => service.history(query.after, query.limit ?? 100), {
       query: t.Object({
         after: t.Optional(t.Integer({ minimum: 0, description: 'Only snapshots with a greater `seq` (page forward)' })),
-        limit: t.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
+        limit: t.Optional(
+          t.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
+        ),
       }),
       response: {
         200: t.Object({
@@ -87,6 +91,7 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
         ...errorResponses(400, 401, 403),
       },
       detail: {
+        operationId: 'getMetricsHistory',
         summary: 'Recent metric snapshots',
         description:
           'Snapshots taken every `snapshots.intervalMs` (the metrics named in `snapshots.include`). Without `after`, the newest `limit`.',

@@ -140,8 +140,17 @@ async function provideRelaykit(runtime: RuntimeAdapter): Promise<void> {
   runtime.provideModule?.('relaykit', (await import('../index.ts')) as Record<string, unknown>);
 }
 
-/** Starts an in-memory hub with every plugin enabled on a free loopback port and prints its document. */
 async function printOpenApi(env: Record<string, string | undefined>): Promise<number> {
+  console.log(JSON.stringify(await openApiDocument(env), null, 2));
+  return 0;
+}
+
+/**
+ * The OpenAPI document of a hub with every built-in plugin enabled: starts one in
+ * memory on a free loopback port, reads `/openapi/json` and stops it. `relaykit
+ * openapi` prints it; `bun run client:generate` generates the TypeScript client from it.
+ */
+export async function openApiDocument(env: Record<string, string | undefined> = process.env): Promise<object> {
   const hub = await Hub.start({
     plugins: builtinPlugins,
     configPath: '/dev/null/none.yaml',
@@ -152,11 +161,11 @@ async function printOpenApi(env: Record<string, string | undefined>): Promise<nu
   });
   try {
     const res = await fetch(`${hub.url}/openapi/json`);
-    console.log(JSON.stringify(await res.json(), null, 2));
+    if (!res.ok) throw new Error(`GET /openapi/json answered ${res.status}`);
+    return (await res.json()) as object;
   } finally {
     await hub.stop();
   }
-  return 0;
 }
 
 export { formatIssue };

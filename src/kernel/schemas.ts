@@ -9,7 +9,7 @@ export const ErrorResponse = t.Object(
       details: t.Optional(t.Unknown({ description: 'Field-level details, when there are any' })),
     }),
   },
-  { title: 'Error' },
+  { title: 'ErrorResponse' },
 );
 
 /** The usual error responses, to spread into a route's `response`. */

@@ -42,6 +42,8 @@ export interface E2EHubOptions {
   env?: Record<string, string>;
   /** Reuse the folder (and database) of an earlier hub. */
   dir?: string;
+  /** Listen on this port (to restart a hub where its clients expect it). */
+  port?: number;
 }
 
 /** Starts `relaykit start --config <dir>/relaykit.config.yaml` on `runtime` with a SQLite file in `dir`. */
@@ -54,6 +56,7 @@ export async function startHub(runtime: Runtime, options: E2EHubOptions = {}): P
     cwd: dir,
     runtime,
     args: ['--config', configPath],
+    ...(options.port ? { port: options.port } : {}),
     env: { RELAYKIT_STORAGE_URL: `sqlite:${dbPath}`, ...options.env },
   });
   let exited: Promise<number> | null = null;

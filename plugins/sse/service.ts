@@ -1,0 +1,346 @@
+import { HubError } from '../../src/kernel/errors.ts';
+import type { BusEvent } from '../../src/kernel/events.ts';
+import type { PluginContext, StopReason } from '../../src/kernel/plugin.ts';
+import type { Message } from '../../src/messages/types.ts';
+import { resolveStreamAccess, type TokenSources } from './auth.ts';
+import { parseFilter } from './filter.ts';
+import { createSseMetrics, type SseGauges, type SseMetrics } from './metrics.ts';
+import {
+  ControlEvents,
+  type DataFormat,
+  encodeEvent,
+  encodeMessage,
+  encodeRetry,
+  encodeSystem,
+  type GapNotice,
+  HEARTBEAT,
+} from './protocol.ts';
+import { StreamRegistry } from './registry.ts';
+import { type CloseReason, SseStream, type StreamFilter, type StreamInfo, type StreamLimits } from './stream.ts';
+
+/** The plugin's options after validation (see index.ts for each field's documentation). */
+export interface SseSettings {
+  retryMs: number;
+  heartbeatMs: number;
+  maxQueueBytes: number;
+  maxStreams: number;
+  maxChannels: number;
+  maxTypes: number;
+  replayPageSize: number;
+  broadcastChannel: string;
+  data: DataFormat;
+  auth: TokenSources;
+}
+
+/** The query string of `GET /stream/events`. */
+export interface StreamQuery {
+  client_id?: string;
+  channels?: string;
+  subscribe?: string;
+  last_event_id?: string;
+  token?: string;
+}
+
+const TRANSPORT = 'sse';
+/** Bytes below which the runtime pulls more; replay pages are paced by it. */
+const HIGH_WATER_MARK = 64 * 1024;
+/** Longest delay a timer takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The long-lived state of one sse instance: its open streams, the bus subscriptions
+ * that feed them and the heartbeat. Routes are rebuilt over it at every hot swap;
+ * `stop` ends every stream it opened and nothing else.
+ */
+export class SseService implements SseGauges {
+  readonly streams = new StreamRegistry();
+  readonly metrics: SseMetrics;
+  readonly totals = { opened: 0, live: 0, replayed: 0, system: 0, slowConsumerCloses: 0, gaps: 0 };
+  private nextId = 1;
+  private stopping = false;
+  private cancelHeartbeat: (() => void) | null = null;
+  private readonly limits: StreamLimits;
+
+  constructor(
+    private readonly ctx: PluginContext,
+    readonly settings: SseSettings,
+  ) {
+    this.metrics = createSseMetrics(ctx.metrics, this);
+    const highWaterMark = Math.min(HIGH_WATER_MARK, Math.floor(settings.maxQueueBytes / 4));
+    this.limits = {
+      maxQueueBytes: settings.maxQueueBytes,
+      highWaterMark,
+      strategy: new ByteLengthQueuingStrategy({ highWaterMark }),
+    };
+  }
+
+  start(): void {
+    this.ctx.bus.on('message.sent', (message) => this.fanOut(message));
+    this.ctx.bus.onAny((event) => this.fanOutSystem(event));
+    this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+  }
+
+  /** Ends every stream of this instance (the clients reconnect and resume) and the heartbeat. */
+  stop(reason: StopReason): void {
+    this.stopping = true;
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = null;
+    const why: CloseReason = reason === 'disable' ? 'disabled' : reason === 'shutdown' ? 'shutdown' : 'restart';
+    for (const stream of [...this.streams.all]) stream.end(why);
+  }
+
+  /** Opens a stream for `GET /stream/events`; throws a HubError (JSON response) when it cannot. */
+  async open(request: Request, query: StreamQuery): Promise<Response> {
+    try {
+      return await this.accept(request, query);
+    } catch (err) {
+      this.metrics.rejected.inc({ code: err instanceof HubError ? err.code : 'RELAYKIT_ERR_INTERNAL' });
+      throw err;
+    }
+  }
+
+  private async accept(request: Request, query: StreamQuery): Promise<Response> {
+    if (this.stopping) return retryLater(this.settings.retryMs);
+    const { access, expiresAt } = await resolveStreamAccess(request, query.token, this.ctx.auth, this.settings.auth);
+    const filter = parseFilter(
+      { clientId: query.client_id, channels: query.channels, subscribe: query.subscribe },
+      access,
+      this.settings,
+    );
+    const resumeFrom = parseLastEventId(request.headers.get('last-event-id') ?? query.last_event_id);
+    // The instance may have been stopped while the token was verified.
+    if (this.stopping) return retryLater(this.settings.retryMs);
+    if (this.streams.size >= this.settings.maxStreams) throw new HubError('RELAYKIT_ERR_SSE_TOO_MANY_STREAMS');
+    return this.openStream(filter, access.via, resumeFrom, expiresAt);
+  }
+
+  /**
+   * Registers a new stream and writes its first events. Synchronous on purpose: what an
+   * open stream keeps alive must not include the request (closures made inside an async
+   * function would hold its whole frame for the life of the stream).
+   */
+  private openStream(
+    filter: StreamFilter,
+    via: StreamInfo['via'],
+    resumeFrom: number | null,
+    expiresAt: number | null,
+  ): Response {
+    const now = this.ctx.clock.now();
+    const stream = new SseStream(
+      { ...filter, id: this.nextId++, via, connectedAt: now, resumedFrom: resumeFrom },
+      this.limits,
+      this.closedHandler,
+    );
+    stream.write(encodeRetry(this.settings.retryMs));
+    stream.write(
+      encodeEvent(ControlEvents.connected, {
+        client_id: filter.clientId,
+        stream_id: stream.info.id,
+        channels: [...filter.channels, ...(filter.all ? ['*'] : []), ...filter.system.map((p) => `$hub:${p}`)],
+        subscribe: filter.types ? [...filter.types] : null,
+        last_event_id: resumeFrom,
+      }),
+    );
+    let replayFrom = resumeFrom;
+    if (resumeFrom !== null) {
+      const gap = this.gapFor(resumeFrom);
+      if (gap) {
+        stream.write(encodeEvent(ControlEvents.gap, gap));
+        this.totals.gaps++;
+        this.metrics.gaps.inc();
+        // An id from the future (a new database): restart from what the hub has.
+        if (gap.reason === 'unknown') replayFrom = stream.cursor = gap.horizon;
+      }
+    }
+
+    for (const channel of this.streams.add(stream)) {
+      this.ctx.bus.publish('channel.occupied', { channel, transport: TRANSPORT, at: iso(now) });
+    }
+    this.totals.opened++;
+    this.metrics.opened.inc({ resumed: resumeFrom === null ? 'false' : 'true' });
+    this.ctx.bus.publish('client.connected', { clientId: filter.clientId, transport: TRANSPORT, at: iso(now) });
+
+    if (replayFrom === null) stream.goLive();
+    else this.startCatchUp(stream, replayFrom);
+    if (expiresAt !== null) this.endAtExpiry(stream, expiresAt);
+    return new Response(stream.body, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      },
+    });
+  }
+
+  private readonly closedHandler = (stream: SseStream, reason: CloseReason) => this.onClosed(stream, reason);
+
+  private startCatchUp(stream: SseStream, after: number): void {
+    this.catchUp(stream, after).catch((err: unknown) => {
+      this.ctx.log.error({ err, stream: stream.info.id }, 'sse catch-up failed');
+      stream.fail('error');
+    });
+  }
+
+  /**
+   * Replays what the stream missed, page by page and paced by the client, then goes
+   * live. Live messages arriving meanwhile are held by the stream and de-duplicated by
+   * id. The last (short) page is read and the switch to live made in one synchronous
+   * step, so nothing committed in between can fall through.
+   */
+  private async catchUp(stream: SseStream, after: number): Promise<void> {
+    const { info } = stream;
+    const { replayPageSize, data } = this.settings;
+    let cursor = after;
+    let limit = replayPageSize;
+    for (;;) {
+      const page = this.ctx.messages.replay({
+        after: cursor,
+        channels: info.channels,
+        to: info.clientId,
+        all: info.all,
+        ...(info.types ? { types: [...info.types] } : {}),
+        limit,
+      });
+      let waited = false;
+      let written = 0;
+      let bytes = 0;
+      for (const message of page) {
+        const chunk = encodeMessage(message, data);
+        bytes += chunk.byteLength;
+        if (!stream.hasRoom(chunk.byteLength)) {
+          waited = true;
+          await stream.waitForRoom(chunk.byteLength);
+        }
+        if (stream.closed) break;
+        stream.writeReplayed(message, chunk);
+        cursor = message.id;
+        written++;
+      }
+      this.totals.replayed += written;
+      this.metrics.delivered.inc({ kind: 'replay' }, written);
+      if (stream.closed) return;
+      if (page.length < limit && !waited) {
+        this.count('live', stream.goLive());
+        return;
+      }
+      // Large messages: smaller pages, so a page in memory stays near the queue limit.
+      const average = bytes / Math.max(1, written);
+      limit = Math.max(1, Math.min(replayPageSize, Math.floor(this.limits.maxQueueBytes / Math.max(1, average))));
+    }
+  }
+
+  /** Ends the stream when its token expires; timers cap at about 24 days, so a longer wait is chained. */
+  private endAtExpiry(stream: SseStream, expiresAt: number): void {
+    const delay = expiresAt - this.ctx.clock.now();
+    if (delay <= 0) {
+      stream.end('token_expired');
+      return;
+    }
+    stream.endAt(
+      this.ctx.clock.setTimeout(
+        () => (delay > MAX_TIMER_MS ? this.endAtExpiry(stream, expiresAt) : stream.end('token_expired')),
+        Math.min(delay, MAX_TIMER_MS),
+      ),
+    );
+  }
+
+  /** Where a resume from `lastEventId` may have lost messages, or null when it is safe. */
+  private gapFor(lastEventId: number): GapNotice | null {
+    const horizon = this.ctx.messages.horizon();
+    if (lastEventId < horizon) return { last_event_id: lastEventId, horizon, reason: 'retention' };
+    const latest = this.ctx.messages.lastId();
+    if (lastEventId > latest) return { last_event_id: lastEventId, horizon: latest, reason: 'unknown' };
+    return null;
+  }
+
+  private fanOut(message: Message): void {
+    if (!this.streams.size) return;
+    let chunk: Uint8Array | null = null;
+    let sent = 0;
+    this.streams.forMessage(message, (stream) => {
+      chunk ??= encodeMessage(message, this.settings.data);
+      if (stream.deliver(message, chunk)) sent++;
+    });
+    this.count('live', sent);
+  }
+
+  private fanOutSystem(event: BusEvent): void {
+    if (!this.streams.size) return;
+    let chunk: Uint8Array | null = null;
+    let sent = 0;
+    this.streams.forSystemEvent(event.name, (stream) => {
+      chunk ??= encodeSystem(`$hub:${event.name}`, event.name, event.payload, this.ctx.clock.now());
+      if (stream.deliverSystem(chunk)) sent++;
+    });
+    this.count('system', sent);
+  }
+
+  private heartbeat(): void {
+    for (const stream of [...this.streams.all]) stream.write(HEARTBEAT);
+  }
+
+  private count(kind: 'live' | 'system', n: number): void {
+    if (!n) return;
+    this.totals[kind] += n;
+    this.metrics.delivered.inc({ kind }, n);
+  }
+
+  private onClosed(stream: SseStream, reason: CloseReason): void {
+    const at = iso(this.ctx.clock.now());
+    const vacated = this.streams.remove(stream);
+    this.metrics.closed.inc({ reason });
+    if (reason === 'slow_consumer') {
+      this.totals.slowConsumerCloses++;
+      this.metrics.slowConsumers.inc();
+      this.ctx.log.warn({ stream: stream.info.id, clientId: stream.info.clientId }, 'sse slow consumer closed');
+    }
+    this.ctx.bus.publish('client.disconnected', { clientId: stream.info.clientId, transport: TRANSPORT, at, reason });
+    for (const channel of vacated) this.ctx.bus.publish('channel.vacated', { channel, transport: TRANSPORT, at });
+  }
+
+  streamCount(): number {
+    return this.streams.size;
+  }
+
+  subscriptionCount(): number {
+    return this.streams.subscriptionCount();
+  }
+
+  queuedBytes(): number {
+    let total = 0;
+    for (const stream of this.streams.all) total += stream.queuedBytes();
+    return total;
+  }
+
+  largestQueue(): number {
+    let largest = 0;
+    for (const stream of this.streams.all) largest = Math.max(largest, stream.queuedBytes());
+    return largest;
+  }
+}
+
+/** The Last-Event-ID header or `?last_event_id=`: null when absent, a HubError when malformed. */
+export function parseLastEventId(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const trimmed = value.trim();
+  if (!/^\d{1,15}$/.test(trimmed)) {
+    throw new HubError(
+      'RELAYKIT_ERR_SSE_BAD_LAST_EVENT_ID',
+      `Last-Event-ID "${trimmed.slice(0, 32)}" is not a message id (a non-negative integer)`,
+    );
+  }
+  return Number(trimmed);
+}
+
+/** A stream that only says when to come back: the instance is being replaced, its successor serves the retry. */
+function retryLater(retryMs: number): Response {
+  return new Response(encodeRetry(retryMs), {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+  });
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

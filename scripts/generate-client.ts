@@ -29,7 +29,8 @@ export async function generateClient(dir: string = CLIENT_DIR): Promise<void> {
       tsConfigPath: null,
       source: { enabled: true, fileName: 'openapi', extension: 'json' },
     },
-    plugins: ['@hey-api/typescript', '@hey-api/sdk', '@hey-api/client-fetch'],
+    // includeInEntry: the entry file also exports createClient, so one import gives everything.
+    plugins: ['@hey-api/typescript', '@hey-api/sdk', { name: '@hey-api/client-fetch', includeInEntry: true }],
     logs: { file: false, level: 'warn' },
     interactive: false,
   });

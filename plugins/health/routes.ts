@@ -75,7 +75,7 @@ export function healthRoutes(service: HealthService, auth: AuthService, detailsR
       {
         response: { ...probeResponses, ...errorResponses(401, 403) },
         detail: {
-          operationId: 'getHealthStatus',
+          operationId: 'getHealth',
           summary: 'Every health check as application/health+json',
           description:
             'status is fail (503) when the hub is not ready, warn when a check warns or a check that does not affect readiness fails, else pass.',

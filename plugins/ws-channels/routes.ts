@@ -68,7 +68,7 @@ export function wsRoutes(svc: WsService) {
         beforeHandle: statsGuard,
         response: { 200: Status, ...errorResponses(401, 403) },
         detail: {
-          operationId: 'getWsStatus',
+          operationId: 'getWsStats',
           summary: 'WebSocket connections, subscriptions and frame counts',
           security: security(),
         },

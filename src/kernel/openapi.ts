@@ -6,9 +6,13 @@
  * - Elysia's coercing types (`t.Integer`, `t.Numeric`, `t.BooleanString`) validate a
  *   string-or-value union so query strings pass; the document says what to send
  *   (`integer`, `number`, `boolean`), not `string | number`.
- * - An object schema with a `title` (`Message`, `Error`, ...) becomes one named
+ * - An object schema with a `title` (`Message`, `ErrorResponse`, ...) becomes one named
  *   component referenced by `$ref`, so a client has one `Message` type rather than an
  *   anonymous copy per operation. Two different schemas sharing a title stay inline.
+ * - Response schemas are open (no `additionalProperties: false`): a newer hub may add
+ *   fields without breaking older clients. Elysia also writes that keyword into a
+ *   response schema object the first time the route runs, which would otherwise make
+ *   the document depend on which routes a process has served.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -27,14 +31,17 @@ export function refineDocument<T extends object>(document: T): T {
     Object.entries(existing).map(([name, schema]) => [name, { schema: schema as JsonObject, key: stableKey(schema) }]),
   );
 
-  const hoist = (schema: Json, inParameter: boolean): Json => {
-    if (Array.isArray(schema)) return schema.map((s) => hoist(s, inParameter));
+  const hoist = (schema: Json, where: 'parameter' | 'request' | 'response'): Json => {
+    if (Array.isArray(schema)) return schema.map((s) => hoist(s, where));
     if (!isObject(schema)) return schema;
     const collapsed = collapseCoercion(schema);
     const out: JsonObject = {};
-    for (const [key, value] of Object.entries(collapsed)) out[key] = hoist(value, inParameter);
+    for (const [key, value] of Object.entries(collapsed)) {
+      if (where === 'response' && key === 'additionalProperties' && value === false) continue;
+      out[key] = hoist(value, where);
+    }
     const title = typeof out.title === 'string' ? out.title : undefined;
-    if (inParameter || !title || out.type !== 'object' || !/^[A-Za-z][A-Za-z0-9]*$/.test(title)) return out;
+    if (where === 'parameter' || !title || out.type !== 'object' || !/^[A-Za-z][A-Za-z0-9]*$/.test(title)) return out;
     const key = stableKey(out);
     const known = named.get(title);
     if (known && known.key !== key) return out;
@@ -46,9 +53,9 @@ export function refineDocument<T extends object>(document: T): T {
     if (!isObject(item)) continue;
     for (const operation of Object.values(item)) {
       if (!isObject(operation)) continue;
-      if (Array.isArray(operation.parameters)) operation.parameters = hoist(operation.parameters, true);
-      if (isObject(operation.requestBody)) operation.requestBody = hoist(operation.requestBody, false);
-      if (isObject(operation.responses)) operation.responses = hoist(operation.responses, false);
+      if (Array.isArray(operation.parameters)) operation.parameters = hoist(operation.parameters, 'parameter');
+      if (isObject(operation.requestBody)) operation.requestBody = hoist(operation.requestBody, 'request');
+      if (isObject(operation.responses)) operation.responses = hoist(operation.responses, 'response');
     }
   }
   if (named.size > 0) {

@@ -530,14 +530,14 @@ export type ReloadConfigResponses = {
 
 export type ReloadConfigResponse = ReloadConfigResponses[keyof ReloadConfigResponses];
 
-export type GetWsStatusData = {
+export type GetWsStatsData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/ws/status';
 };
 
-export type GetWsStatusErrors = {
+export type GetWsStatsErrors = {
     /**
      * Response for status 401
      */
@@ -548,16 +548,16 @@ export type GetWsStatusErrors = {
     403: ErrorResponse;
 };
 
-export type GetWsStatusError = GetWsStatusErrors[keyof GetWsStatusErrors];
+export type GetWsStatsError = GetWsStatsErrors[keyof GetWsStatsErrors];
 
-export type GetWsStatusResponses = {
+export type GetWsStatsResponses = {
     /**
      * Response for status 200
      */
     200: WsStatus;
 };
 
-export type GetWsStatusResponse = GetWsStatusResponses[keyof GetWsStatusResponses];
+export type GetWsStatsResponse = GetWsStatsResponses[keyof GetWsStatsResponses];
 
 export type ListWsChannelsData = {
     body?: never;
@@ -715,6 +715,336 @@ export type BroadcastWsResponses = {
 };
 
 export type BroadcastWsResponse = BroadcastWsResponses[keyof BroadcastWsResponses];
+
+export type BroadcastSseData = {
+    body: {
+        /**
+         * The message type: the `event:` name clients listen for
+         */
+        type: string;
+        /**
+         * Any JSON value
+         */
+        data: unknown;
+        /**
+         * Only this channel (default: the broadcast channel every stream receives)
+         */
+        channel?: string;
+        /**
+         * A client id
+         */
+        from?: string;
+        /**
+         * Seconds until the message expires
+         */
+        ttl?: number;
+    };
+    path?: never;
+    query?: never;
+    url: '/stream/broadcast';
+};
+
+export type BroadcastSseErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 413
+     */
+    413: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type BroadcastSseError = BroadcastSseErrors[keyof BroadcastSseErrors];
+
+export type BroadcastSseResponses = {
+    /**
+     * Response for status 201
+     */
+    201: {
+        message: Message;
+        /**
+         * Open streams that received it live (the others get it when they resume)
+         */
+        streams: number;
+    };
+};
+
+export type BroadcastSseResponse = BroadcastSseResponses[keyof BroadcastSseResponses];
+
+export type SendToSseClientData = {
+    body: {
+        /**
+         * A client id
+         */
+        client_id: string;
+        /**
+         * The message type: the `event:` name clients listen for
+         */
+        type: string;
+        /**
+         * Any JSON value
+         */
+        data: unknown;
+        /**
+         * A client id
+         */
+        from?: string;
+        /**
+         * Seconds until the message expires
+         */
+        ttl?: number;
+    };
+    path?: never;
+    query?: never;
+    url: '/stream/send';
+};
+
+export type SendToSseClientErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 413
+     */
+    413: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type SendToSseClientError = SendToSseClientErrors[keyof SendToSseClientErrors];
+
+export type SendToSseClientResponses = {
+    /**
+     * Response for status 201
+     */
+    201: {
+        message: Message;
+        /**
+         * Open streams that received it live (the others get it when they resume)
+         */
+        streams: number;
+    };
+};
+
+export type SendToSseClientResponse = SendToSseClientResponses[keyof SendToSseClientResponses];
+
+export type ListSseClientsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Most clients listed
+         */
+        limit?: number;
+    };
+    url: '/stream/clients';
+};
+
+export type ListSseClientsErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListSseClientsError = ListSseClientsErrors[keyof ListSseClientsErrors];
+
+export type ListSseClientsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        /**
+         * Distinct clients with an open stream
+         */
+        total: number;
+        clients: Array<{
+            client_id: string;
+            streams: Array<{
+                stream_id: number;
+                via: 'anonymous' | 'jwt' | 'admin';
+                channels: Array<string>;
+                subscribe: Array<string> | null;
+                connected_at: string;
+                resumed_from: number | null;
+                /**
+                 * Events written to the stream
+                 */
+                delivered: number;
+                /**
+                 * Bytes the client has not taken yet
+                 */
+                queued_bytes: number;
+                /**
+                 * false while it still catches up from the event log
+                 */
+                live: boolean;
+            }>;
+        }>;
+    };
+};
+
+export type ListSseClientsResponse = ListSseClientsResponses[keyof ListSseClientsResponses];
+
+export type OpenSseStreamData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A client id
+         */
+        client_id?: string;
+        /**
+         * Comma-separated channels. `$hub:<event pattern>` are system channels and `*` is every message (admin token or `system` claim)
+         */
+        channels?: string;
+        /**
+         * Comma-separated message types; only these reach the stream
+         */
+        subscribe?: string;
+        /**
+         * Resume after this id (the Last-Event-ID header takes precedence)
+         */
+        last_event_id?: string;
+        /**
+         * A JWT, for browsers (EventSource sends no headers)
+         */
+        token?: string;
+    };
+    url: '/stream/events';
+};
+
+export type OpenSseStreamErrors = {
+    /**
+     * Malformed query, filter or Last-Event-ID
+     */
+    400: ErrorResponse;
+    /**
+     * Token missing (auth.jwt.required), invalid or expired
+     */
+    401: ErrorResponse;
+    /**
+     * A channel the token does not allow, or client_id differing from the token subject
+     */
+    403: ErrorResponse;
+    /**
+     * maxStreams reached
+     */
+    503: ErrorResponse;
+};
+
+export type OpenSseStreamError = OpenSseStreamErrors[keyof OpenSseStreamErrors];
+
+export type OpenSseStreamResponses = {
+    /**
+     * The event stream (see docs/plugins/sse.md)
+     */
+    200: string;
+};
+
+export type OpenSseStreamResponse = OpenSseStreamResponses[keyof OpenSseStreamResponses];
+
+export type GetSseStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/stream/stats';
+};
+
+export type GetSseStatsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        /**
+         * Open streams
+         */
+        streams: number;
+        /**
+         * Distinct client ids with an open stream
+         */
+        clients: number;
+        /**
+         * Distinct channels with at least one stream
+         */
+        channels: number;
+        /**
+         * Channel subscriptions over all streams
+         */
+        subscriptions: number;
+        /**
+         * Bytes queued for clients over all streams
+         */
+        queued_bytes: number;
+        /**
+         * Streams opened since this instance started
+         */
+        opened: number;
+        delivered: {
+            /**
+             * Messages delivered live
+             */
+            live: number;
+            /**
+             * Messages replayed on resume
+             */
+            replayed: number;
+            /**
+             * System-channel events
+             */
+            system: number;
+        };
+        slow_consumer_closes: number;
+        /**
+         * Resumes that started with relaykit.gap
+         */
+        gaps: number;
+        max_streams: number;
+        broadcast_channel: string;
+    };
+};
+
+export type GetSseStatsResponse = GetSseStatsResponses[keyof GetSseStatsResponses];
 
 export type ScrapeMetricsData = {
     body?: never;
@@ -909,14 +1239,14 @@ export type CheckStartupResponses = {
 
 export type CheckStartupResponse = CheckStartupResponses[keyof CheckStartupResponses];
 
-export type GetHealthStatusData = {
+export type GetHealthData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/health/status';
 };
 
-export type GetHealthStatusErrors = {
+export type GetHealthErrors = {
     /**
      * Response for status 401
      */
@@ -931,13 +1261,13 @@ export type GetHealthStatusErrors = {
     503: HealthCheckResponse;
 };
 
-export type GetHealthStatusError = GetHealthStatusErrors[keyof GetHealthStatusErrors];
+export type GetHealthError = GetHealthErrors[keyof GetHealthErrors];
 
-export type GetHealthStatusResponses = {
+export type GetHealthResponses = {
     /**
      * application/health+json (draft-inadarei-api-health-check)
      */
     200: HealthCheckResponse;
 };
 
-export type GetHealthStatusResponse = GetHealthStatusResponses[keyof GetHealthStatusResponses];
+export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];

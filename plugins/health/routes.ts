@@ -1,4 +1,4 @@
-import { type AnyElysia, Elysia, t } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { HEALTH_JSON, type Probe } from './report.ts';
@@ -41,7 +41,7 @@ function respond(probe: Probe): Response {
 }
 
 /** The Kubernetes probes and the full status, all answered from cached check results. */
-export function healthRoutes(service: HealthService, auth: AuthService, detailsRequireAdmin: boolean): AnyElysia {
+export function healthRoutes(service: HealthService, auth: AuthService, detailsRequireAdmin: boolean) {
   return new Elysia({ name: 'relaykit-health', detail: { tags: ['health'] } })
     .get('/health/live', () => respond(service.liveness()), {
       response: probeResponses,

@@ -1,4 +1,4 @@
-import { type AnyElysia, Elysia, t } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.ts';
@@ -34,7 +34,7 @@ export const SnapshotSchema = t.Object(
 );
 
 /** `/metrics` (Prometheus, OpenMetrics) and `/metrics/json*` for people without Prometheus. */
-export function metricsRoutes(service: MetricsService, auth: AuthService, requireAdmin: boolean): AnyElysia {
+export function metricsRoutes(service: MetricsService, auth: AuthService, requireAdmin: boolean) {
   return new Elysia({ name: 'relaykit-metrics', detail: { tags: ['metrics'] } })
     .onBeforeHandle(function metricsAccess({ request }) {
       if (requireAdmin) auth.requireAdmin(request);

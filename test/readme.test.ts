@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'bun';
 import { builtinPlugins } from '../plugins/index.ts';
+import { REFERENCE, renderReference } from '../scripts/config-reference.ts';
 import { loadConfig, schemaFor } from '../src/config/load.ts';
 import { freePort } from './helpers/process.ts';
 
@@ -128,6 +129,10 @@ describe('README', () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'relaykit.schema.json'), 'utf8'));
     const current = JSON.parse(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))));
     expect(committed).toEqual(current);
+  });
+
+  test('docs/configuration.md is generated from the schema (run `bun run docs:config` after changing options)', () => {
+    expect(readFileSync(REFERENCE, 'utf8')).toBe(renderReference());
   });
 
   test('the example config is valid', async () => {

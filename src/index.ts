@@ -24,7 +24,7 @@ export {
 export type { AuthService } from './kernel/auth.ts';
 export { bearerToken } from './kernel/auth.ts';
 export type { AnyEventHandler, EventBus, EventHandler, Unsubscribe } from './kernel/bus.ts';
-export { matchesPattern } from './kernel/bus.ts';
+export { compilePatterns, matchesPattern } from './kernel/bus.ts';
 export { MemoryEventBus } from './kernel/bus-memory.ts';
 export { type Clock, ManualClock, systemClock } from './kernel/clock.ts';
 export { CoreErrors, defineErrors, type ErrorSpec, HubError } from './kernel/errors.ts';
@@ -52,6 +52,7 @@ export { MessageSchema, NAME_PATTERN } from './messages/routes.ts';
 export { messages as messagesTable } from './messages/schema.ts';
 export type { ListQuery, MessageHooks, MessageService, ReplayQuery, Transaction } from './messages/service.ts';
 export type { Message, MessageDraft, MessageInput } from './messages/types.ts';
+export { detectRuntime } from './runtime/index.ts';
 export type {
   HttpServer,
   RuntimeAdapter,

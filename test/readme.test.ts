@@ -33,7 +33,9 @@ describe('README', () => {
     expect(await git.exited).toBe(0);
 
     const port = freePort();
-    const hub = spawn(['sh', '-c', rest], {
+    // Its own process group (setsid): `bun run start` starts the hub as a child, and the
+    // whole group must stop with the test.
+    const hub = spawn(['setsid', 'sh', '-c', rest], {
       cwd: clone,
       env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1' },
       stdout: 'pipe',
@@ -62,9 +64,7 @@ describe('README', () => {
       expect(inbox.messages).toHaveLength(1);
       expect(existsSync(join(clone, 'data', 'relaykit.db'))).toBe(true);
     } finally {
-      // `bun run start` runs the hub as a child of sh; signal the whole group.
-      hub.kill('SIGTERM');
-      spawn(['pkill', '-TERM', '-f', `${clone}/src/cli.ts`]);
+      process.kill(-hub.pid, 'SIGTERM');
       await hub.exited;
     }
   }, 120_000);

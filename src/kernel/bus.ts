@@ -38,6 +38,19 @@ export function matchesPattern(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
+/**
+ * Compiles `*` patterns (the semantics of `matchesPattern`) once into one test, for
+ * hot paths that match every event or message against the same patterns.
+ */
+export function compilePatterns(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.includes('*')) return () => true;
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const wild = patterns.filter((p) => p.includes('*'));
+  if (!wild.length) return (name) => exact.has(name);
+  const re = new RegExp(`^(?:${wild.map((p) => p.split('*').map(escapeRegExp).join('.*')).join('|')})$`);
+  return (name) => exact.has(name) || re.test(name);
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -239,6 +239,7 @@ export class Hub {
     origin: 'file' | 'api',
   ): Promise<PluginChange[]> {
     const started = performance.now();
+    const release = this.messages.hold();
     try {
       const changes = await this.host.apply(config, catalogue);
       this.current = config;
@@ -253,6 +254,7 @@ export class Hub {
       this.log.error({ err, origin }, 'configuration rejected; the previous plugins keep serving');
       throw err;
     } finally {
+      release();
       this.metrics.pluginReloadDuration.observe((performance.now() - started) / 1000);
       this.metrics.pluginsRunning.set(this.host.list().length);
     }

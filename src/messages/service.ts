@@ -92,6 +92,10 @@ export class SqliteMessageService implements MessageService {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
   private horizonCache: number | null = null;
+  /** While plugins change, ingest waits so every message sees one consistent set of hooks. */
+  private holds = 0;
+  private held: Promise<void> = Promise.resolve();
+  private unhold: () => void = () => {};
   /** The hot read path, prepared once. */
   private readonly byId;
 
@@ -116,7 +120,8 @@ export class SqliteMessageService implements MessageService {
       .prepare();
   }
 
-  send(input: MessageInput): Promise<Message> {
+  async send(input: MessageInput): Promise<Message> {
+    if (this.holds > 0) await this.held;
     const createdAt = this.clock.now();
     const draft: MessageDraft = {
       input,
@@ -224,6 +229,28 @@ export class SqliteMessageService implements MessageService {
     return this.queue.length || this.scheduled ? this.idle : Promise.resolve();
   }
 
+  /**
+   * Holds ingest until the returned function is called: new messages wait before
+   * their hooks run and queued ones are not committed. The hub holds while it
+   * applies a plugin change, so no message slips between an old hook and a new one
+   * (a webhook outbox that misses messages posted during a restart).
+   */
+  hold(): () => void {
+    if (this.holds++ === 0) {
+      this.held = new Promise((resolve) => {
+        this.unhold = resolve;
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
+      this.unhold();
+      if (this.queue.length) this.schedule();
+    };
+  }
+
   private notExpired(): SQL {
     return or(isNull(messages.expiresAt), gt(messages.expiresAt, this.clock.now())) as SQL;
   }
@@ -240,6 +267,11 @@ export class SqliteMessageService implements MessageService {
 
   private drain(): void {
     this.scheduled = false;
+    // Held: the queue waits; release() schedules it again.
+    if (this.holds > 0) {
+      this.markIdle();
+      return;
+    }
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {

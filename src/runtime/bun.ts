@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import type { ServerWebSocket } from 'bun';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
@@ -161,5 +162,21 @@ export const bunRuntime: RuntimeAdapter = {
       exec: (sql) => client.exec(sql),
       close: () => client.close(),
     };
+  },
+
+  fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {
+    const target = new URL(url);
+    const hostname = target.hostname.replace(/^\[|\]$/g, '');
+    // An IP-literal URL already names the checked address.
+    if (hostname === address) return fetch(url, { ...init, redirect: 'manual' });
+    // Bun's fetch connects to the URL's host and sends the Host header and TLS server
+    // name given here, so the connection goes to the checked address. Bun-specific TLS
+    // options a caller passed (a custom CA in tests) are kept.
+    const headers = new Headers(init.headers);
+    headers.set('host', target.host);
+    let tls = (init as { tls?: Record<string, unknown> }).tls;
+    if (target.protocol === 'https:' && !isIP(hostname)) tls = { ...tls, serverName: hostname };
+    target.hostname = isIP(address) === 6 ? `[${address}]` : address;
+    return fetch(target, { ...init, headers, redirect: 'manual', ...(tls ? { tls } : {}) });
   },
 };

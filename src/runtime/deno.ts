@@ -1,3 +1,6 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { openNodeSqlite } from './node-sqlite.ts';
 import type {
   HttpServer,
@@ -248,7 +251,51 @@ export const denoRuntime: RuntimeAdapter = {
   },
 
   openSqlite: openNodeSqlite,
+
+  fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {
+    const target = new URL(url);
+    // An IP-literal URL already names the checked address.
+    if (target.hostname.replace(/^\[|\]$/g, '') === address) return fetch(url, { ...init, redirect: 'manual' });
+    return pinnedRequest(target, address, init);
+  },
 };
+
+/**
+ * Deno's fetch cannot connect to one address while sending another name as TLS SNI, so
+ * a pinned request goes through node:http(s) with a `lookup` that answers the checked
+ * address: Host and the TLS server name (and certificate check) stay the URL's.
+ */
+function pinnedRequest(target: URL, address: string, init: RequestInit): Promise<Response> {
+  const family = address.includes(':') ? 6 : 4;
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      target,
+      {
+        method: init.method ?? 'GET',
+        headers: Object.fromEntries(new Headers(init.headers)),
+        signal: init.signal ?? undefined,
+        lookup: (_hostname, options, callback) =>
+          (options as { all?: boolean }).all
+            ? (callback as (e: null, all: { address: string; family: number }[]) => void)(null, [{ address, family }])
+            : callback(null, address, family),
+      },
+      (response: IncomingMessage) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+        }
+        const status = response.statusCode ?? 502;
+        const empty = status === 204 || status === 304 || init.method === 'HEAD';
+        if (empty) response.resume();
+        const body = empty ? null : (Readable.toWeb(response) as unknown as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status, statusText: response.statusMessage, headers }));
+      },
+    );
+    request.on('error', reject);
+    request.end(typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : undefined);
+  });
+}
 
 /** Waits for a promise or a condition (polled), at most `ms`. */
 async function settle(until: Promise<unknown> | (() => boolean), ms: number): Promise<void> {

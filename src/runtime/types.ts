@@ -16,6 +16,13 @@ export interface RuntimeAdapter {
   /** Opens (creating when missing) a SQLite database with the hub's pragmas. */
   openSqlite(path: string): SqliteHandle;
   /**
+   * Sends an HTTP request for `url` over a connection to `address`, an IP the caller
+   * has already resolved and checked (SSRF guards): the URL's host is not resolved
+   * again, while the Host header and the TLS server name (SNI and certificate check)
+   * stay the URL's. Redirects are never followed (a 3xx is returned as is).
+   */
+  fetchPinned(url: string, address: string, init: RequestInit): Promise<Response>;
+  /**
    * Makes `specifier` importable with `exports` from modules loaded later (third-party
    * plugins that `import 'relaykit'` from anywhere, also inside the single binary).
    * Optional: Deno resolves `relaykit` through deno.json's import map instead.

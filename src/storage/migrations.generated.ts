@@ -14,5 +14,23 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795343558574,
     "hash": "5cc43735c8702b75eeaea7702c5221c273eb54e9bd3ab2fd5f24944b168a7ba5"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `webhook_attempts` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`delivery_id` integer NOT NULL,\n\t`attempt` integer NOT NULL,\n\t`started_at` integer NOT NULL,\n\t`duration_ms` integer NOT NULL,\n\t`outcome` text NOT NULL,\n\t`status` integer,\n\t`error` text,\n\t`response_excerpt` text,\n\tFOREIGN KEY (`delivery_id`) REFERENCES `webhook_deliveries`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `webhook_attempts_delivery_idx` ON `webhook_attempts` (`delivery_id`);",
+      "\nCREATE TABLE `webhook_deliveries` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`event_id` text NOT NULL,\n\t`endpoint_id` text NOT NULL,\n\t`status` text NOT NULL,\n\t`failure_reason` text,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`failures` integer DEFAULT 0 NOT NULL,\n\t`next_attempt_at` integer NOT NULL,\n\t`lease_until` integer,\n\t`last_status` integer,\n\t`last_error` text,\n\t`created_at` integer NOT NULL,\n\t`finished_at` integer,\n\tFOREIGN KEY (`event_id`) REFERENCES `webhook_events`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`status`,`next_attempt_at`);",
+      "\nCREATE INDEX `webhook_deliveries_endpoint_idx` ON `webhook_deliveries` (`endpoint_id`,`id`);",
+      "\nCREATE INDEX `webhook_deliveries_finished_idx` ON `webhook_deliveries` (`status`,`finished_at`);",
+      "\nCREATE INDEX `webhook_deliveries_event_idx` ON `webhook_deliveries` (`event_id`);",
+      "\nCREATE TABLE `webhook_endpoints` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`url` text NOT NULL,\n\t`description` text DEFAULT '' NOT NULL,\n\t`events` text NOT NULL,\n\t`channels` text,\n\t`format` text NOT NULL,\n\t`enabled` integer NOT NULL,\n\t`disabled_reason` text,\n\t`headers` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`previous_secret` text,\n\t`previous_secret_expires_at` integer,\n\t`retry_schedule` text,\n\t`timeout_ms` integer,\n\t`consecutive_failures` integer DEFAULT 0 NOT NULL,\n\t`failing_since` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n",
+      "\nCREATE TABLE `webhook_events` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`type` text NOT NULL,\n\t`body` text NOT NULL,\n\t`message_id` integer,\n\t`created_at` integer NOT NULL\n);\n",
+      "\nCREATE INDEX `webhook_events_message_id_idx` ON `webhook_events` (`message_id`);",
+      "\nCREATE INDEX `webhook_events_created_at_idx` ON `webhook_events` (`created_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1795345003712,
+    "hash": "2d02d9fb47983dd9ab04044b615eb2f9e24b9b19e6054e6f03d677fdfc79bfae"
   }
 ];

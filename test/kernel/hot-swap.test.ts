@@ -178,3 +178,38 @@ describe('hot swap', () => {
     expect((await t.request('/echo')).status).toBe(404);
   });
 });
+
+describe('message hooks across a plugin restart', () => {
+  test('messages posted while a plugin restarts all pass through its hooks (none slips between instances)', async () => {
+    const { definePlugin } = await import('../../src/kernel/plugin.ts');
+    const { Type } = await import('@sinclair/typebox');
+    const hooked = new Set<number>();
+    const slowStart = definePlugin({
+      name: 'outbox',
+      options: Type.Object({ version: Type.Integer({ default: 1 }) }, { default: {} }),
+      setup: () => ({
+        // A slow start widens the window in which a message could miss both instances.
+        start: () => new Promise<void>((r) => setTimeout(r, 150)),
+        messageHooks: {
+          afterInsert: (_tx, messages) => {
+            for (const m of messages) hooked.add(m.id);
+          },
+        },
+      }),
+    });
+    t = await startTestHub({ plugins: [slowStart], env: { RELAYKIT_ADMIN_TOKEN: TOKEN } });
+    const posting = (async () => {
+      const ids: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await t.request('/messages', { method: 'POST', json: { channel: 'c', type: 'n', payload: i } });
+        ids.push((await res.json()).id);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return ids;
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await patch('outbox', { options: { version: 2 } })).status).toBe(200);
+    const ids = await posting;
+    expect(ids.filter((id) => !hooked.has(id))).toEqual([]);
+  });
+});

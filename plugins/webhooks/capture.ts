@@ -1,0 +1,47 @@
+import { setImmediate } from 'node:timers';
+import type { BusEvent } from '../../src/kernel/events.ts';
+import type { Logger } from '../../src/kernel/logger.ts';
+import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { EndpointStore } from './endpoints.ts';
+import type { Outbox } from './outbox.ts';
+
+/**
+ * Captures bus events that are not messages (client.*, plugin.*, error.occurred,
+ * webhook.* ...) into the outbox. They exist only in memory, so there is no
+ * transaction to join: they are buffered and written together once per tick.
+ * `message.sent` is not taken here: the message hook writes its deliveries in the
+ * message's own transaction.
+ */
+export class EventCapture {
+  private buffer: Array<{ name: string; payload: unknown }> = [];
+  private queued = false;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly endpoints: EndpointStore,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+    private readonly written: (deliveries: number) => void,
+  ) {}
+
+  readonly handle = (event: BusEvent): void => {
+    if (event.name === 'message.sent' || !this.endpoints.anyWants(event.name)) return;
+    this.buffer.push({ name: event.name, payload: event.payload });
+    if (this.queued) return;
+    this.queued = true;
+    setImmediate(() => this.flush());
+  };
+
+  /** Writes what is buffered (also called on stop, so nothing captured is dropped). */
+  flush(): void {
+    this.queued = false;
+    const batch = this.buffer;
+    if (!batch.length) return;
+    this.buffer = [];
+    try {
+      this.written(this.db.transaction((tx) => this.outbox.captureEvents(tx, batch)));
+    } catch (err) {
+      this.log.error({ err, events: batch.length }, 'webhook events could not be written to the outbox');
+    }
+  }
+}

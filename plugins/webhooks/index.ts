@@ -1,0 +1,109 @@
+/**
+ * The webhooks plugin: delivers hub events to HTTP endpoints, signed with Standard
+ * Webhooks, from a transactional outbox (a message's deliveries commit with the
+ * message), by a worker that leases, retries with backoff, dead-letters, disables
+ * failing endpoints and refuses internal addresses (SSRF guard).
+ *
+ * ```yaml
+ * plugins:
+ *   webhooks:
+ *     security:
+ *       httpsOnly: true
+ * ```
+ */
+
+import { CoreEvents } from '../../src/kernel/events.ts';
+import { definePlugin } from '../../src/kernel/plugin.ts';
+import { EventCapture } from './capture.ts';
+import { EndpointStore } from './endpoints.ts';
+import { EventCache } from './event-cache.ts';
+import { WebhookEvents } from './events.ts';
+import { AddressGuard } from './guard.ts';
+import { WebhookMetrics } from './metrics.ts';
+import { WebhooksOptions } from './options.ts';
+import { Outbox } from './outbox.ts';
+import { DeliveryQueries } from './queries.ts';
+import { DeliveryQueue } from './queue.ts';
+import { Pruner } from './retention.ts';
+import { webhookRoutes } from './routes.ts';
+import { Sender } from './sender.ts';
+import { WebhooksService } from './service.ts';
+import { Settler } from './settle.ts';
+import { Worker } from './worker.ts';
+
+export type { Endpoint } from './endpoints.ts';
+export { WebhookErrors } from './errors.ts';
+export { TEST_EVENT_TYPE, WebhookEvents } from './events.ts';
+export type { Envelope } from './formats.ts';
+export { DEFAULT_RETRY_SCHEDULE, WebhooksOptions } from './options.ts';
+export type { Attempt, Delivery } from './queries.ts';
+export type { EndpointInput, EndpointPatch } from './service.ts';
+
+/** Bodies of recently written events kept for the worker (it reads the database on a miss). */
+const EVENT_CACHE_BYTES = 16 * 1024 * 1024;
+
+export default definePlugin({
+  name: 'webhooks',
+  description: 'Delivers hub events to HTTP endpoints: Standard Webhooks signatures, outbox, retries, SSRF guard',
+  options: WebhooksOptions,
+  emits: [WebhookEvents.endpointDisabled, WebhookEvents.deliveryExhausted],
+  consumes: Object.values(CoreEvents),
+  setup(ctx) {
+    const { options } = ctx;
+    const guard = new AddressGuard({
+      httpsOnly: options.security.httpsOnly,
+      allowNetworks: options.security.allowNetworks,
+      optionPath: `plugins.${ctx.name}.security.allowNetworks`,
+    });
+    const endpoints = new EndpointStore(ctx.db, ctx.clock);
+    const events = new EventCache(EVENT_CACHE_BYTES);
+    const outbox = new Outbox(ctx.db, ctx.clock, endpoints, events);
+    const pruner = new Pruner(ctx.db, ctx.clock, ctx.log, endpoints, options.retention);
+    let worker: Worker | null = null;
+    const wake = () => worker?.wake();
+    const service = new WebhooksService(
+      ctx.db,
+      ctx.clock,
+      ctx.bus,
+      options,
+      endpoints,
+      outbox,
+      new DeliveryQueries(ctx.db),
+      guard,
+      wake,
+    );
+    const metrics = new WebhookMetrics(ctx.metrics, outbox, endpoints, ctx.clock, () => worker?.inFlightCount ?? 0);
+    if (options.worker.enabled) {
+      const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
+      const queue = new DeliveryQueue(ctx.db, ctx.clock, events);
+      const settler = new Settler(ctx.db, ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
+      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler, () => pruner.touch());
+    }
+    const written = (n: number) => {
+      metrics.enqueued(n);
+      if (n) wake();
+    };
+    const capture = new EventCapture(ctx.db, endpoints, outbox, ctx.log, written);
+
+    return {
+      start() {
+        ctx.bus.onAny(capture.handle);
+        worker?.start();
+        pruner.start();
+      },
+      async stop() {
+        pruner.stop();
+        await worker?.stop();
+        capture.flush();
+      },
+      routes: () => webhookRoutes(service, ctx.auth, ctx.clock),
+      health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
+      messageHooks: {
+        // Inside the message's own transaction: its deliveries commit (or roll back) with it.
+        afterInsert(tx, messages) {
+          written(outbox.captureMessages(tx, messages));
+        },
+      },
+    };
+  },
+});

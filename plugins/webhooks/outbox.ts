@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { and, count, eq, gte, lte, min, type SQL, sql } from 'drizzle-orm';
+import type { Clock } from '../../src/kernel/clock.ts';
+import type { Transaction } from '../../src/messages/service.ts';
+import type { Message } from '../../src/messages/types.ts';
+import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
+import type { EventCache } from './event-cache.ts';
+import { envelopeBody } from './formats.ts';
+import { type FailureReason, webhookDeliveries, webhookEvents } from './schema.ts';
+
+type Writer = Transaction | SqliteDatabase;
+
+/** One event ready to be written with its deliveries. */
+interface Capture {
+  type: string;
+  timestamp: string;
+  data: unknown;
+  messageId: number | null;
+  endpoints: readonly CachedEndpoint[];
+}
+
+/** Rows per INSERT, well under SQLite's bound-parameter limit. */
+const INSERT_CHUNK = 500;
+
+/**
+ * The transactional outbox: events and their deliveries, written in the transaction
+ * of whatever produced them (the worker claims them through DeliveryQueue), and the
+ * admin operations on them.
+ */
+export class Outbox {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+    private readonly endpoints: EndpointStore,
+    private readonly cache: EventCache,
+  ) {}
+
+  /** Writes deliveries for committed-in-this-transaction messages (the message hook). */
+  captureMessages(tx: Writer, messages: readonly Message[]): number {
+    const captures: Capture[] = [];
+    for (const message of messages) {
+      const endpoints = this.endpoints.matching('message.sent', message.channel);
+      if (endpoints.length)
+        captures.push({
+          type: 'message.sent',
+          timestamp: message.createdAt,
+          data: message,
+          messageId: message.id,
+          endpoints,
+        });
+    }
+    return this.write(tx, captures);
+  }
+
+  /** Writes one bus event for every enabled endpoint that wants it; returns how many deliveries. */
+  captureEvents(tx: Writer, events: ReadonlyArray<{ name: string; payload: unknown }>): number {
+    const captures: Capture[] = [];
+    for (const { name, payload } of events) {
+      const data = (payload ?? {}) as Record<string, unknown>;
+      // An endpoint never receives events about itself (a failing endpoint would feed its own failures).
+      const endpoints = this.endpoints
+        .matching(name, channelOf(data))
+        .filter((e) => !name.startsWith('webhook.') || data.endpointId !== e.id);
+      if (!endpoints.length) continue;
+      const timestamp = typeof data.at === 'string' ? data.at : new Date(this.clock.now()).toISOString();
+      captures.push({ type: name, timestamp, data: payload ?? null, messageId: null, endpoints });
+    }
+    return this.write(tx, captures);
+  }
+
+  private write(tx: Writer, captures: readonly Capture[]): number {
+    if (!captures.length) return 0;
+    const now = this.clock.now();
+    const events: (typeof webhookEvents.$inferInsert)[] = [];
+    const deliveries: (typeof webhookDeliveries.$inferInsert)[] = [];
+    for (const c of captures) {
+      const id = newEventId();
+      const body = envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data });
+      events.push({ id, type: c.type, body, messageId: c.messageId, createdAt: now });
+      // Cached before the commit: an id whose transaction rolls back is never claimed, so never looked up.
+      this.cache.set(id, c.type, body);
+      for (const endpoint of c.endpoints) {
+        deliveries.push({
+          eventId: id,
+          endpointId: endpoint.id,
+          status: 'pending',
+          nextAttemptAt: now,
+          createdAt: now,
+        });
+      }
+    }
+    for (let i = 0; i < events.length; i += INSERT_CHUNK)
+      tx.insert(webhookEvents)
+        .values(events.slice(i, i + INSERT_CHUNK))
+        .run();
+    for (let i = 0; i < deliveries.length; i += INSERT_CHUNK)
+      tx.insert(webhookDeliveries)
+        .values(deliveries.slice(i, i + INSERT_CHUNK))
+        .run();
+    return deliveries.length;
+  }
+
+  /** Fails every pending delivery of an endpoint (it was disabled); returns how many. */
+  failPending(tx: Writer, endpointId: string, reason: FailureReason): number {
+    return tx
+      .update(webhookDeliveries)
+      .set({ status: 'failed', failureReason: reason, leaseUntil: null, finishedAt: this.clock.now() })
+      .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
+      .returning({ id: webhookDeliveries.id })
+      .all().length;
+  }
+
+  /** Drops the pending deliveries of a deleted endpoint (its history stays until retention). */
+  dropPending(tx: Writer, endpointId: string): void {
+    tx.delete(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
+      .run();
+  }
+
+  /** Puts deliveries back in the queue, due now, with a fresh retry schedule. */
+  requeue(where: SQL): number {
+    return this.db
+      .update(webhookDeliveries)
+      .set({
+        status: 'pending',
+        failureReason: null,
+        failures: 0,
+        nextAttemptAt: this.clock.now(),
+        leaseUntil: null,
+        finishedAt: null,
+      })
+      .where(where)
+      .returning({ id: webhookDeliveries.id })
+      .all().length;
+  }
+
+  /** Re-queues the failed deliveries of an endpoint created at or after `since`. */
+  recover(endpointId: string, since: number, until: number | null): number {
+    const where: SQL[] = [
+      eq(webhookDeliveries.endpointId, endpointId),
+      eq(webhookDeliveries.status, 'failed'),
+      gte(webhookDeliveries.createdAt, since),
+    ];
+    if (until !== null) where.push(lte(webhookDeliveries.createdAt, until));
+    return this.requeue(and(...where) as SQL);
+  }
+
+  /** Adds one delivery of a new event to one endpoint (test events). */
+  enqueueOne(type: string, data: unknown, endpoint: CachedEndpoint): number {
+    return this.db.transaction((tx) => {
+      this.write(tx, [
+        { type, timestamp: new Date(this.clock.now()).toISOString(), data, messageId: null, endpoints: [endpoint] },
+      ]);
+      const row = tx
+        .select({ id: sql<number>`max(${webhookDeliveries.id})` })
+        .from(webhookDeliveries)
+        .get();
+      return row?.id ?? 0;
+    });
+  }
+
+  /** How many deliveries are pending and when the oldest of them was created. */
+  backlog(): { depth: number; oldestCreatedAt: number | null } {
+    const row = this.db
+      .select({ depth: count(), oldest: min(webhookDeliveries.createdAt) })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.status, 'pending'))
+      .get();
+    return { depth: row?.depth ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+}
+
+/** The channel an event is about, for endpoint channel filters. */
+function channelOf(data: Record<string, unknown>): string | null {
+  if (typeof data.channel === 'string') return data.channel;
+  const message = data.message as { channel?: unknown } | undefined;
+  return typeof message?.channel === 'string' ? message.channel : null;
+}
+
+/** A Standard Webhooks message id: stable across every retry of every delivery of one event. */
+export function newEventId(): string {
+  return `msg_${randomBytes(18).toString('base64url')}`;
+}

@@ -1,0 +1,190 @@
+import { Elysia, t } from 'elysia';
+import type { AuthService } from '../../src/kernel/auth.ts';
+import type { Clock } from '../../src/kernel/clock.ts';
+import { HubError } from '../../src/kernel/errors.ts';
+import { errorResponses } from '../../src/kernel/schemas.ts';
+import {
+  AttemptSchema,
+  CreatedEndpointSchema,
+  CreateEndpointBody,
+  DeliveryParams,
+  DeliveryQuery,
+  DeliverySchema,
+  EndpointParams,
+  EndpointSchema,
+  PatchEndpointBody,
+  RecoverBody,
+  RotateBody,
+  RotateResponse,
+} from './api-schemas.ts';
+import type { WebhooksService } from './service.ts';
+
+/** `/webhooks`: endpoints, deliveries and their attempts, behind the admin token. */
+export function webhookRoutes(service: WebhooksService, auth: AuthService, clock: Clock) {
+  const deliveryOr404 = (id: number) => {
+    const delivery = service.queries.get(id, clock.now());
+    if (!delivery) throw new HubError('RELAYKIT_ERR_WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery has id ${id}`);
+    return delivery;
+  };
+
+  return new Elysia({
+    name: 'relaykit-webhooks',
+    detail: { tags: ['webhooks'], security: [{ adminToken: [] }] },
+  })
+    .onBeforeHandle(function requireAdmin({ request }) {
+      auth.requireAdmin(request);
+    })
+    .post(
+      '/webhooks/endpoints',
+      async function createEndpoint({ body, set }) {
+        const created = await service.create(body);
+        set.status = 201;
+        return created;
+      },
+      {
+        parse: 'json',
+        body: CreateEndpointBody,
+        response: { 201: CreatedEndpointSchema, ...errorResponses(400, 401, 403, 415, 422) },
+        detail: {
+          summary: 'Register a webhook endpoint',
+          description:
+            'The URL is checked against the SSRF guard (refused with the rule that refused it). The response is the only one, besides a rotation, that shows the signing secret.',
+        },
+      },
+    )
+    .get('/webhooks/endpoints', () => ({ endpoints: service.endpoints.all().map((e) => e.toApi()) }), {
+      response: { 200: t.Object({ endpoints: t.Array(EndpointSchema) }), ...errorResponses(401, 403) },
+      detail: { summary: 'List webhook endpoints (without secrets)' },
+    })
+    .get('/webhooks/endpoints/:id', ({ params }) => service.require(params.id).toApi(), {
+      params: EndpointParams,
+      response: { 200: EndpointSchema, ...errorResponses(401, 403, 404) },
+      detail: { summary: 'Get one webhook endpoint' },
+    })
+    .patch('/webhooks/endpoints/:id', ({ params, body }) => service.update(params.id, body), {
+      parse: 'json',
+      params: EndpointParams,
+      body: PatchEndpointBody,
+      response: { 200: EndpointSchema, ...errorResponses(400, 401, 403, 404, 415, 422) },
+      detail: {
+        summary: 'Change a webhook endpoint',
+        description:
+          '`{"enabled": true}` re-enables an endpoint that was disabled (by hand, after failing, or by a 410); `{"enabled": false}` disables it and moves its pending deliveries to failed.',
+      },
+    })
+    .delete(
+      '/webhooks/endpoints/:id',
+      function deleteEndpoint({ params, set }) {
+        service.delete(params.id);
+        set.status = 204;
+      },
+      {
+        params: EndpointParams,
+        response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
+        detail: {
+          summary: 'Delete a webhook endpoint',
+          description:
+            'Its pending deliveries are dropped; delivered and failed ones stay until retention removes them.',
+        },
+      },
+    )
+    .post(
+      '/webhooks/endpoints/:id/rotate-secret',
+      ({ params, body }) => service.rotate(params.id, body?.secret, body?.graceSeconds),
+      {
+        parse: 'json',
+        params: EndpointParams,
+        body: t.Optional(RotateBody),
+        response: { 200: RotateResponse, ...errorResponses(400, 401, 403, 404, 422) },
+        detail: {
+          summary: 'Rotate the signing secret',
+          description:
+            'Returns the new secret. During the grace period every attempt carries two signatures, one per secret, so receivers can switch at their own pace.',
+        },
+      },
+    )
+    .post(
+      '/webhooks/endpoints/:id/test',
+      function sendTestEvent({ params, set }) {
+        set.status = 202;
+        return service.sendTest(params.id);
+      },
+      {
+        params: EndpointParams,
+        response: { 202: DeliverySchema, ...errorResponses(401, 403, 404, 409) },
+        detail: {
+          summary: 'Send a test event',
+          description:
+            'Queues a `webhook.test` event for this endpoint only; follow it with GET /webhooks/deliveries/{id}/attempts.',
+        },
+      },
+    )
+    .post(
+      '/webhooks/endpoints/:id/recover',
+      ({ params, body }) => ({
+        requeued: service.recover(params.id, Date.parse(body.since), body.until ? Date.parse(body.until) : null),
+      }),
+      {
+        parse: 'json',
+        params: EndpointParams,
+        body: RecoverBody,
+        response: { 200: t.Object({ requeued: t.Integer() }), ...errorResponses(400, 401, 403, 404, 409, 422) },
+        detail: {
+          summary: 'Re-queue failed deliveries since a time',
+          description:
+            'Every failed delivery of this endpoint created since `since` is sent again with a fresh retry schedule.',
+        },
+      },
+    )
+    .get(
+      '/webhooks/deliveries',
+      function listDeliveries({ query }) {
+        const deliveries = service.queries.list({ ...query, limit: query.limit ?? 100 }, clock.now());
+        return { deliveries, nextCursor: deliveries.at(-1)?.id ?? query.after ?? null };
+      },
+      {
+        query: DeliveryQuery,
+        response: {
+          200: t.Object({
+            deliveries: t.Array(DeliverySchema),
+            nextCursor: t.Nullable(t.Integer({ description: 'Pass as `after` for the next page' })),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+        detail: { summary: 'List webhook deliveries in ascending id order' },
+      },
+    )
+    .get('/webhooks/deliveries/:id', ({ params }) => deliveryOr404(params.id), {
+      params: DeliveryParams,
+      response: { 200: DeliverySchema, ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Get one webhook delivery' },
+    })
+    .get(
+      '/webhooks/deliveries/:id/attempts',
+      ({ params }) => {
+        deliveryOr404(params.id);
+        return { attempts: service.queries.attempts(params.id) };
+      },
+      {
+        params: DeliveryParams,
+        response: { 200: t.Object({ attempts: t.Array(AttemptSchema) }), ...errorResponses(400, 401, 403, 404) },
+        detail: { summary: 'The attempts of one delivery: time, status, latency and a response excerpt' },
+      },
+    )
+    .post(
+      '/webhooks/deliveries/:id/retry',
+      function retryDelivery({ params, set }) {
+        set.status = 202;
+        return service.retry(params.id);
+      },
+      {
+        params: DeliveryParams,
+        response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404, 409) },
+        detail: {
+          summary: 'Send one delivery again now',
+          description:
+            'Works for failed (dead-letter), delivered and waiting deliveries; it gets a fresh retry schedule.',
+        },
+      },
+    );
+}

@@ -1,0 +1,150 @@
+import type { Clock } from '../../src/kernel/clock.ts';
+import type { RuntimeAdapter } from '../../src/runtime/types.ts';
+import type { CachedEndpoint } from './endpoints.ts';
+import { formatBody } from './formats.ts';
+import { type AddressGuard, UrlRefused } from './guard.ts';
+import type { ClaimedDelivery } from './queue.ts';
+import { honoursRetryAfter, parseRetryAfter } from './retry.ts';
+import type { AttemptOutcome } from './schema.ts';
+import { signatureHeaders } from './signing.ts';
+
+/** The most of a response body kept with an attempt. */
+export const EXCERPT_BYTES = 4096;
+
+/** What one attempt produced. */
+export interface AttemptResult {
+  /** Null when the attempt was cancelled by a stop: the delivery goes back to the outbox uncounted. */
+  outcome: AttemptOutcome | null;
+  status: number | null;
+  error: string | null;
+  excerpt: string | null;
+  retryAfterSeconds: number | null;
+  startedAt: number;
+  durationMs: number;
+}
+
+const TIMED_OUT = Symbol('timeout');
+const CANCELLED = Symbol('cancelled');
+
+/**
+ * Makes one HTTP attempt: checks the endpoint's address (SSRF guard), signs the body
+ * and POSTs it to the checked address, bounded by the timeout (on the hub's clock).
+ */
+export class Sender {
+  constructor(
+    private readonly runtime: RuntimeAdapter,
+    private readonly guard: AddressGuard,
+    private readonly clock: Clock,
+    private readonly userAgent: string,
+  ) {}
+
+  async send(
+    endpoint: CachedEndpoint,
+    delivery: ClaimedDelivery,
+    timeoutMs: number,
+    stop: AbortSignal,
+  ): Promise<AttemptResult> {
+    const startedAt = this.clock.now();
+    const started = performance.now();
+    const controller = new AbortController();
+    const cancelTimer = this.clock.setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
+    const onStop = () => controller.abort(CANCELLED);
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+    const result = (
+      fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>,
+      retryAfterSeconds: number | null = null,
+    ): AttemptResult => ({
+      ...fields,
+      retryAfterSeconds,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+    });
+    try {
+      const { url } = endpoint.row;
+      const checked = this.guard.check(url);
+      const address = typeof checked === 'string' ? checked : await abortable(checked, controller.signal);
+      const body = formatBody(endpoint.row.format, delivery.body);
+      const now = this.clock.now();
+      const response = await this.runtime.fetchPinned(url, address, {
+        method: 'POST',
+        headers: {
+          ...endpoint.row.headers,
+          'content-type': 'application/json',
+          'user-agent': this.userAgent,
+          ...signatureHeaders(endpoint.keys(now), delivery.eventId, Math.floor(now / 1000), body),
+        },
+        body,
+        signal: controller.signal,
+      });
+      const excerpt = await readExcerpt(response);
+      const { status } = response;
+      const ok = status >= 200 && status < 300;
+      const location = response.headers.get('location');
+      const error = ok
+        ? null
+        : status >= 300 && status < 400
+          ? `HTTP ${status}: redirects are not followed${location ? ` (to ${location.slice(0, 200)})` : ''}`
+          : `HTTP ${status}`;
+      const retryAfter = honoursRetryAfter(status)
+        ? parseRetryAfter(response.headers.get('retry-after'), this.clock.now())
+        : null;
+      return result({ outcome: ok ? 'success' : 'http_error', status, error, excerpt }, retryAfter);
+    } catch (err) {
+      const reason = controller.signal.reason;
+      if (reason === CANCELLED) return result({ outcome: null, status: null, error: 'cancelled', excerpt: null });
+      if (reason === TIMED_OUT) {
+        return result({ outcome: 'timeout', status: null, error: `no response within ${timeoutMs} ms`, excerpt: null });
+      }
+      if (err instanceof UrlRefused)
+        return result({ outcome: 'refused', status: null, error: err.message, excerpt: null });
+      return result({ outcome: 'network_error', status: null, error: describe(err), excerpt: null });
+    } finally {
+      cancelTimer();
+      stop.removeEventListener('abort', onStop);
+    }
+  }
+}
+
+/** Reads at most EXCERPT_BYTES of the body as text, then lets the rest go. */
+async function readExcerpt(response: Response): Promise<string | null> {
+  if (!response.body) return null;
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < EXCERPT_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    if (size >= EXCERPT_BYTES) reader.cancel().catch(() => {});
+    else reader.releaseLock();
+  }
+  if (!size) return null;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, EXCERPT_BYTES));
+}
+
+/** Rejects when `signal` aborts (a DNS lookup cannot be cancelled, but the attempt need not wait for it). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const message = (e.message ?? String(err)).slice(0, 500);
+  return e.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}

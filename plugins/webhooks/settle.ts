@@ -1,0 +1,140 @@
+import type { EventBus } from '../../src/kernel/bus.ts';
+import type { Clock } from '../../src/kernel/clock.ts';
+import type { RelaykitEvents } from '../../src/kernel/events.ts';
+import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { CachedEndpoint } from './endpoints.ts';
+import type { WebhookMetrics } from './metrics.ts';
+import type { WebhooksOptions } from './options.ts';
+import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
+import { afterFailure } from './retry.ts';
+import type { AttemptResult } from './sender.ts';
+import type { WebhooksService } from './service.ts';
+
+export interface Finished {
+  delivery: ClaimedDelivery;
+  result: AttemptResult;
+}
+
+type Publish = () => void;
+
+/**
+ * Records what attempts produced, many at once: the attempt row, the delivery's next
+ * state (delivered, retry at, failed) and the endpoint's run of failures, which may
+ * disable it. Events are published after the commit.
+ */
+export class Settler {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly queue: DeliveryQueue,
+    private readonly service: WebhooksService,
+    private readonly autoDisable: WebhooksOptions['autoDisable'],
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  /**
+   * Records a batch inside the caller's transaction; returns the events to publish
+   * once it has committed, and the earliest retry it scheduled.
+   */
+  record(batch: readonly Finished[]): { publish: Publish[]; nextRetryAt: number | null } {
+    const out = { publish: [] as Publish[], nextRetryAt: null as number | null };
+    // Successes are marked delivered together, one statement per status code.
+    const delivered = new Map<number | null, number[]>();
+    for (const item of batch) this.settleOne(item, out, delivered);
+    for (const [status, ids] of delivered) this.queue.delivered(ids, status);
+    return out;
+  }
+
+  private settleOne(
+    { delivery: d, result: r }: Finished,
+    out: { publish: Publish[]; nextRetryAt: number | null },
+    delivered: Map<number | null, number[]>,
+  ): void {
+    const { publish } = out;
+    const { endpoints } = this.service;
+    const now = this.clock.now();
+    if (r.outcome === null) {
+      // Cancelled by a stop: back to the outbox, due now, without counting an attempt.
+      this.queue.handBack(d.id);
+      return;
+    }
+    const endpoint = endpoints.get(d.endpointId);
+    // Deleted while the attempt was in flight: its pending deliveries are gone.
+    if (!endpoint) return;
+    const attempts = d.attempts + 1;
+    this.queue.recordAttempt(d, {
+      startedAt: r.startedAt,
+      durationMs: r.durationMs,
+      outcome: r.outcome,
+      status: r.status,
+      error: r.error,
+      excerpt: r.excerpt,
+    });
+    this.metrics.attempt(r.outcome, r.durationMs);
+
+    if (r.outcome === 'success') {
+      const ids = delivered.get(r.status);
+      if (ids) ids.push(d.id);
+      else delivered.set(r.status, [d.id]);
+      this.metrics.finished('delivered');
+      if (endpoint.row.consecutiveFailures) {
+        endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null });
+      }
+      return;
+    }
+
+    const last = { attempts, failures: d.failures + 1, status: r.status, error: r.error };
+    if (!endpoint.row.enabled) {
+      // Disabled while the attempt was in flight: it joins the endpoint's other failed deliveries.
+      this.queue.failed(d.id, 'endpoint_disabled', last);
+      return;
+    }
+    if (r.status === 410) {
+      this.queue.failed(d.id, 'endpoint_disabled', last);
+      this.metrics.finished('endpoint_disabled');
+      this.disable(this.streak(endpoint, r.startedAt), 'gone', publish);
+      return;
+    }
+    const decision = afterFailure(this.service.policy(endpoint), last.failures, r.retryAfterSeconds);
+    if (decision.retry) {
+      const at = now + decision.delayMs;
+      this.queue.retryAt(d.id, at, last);
+      out.nextRetryAt = Math.min(out.nextRetryAt ?? at, at);
+    } else {
+      this.queue.failed(d.id, 'exhausted', last);
+      this.metrics.finished('exhausted');
+      const event: RelaykitEvents['webhook.delivery.exhausted'] = {
+        deliveryId: d.id,
+        endpointId: d.endpointId,
+        eventId: d.eventId,
+        eventType: d.eventType,
+        attempts,
+        lastStatus: r.status,
+        lastError: r.error,
+        at: new Date(now).toISOString(),
+      };
+      publish.push(() => this.bus.publish('webhook.delivery.exhausted', event));
+    }
+    const failing = this.streak(endpoint, r.startedAt);
+    const { enabled, failures: threshold, windowSeconds } = this.autoDisable;
+    const since = failing.row.failingSince ?? now;
+    if (enabled && failing.row.consecutiveFailures >= threshold && now - since >= windowSeconds * 1000) {
+      this.disable(failing, 'failing', publish);
+    }
+  }
+
+  /** Counts one more failure in the endpoint's current run. */
+  private streak(endpoint: CachedEndpoint, at: number): CachedEndpoint {
+    return this.service.endpoints.update(endpoint.id, {
+      consecutiveFailures: endpoint.row.consecutiveFailures + 1,
+      failingSince: endpoint.row.failingSince ?? at,
+    });
+  }
+
+  private disable(endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]): void {
+    const event = this.service.disable(this.db, endpoint, reason);
+    this.metrics.finished('endpoint_disabled', event.failedDeliveries);
+    publish.push(() => this.bus.publish('webhook.endpoint.disabled', event));
+  }
+}

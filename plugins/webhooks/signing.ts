@@ -1,0 +1,55 @@
+import { Buffer } from 'node:buffer';
+import { createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Standard Webhooks signing (https://www.standardwebhooks.com): every attempt carries
+ * `webhook-id` (stable across retries), `webhook-timestamp` (unix seconds) and
+ * `webhook-signature`, a space-separated list of `v1,<base64 HMAC-SHA256 of
+ * "id.timestamp.body">`, one per secret in use (two during a rotation's grace period).
+ */
+
+export const SECRET_PREFIX = 'whsec_';
+const MIN_KEY_BYTES = 24;
+const MAX_KEY_BYTES = 64;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A new secret: `whsec_` and the base64 of `bytes` random bytes. */
+export function generateSecret(bytes: number): string {
+  return SECRET_PREFIX + randomBytes(bytes).toString('base64');
+}
+
+/** Why `secret` is not a usable Standard Webhooks secret, or null when it is. */
+export function secretProblem(secret: string): string | null {
+  if (!secret.startsWith(SECRET_PREFIX)) return `a secret starts with "${SECRET_PREFIX}"`;
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (!BASE64.test(encoded) || encoded.length % 4 !== 0) return `after "${SECRET_PREFIX}", a secret is base64`;
+  const length = Buffer.from(encoded, 'base64').length;
+  if (length < MIN_KEY_BYTES || length > MAX_KEY_BYTES) {
+    return `a secret holds ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes (this one has ${length})`;
+  }
+  return null;
+}
+
+/** The HMAC key inside a `whsec_` secret. */
+export function secretKey(secret: string): Buffer {
+  return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+}
+
+/** One `v1,<signature>` for `id.timestamp.body` under `key`. */
+export function sign(key: Buffer, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** The three Standard Webhooks headers for one attempt, signed with every key given. */
+export function signatureHeaders(
+  keys: readonly Buffer[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': keys.map((key) => sign(key, id, timestamp, body)).join(' '),
+  };
+}

@@ -1,0 +1,92 @@
+import { afterAll, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { freePort } from '../helpers/process.ts';
+import { Command, readmeCommands, waitForHttp } from './helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'relaykit-browser-'));
+let hub: Command | null = null;
+let browser: Browser | null = null;
+afterAll(async () => {
+  await browser?.close();
+  await hub?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('in headless Chromium the page shows every message over WebSocket and SSE, once each, across a hub restart', async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Chromium (apt-get install -y chromium; .ci/run does it)`);
+  }
+  const [startHub] = readmeCommands('examples/browser/README.md', 'run');
+  expect(startHub).toBe('bun run start --config examples/browser/relaykit.config.yaml');
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port), RELAYKIT_STORAGE_URL: `sqlite:${dir}/hub.db` };
+  hub = new Command(startHub, { env });
+  await waitForHttp(`${url}/health/ready`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    // While the hub restarts, the browser logs the refused reconnect attempts.
+    if (message.type() === 'error' && !message.text().includes('net::ERR_CONNECTION_REFUSED')) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  await page.goto(`${url}/demo/`);
+  await page.waitForSelector('#ws-status[data-state="open"]');
+  await page.waitForSelector('#sse-status[data-state="open"]');
+
+  const post = async (text: string) => {
+    const res = await fetch(`${url}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'demo', type: 'chat.message', payload: { text } }),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: number }).id;
+  };
+  const shown = (list: string) =>
+    page.$$eval(`#${list} li[data-id]`, (items) =>
+      items.map((li) => `${li.getAttribute('data-id')} ${li.querySelector('.data')?.textContent}`).reverse(),
+    );
+
+  const first = await post('hello from curl');
+  await page.fill('#text', 'hi from the page');
+  await page.press('#text', 'Enter');
+  await page.waitForSelector(`#ws-events li[data-id="${first + 1}"]`);
+  await page.waitForSelector(`#sse-events li[data-id="${first + 1}"]`);
+
+  // Restart the hub under the open page; post as soon as it is back.
+  expect(await hub.stop('SIGTERM')).toBe(0);
+  await page.waitForSelector('#ws-status:not([data-state="open"])');
+  hub = new Command(startHub, { env });
+  await waitForHttp(`${url}/health/ready`);
+  const third = await post('after the restart');
+  await page.waitForSelector('#ws-status[data-state="open"]', { timeout: 15_000 });
+  await page.waitForSelector(`#ws-events li[data-id="${third}"]`, { timeout: 15_000 });
+  await page.waitForSelector(`#sse-events li[data-id="${third}"]`, { timeout: 15_000 });
+  expect(await page.textContent('#ws-status')).toContain('resumed');
+
+  const expected = [`${first} hello from curl`, `${first + 1} hi from the page`, `${third} after the restart`];
+  expect(await shown('ws-events')).toEqual(expected);
+  expect(await shown('sse-events')).toEqual(expected);
+  expect(problems).toEqual([]);
+  if (process.env.RELAYKIT_SCREENSHOT) await page.screenshot({ path: process.env.RELAYKIT_SCREENSHOT });
+}, 60_000);

@@ -22,6 +22,7 @@ import { messageRoutes } from '../src/messages/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import { sseRoutes } from './sse/routes.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 import { wsRoutes } from './ws-channels/routes.ts';
 
 /** Every route group's factory, by its OpenAPI tag: the kernel's, then the built-in plugins' in start order. */
@@ -32,6 +33,7 @@ const groups = {
   sse: sseRoutes,
   metrics: metricsRoutes,
   health: healthRoutes,
+  webhooks: webhookRoutes,
 };
 
 /** The OpenAPI tags `App` covers (a test checks they are all the document has). */
@@ -41,7 +43,14 @@ type Groups = { [Tag in keyof typeof groups]: ReturnType<(typeof groups)[Tag]> }
 
 /** Composes the groups as the hub's `buildApp` does; only its return type is used. */
 function compose(g: Groups) {
-  return new Elysia().use(g.messages).use(g.admin).use(g['ws-channels']).use(g.sse).use(g.metrics).use(g.health);
+  return new Elysia()
+    .use(g.messages)
+    .use(g.admin)
+    .use(g['ws-channels'])
+    .use(g.sse)
+    .use(g.metrics)
+    .use(g.health)
+    .use(g.webhooks);
 }
 
 /** The hub's HTTP API (every built-in plugin enabled) as one Elysia app type. */

@@ -45,7 +45,7 @@ describe('Eden Treaty over the exported App type', () => {
     if (missing.error?.status === 404) expect(missing.error.value.error.code).toBe('RELAYKIT_ERR_MESSAGE_NOT_FOUND');
   });
 
-  test('plugin route groups are in the type too: admin, ws-channels, sse, metrics, health', async () => {
+  test('the other route groups are in the type too: admin, ws-channels, sse, metrics, health, webhooks', async () => {
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
     const plugins = await hub.admin.plugins.get(admin);
     expect(plugins.data?.map((p) => p.name)).toContain('sse');
@@ -53,6 +53,7 @@ describe('Eden Treaty over the exported App type', () => {
     expect((await hub.stream.stats.get()).data?.streams).toBe(0);
     expect((await hub.metrics.json.get({ query: {} })).status).toBe(200);
     expect((await hub.health.ready.get()).status).toBe(200);
+    expect((await hub.webhooks.endpoints.get(admin)).data?.endpoints).toEqual([]);
   });
 
   test('App covers every route group of the OpenAPI document', async () => {

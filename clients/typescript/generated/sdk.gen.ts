@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.ts';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.ts';
-import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetSseStatsData, GetSseStatsResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses } from './types.gen.ts';
+import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -230,3 +230,141 @@ export const checkStartup = <ThrowOnError extends boolean = false>(options?: Opt
  * status is fail (503) when the hub is not ready, warn when a check warns or a check that does not affect readiness fails, else pass.
  */
 export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>): RequestResult<GetHealthResponses, GetHealthErrors, ThrowOnError> => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/health/status', ...options });
+
+/**
+ * List webhook endpoints (without secrets)
+ */
+export const listWebhookEndpoints = <ThrowOnError extends boolean = false>(options?: Options<ListWebhookEndpointsData, ThrowOnError>): RequestResult<ListWebhookEndpointsResponses, ListWebhookEndpointsErrors, ThrowOnError> => (options?.client ?? client).get<ListWebhookEndpointsResponses, ListWebhookEndpointsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints',
+    ...options
+});
+
+/**
+ * Register a webhook endpoint
+ *
+ * The URL is checked against the SSRF guard (refused with the rule that refused it). The response is the only one, besides a rotation, that shows the signing secret.
+ */
+export const createWebhookEndpoint = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookEndpointData, ThrowOnError>): RequestResult<CreateWebhookEndpointResponses, CreateWebhookEndpointErrors, ThrowOnError> => (options.client ?? client).post<CreateWebhookEndpointResponses, CreateWebhookEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook endpoint
+ *
+ * Its pending deliveries are dropped; delivered and failed ones stay until retention removes them.
+ */
+export const deleteWebhookEndpoint = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookEndpointData, ThrowOnError>): RequestResult<DeleteWebhookEndpointResponses, DeleteWebhookEndpointErrors, ThrowOnError> => (options.client ?? client).delete<DeleteWebhookEndpointResponses, DeleteWebhookEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}',
+    ...options
+});
+
+/**
+ * Get one webhook endpoint
+ */
+export const getWebhookEndpoint = <ThrowOnError extends boolean = false>(options: Options<GetWebhookEndpointData, ThrowOnError>): RequestResult<GetWebhookEndpointResponses, GetWebhookEndpointErrors, ThrowOnError> => (options.client ?? client).get<GetWebhookEndpointResponses, GetWebhookEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook endpoint
+ *
+ * `{"enabled": true}` re-enables an endpoint that was disabled (by hand, after failing, or by a 410); `{"enabled": false}` disables it and moves its pending deliveries to failed.
+ */
+export const updateWebhookEndpoint = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookEndpointData, ThrowOnError>): RequestResult<UpdateWebhookEndpointResponses, UpdateWebhookEndpointErrors, ThrowOnError> => (options.client ?? client).patch<UpdateWebhookEndpointResponses, UpdateWebhookEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rotate the signing secret
+ *
+ * Returns the new secret. During the grace period every attempt carries two signatures, one per secret, so receivers can switch at their own pace.
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>): RequestResult<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError> => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}/rotate-secret',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Send a test event
+ *
+ * Queues a `webhook.test` event for this endpoint only; follow it with GET /webhooks/deliveries/{id}/attempts.
+ */
+export const testWebhookEndpoint = <ThrowOnError extends boolean = false>(options: Options<TestWebhookEndpointData, ThrowOnError>): RequestResult<TestWebhookEndpointResponses, TestWebhookEndpointErrors, ThrowOnError> => (options.client ?? client).post<TestWebhookEndpointResponses, TestWebhookEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}/test',
+    ...options
+});
+
+/**
+ * Re-queue failed deliveries since a time
+ *
+ * Every failed delivery of this endpoint created since `since` is sent again with a fresh retry schedule.
+ */
+export const recoverWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<RecoverWebhookDeliveriesData, ThrowOnError>): RequestResult<RecoverWebhookDeliveriesResponses, RecoverWebhookDeliveriesErrors, ThrowOnError> => (options.client ?? client).post<RecoverWebhookDeliveriesResponses, RecoverWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/endpoints/{id}/recover',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List webhook deliveries in ascending id order
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options?: Options<ListWebhookDeliveriesData, ThrowOnError>): RequestResult<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError> => (options?.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/deliveries',
+    ...options
+});
+
+/**
+ * Get one webhook delivery
+ */
+export const getWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<GetWebhookDeliveryData, ThrowOnError>): RequestResult<GetWebhookDeliveryResponses, GetWebhookDeliveryErrors, ThrowOnError> => (options.client ?? client).get<GetWebhookDeliveryResponses, GetWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/deliveries/{id}',
+    ...options
+});
+
+/**
+ * The attempts of one delivery: time, status, latency and a response excerpt
+ */
+export const listWebhookAttempts = <ThrowOnError extends boolean = false>(options: Options<ListWebhookAttemptsData, ThrowOnError>): RequestResult<ListWebhookAttemptsResponses, ListWebhookAttemptsErrors, ThrowOnError> => (options.client ?? client).get<ListWebhookAttemptsResponses, ListWebhookAttemptsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/deliveries/{id}/attempts',
+    ...options
+});
+
+/**
+ * Send one delivery again now
+ *
+ * Works for failed (dead-letter), delivered and waiting deliveries; it gets a fresh retry schedule.
+ */
+export const retryWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RetryWebhookDeliveryData, ThrowOnError>): RequestResult<RetryWebhookDeliveryResponses, RetryWebhookDeliveryErrors, ThrowOnError> => (options.client ?? client).post<RetryWebhookDeliveryResponses, RetryWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/webhooks/deliveries/{id}/retry',
+    ...options
+});

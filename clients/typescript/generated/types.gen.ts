@@ -242,6 +242,248 @@ export type HealthCheckResponse = {
     };
 };
 
+/**
+ * CreateWebhookEndpoint
+ */
+export type CreateWebhookEndpoint = {
+    /**
+     * Where deliveries are POSTed (http or https)
+     */
+    url: string;
+    /**
+     * A note for humans
+     */
+    description?: string;
+    /**
+     * Event types this endpoint receives
+     */
+    events: Array<string>;
+    /**
+     * Only events on these channels (events without a channel are then left out); null for all
+     */
+    channels?: Array<string> | null;
+    format?: 'standard' | 'slack' | 'discord';
+    /**
+     * false stops deliveries (pending ones move to failed; recover them later)
+     */
+    enabled?: boolean;
+    /**
+     * Extra request headers (e.g. an Authorization for the receiver)
+     */
+    headers?: {
+        [key: string]: unknown | string;
+    };
+    /**
+     * `whsec_` + base64 of 24 to 64 bytes; generated when not given
+     */
+    secret?: string;
+    /**
+     * Seconds before each retry, overriding the plugin's schedule; null for the plugin's
+     */
+    retrySchedule?: Array<number> | null;
+    /**
+     * Attempt timeout overriding the plugin's; null for the plugin's
+     */
+    timeoutMs?: number | null;
+};
+
+/**
+ * CreatedWebhookEndpoint
+ */
+export type CreatedWebhookEndpoint = {
+    /**
+     * ep_…
+     */
+    id: string;
+    /**
+     * Where deliveries are POSTed (http or https)
+     */
+    url: string;
+    /**
+     * A note for humans
+     */
+    description: string;
+    events: Array<string>;
+    channels: Array<string> | null;
+    format: 'standard' | 'slack' | 'discord';
+    enabled: boolean;
+    disabledReason: 'manual' | 'failing' | 'gone';
+    headers: {
+        [key: string]: unknown | string;
+    };
+    retrySchedule: Array<number> | null;
+    timeoutMs: number | null;
+    /**
+     * Failed attempts since the last success
+     */
+    consecutiveFailures: number;
+    /**
+     * Start of the current run of failures
+     */
+    failingSince: string | null;
+    /**
+     * Until when the previous secret also signs (after a rotation)
+     */
+    previousSecretExpiresAt: string | null;
+    /**
+     * Created
+     */
+    createdAt: string;
+    /**
+     * Last changed
+     */
+    updatedAt: string;
+    /**
+     * The signing secret: shown now and at rotation only
+     */
+    secret: string;
+};
+
+/**
+ * WebhookEndpoint
+ */
+export type WebhookEndpoint = {
+    /**
+     * ep_…
+     */
+    id: string;
+    /**
+     * Where deliveries are POSTed (http or https)
+     */
+    url: string;
+    /**
+     * A note for humans
+     */
+    description: string;
+    events: Array<string>;
+    channels: Array<string> | null;
+    format: 'standard' | 'slack' | 'discord';
+    enabled: boolean;
+    disabledReason: 'manual' | 'failing' | 'gone';
+    headers: {
+        [key: string]: unknown | string;
+    };
+    retrySchedule: Array<number> | null;
+    timeoutMs: number | null;
+    /**
+     * Failed attempts since the last success
+     */
+    consecutiveFailures: number;
+    /**
+     * Start of the current run of failures
+     */
+    failingSince: string | null;
+    /**
+     * Until when the previous secret also signs (after a rotation)
+     */
+    previousSecretExpiresAt: string | null;
+    /**
+     * Created
+     */
+    createdAt: string;
+    /**
+     * Last changed
+     */
+    updatedAt: string;
+};
+
+/**
+ * PatchWebhookEndpoint
+ */
+export type PatchWebhookEndpoint = {
+    /**
+     * Where deliveries are POSTed (http or https)
+     */
+    url?: string;
+    /**
+     * A note for humans
+     */
+    description?: string;
+    /**
+     * Event types this endpoint receives
+     */
+    events?: Array<string>;
+    /**
+     * Only events on these channels (events without a channel are then left out); null for all
+     */
+    channels?: Array<string> | null;
+    format?: 'standard' | 'slack' | 'discord';
+    /**
+     * false stops deliveries (pending ones move to failed; recover them later)
+     */
+    enabled?: boolean;
+    /**
+     * Extra request headers (e.g. an Authorization for the receiver)
+     */
+    headers?: {
+        [key: string]: unknown | string;
+    };
+    /**
+     * Seconds before each retry, overriding the plugin's schedule; null for the plugin's
+     */
+    retrySchedule?: Array<number> | null;
+    /**
+     * Attempt timeout overriding the plugin's; null for the plugin's
+     */
+    timeoutMs?: number | null;
+};
+
+/**
+ * WebhookDelivery
+ */
+export type WebhookDelivery = {
+    id: number;
+    /**
+     * The webhook-id header of every attempt (receivers de-duplicate on it)
+     */
+    eventId: string;
+    eventType: string;
+    messageId: number | null;
+    endpointId: string;
+    status: 'pending' | 'delivered' | 'failed';
+    failureReason: 'exhausted' | 'endpoint_disabled';
+    attempts: number;
+    /**
+     * When the next attempt is due (pending only)
+     */
+    nextAttemptAt: string | null;
+    inFlight: boolean;
+    lastStatus: number | null;
+    lastError: string | null;
+    /**
+     * Enqueued
+     */
+    createdAt: string;
+    /**
+     * Delivered or failed
+     */
+    finishedAt: string | null;
+};
+
+/**
+ * WebhookAttempt
+ */
+export type WebhookAttempt = {
+    id: number;
+    deliveryId: number;
+    /**
+     * 1 for the first attempt
+     */
+    attempt: number;
+    /**
+     * When it started
+     */
+    startedAt: string;
+    durationMs: number;
+    outcome: 'success' | 'http_error' | 'timeout' | 'network_error' | 'refused';
+    status: number | null;
+    error: string | null;
+    /**
+     * The start of the response body (at most 4 KB)
+     */
+    responseExcerpt: string | null;
+};
+
 export type ListMessagesData = {
     body?: never;
     path?: never;
@@ -1271,3 +1513,545 @@ export type GetHealthResponses = {
 };
 
 export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+export type ListWebhookEndpointsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/webhooks/endpoints';
+};
+
+export type ListWebhookEndpointsErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListWebhookEndpointsError = ListWebhookEndpointsErrors[keyof ListWebhookEndpointsErrors];
+
+export type ListWebhookEndpointsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        endpoints: Array<WebhookEndpoint>;
+    };
+};
+
+export type ListWebhookEndpointsResponse = ListWebhookEndpointsResponses[keyof ListWebhookEndpointsResponses];
+
+export type CreateWebhookEndpointData = {
+    body: CreateWebhookEndpoint;
+    path?: never;
+    query?: never;
+    url: '/webhooks/endpoints';
+};
+
+export type CreateWebhookEndpointErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type CreateWebhookEndpointError = CreateWebhookEndpointErrors[keyof CreateWebhookEndpointErrors];
+
+export type CreateWebhookEndpointResponses = {
+    /**
+     * Response for status 201
+     */
+    201: CreatedWebhookEndpoint;
+};
+
+export type CreateWebhookEndpointResponse = CreateWebhookEndpointResponses[keyof CreateWebhookEndpointResponses];
+
+export type DeleteWebhookEndpointData = {
+    body?: never;
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}';
+};
+
+export type DeleteWebhookEndpointErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type DeleteWebhookEndpointError = DeleteWebhookEndpointErrors[keyof DeleteWebhookEndpointErrors];
+
+export type DeleteWebhookEndpointResponses = {
+    /**
+     * Response for status 204
+     */
+    204: unknown;
+};
+
+export type GetWebhookEndpointData = {
+    body?: never;
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}';
+};
+
+export type GetWebhookEndpointErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type GetWebhookEndpointError = GetWebhookEndpointErrors[keyof GetWebhookEndpointErrors];
+
+export type GetWebhookEndpointResponses = {
+    /**
+     * Response for status 200
+     */
+    200: WebhookEndpoint;
+};
+
+export type GetWebhookEndpointResponse = GetWebhookEndpointResponses[keyof GetWebhookEndpointResponses];
+
+export type UpdateWebhookEndpointData = {
+    body: PatchWebhookEndpoint;
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}';
+};
+
+export type UpdateWebhookEndpointErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type UpdateWebhookEndpointError = UpdateWebhookEndpointErrors[keyof UpdateWebhookEndpointErrors];
+
+export type UpdateWebhookEndpointResponses = {
+    /**
+     * Response for status 200
+     */
+    200: WebhookEndpoint;
+};
+
+export type UpdateWebhookEndpointResponse = UpdateWebhookEndpointResponses[keyof UpdateWebhookEndpointResponses];
+
+export type RotateWebhookSecretData = {
+    body: {
+        /**
+         * `whsec_` + base64 of 24 to 64 bytes; generated when not given
+         */
+        secret?: string;
+        /**
+         * How long the previous secret keeps signing (default: the plugin's)
+         */
+        graceSeconds?: number;
+    };
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}/rotate-secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        /**
+         * The new signing secret
+         */
+        secret: string;
+        /**
+         * Until when the previous secret also signs
+         */
+        previousSecretExpiresAt: string | null;
+    };
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type TestWebhookEndpointData = {
+    body?: never;
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}/test';
+};
+
+export type TestWebhookEndpointErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+};
+
+export type TestWebhookEndpointError = TestWebhookEndpointErrors[keyof TestWebhookEndpointErrors];
+
+export type TestWebhookEndpointResponses = {
+    /**
+     * Response for status 202
+     */
+    202: WebhookDelivery;
+};
+
+export type TestWebhookEndpointResponse = TestWebhookEndpointResponses[keyof TestWebhookEndpointResponses];
+
+export type RecoverWebhookDeliveriesData = {
+    body: {
+        /**
+         * Re-queue failed deliveries created at or after this time
+         */
+        since: string;
+        /**
+         * … and at or before this time
+         */
+        until?: string;
+    };
+    path: {
+        /**
+         * Endpoint id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/webhooks/endpoints/{id}/recover';
+};
+
+export type RecoverWebhookDeliveriesErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type RecoverWebhookDeliveriesError = RecoverWebhookDeliveriesErrors[keyof RecoverWebhookDeliveriesErrors];
+
+export type RecoverWebhookDeliveriesResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        requeued: number;
+    };
+};
+
+export type RecoverWebhookDeliveriesResponse = RecoverWebhookDeliveriesResponses[keyof RecoverWebhookDeliveriesResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only deliveries to this endpoint
+         */
+        endpoint?: string;
+        status?: 'pending' | 'delivered' | 'failed';
+        /**
+         * Cursor: only deliveries with a larger id
+         */
+        after?: number;
+        limit?: number;
+    };
+    url: '/webhooks/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        deliveries: Array<WebhookDelivery>;
+        nextCursor: number | null;
+    };
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type GetWebhookDeliveryData = {
+    body?: never;
+    path: {
+        /**
+         * Delivery id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/webhooks/deliveries/{id}';
+};
+
+export type GetWebhookDeliveryErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type GetWebhookDeliveryError = GetWebhookDeliveryErrors[keyof GetWebhookDeliveryErrors];
+
+export type GetWebhookDeliveryResponses = {
+    /**
+     * Response for status 200
+     */
+    200: WebhookDelivery;
+};
+
+export type GetWebhookDeliveryResponse = GetWebhookDeliveryResponses[keyof GetWebhookDeliveryResponses];
+
+export type ListWebhookAttemptsData = {
+    body?: never;
+    path: {
+        /**
+         * Delivery id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/webhooks/deliveries/{id}/attempts';
+};
+
+export type ListWebhookAttemptsErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type ListWebhookAttemptsError = ListWebhookAttemptsErrors[keyof ListWebhookAttemptsErrors];
+
+export type ListWebhookAttemptsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        attempts: Array<WebhookAttempt>;
+    };
+};
+
+export type ListWebhookAttemptsResponse = ListWebhookAttemptsResponses[keyof ListWebhookAttemptsResponses];
+
+export type RetryWebhookDeliveryData = {
+    body?: never;
+    path: {
+        /**
+         * Delivery id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/webhooks/deliveries/{id}/retry';
+};
+
+export type RetryWebhookDeliveryErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+};
+
+export type RetryWebhookDeliveryError = RetryWebhookDeliveryErrors[keyof RetryWebhookDeliveryErrors];
+
+export type RetryWebhookDeliveryResponses = {
+    /**
+     * Response for status 202
+     */
+    202: WebhookDelivery;
+};
+
+export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];

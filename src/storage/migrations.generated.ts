@@ -32,5 +32,15 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795345003712,
     "hash": "2d02d9fb47983dd9ab04044b615eb2f9e24b9b19e6054e6f03d677fdfc79bfae"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `ttl_archive` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`from_client` text,\n\t`to_client` text,\n\t`channel` text,\n\t`type` text NOT NULL,\n\t`payload` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`delivered_at` integer,\n\t`delivered_by` text,\n\t`archived_at` integer NOT NULL\n);\n",
+      "\nCREATE INDEX `ttl_archive_type_id_idx` ON `ttl_archive` (`type`,`id`);",
+      "\nCREATE INDEX `ttl_archive_archived_at_idx` ON `ttl_archive` (`archived_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1795349164879,
+    "hash": "a8a47499e1c94a45cfbcda2eb1753c40996b7ac2c2a5867e4c333742cfbf96c9"
   }
 ];

@@ -1,0 +1,237 @@
+import { and, count, eq, gt, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
+import {
+  defineErrors,
+  type HealthCheck,
+  HubError,
+  type Message,
+  type MessageDraft,
+  type MessageHooks,
+  messagesTable as messages,
+  type PluginContext,
+  type RelaykitEvents,
+} from '../../src/index.ts';
+import { Archive, type ArchivedMessage, listArchive } from './archive.ts';
+import { createTtlMetrics } from './metrics.ts';
+import type { TtlOptions } from './options.ts';
+import { PolicyTable } from './policies.ts';
+import { ttlArchive } from './schema.ts';
+import { Sweeper, type SweeperStats } from './sweeper.ts';
+
+export const TtlErrors = defineErrors({
+  RELAYKIT_ERR_TTL_TOO_LONG: {
+    status: 422,
+    message: 'The requested lifetime is longer than the hub allows (plugins.ttl.maxTtlSeconds)',
+  },
+  RELAYKIT_ERR_TTL_UNKNOWN_POLICY: { status: 422, message: 'No retention policy has this name' },
+});
+
+/** Counts in `GET /ttl/stats` stop here, so the endpoint stays cheap on huge tables. */
+export const COUNT_LIMIT = 100_000;
+
+/** What an extension asks for: more seconds on the current expiry, or a policy from now. */
+export type ExtendRequest = { seconds: number; policy?: undefined } | { policy: string; seconds?: undefined };
+
+export interface TtlStats {
+  since: string;
+  expired: number;
+  archived: number;
+  pruned: number;
+  pendingExpiry: number;
+  scheduled: number;
+  archiveRows: number;
+  countLimit: number;
+  nextExpiry: string | null;
+  lagSeconds: number;
+  sweeper: Omit<SweeperStats, 'expired' | 'archived' | 'pruned' | 'lastSweepAt'> & { lastSweepAt: string | null };
+}
+
+/** One ttl instance: its policy table, the sweeper, the archive, and the ingest and ack hooks. */
+export class TtlService {
+  readonly policies: PolicyTable;
+  readonly sweeper: Sweeper;
+  private readonly since: number;
+
+  constructor(private readonly ctx: PluginContext<TtlOptions>) {
+    const { options } = ctx;
+    this.policies = new PolicyTable(options);
+    this.since = ctx.clock.now();
+    this.sweeper = new Sweeper({
+      db: ctx.db,
+      clock: ctx.clock,
+      messages: ctx.messages,
+      bus: ctx.bus,
+      log: ctx.log,
+      archive: new Archive(options.archive),
+      metrics: createTtlMetrics(ctx.metrics, () => this.lagSeconds()),
+      options: options.sweeper,
+    });
+  }
+
+  readonly hooks: MessageHooks = {
+    prepare: (draft) => this.prepare(draft),
+  };
+
+  start(): void {
+    this.ctx.bus.on('message.delivered', (event) => this.onDelivered(event));
+    this.sweeper.start();
+  }
+
+  stop(): Promise<void> {
+    return this.sweeper.stop();
+  }
+
+  /** A client's `ttl` wins (within the maximum); otherwise the type's policy sets the expiry. */
+  prepare(draft: MessageDraft): void {
+    const { input, createdAt } = draft;
+    if (input.ttl !== undefined) {
+      draft.expiresAt = this.withinMax(createdAt + input.ttl * 1000, createdAt, createdAt, `ttl ${input.ttl} s`);
+      return;
+    }
+    const { policy } = this.policies.resolve(input.type);
+    const seconds = policy.kind === 'immediate' ? this.ctx.options.immediateMaxAgeSeconds : policy.seconds;
+    draft.expiresAt = seconds === null ? null : createdAt + seconds * 1000;
+  }
+
+  /**
+   * Extends a message's life: `seconds` are added to its current expiry, a `policy`
+   * counts from now. Never shortens it; a permanent message stays as it is. Without
+   * the admin token the result is held to `maxTtlSeconds` from now.
+   */
+  extend(id: number, request: ExtendRequest, admin: boolean): Message {
+    const now = this.ctx.clock.now();
+    const current = this.ctx.messages.get(id);
+    if (!current) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
+    if (current.expiresAt === null) return current;
+    const floor = Date.parse(current.expiresAt);
+    let target: number | null;
+    if (request.seconds !== undefined) {
+      target = floor + request.seconds * 1000;
+    } else {
+      const policy = this.policies.lookup(request.policy);
+      if (!policy) {
+        throw new HubError('RELAYKIT_ERR_TTL_UNKNOWN_POLICY', `No retention policy is named "${request.policy}"`, {
+          known: [...this.policies.named.keys()],
+        });
+      }
+      if (policy.kind === 'immediate') {
+        throw new HubError(
+          'RELAYKIT_ERR_VALIDATION',
+          'IMMEDIATE is not a lifetime: acknowledge the message to delete it',
+          [{ in: 'body', path: '/policy', message: 'IMMEDIATE cannot extend a message' }],
+        );
+      }
+      target = policy.seconds === null ? null : Math.max(floor, now + policy.seconds * 1000);
+    }
+    if (!admin) target = this.withinMax(target, now, floor, 'the extension');
+    this.ctx.db
+      .update(messages)
+      .set({ expiresAt: target })
+      .where(and(eq(messages.id, id), this.notExpired(now)))
+      .run();
+    const updated = this.ctx.messages.get(id);
+    if (!updated) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
+    return updated;
+  }
+
+  /** The limits clients are held to, for `GET /ttl/policies`. */
+  limits() {
+    const { maxTtlSeconds, overMaxTtl, immediateMaxAgeSeconds } = this.ctx.options;
+    return { maxTtlSeconds, overMaxTtl, immediateMaxAgeSeconds };
+  }
+
+  archived(query: { type?: string; after?: number; limit: number }): ArchivedMessage[] {
+    return listArchive(this.ctx.db, query);
+  }
+
+  stats(): TtlStats {
+    const now = this.ctx.clock.now();
+    const { db } = this.ctx;
+    const next = db
+      .select({ at: min(messages.expiresAt) })
+      .from(messages)
+      .where(gt(messages.expiresAt, now))
+      .get();
+    const { expired, archived, pruned, lastSweepAt, ...sweeper } = this.sweeper.snapshot();
+    return {
+      since: new Date(this.since).toISOString(),
+      expired,
+      archived,
+      pruned,
+      pendingExpiry: this.countUpTo(messages, lte(messages.expiresAt, now)),
+      scheduled: this.countUpTo(messages, gt(messages.expiresAt, now)),
+      archiveRows: this.countUpTo(ttlArchive),
+      countLimit: COUNT_LIMIT,
+      nextExpiry: next?.at == null ? null : new Date(next.at).toISOString(),
+      lagSeconds: this.lagSeconds(),
+      sweeper: { ...sweeper, lastSweepAt: lastSweepAt === null ? null : new Date(lastSweepAt).toISOString() },
+    };
+  }
+
+  /** Age of the oldest expired message still stored, in seconds (0 when the sweeper is caught up). */
+  lagSeconds(): number {
+    const oldest = this.ctx.db
+      .select({ at: min(messages.expiresAt) })
+      .from(messages)
+      .get();
+    const now = this.ctx.clock.now();
+    return oldest?.at == null || oldest.at > now ? 0 : (now - oldest.at) / 1000;
+  }
+
+  health(): HealthCheck[] {
+    const { lagWarnSeconds, lagFailSeconds } = this.ctx.options.health;
+    return [
+      {
+        name: 'ttl:sweeperLag',
+        componentType: 'component',
+        affectsReadiness: false,
+        check: () => {
+          const lag = this.lagSeconds();
+          const { lastError } = this.sweeper.snapshot();
+          const status = lag >= lagFailSeconds ? 'fail' : lag >= lagWarnSeconds || lastError ? 'warn' : 'pass';
+          const output =
+            status === 'pass'
+              ? undefined
+              : `the oldest expired message is ${lag.toFixed(1)} s past its expiry${lastError ? `; last sweep failed: ${lastError}` : ''}`;
+          return { status, observedValue: Number(lag.toFixed(3)), observedUnit: 's', ...(output ? { output } : {}) };
+        },
+      },
+    ];
+  }
+
+  /** IMMEDIATE messages expire when acknowledged: hidden from reads at once, deleted by the next sweep. */
+  private onDelivered(event: RelaykitEvents['message.delivered']): void {
+    if (this.policies.resolve(event.message.type).policy.kind !== 'immediate') return;
+    const now = this.ctx.clock.now();
+    const changed = this.ctx.db
+      .update(messages)
+      .set({ expiresAt: now })
+      .where(and(eq(messages.id, event.id), this.notExpired(now)))
+      .returning({ id: messages.id })
+      .all();
+    if (changed.length) this.sweeper.kick();
+  }
+
+  /** Holds a requested expiry to `maxTtlSeconds` from now: capped (never below `floor`) or rejected. */
+  private withinMax(requested: number | null, now: number, floor: number, what: string): number | null {
+    const { maxTtlSeconds, overMaxTtl } = this.ctx.options;
+    const max = now + maxTtlSeconds * 1000;
+    if (requested !== null && requested <= max) return requested;
+    if (overMaxTtl === 'reject') {
+      throw new HubError(
+        'RELAYKIT_ERR_TTL_TOO_LONG',
+        `${what} would keep the message longer than ${maxTtlSeconds} s (plugins.ttl.maxTtlSeconds)`,
+        { maxTtlSeconds },
+      );
+    }
+    return Math.max(floor, max);
+  }
+
+  private notExpired(now: number): SQL {
+    return or(isNull(messages.expiresAt), gt(messages.expiresAt, now)) as SQL;
+  }
+
+  private countUpTo(table: typeof messages | typeof ttlArchive, where?: SQL): number {
+    const rows = this.ctx.db.select({ one: sql`1` }).from(table).where(where).limit(COUNT_LIMIT).as('counted');
+    return this.ctx.db.select({ n: count() }).from(rows).get()?.n ?? 0;
+  }
+}

@@ -22,6 +22,7 @@ import { messageRoutes } from '../src/messages/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import { sseRoutes } from './sse/routes.ts';
+import { ttlRoutes } from './ttl/routes.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 import { wsRoutes } from './ws-channels/routes.ts';
 
@@ -31,9 +32,10 @@ const groups = {
   admin: adminRoutes,
   'ws-channels': wsRoutes,
   sse: sseRoutes,
+  webhooks: webhookRoutes,
+  ttl: ttlRoutes,
   metrics: metricsRoutes,
   health: healthRoutes,
-  webhooks: webhookRoutes,
 };
 
 /** The OpenAPI tags `App` covers (a test checks they are all the document has). */
@@ -48,9 +50,10 @@ function compose(g: Groups) {
     .use(g.admin)
     .use(g['ws-channels'])
     .use(g.sse)
+    .use(g.webhooks)
+    .use(g.ttl)
     .use(g.metrics)
-    .use(g.health)
-    .use(g.webhooks);
+    .use(g.health);
 }
 
 /** The hub's HTTP API (every built-in plugin enabled) as one Elysia app type. */

@@ -45,7 +45,7 @@ describe('Eden Treaty over the exported App type', () => {
     if (missing.error?.status === 404) expect(missing.error.value.error.code).toBe('RELAYKIT_ERR_MESSAGE_NOT_FOUND');
   });
 
-  test('the other route groups are in the type too: admin, ws-channels, sse, metrics, health, webhooks', async () => {
+  test('the other route groups are in the type too: admin, ws-channels, sse, metrics, health, webhooks, ttl', async () => {
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
     const plugins = await hub.admin.plugins.get(admin);
     expect(plugins.data?.map((p) => p.name)).toContain('sse');
@@ -54,6 +54,10 @@ describe('Eden Treaty over the exported App type', () => {
     expect((await hub.metrics.json.get({ query: {} })).status).toBe(200);
     expect((await hub.health.ready.get()).status).toBe(200);
     expect((await hub.webhooks.endpoints.get(admin)).data?.endpoints).toEqual([]);
+    expect((await hub.ttl.policies.get({ query: {} })).data?.defaultPolicy).toBeDefined();
+    const sent = await hub.messages.post({ channel: 'eden', type: 'eden.ttl', payload: null, ttl: 60 });
+    const extended = await hub.messages({ id: sent.data?.id ?? 0 }).extend.post({ seconds: 60 });
+    expect(extended.data?.expiresAt).toBeString();
   });
 
   test('App covers every route group of the OpenAPI document', async () => {

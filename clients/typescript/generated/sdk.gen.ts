@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.ts';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.ts';
-import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
+import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, ExtendMessageData, ExtendMessageErrors, ExtendMessageResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetRetentionStatsData, GetRetentionStatsErrors, GetRetentionStatsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListArchivedMessagesData, ListArchivedMessagesErrors, ListArchivedMessagesResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListRetentionPoliciesData, ListRetentionPoliciesErrors, ListRetentionPoliciesResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -185,53 +185,6 @@ export const openSseStream = <ThrowOnError extends boolean = false>(options?: Op
 export const getSseStats = <ThrowOnError extends boolean = false>(options?: Options<GetSseStatsData, ThrowOnError>): RequestResult<GetSseStatsResponses, unknown, ThrowOnError> => (options?.client ?? client).get<GetSseStatsResponses, unknown, ThrowOnError>({ url: '/stream/stats', ...options });
 
 /**
- * Scrape the metrics (Prometheus text or OpenMetrics)
- *
- * Every metric of the hub and its running plugins plus the process metrics. Send `Accept: application/openmetrics-text` for OpenMetrics.
- */
-export const scrapeMetrics = <ThrowOnError extends boolean = false>(options?: Options<ScrapeMetricsData, ThrowOnError>): RequestResult<ScrapeMetricsResponses, ScrapeMetricsErrors, ThrowOnError> => (options?.client ?? client).get<ScrapeMetricsResponses, ScrapeMetricsErrors, ThrowOnError>({ url: '/metrics', ...options });
-
-/**
- * Current metric values as JSON
- *
- * Histograms come with count, sum and p50/p90/p95/p99 estimated from their buckets.
- */
-export const getMetrics = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>): RequestResult<GetMetricsResponses, GetMetricsErrors, ThrowOnError> => (options?.client ?? client).get<GetMetricsResponses, GetMetricsErrors, ThrowOnError>({ url: '/metrics/json', ...options });
-
-/**
- * Recent metric snapshots
- *
- * Snapshots taken every `snapshots.intervalMs` (the metrics named in `snapshots.include`). Without `after`, the newest `limit`.
- */
-export const getMetricsHistory = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsHistoryData, ThrowOnError>): RequestResult<GetMetricsHistoryResponses, GetMetricsHistoryErrors, ThrowOnError> => (options?.client ?? client).get<GetMetricsHistoryResponses, GetMetricsHistoryErrors, ThrowOnError>({ url: '/metrics/json/history', ...options });
-
-/**
- * Liveness probe: 200 while the process answers
- *
- * Checks nothing else: a dependency that fails must not restart the pod.
- */
-export const checkLiveness = <ThrowOnError extends boolean = false>(options?: Options<CheckLivenessData, ThrowOnError>): RequestResult<CheckLivenessResponses, CheckLivenessErrors, ThrowOnError> => (options?.client ?? client).get<CheckLivenessResponses, CheckLivenessErrors, ThrowOnError>({ url: '/health/live', ...options });
-
-/**
- * Readiness probe: 200 when ready, 503 while starting, draining or a readiness check fails
- *
- * Lists the checks that affect readiness, from the cache (checks run every `intervalMs`).
- */
-export const checkReadiness = <ThrowOnError extends boolean = false>(options?: Options<CheckReadinessData, ThrowOnError>): RequestResult<CheckReadinessResponses, CheckReadinessErrors, ThrowOnError> => (options?.client ?? client).get<CheckReadinessResponses, CheckReadinessErrors, ThrowOnError>({ url: '/health/ready', ...options });
-
-/**
- * Startup probe: 200 once migrations ran and the plugins started
- */
-export const checkStartup = <ThrowOnError extends boolean = false>(options?: Options<CheckStartupData, ThrowOnError>): RequestResult<CheckStartupResponses, CheckStartupErrors, ThrowOnError> => (options?.client ?? client).get<CheckStartupResponses, CheckStartupErrors, ThrowOnError>({ url: '/health/startup', ...options });
-
-/**
- * Every health check as application/health+json
- *
- * status is fail (503) when the hub is not ready, warn when a check warns or a check that does not affect readiness fails, else pass.
- */
-export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>): RequestResult<GetHealthResponses, GetHealthErrors, ThrowOnError> => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/health/status', ...options });
-
-/**
  * List webhook endpoints (without secrets)
  */
 export const listWebhookEndpoints = <ThrowOnError extends boolean = false>(options?: Options<ListWebhookEndpointsData, ThrowOnError>): RequestResult<ListWebhookEndpointsResponses, ListWebhookEndpointsErrors, ThrowOnError> => (options?.client ?? client).get<ListWebhookEndpointsResponses, ListWebhookEndpointsErrors, ThrowOnError>({
@@ -368,3 +321,87 @@ export const retryWebhookDelivery = <ThrowOnError extends boolean = false>(optio
     url: '/webhooks/deliveries/{id}/retry',
     ...options
 });
+
+/**
+ * Retention policies, rules and limits in force
+ */
+export const listRetentionPolicies = <ThrowOnError extends boolean = false>(options?: Options<ListRetentionPoliciesData, ThrowOnError>): RequestResult<ListRetentionPoliciesResponses, ListRetentionPoliciesErrors, ThrowOnError> => (options?.client ?? client).get<ListRetentionPoliciesResponses, ListRetentionPoliciesErrors, ThrowOnError>({ url: '/ttl/policies', ...options });
+
+/**
+ * Extend a message's life
+ *
+ * `seconds` are added to the current expiry; a `policy` counts from now. Never shortens; a permanent message is returned unchanged. Without the admin token the result is held to `maxTtlSeconds` from now (capped or 422, per `overMaxTtl`).
+ */
+export const extendMessage = <ThrowOnError extends boolean = false>(options: Options<ExtendMessageData, ThrowOnError>): RequestResult<ExtendMessageResponses, ExtendMessageErrors, ThrowOnError> => (options.client ?? client).post<ExtendMessageResponses, ExtendMessageErrors, ThrowOnError>({
+    url: '/messages/{id}/extend',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Retention counters, pending expiries and sweeper lag
+ */
+export const getRetentionStats = <ThrowOnError extends boolean = false>(options?: Options<GetRetentionStatsData, ThrowOnError>): RequestResult<GetRetentionStatsResponses, GetRetentionStatsErrors, ThrowOnError> => (options?.client ?? client).get<GetRetentionStatsResponses, GetRetentionStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/ttl/stats',
+    ...options
+});
+
+/**
+ * Page through archived (expired) messages in id order
+ */
+export const listArchivedMessages = <ThrowOnError extends boolean = false>(options?: Options<ListArchivedMessagesData, ThrowOnError>): RequestResult<ListArchivedMessagesResponses, ListArchivedMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListArchivedMessagesResponses, ListArchivedMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/ttl/archive',
+    ...options
+});
+
+/**
+ * Scrape the metrics (Prometheus text or OpenMetrics)
+ *
+ * Every metric of the hub and its running plugins plus the process metrics. Send `Accept: application/openmetrics-text` for OpenMetrics.
+ */
+export const scrapeMetrics = <ThrowOnError extends boolean = false>(options?: Options<ScrapeMetricsData, ThrowOnError>): RequestResult<ScrapeMetricsResponses, ScrapeMetricsErrors, ThrowOnError> => (options?.client ?? client).get<ScrapeMetricsResponses, ScrapeMetricsErrors, ThrowOnError>({ url: '/metrics', ...options });
+
+/**
+ * Current metric values as JSON
+ *
+ * Histograms come with count, sum and p50/p90/p95/p99 estimated from their buckets.
+ */
+export const getMetrics = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>): RequestResult<GetMetricsResponses, GetMetricsErrors, ThrowOnError> => (options?.client ?? client).get<GetMetricsResponses, GetMetricsErrors, ThrowOnError>({ url: '/metrics/json', ...options });
+
+/**
+ * Recent metric snapshots
+ *
+ * Snapshots taken every `snapshots.intervalMs` (the metrics named in `snapshots.include`). Without `after`, the newest `limit`.
+ */
+export const getMetricsHistory = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsHistoryData, ThrowOnError>): RequestResult<GetMetricsHistoryResponses, GetMetricsHistoryErrors, ThrowOnError> => (options?.client ?? client).get<GetMetricsHistoryResponses, GetMetricsHistoryErrors, ThrowOnError>({ url: '/metrics/json/history', ...options });
+
+/**
+ * Liveness probe: 200 while the process answers
+ *
+ * Checks nothing else: a dependency that fails must not restart the pod.
+ */
+export const checkLiveness = <ThrowOnError extends boolean = false>(options?: Options<CheckLivenessData, ThrowOnError>): RequestResult<CheckLivenessResponses, CheckLivenessErrors, ThrowOnError> => (options?.client ?? client).get<CheckLivenessResponses, CheckLivenessErrors, ThrowOnError>({ url: '/health/live', ...options });
+
+/**
+ * Readiness probe: 200 when ready, 503 while starting, draining or a readiness check fails
+ *
+ * Lists the checks that affect readiness, from the cache (checks run every `intervalMs`).
+ */
+export const checkReadiness = <ThrowOnError extends boolean = false>(options?: Options<CheckReadinessData, ThrowOnError>): RequestResult<CheckReadinessResponses, CheckReadinessErrors, ThrowOnError> => (options?.client ?? client).get<CheckReadinessResponses, CheckReadinessErrors, ThrowOnError>({ url: '/health/ready', ...options });
+
+/**
+ * Startup probe: 200 once migrations ran and the plugins started
+ */
+export const checkStartup = <ThrowOnError extends boolean = false>(options?: Options<CheckStartupData, ThrowOnError>): RequestResult<CheckStartupResponses, CheckStartupErrors, ThrowOnError> => (options?.client ?? client).get<CheckStartupResponses, CheckStartupErrors, ThrowOnError>({ url: '/health/startup', ...options });
+
+/**
+ * Every health check as application/health+json
+ *
+ * status is fail (503) when the hub is not ready, warn when a check warns or a check that does not affect readiness fails, else pass.
+ */
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>): RequestResult<GetHealthResponses, GetHealthErrors, ThrowOnError> => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/health/status', ...options });

@@ -151,98 +151,6 @@ export type WsChannel = {
 };
 
 /**
- * MetricsSnapshot
- */
-export type MetricsSnapshot = {
-    /**
-     * Position in the history (0 for an on-demand read)
-     */
-    seq: number;
-    at: string;
-    metrics: Array<{
-        name: string;
-        help: string;
-        type: 'counter' | 'gauge' | 'histogram' | 'summary';
-        series: Array<{
-            labels: {
-                [key: string]: unknown | string;
-            };
-            /**
-             * Counter or gauge value
-             */
-            value?: number | null;
-            /**
-             * Observations (histograms, summaries)
-             */
-            count?: number;
-            /**
-             * Sum of the observations
-             */
-            sum?: number | null;
-            /**
-             * Median; for histograms estimated from the buckets
-             */
-            p50?: number | null;
-            /**
-             * 90th percentile
-             */
-            p90?: number | null;
-            /**
-             * 95th percentile
-             */
-            p95?: number | null;
-            /**
-             * 99th percentile
-             */
-            p99?: number | null;
-        }>;
-    }>;
-};
-
-/**
- * HealthCheckResponse
- *
- * application/health+json (draft-inadarei-api-health-check)
- */
-export type HealthCheckResponse = {
-    status: 'pass' | 'warn' | 'fail';
-    version: string;
-    releaseId: string;
-    description: string;
-    /**
-     * Why the status is not pass
-     */
-    output?: string;
-    notes?: Array<string>;
-    /**
-     * Keyed by `component:measurement`
-     */
-    checks?: {
-        [key: string]: unknown | Array<{
-            /**
-             * `datastore`, `system`, `component`, ...
-             */
-            componentType: string;
-            status: 'pass' | 'warn' | 'fail';
-            observedValue?: number | string | boolean;
-            observedUnit?: string;
-            /**
-             * When the value was observed
-             */
-            time: string;
-            /**
-             * Why the check does not pass
-             */
-            output?: string;
-            /**
-             * Relaykit extension: whether a fail makes the hub not ready
-             */
-            affectsReadiness: boolean;
-        }>;
-    };
-};
-
-/**
  * CreateWebhookEndpoint
  */
 export type CreateWebhookEndpoint = {
@@ -482,6 +390,128 @@ export type WebhookAttempt = {
      * The start of the response body (at most 4 KB)
      */
     responseExcerpt: string | null;
+};
+
+/**
+ * TtlPolicy
+ */
+export type TtlPolicy = {
+    /**
+     * Preset or custom name, or the duration as configured (`15m`)
+     */
+    name: string;
+    kind: 'duration' | 'immediate' | 'permanent';
+    seconds: number | null;
+    preset: boolean;
+    description: string;
+};
+
+/**
+ * ArchivedMessage
+ */
+export type ArchivedMessage = {
+    id: number;
+    from: string | null;
+    to: string | null;
+    channel: string | null;
+    type: string;
+    payload: unknown;
+    createdAt: string;
+    expiresAt: string;
+    deliveredAt: string | null;
+    archivedAt: string;
+};
+
+/**
+ * MetricsSnapshot
+ */
+export type MetricsSnapshot = {
+    /**
+     * Position in the history (0 for an on-demand read)
+     */
+    seq: number;
+    at: string;
+    metrics: Array<{
+        name: string;
+        help: string;
+        type: 'counter' | 'gauge' | 'histogram' | 'summary';
+        series: Array<{
+            labels: {
+                [key: string]: unknown | string;
+            };
+            /**
+             * Counter or gauge value
+             */
+            value?: number | null;
+            /**
+             * Observations (histograms, summaries)
+             */
+            count?: number;
+            /**
+             * Sum of the observations
+             */
+            sum?: number | null;
+            /**
+             * Median; for histograms estimated from the buckets
+             */
+            p50?: number | null;
+            /**
+             * 90th percentile
+             */
+            p90?: number | null;
+            /**
+             * 95th percentile
+             */
+            p95?: number | null;
+            /**
+             * 99th percentile
+             */
+            p99?: number | null;
+        }>;
+    }>;
+};
+
+/**
+ * HealthCheckResponse
+ *
+ * application/health+json (draft-inadarei-api-health-check)
+ */
+export type HealthCheckResponse = {
+    status: 'pass' | 'warn' | 'fail';
+    version: string;
+    releaseId: string;
+    description: string;
+    /**
+     * Why the status is not pass
+     */
+    output?: string;
+    notes?: Array<string>;
+    /**
+     * Keyed by `component:measurement`
+     */
+    checks?: {
+        [key: string]: unknown | Array<{
+            /**
+             * `datastore`, `system`, `component`, ...
+             */
+            componentType: string;
+            status: 'pass' | 'warn' | 'fail';
+            observedValue?: number | string | boolean;
+            observedUnit?: string;
+            /**
+             * When the value was observed
+             */
+            time: string;
+            /**
+             * Why the check does not pass
+             */
+            output?: string;
+            /**
+             * Relaykit extension: whether a fail makes the hub not ready
+             */
+            affectsReadiness: boolean;
+        }>;
+    };
 };
 
 export type ListMessagesData = {
@@ -1288,232 +1318,6 @@ export type GetSseStatsResponses = {
 
 export type GetSseStatsResponse = GetSseStatsResponses[keyof GetSseStatsResponses];
 
-export type ScrapeMetricsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/metrics';
-};
-
-export type ScrapeMetricsErrors = {
-    /**
-     * Response for status 401
-     */
-    401: ErrorResponse;
-    /**
-     * Response for status 403
-     */
-    403: ErrorResponse;
-};
-
-export type ScrapeMetricsError = ScrapeMetricsErrors[keyof ScrapeMetricsErrors];
-
-export type ScrapeMetricsResponses = {
-    /**
-     * Prometheus text format 0.0.4, or OpenMetrics 1.0 when Accept asks for it
-     */
-    200: string;
-};
-
-export type ScrapeMetricsResponse = ScrapeMetricsResponses[keyof ScrapeMetricsResponses];
-
-export type GetMetricsData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * Comma-separated metric names to include, `*` as a wildcard (default: all)
-         */
-        name?: string;
-    };
-    url: '/metrics/json';
-};
-
-export type GetMetricsErrors = {
-    /**
-     * Response for status 400
-     */
-    400: ErrorResponse;
-    /**
-     * Response for status 401
-     */
-    401: ErrorResponse;
-    /**
-     * Response for status 403
-     */
-    403: ErrorResponse;
-};
-
-export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
-
-export type GetMetricsResponses = {
-    /**
-     * Response for status 200
-     */
-    200: MetricsSnapshot;
-};
-
-export type GetMetricsResponse = GetMetricsResponses[keyof GetMetricsResponses];
-
-export type GetMetricsHistoryData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * Only snapshots with a greater `seq` (page forward)
-         */
-        after?: number;
-        /**
-         * Most snapshots returned
-         */
-        limit?: number;
-    };
-    url: '/metrics/json/history';
-};
-
-export type GetMetricsHistoryErrors = {
-    /**
-     * Response for status 400
-     */
-    400: ErrorResponse;
-    /**
-     * Response for status 401
-     */
-    401: ErrorResponse;
-    /**
-     * Response for status 403
-     */
-    403: ErrorResponse;
-};
-
-export type GetMetricsHistoryError = GetMetricsHistoryErrors[keyof GetMetricsHistoryErrors];
-
-export type GetMetricsHistoryResponses = {
-    /**
-     * Response for status 200
-     */
-    200: {
-        /**
-         * How many snapshots the history keeps
-         */
-        capacity: number;
-        /**
-         * Oldest first
-         */
-        snapshots: Array<MetricsSnapshot>;
-    };
-};
-
-export type GetMetricsHistoryResponse = GetMetricsHistoryResponses[keyof GetMetricsHistoryResponses];
-
-export type CheckLivenessData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/health/live';
-};
-
-export type CheckLivenessErrors = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    503: HealthCheckResponse;
-};
-
-export type CheckLivenessError = CheckLivenessErrors[keyof CheckLivenessErrors];
-
-export type CheckLivenessResponses = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    200: HealthCheckResponse;
-};
-
-export type CheckLivenessResponse = CheckLivenessResponses[keyof CheckLivenessResponses];
-
-export type CheckReadinessData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/health/ready';
-};
-
-export type CheckReadinessErrors = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    503: HealthCheckResponse;
-};
-
-export type CheckReadinessError = CheckReadinessErrors[keyof CheckReadinessErrors];
-
-export type CheckReadinessResponses = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    200: HealthCheckResponse;
-};
-
-export type CheckReadinessResponse = CheckReadinessResponses[keyof CheckReadinessResponses];
-
-export type CheckStartupData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/health/startup';
-};
-
-export type CheckStartupErrors = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    503: HealthCheckResponse;
-};
-
-export type CheckStartupError = CheckStartupErrors[keyof CheckStartupErrors];
-
-export type CheckStartupResponses = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    200: HealthCheckResponse;
-};
-
-export type CheckStartupResponse = CheckStartupResponses[keyof CheckStartupResponses];
-
-export type GetHealthData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/health/status';
-};
-
-export type GetHealthErrors = {
-    /**
-     * Response for status 401
-     */
-    401: ErrorResponse;
-    /**
-     * Response for status 403
-     */
-    403: ErrorResponse;
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    503: HealthCheckResponse;
-};
-
-export type GetHealthError = GetHealthErrors[keyof GetHealthErrors];
-
-export type GetHealthResponses = {
-    /**
-     * application/health+json (draft-inadarei-api-health-check)
-     */
-    200: HealthCheckResponse;
-};
-
-export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
-
 export type ListWebhookEndpointsData = {
     body?: never;
     path?: never;
@@ -2055,3 +1859,464 @@ export type RetryWebhookDeliveryResponses = {
 };
 
 export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
+
+export type ListRetentionPoliciesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Also show which policy this type gets
+         */
+        type?: string;
+    };
+    url: '/ttl/policies';
+};
+
+export type ListRetentionPoliciesErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+};
+
+export type ListRetentionPoliciesError = ListRetentionPoliciesErrors[keyof ListRetentionPoliciesErrors];
+
+export type ListRetentionPoliciesResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        defaultPolicy: TtlPolicy;
+        /**
+         * Exact types beat patterns; then more literal characters; then the earlier rule
+         */
+        matching: 'most-specific';
+        maxTtlSeconds: number;
+        overMaxTtl: 'cap' | 'reject';
+        immediateMaxAgeSeconds: number;
+        /**
+         * Presets, then custom policies
+         */
+        policies: Array<TtlPolicy>;
+        /**
+         * In evaluation order
+         */
+        rules: Array<{
+            type: string;
+            policy: TtlPolicy;
+        }>;
+        resolved?: {
+            type: string;
+            /**
+             * The matching rule, or null for the default policy
+             */
+            rule: string | null;
+            policy: TtlPolicy;
+        };
+    };
+};
+
+export type ListRetentionPoliciesResponse = ListRetentionPoliciesResponses[keyof ListRetentionPoliciesResponses];
+
+export type ExtendMessageData = {
+    /**
+     * Exactly one of `seconds` and `policy`
+     */
+    body: {
+        /**
+         * Seconds added to the current expiry
+         */
+        seconds?: number;
+        /**
+         * A policy (`LONG`, a custom name, `2h`): the message lives that long from now
+         */
+        policy?: string;
+    };
+    path: {
+        /**
+         * Message id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/messages/{id}/extend';
+};
+
+export type ExtendMessageErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type ExtendMessageError = ExtendMessageErrors[keyof ExtendMessageErrors];
+
+export type ExtendMessageResponses = {
+    /**
+     * Response for status 200
+     */
+    200: Message;
+};
+
+export type ExtendMessageResponse = ExtendMessageResponses[keyof ExtendMessageResponses];
+
+export type GetRetentionStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/ttl/stats';
+};
+
+export type GetRetentionStatsErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetRetentionStatsError = GetRetentionStatsErrors[keyof GetRetentionStatsErrors];
+
+export type GetRetentionStatsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        /**
+         * When this plugin instance started (counters start there)
+         */
+        since: string;
+        /**
+         * Messages deleted as expired since `since`
+         */
+        expired: number;
+        /**
+         * Messages archived before deletion since `since`
+         */
+        archived: number;
+        /**
+         * Archive rows removed after their retention since `since`
+         */
+        pruned: number;
+        /**
+         * Expired messages not yet deleted (hidden from every read already)
+         */
+        pendingExpiry: number;
+        /**
+         * Messages with a future expiry
+         */
+        scheduled: number;
+        /**
+         * Rows in the archive table
+         */
+        archiveRows: number;
+        /**
+         * Counts stop at this value
+         */
+        countLimit: number;
+        /**
+         * The next future expiry
+         */
+        nextExpiry: string | null;
+        /**
+         * Age of the oldest expired message still stored (0: caught up)
+         */
+        lagSeconds: number;
+        sweeper: {
+            running: boolean;
+            sweeps: number;
+            /**
+             * Current batch size (adapted to sweeper.targetBatchMs)
+             */
+            batchSize: number;
+            lastSweepAt: string | null;
+            lastSweepMs: number | null;
+            lastError: string | null;
+        };
+    };
+};
+
+export type GetRetentionStatsResponse = GetRetentionStatsResponses[keyof GetRetentionStatsResponses];
+
+export type ListArchivedMessagesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only archived messages of this type
+         */
+        type?: string;
+        /**
+         * Cursor: only messages with a larger id
+         */
+        after?: number;
+        limit?: number;
+    };
+    url: '/ttl/archive';
+};
+
+export type ListArchivedMessagesErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListArchivedMessagesError = ListArchivedMessagesErrors[keyof ListArchivedMessagesErrors];
+
+export type ListArchivedMessagesResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        messages: Array<ArchivedMessage>;
+        nextCursor: number | null;
+    };
+};
+
+export type ListArchivedMessagesResponse = ListArchivedMessagesResponses[keyof ListArchivedMessagesResponses];
+
+export type ScrapeMetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/metrics';
+};
+
+export type ScrapeMetricsErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ScrapeMetricsError = ScrapeMetricsErrors[keyof ScrapeMetricsErrors];
+
+export type ScrapeMetricsResponses = {
+    /**
+     * Prometheus text format 0.0.4, or OpenMetrics 1.0 when Accept asks for it
+     */
+    200: string;
+};
+
+export type ScrapeMetricsResponse = ScrapeMetricsResponses[keyof ScrapeMetricsResponses];
+
+export type GetMetricsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Comma-separated metric names to include, `*` as a wildcard (default: all)
+         */
+        name?: string;
+    };
+    url: '/metrics/json';
+};
+
+export type GetMetricsErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
+
+export type GetMetricsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: MetricsSnapshot;
+};
+
+export type GetMetricsResponse = GetMetricsResponses[keyof GetMetricsResponses];
+
+export type GetMetricsHistoryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only snapshots with a greater `seq` (page forward)
+         */
+        after?: number;
+        /**
+         * Most snapshots returned
+         */
+        limit?: number;
+    };
+    url: '/metrics/json/history';
+};
+
+export type GetMetricsHistoryErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetMetricsHistoryError = GetMetricsHistoryErrors[keyof GetMetricsHistoryErrors];
+
+export type GetMetricsHistoryResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        /**
+         * How many snapshots the history keeps
+         */
+        capacity: number;
+        /**
+         * Oldest first
+         */
+        snapshots: Array<MetricsSnapshot>;
+    };
+};
+
+export type GetMetricsHistoryResponse = GetMetricsHistoryResponses[keyof GetMetricsHistoryResponses];
+
+export type CheckLivenessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/live';
+};
+
+export type CheckLivenessErrors = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    503: HealthCheckResponse;
+};
+
+export type CheckLivenessError = CheckLivenessErrors[keyof CheckLivenessErrors];
+
+export type CheckLivenessResponses = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    200: HealthCheckResponse;
+};
+
+export type CheckLivenessResponse = CheckLivenessResponses[keyof CheckLivenessResponses];
+
+export type CheckReadinessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/ready';
+};
+
+export type CheckReadinessErrors = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    503: HealthCheckResponse;
+};
+
+export type CheckReadinessError = CheckReadinessErrors[keyof CheckReadinessErrors];
+
+export type CheckReadinessResponses = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    200: HealthCheckResponse;
+};
+
+export type CheckReadinessResponse = CheckReadinessResponses[keyof CheckReadinessResponses];
+
+export type CheckStartupData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/startup';
+};
+
+export type CheckStartupErrors = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    503: HealthCheckResponse;
+};
+
+export type CheckStartupError = CheckStartupErrors[keyof CheckStartupErrors];
+
+export type CheckStartupResponses = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    200: HealthCheckResponse;
+};
+
+export type CheckStartupResponse = CheckStartupResponses[keyof CheckStartupResponses];
+
+export type GetHealthData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/status';
+};
+
+export type GetHealthErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    503: HealthCheckResponse;
+};
+
+export type GetHealthError = GetHealthErrors[keyof GetHealthErrors];
+
+export type GetHealthResponses = {
+    /**
+     * application/health+json (draft-inadarei-api-health-check)
+     */
+    200: HealthCheckResponse;
+};
+
+export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];

@@ -1,4 +1,4 @@
-import { type AnyElysia, Elysia, t } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { HEALTH_JSON, type Probe } from './report.ts';
@@ -41,11 +41,12 @@ function respond(probe: Probe): Response {
 }
 
 /** The Kubernetes probes and the full status, all answered from cached check results. */
-export function healthRoutes(service: HealthService, auth: AuthService, detailsRequireAdmin: boolean): AnyElysia {
+export function healthRoutes(service: HealthService, auth: AuthService, detailsRequireAdmin: boolean) {
   return new Elysia({ name: 'relaykit-health', detail: { tags: ['health'] } })
     .get('/health/live', () => respond(service.liveness()), {
       response: probeResponses,
       detail: {
+        operationId: 'checkLiveness',
         summary: 'Liveness probe: 200 while the process answers',
         description: 'Checks nothing else: a dependency that fails must not restart the pod.',
       },
@@ -53,13 +54,17 @@ export function healthRoutes(service: HealthService, auth: AuthService, detailsR
     .get('/health/ready', () => respond(service.readiness()), {
       response: probeResponses,
       detail: {
+        operationId: 'checkReadiness',
         summary: 'Readiness probe: 200 when ready, 503 while starting, draining or a readiness check fails',
         description: 'Lists the checks that affect readiness, from the cache (checks run every `intervalMs`).',
       },
     })
     .get('/health/startup', () => respond(service.startup()), {
       response: probeResponses,
-      detail: { summary: 'Startup probe: 200 once migrations ran and the plugins started' },
+      detail: {
+        operationId: 'checkStartup',
+        summary: 'Startup probe: 200 once migrations ran and the plugins started',
+      },
     })
     .get(
       '/health/status',
@@ -70,6 +75,7 @@ export function healthRoutes(service: HealthService, auth: AuthService, detailsR
       {
         response: { ...probeResponses, ...errorResponses(401, 403) },
         detail: {
+          operationId: 'getHealth',
           summary: 'Every health check as application/health+json',
           description:
             'status is fail (503) when the hub is not ready, warn when a check warns or a check that does not affect readiness fails, else pass.',

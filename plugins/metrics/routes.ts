@@ -1,4 +1,4 @@
-import { type AnyElysia, Elysia, t } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.ts';
@@ -34,7 +34,7 @@ export const SnapshotSchema = t.Object(
 );
 
 /** `/metrics` (Prometheus, OpenMetrics) and `/metrics/json*` for people without Prometheus. */
-export function metricsRoutes(service: MetricsService, auth: AuthService, requireAdmin: boolean): AnyElysia {
+export function metricsRoutes(service: MetricsService, auth: AuthService, requireAdmin: boolean) {
   return new Elysia({ name: 'relaykit-metrics', detail: { tags: ['metrics'] } })
     .onBeforeHandle(function metricsAccess({ request }) {
       if (requireAdmin) auth.requireAdmin(request);
@@ -56,6 +56,7 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
           ...errorResponses(401, 403),
         },
         detail: {
+          operationId: 'scrapeMetrics',
           summary: 'Scrape the metrics (Prometheus text or OpenMetrics)',
           description:
             'Every metric of the hub and its running plugins plus the process metrics. Send `Accept: application/openmetrics-text` for OpenMetrics.',
@@ -70,14 +71,17 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
       }),
       response: { 200: SnapshotSchema, ...errorResponses(400, 401, 403) },
       detail: {
+        operationId: 'getMetrics',
         summary: 'Current metric values as JSON',
         description: 'Histograms come with count, sum and p50/p90/p95/p99 estimated from their buckets.',
       },
     })
-    .get('/metrics/json/history', ({ query }) => service.history(query.after, query.limit), {
+    .get('/metrics/json/history', ({ query }) => service.history(query.after, query.limit ?? 100), {
       query: t.Object({
         after: t.Optional(t.Integer({ minimum: 0, description: 'Only snapshots with a greater `seq` (page forward)' })),
-        limit: t.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
+        limit: t.Optional(
+          t.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
+        ),
       }),
       response: {
         200: t.Object({
@@ -87,6 +91,7 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
         ...errorResponses(400, 401, 403),
       },
       detail: {
+        operationId: 'getMetricsHistory',
         summary: 'Recent metric snapshots',
         description:
           'Snapshots taken every `snapshots.intervalMs` (the metrics named in `snapshots.include`). Without `after`, the newest `limit`.',

@@ -82,6 +82,7 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
       query: StreamQuery,
       // No `response` schemas: the handler returns its own Response (a byte stream), documented below.
       detail: {
+        operationId: 'openSseStream',
         summary: 'Open a Server-Sent Events stream',
         description:
           'A text/event-stream of messages on the given channels and addressed to the client, as `id:` (event-log id), `event:` (message type) and `data:` (JSON). Resumes after the Last-Event-ID header (or `?last_event_id=`) from the event log without gap or duplicate; a resume older than retention starts with `event: relaykit.gap`. Token from the Authorization header, `?token=` or the token cookie.',
@@ -101,7 +102,7 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
     })
     .get('/stream/stats', () => stats(service), {
       response: { 200: Stats },
-      detail: { summary: 'Streaming statistics of this instance' },
+      detail: { operationId: 'getSseStats', summary: 'Streaming statistics of this instance' },
     });
 }
 
@@ -148,6 +149,7 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
         ),
         response: { 201: Delivery, ...errorResponses(400, 401, 403, 413, 415, 422) },
         detail: {
+          operationId: 'broadcastSse',
           summary: 'Broadcast a message to every stream',
           description:
             'Stores the message on the broadcast channel (or `channel`) through the message core, so streams that are disconnected receive it when they resume.',
@@ -181,6 +183,7 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
         ),
         response: { 201: Delivery, ...errorResponses(400, 401, 403, 413, 415, 422) },
         detail: {
+          operationId: 'sendToSseClient',
           summary: 'Send a message to one client',
           description:
             'Stores the message addressed to `client_id` (also reaching its WebSocket connections); a client without an open stream gets it when it resumes.',
@@ -200,7 +203,7 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
         }),
         ...errorResponses(400, 401, 403),
       },
-      detail: { summary: 'List connected clients and their streams' },
+      detail: { operationId: 'listSseClients', summary: 'List connected clients and their streams' },
     });
 }
 

@@ -91,7 +91,7 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
     })
     .get('/ttl/stats', () => service.stats(), {
       response: { 200: StatsResponse, ...errorResponses(401, 403) },
-      detail: { summary: 'Retention counters, pending expiries and sweeper lag' },
+      detail: { operationId: 'getRetentionStats', summary: 'Retention counters, pending expiries and sweeper lag' },
     })
     .get(
       '/ttl/archive',
@@ -110,7 +110,10 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
           200: t.Object({ messages: t.Array(ArchivedMessageSchema), nextCursor: t.Nullable(t.Integer()) }),
           ...errorResponses(400, 401, 403),
         },
-        detail: { summary: 'Page through archived (expired) messages in id order' },
+        detail: {
+          operationId: 'listArchivedMessages',
+          summary: 'Page through archived (expired) messages in id order',
+        },
       },
     );
 
@@ -131,7 +134,7 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
       {
         query: t.Object({ type: t.Optional(t.String({ description: 'Also show which policy this type gets' })) }),
         response: { 200: PoliciesResponse, ...errorResponses(400) },
-        detail: { summary: 'Retention policies, rules and limits in force' },
+        detail: { operationId: 'listRetentionPolicies', summary: 'Retention policies, rules and limits in force' },
       },
     )
     .post(
@@ -151,6 +154,7 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
         body: ExtendBody,
         response: { 200: MessageSchema, ...errorResponses(400, 404, 422) },
         detail: {
+          operationId: 'extendMessage',
           summary: "Extend a message's life",
           description:
             '`seconds` are added to the current expiry; a `policy` counts from now. Never shortens; a permanent message is returned unchanged. Without the admin token the result is held to `maxTtlSeconds` from now (capped or 422, per `overMaxTtl`).',

@@ -46,6 +46,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         body: CreateEndpointBody,
         response: { 201: CreatedEndpointSchema, ...errorResponses(400, 401, 403, 415, 422) },
         detail: {
+          operationId: 'createWebhookEndpoint',
           summary: 'Register a webhook endpoint',
           description:
             'The URL is checked against the SSRF guard (refused with the rule that refused it). The response is the only one, besides a rotation, that shows the signing secret.',
@@ -54,12 +55,12 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     )
     .get('/webhooks/endpoints', () => ({ endpoints: service.endpoints.all().map((e) => e.toApi()) }), {
       response: { 200: t.Object({ endpoints: t.Array(EndpointSchema) }), ...errorResponses(401, 403) },
-      detail: { summary: 'List webhook endpoints (without secrets)' },
+      detail: { operationId: 'listWebhookEndpoints', summary: 'List webhook endpoints (without secrets)' },
     })
     .get('/webhooks/endpoints/:id', ({ params }) => service.require(params.id).toApi(), {
       params: EndpointParams,
       response: { 200: EndpointSchema, ...errorResponses(401, 403, 404) },
-      detail: { summary: 'Get one webhook endpoint' },
+      detail: { operationId: 'getWebhookEndpoint', summary: 'Get one webhook endpoint' },
     })
     .patch('/webhooks/endpoints/:id', ({ params, body }) => service.update(params.id, body), {
       parse: 'json',
@@ -67,6 +68,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
       body: PatchEndpointBody,
       response: { 200: EndpointSchema, ...errorResponses(400, 401, 403, 404, 415, 422) },
       detail: {
+        operationId: 'updateWebhookEndpoint',
         summary: 'Change a webhook endpoint',
         description:
           '`{"enabled": true}` re-enables an endpoint that was disabled (by hand, after failing, or by a 410); `{"enabled": false}` disables it and moves its pending deliveries to failed.',
@@ -82,6 +84,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         params: EndpointParams,
         response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
         detail: {
+          operationId: 'deleteWebhookEndpoint',
           summary: 'Delete a webhook endpoint',
           description:
             'Its pending deliveries are dropped; delivered and failed ones stay until retention removes them.',
@@ -97,6 +100,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         body: t.Optional(RotateBody),
         response: { 200: RotateResponse, ...errorResponses(400, 401, 403, 404, 422) },
         detail: {
+          operationId: 'rotateWebhookSecret',
           summary: 'Rotate the signing secret',
           description:
             'Returns the new secret. During the grace period every attempt carries two signatures, one per secret, so receivers can switch at their own pace.',
@@ -113,6 +117,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         params: EndpointParams,
         response: { 202: DeliverySchema, ...errorResponses(401, 403, 404, 409) },
         detail: {
+          operationId: 'testWebhookEndpoint',
           summary: 'Send a test event',
           description:
             'Queues a `webhook.test` event for this endpoint only; follow it with GET /webhooks/deliveries/{id}/attempts.',
@@ -130,6 +135,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         body: RecoverBody,
         response: { 200: t.Object({ requeued: t.Integer() }), ...errorResponses(400, 401, 403, 404, 409, 422) },
         detail: {
+          operationId: 'recoverWebhookDeliveries',
           summary: 'Re-queue failed deliveries since a time',
           description:
             'Every failed delivery of this endpoint created since `since` is sent again with a fresh retry schedule.',
@@ -151,13 +157,13 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
           }),
           ...errorResponses(400, 401, 403),
         },
-        detail: { summary: 'List webhook deliveries in ascending id order' },
+        detail: { operationId: 'listWebhookDeliveries', summary: 'List webhook deliveries in ascending id order' },
       },
     )
     .get('/webhooks/deliveries/:id', ({ params }) => deliveryOr404(params.id), {
       params: DeliveryParams,
       response: { 200: DeliverySchema, ...errorResponses(400, 401, 403, 404) },
-      detail: { summary: 'Get one webhook delivery' },
+      detail: { operationId: 'getWebhookDelivery', summary: 'Get one webhook delivery' },
     })
     .get(
       '/webhooks/deliveries/:id/attempts',
@@ -168,7 +174,10 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
       {
         params: DeliveryParams,
         response: { 200: t.Object({ attempts: t.Array(AttemptSchema) }), ...errorResponses(400, 401, 403, 404) },
-        detail: { summary: 'The attempts of one delivery: time, status, latency and a response excerpt' },
+        detail: {
+          operationId: 'listWebhookAttempts',
+          summary: 'The attempts of one delivery: time, status, latency and a response excerpt',
+        },
       },
     )
     .post(
@@ -181,6 +190,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         params: DeliveryParams,
         response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404, 409) },
         detail: {
+          operationId: 'retryWebhookDelivery',
           summary: 'Send one delivery again now',
           description:
             'Works for failed (dead-letter), delivered and waiting deliveries; it gets a fresh retry schedule.',

@@ -67,7 +67,11 @@ export function wsRoutes(svc: WsService) {
       {
         beforeHandle: statsGuard,
         response: { 200: Status, ...errorResponses(401, 403) },
-        detail: { summary: 'WebSocket connections, subscriptions and frame counts', security: security() },
+        detail: {
+          operationId: 'getWsStats',
+          summary: 'WebSocket connections, subscriptions and frame counts',
+          security: security(),
+        },
       },
     )
     .get(
@@ -87,7 +91,11 @@ export function wsRoutes(svc: WsService) {
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
         }),
         response: { 200: t.Object({ channels: t.Array(ChannelSummary) }), ...errorResponses(400, 401, 403) },
-        detail: { summary: 'Channels that have subscribers, by name', security: security() },
+        detail: {
+          operationId: 'listWsChannels',
+          summary: 'Channels that have subscribers, by name',
+          security: security(),
+        },
       },
     )
     .get(
@@ -102,6 +110,7 @@ export function wsRoutes(svc: WsService) {
         params: t.Object({ channel: t.String({ minLength: 1, description: 'Channel name (URL-encoded)' }) }),
         response: { 200: ChannelDetail, ...errorResponses(400, 401, 403) },
         detail: {
+          operationId: 'getWsChannel',
           summary: 'Who is subscribed to a channel',
           description: 'Channels exist on first use: a channel nobody subscribes to has no subscribers.',
           security: security(),
@@ -149,6 +158,7 @@ export function wsRoutes(svc: WsService) {
           ...errorResponses(400, 401, 403, 413, 415, 422),
         },
         detail: {
+          operationId: 'broadcastWs',
           summary: 'Send an event to a channel, or to every WebSocket client',
           description:
             'With `channel`, the event is stored like any message on that channel and reaches its subscribers (and resumes). Without, it is stored and sent live to every connected WebSocket client; it belongs to no channel, so resumes do not replay it.',

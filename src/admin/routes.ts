@@ -42,7 +42,7 @@ export function adminRoutes(api: AdminApi) {
     })
     .get('/admin/plugins', () => api.plugins(), {
       response: { 200: t.Array(PluginStatusSchema), ...errorResponses(401, 403) },
-      detail: { summary: 'List plugins with their state and effective options' },
+      detail: { operationId: 'listPlugins', summary: 'List plugins with their state and effective options' },
     })
     .patch(
       '/admin/plugins/:name',
@@ -66,6 +66,7 @@ export function adminRoutes(api: AdminApi) {
         ),
         response: { 200: ApplyResult, ...errorResponses(400, 401, 403, 404, 422) },
         detail: {
+          operationId: 'updatePlugin',
           summary: 'Enable, disable or reconfigure a plugin live',
           description:
             'All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned.',
@@ -80,7 +81,7 @@ export function adminRoutes(api: AdminApi) {
       },
       {
         response: { 200: ApplyResult, ...errorResponses(401, 403, 422) },
-        detail: { summary: 'Re-read the config file and apply it' },
+        detail: { operationId: 'reloadConfig', summary: 'Re-read the config file and apply it' },
       },
     );
 }

@@ -5,6 +5,7 @@ import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.t
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { detectRuntime } from '../runtime/index.ts';
+import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
 
@@ -108,12 +109,13 @@ async function start(config: string | undefined, env: Record<string, string | un
 }
 
 async function runMigrate(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const runtime = await detectRuntime();
+  await provideRelaykit(runtime);
   const { config: resolved } = await loadConfig(
     configPath(config, env),
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
-  const runtime = await detectRuntime();
   const path = sqlitePath(resolved.storage.url);
   const storage = runtime.openSqlite(path);
   try {
@@ -126,14 +128,29 @@ async function runMigrate(config: string | undefined, env: Record<string, string
 }
 
 async function check(file: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+  await provideRelaykit(await detectRuntime());
   const path = configPath(file, env);
   const { found } = await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])));
   console.log(found ? `${path}: valid` : `${path}: not found; the defaults are valid`);
   return 0;
 }
 
-/** Starts an in-memory hub with every plugin enabled on a free loopback port and prints its document. */
+/** Third-party plugin modules a config names `import 'relaykit'`, also when nothing on disk provides it (the binary). */
+async function provideRelaykit(runtime: RuntimeAdapter): Promise<void> {
+  runtime.provideModule?.('relaykit', (await import('../index.ts')) as Record<string, unknown>);
+}
+
 async function printOpenApi(env: Record<string, string | undefined>): Promise<number> {
+  console.log(JSON.stringify(await openApiDocument(env), null, 2));
+  return 0;
+}
+
+/**
+ * The OpenAPI document of a hub with every built-in plugin enabled: starts one in
+ * memory on a free loopback port, reads `/openapi/json` and stops it. `relaykit
+ * openapi` prints it; `bun run client:generate` generates the TypeScript client from it.
+ */
+export async function openApiDocument(env: Record<string, string | undefined> = process.env): Promise<object> {
   const hub = await Hub.start({
     plugins: builtinPlugins,
     configPath: '/dev/null/none.yaml',
@@ -144,11 +161,11 @@ async function printOpenApi(env: Record<string, string | undefined>): Promise<nu
   });
   try {
     const res = await fetch(`${hub.url}/openapi/json`);
-    console.log(JSON.stringify(await res.json(), null, 2));
+    if (!res.ok) throw new Error(`GET /openapi/json answered ${res.status}`);
+    return (await res.json()) as object;
   } finally {
     await hub.stop();
   }
-  return 0;
 }
 
 export { formatIssue };

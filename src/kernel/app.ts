@@ -5,6 +5,7 @@ import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
 import { allErrors, type ErrorBody, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { refineDocument } from './openapi.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
@@ -31,23 +32,7 @@ const CORE_TAGS = [
 export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
-    // A fresh openapi() each build: the plugin caches its document per instance.
-    .use(
-      openapi({
-        path: '/openapi',
-        documentation: {
-          info: {
-            title: 'Relaykit',
-            version: parts.version,
-            description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
-          },
-          tags: [...CORE_TAGS, ...(parts.tags ?? [])],
-          components: {
-            securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
-          },
-        },
-      }),
-    )
+    .use(documentation(parts))
     .onError({ as: 'global' }, function relaykitErrors({ code, error, set, request }) {
       const hubError = toHubError(code, error);
       if (hubError.status >= 500) {
@@ -74,6 +59,34 @@ export function routeTemplates(app: AnyElysia): Memoirist<string> {
     router.add(route.method, route.path, route.path, { ignoreError: true });
   }
   return router;
+}
+
+/**
+ * `/openapi` (the reference page) and `/openapi/json` (the document, refined for
+ * generated clients by `refineDocument`). A fresh openapi() each build: the plugin
+ * caches its document per instance.
+ */
+function documentation(parts: AppParts): AnyElysia {
+  return new Elysia({ name: 'relaykit-openapi' })
+    .onAfterHandle(function refineOpenApi({ response }) {
+      if (response && typeof response === 'object' && !(response instanceof Response)) return refineDocument(response);
+    })
+    .use(
+      openapi({
+        path: '/openapi',
+        documentation: {
+          info: {
+            title: 'Relaykit',
+            version: parts.version,
+            description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
+          },
+          tags: [...CORE_TAGS, ...(parts.tags ?? [])],
+          components: {
+            securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+          },
+        },
+      }),
+    );
 }
 
 interface ValidationLike {

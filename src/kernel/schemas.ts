@@ -9,9 +9,12 @@ export const ErrorResponse = t.Object(
       details: t.Optional(t.Unknown({ description: 'Field-level details, when there are any' })),
     }),
   },
-  { title: 'Error' },
+  { title: 'ErrorResponse' },
 );
 
-/** The usual error responses, to spread into a route's `response`. */
-export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, ErrorResponse])) as Record<number, typeof ErrorResponse>;
+/**
+ * The usual error responses, to spread into a route's `response`. The result is typed
+ * per status (`{ 404: typeof ErrorResponse }`), so Eden Treaty clients see each error.
+ */
+export const errorResponses = <const S extends readonly number[]>(...statuses: S) =>
+  Object.fromEntries(statuses.map((s) => [s, ErrorResponse])) as { [K in S[number]]: typeof ErrorResponse };

@@ -66,6 +66,7 @@ export function messageRoutes(messages: MessageService) {
         body: SendMessageBody,
         response: { 201: MessageSchema, ...errorResponses(400, 413, 415, 422) },
         detail: {
+          operationId: 'sendMessage',
           summary: 'Send a message',
           description:
             'Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient.',
@@ -100,7 +101,7 @@ export function messageRoutes(messages: MessageService) {
           }),
           ...errorResponses(400),
         },
-        detail: { summary: 'List messages in ascending id order' },
+        detail: { operationId: 'listMessages', summary: 'List messages in ascending id order' },
       },
     )
     .get(
@@ -113,7 +114,7 @@ export function messageRoutes(messages: MessageService) {
       {
         params: IdParams,
         response: { 200: MessageSchema, ...errorResponses(400, 404) },
-        detail: { summary: 'Get one message' },
+        detail: { operationId: 'getMessage', summary: 'Get one message' },
       },
     )
     .post(
@@ -129,6 +130,7 @@ export function messageRoutes(messages: MessageService) {
         ),
         response: { 200: MessageSchema, ...errorResponses(400, 404, 422) },
         detail: {
+          operationId: 'ackMessage',
           summary: 'Acknowledge a message',
           description: 'Marks the message delivered and publishes `message.delivered` (the first time only).',
         },

@@ -1,0 +1,196 @@
+/**
+ * The single binary, as CI checks it: `bun run build`'s exact flags compile a fresh
+ * binary into a temporary folder, which then runs from folders it has never seen,
+ * with no Bun on PATH and no RELAYKIT_* variables beyond what each test passes.
+ */
+import { Database } from 'bun:sqlite';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Subprocess, spawn } from 'bun';
+import { compile } from '../../scripts/compile.ts';
+import { VERSION } from '../../src/version.ts';
+import { freePort } from '../helpers/process.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+const work = mkdtempSync(join(tmpdir(), 'relaykit-binary-'));
+const BINARY = join(work, 'bin', 'relaykit');
+
+beforeAll(() => compile(join(ROOT, 'src/cli.ts'), BINARY), 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let folders = 0;
+/** A new empty folder to run the binary in. */
+function folder(files: Record<string, string> = {}): string {
+  const dir = join(work, `run-${++folders}`);
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** Only what a bare machine has: no Bun on PATH, no config in the environment. */
+function bareEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: join(dir, 'no-such-bin'), HOME: dir, ...extra };
+}
+
+async function run(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const proc = spawn([BINARY, ...args], { cwd, env: bareEnv(cwd, env), stdout: 'pipe', stderr: 'pipe' });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+interface Running {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  url: string;
+  /** SIGTERM, then the exit code and everything the hub wrote. */
+  stop(): Promise<{ code: number; output: string }>;
+}
+
+/** Starts `relaykit` (no arguments: `start` is the default) and waits until /health/ready says 200. */
+async function start(cwd: string, port: number, env: Record<string, string> = {}): Promise<Running> {
+  const proc = spawn([BINARY], { cwd, env: bareEnv(cwd, env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(
+    ([out, err]) => out + err,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the binary exited with ${proc.exitCode}: ${await output}`);
+    const status = await fetch(`${url}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`the binary was not ready in time (last status ${status}): ${await output}`);
+    }
+    await Bun.sleep(20);
+  }
+  return {
+    proc,
+    url,
+    async stop() {
+      proc.kill('SIGTERM');
+      return { code: await proc.exited, output: await output };
+    },
+  };
+}
+
+test('starts from an empty folder with no config, relays a message and exits 0 on SIGTERM', async () => {
+  const dir = folder();
+  const port = freePort();
+  const hub = await start(dir, port, { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port) });
+  try {
+    const sent = await fetch(`${hub.url}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'smoke', type: 'smoke.test', payload: { n: 1 } }),
+    });
+    expect(sent.status).toBe(201);
+    const message = (await sent.json()) as { id: number };
+    const read = await fetch(`${hub.url}/messages/${message.id}`);
+    expect(await read.json()).toMatchObject({ id: message.id, channel: 'smoke', payload: { n: 1 } });
+    const page = (await (await fetch(`${hub.url}/messages?channel=smoke`)).json()) as { messages: { id: number }[] };
+    expect(page.messages.map((m) => m.id)).toEqual([message.id]);
+  } finally {
+    const { code, output } = await hub.stop();
+    expect(output).toContain('relaykit stopped');
+    expect(code).toBe(0);
+  }
+  // The default database, migrated from the migrations embedded in the binary.
+  expect(existsSync(join(dir, 'data/relaykit.db'))).toBe(true);
+}, 20_000);
+
+test('every CLI subcommand works from the binary', async () => {
+  const dir = folder();
+  const [help, version, schema, check, migrate, openapi] = await Promise.all([
+    run(['--help'], dir),
+    run(['--version'], dir),
+    run(['config', 'schema'], dir),
+    run(['config', 'check'], dir),
+    run(['migrate'], dir, { RELAYKIT_STORAGE_URL: 'sqlite:./migrated.db' }),
+    run(['openapi'], dir),
+  ]);
+  expect(help.code).toBe(0);
+  for (const command of ['start', 'migrate', 'config check', 'config schema', 'openapi'])
+    expect(help.stdout).toContain(command);
+  expect(version.stdout.trim()).toBe(VERSION);
+  expect(schema.code).toBe(0);
+  expect(Object.keys(JSON.parse(schema.stdout).properties)).toEqual(
+    expect.arrayContaining(['server', 'storage', 'plugins']),
+  );
+  expect(check.code).toBe(0);
+  expect(check.stdout).toContain('not found; the defaults are valid');
+  expect(migrate.code).toBe(0);
+  const db = new Database(join(dir, 'migrated.db'), { readonly: true });
+  const tables = db.query("select name from sqlite_master where type = 'table'").all() as { name: string }[];
+  db.close();
+  expect(tables.map((t) => t.name)).toContain('messages');
+  expect(openapi.code).toBe(0);
+  const doc = JSON.parse(openapi.stdout) as { openapi: string; paths: Record<string, unknown> };
+  expect(doc.openapi).toStartWith('3.1');
+  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/messages', '/admin/plugins', '/health/ready']));
+}, 20_000);
+
+test('uses the config file beside it, loads a plugin that imports relaykit, and ignores stray .env and bunfig.toml', async () => {
+  const port = freePort();
+  const dir = folder({
+    'relaykit.config.yaml': [
+      'server:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      'storage:',
+      '  url: sqlite:./configured.db',
+      'plugins:',
+      '  greeter:',
+      '    module: ./greeter.ts',
+      '    greeting: hello from beside the binary',
+      '',
+    ].join('\n'),
+    'greeter.ts': GREETER_PLUGIN,
+    // Were these read, the hub would listen on port 1 with another database, and the preload would leave a file.
+    '.env': 'RELAYKIT_PORT=1\nRELAYKIT_STORAGE_URL=sqlite:./from-dotenv.db\n',
+    'bunfig.toml': 'preload = ["./preload.ts"]\n',
+    'preload.ts': "require('node:fs').writeFileSync('bunfig-was-read', '');\n",
+  });
+  const check = await run(['config', 'check'], dir);
+  expect(check.stderr).toBe('');
+  expect(check.stdout).toContain('relaykit.config.yaml: valid');
+  expect(check.code).toBe(0);
+
+  const hub = await start(dir, port);
+  try {
+    expect(await (await fetch(`${hub.url}/greeter`)).json()).toEqual({ greeting: 'hello from beside the binary' });
+  } finally {
+    expect((await hub.stop()).code).toBe(0);
+  }
+  expect(existsSync(join(dir, 'configured.db'))).toBe(true);
+  expect(existsSync(join(dir, 'from-dotenv.db'))).toBe(false);
+  expect(existsSync(join(dir, 'bunfig-was-read'))).toBe(false);
+}, 20_000);
+
+/** A third-party plugin as a user would write it next to the binary: no node_modules, just `import 'relaykit'`. */
+const GREETER_PLUGIN = `import { definePlugin, Elysia, Type } from 'relaykit';
+
+export default definePlugin({
+  name: 'greeter',
+  options: Type.Object(
+    { greeting: Type.String({ default: 'hello', description: 'What GET /greeter answers' }) },
+    { default: {} },
+  ),
+  setup(ctx) {
+    return {
+      routes: () =>
+        new Elysia({ name: 'relaykit-greeter' }).get('/greeter', () => ({ greeting: ctx.options.greeting }), {
+          detail: { summary: 'Say hello' },
+        }),
+    };
+  },
+});
+`;

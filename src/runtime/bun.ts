@@ -85,7 +85,10 @@ export const bunRuntime: RuntimeAdapter = {
       development: false,
       fetch(request, srv) {
         const info: RequestInfo = {
-          remoteAddress: srv.requestIP(request)?.address ?? '',
+          // Looked up only when asked for: most requests never need it.
+          get remoteAddress() {
+            return srv.requestIP(request)?.address ?? '';
+          },
           upgrade(req, handlers, data) {
             const socket = { handlers, data } as unknown as Socket;
             if (srv.upgrade(req, { data: socket })) return undefined;

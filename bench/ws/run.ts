@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Subprocess, spawn } from 'bun';
+import { freePort, LOAD_CORE, median, startServer, stopServer } from '../lib/run.ts';
 
-const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
-const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '1';
 const root = join(import.meta.dir, '..', '..');
 
 const { values } = parseArgs({
@@ -42,37 +41,6 @@ interface Result {
   closes: Record<string, number>;
 }
 
-function freePort(): number {
-  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
-
-async function startServer(cmd: string[], readyUrl: string): Promise<Subprocess> {
-  const proc = spawn(['taskset', '-c', SERVER_CORE, ...cmd], { cwd: root, stdout: 'ignore', stderr: 'inherit' });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${cmd.join(' ')} exited with ${proc.exitCode}`);
-    if (
-      await fetch(readyUrl).then(
-        (r) => r.status < 500,
-        () => false,
-      )
-    )
-      return proc;
-    if (Date.now() > deadline) throw new Error(`${cmd.join(' ')} did not start`);
-    await Bun.sleep(50);
-  }
-}
-
-async function stopServer(proc: Subprocess): Promise<void> {
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await proc.exited;
-  clearTimeout(timer);
-}
-
 async function startHub(port: number, dir: string): Promise<Subprocess> {
   const config = join(dir, 'relaykit.config.yaml');
   writeFileSync(
@@ -84,7 +52,11 @@ async function startHub(port: number, dir: string): Promise<Subprocess> {
       'watch: false',
     ].join('\n'),
   );
-  return startServer(['bun', 'src/cli.ts', 'start', '-c', config], `http://127.0.0.1:${port}/messages?limit=1`);
+  return startServer(
+    ['bun', join(root, 'src/cli.ts'), 'start', '-c', config],
+    {},
+    `http://127.0.0.1:${port}/messages?limit=1`,
+  );
 }
 
 async function measure(target: 'hub' | 'anchor', clients: number): Promise<Result> {
@@ -93,7 +65,7 @@ async function measure(target: 'hub' | 'anchor', clients: number): Promise<Resul
   const server =
     target === 'hub'
       ? await startHub(port, dir)
-      : await startServer(['bun', 'bench/ws/anchor.ts', String(port)], `http://127.0.0.1:${port}/`);
+      : await startServer(['bun', join(root, 'bench/ws/anchor.ts'), String(port)], {}, `http://127.0.0.1:${port}/`);
   try {
     const load = LOAD[clients] ?? { rate: 20, messages: 200 };
     const proc = spawn(
@@ -119,12 +91,6 @@ async function measure(target: 'hub' | 'anchor', clients: number): Promise<Resul
     await stopServer(server);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const results = new Map<string, Result[]>();

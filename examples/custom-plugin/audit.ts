@@ -9,7 +9,7 @@
  *     keep: 50
  * ```
  */
-import { type BusEvent, definePlugin, Elysia, errorResponses, HubError, Type, t } from 'relaykit';
+import { type BusEvent, compilePatterns, definePlugin, Elysia, errorResponses, HubError, Type, t } from 'relaykit';
 
 const AuditOptions = Type.Object(
   {
@@ -42,17 +42,14 @@ export default definePlugin({
     const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
     const encoder = new TextEncoder();
     let seq = 0;
+    const wanted = compilePatterns(events);
     const recorded = ctx.metrics.counter({
       name: 'relaykit_audit_records_total',
       help: 'Events the audit plugin recorded',
     });
 
     function record(event: BusEvent): void {
-      if (
-        !events.some((p) => p === '*' || p === event.name || (p.endsWith('*') && event.name.startsWith(p.slice(0, -1))))
-      ) {
-        return;
-      }
+      if (!wanted(event.name)) return;
       const entry = {
         seq: ++seq,
         label,

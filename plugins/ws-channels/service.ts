@@ -1,4 +1,5 @@
 import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
+import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import type { CatchUpHost } from './catchup.ts';
@@ -230,7 +231,7 @@ export class WsService {
       state = {
         sessions: new Set(),
         live: 0,
-        ...(system ? { matches: eventMatcher(systemEventPattern(channel)) } : {}),
+        ...(system ? { matches: compilePatterns([systemEventPattern(channel)]) } : {}),
       };
       this.channels.set(channel, state);
       if (system) this.systemChannels.set(channel, state);
@@ -306,16 +307,4 @@ export class WsService {
   now(): string {
     return new Date(this.ctx.clock.now()).toISOString();
   }
-}
-
-/** A compiled `*` pattern: system channels test every bus event against theirs. */
-function eventMatcher(pattern: string): (name: string) => boolean {
-  if (!pattern.includes('*')) return (name) => name === pattern;
-  const re = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return (name) => re.test(name);
 }

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
-import { formatIssue } from '../config/errors.ts';
 import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.ts';
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
@@ -167,5 +166,3 @@ export async function openApiDocument(env: Record<string, string | undefined> = 
     await hub.stop();
   }
 }
-
-export { formatIssue };

@@ -163,14 +163,31 @@ export async function loadConfig(
   path: string,
   env: Record<string, string | undefined>,
   builtins: PluginCatalogue,
-): Promise<{ config: HubConfig; catalogue: PluginCatalogue; found: boolean }> {
-  const { raw, found } = readConfigFile(path);
+  overrides: Record<string, unknown> = {},
+): Promise<{ config: HubConfig; catalogue: PluginCatalogue; raw: Record<string, unknown>; found: boolean }> {
+  const { raw: fileRaw, found } = readConfigFile(path);
   try {
-    const overridden = applyEnvOverrides(raw, env);
-    const catalogue = await loadPluginModules(overridden, dirname(path), builtins);
-    return { config: resolveConfig(overridden, catalogue), catalogue, found };
+    // Embedder overrides go over the file, the RELAYKIT_* environment over both.
+    const raw = applyEnvOverrides(mergePatch(fileRaw, overrides), env);
+    const catalogue = await loadPluginModules(raw, dirname(path), builtins);
+    return { config: resolveConfig(raw, catalogue), catalogue, raw, found };
   } catch (err) {
     if (err instanceof ConfigError && !err.file) throw new ConfigError(err.issues, path);
     throw err;
   }
+}
+
+/** RFC 7396 JSON merge patch: objects merge, `null` removes, anything else replaces. */
+export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else if (isObject(value) && isObject(out[key])) out[key] = mergePatch(out[key] as Record<string, unknown>, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

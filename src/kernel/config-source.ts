@@ -1,12 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import {
-  applyEnvOverrides,
-  loadPluginModules,
-  type PluginCatalogue,
-  readConfigFile,
-  resolveConfig,
-} from '../config/load.ts';
+import { loadConfig, mergePatch, type PluginCatalogue, resolveConfig } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import type { PluginDefinition } from './plugin.ts';
 
@@ -47,10 +41,7 @@ export class ConfigSource {
 
   /** Reads the file and resolves it against the built-ins and the modules it names. */
   async read(): Promise<ConfigSnapshot> {
-    const { raw: fileRaw, found } = readConfigFile(this.path);
-    const raw = applyEnvOverrides(mergePatch(fileRaw, this.overrides ?? {}), this.env);
-    const catalogue = await loadPluginModules(raw, dirname(this.path), this.builtins);
-    return { config: resolveConfig(raw, catalogue, this.path), catalogue, raw, found };
+    return loadConfig(this.path, this.env, this.builtins, this.overrides);
   }
 
   /** The committed snapshot with one plugin patched (RFC 7396 merge of its options). */
@@ -95,19 +86,4 @@ export class ConfigSource {
     if (!this.committed) throw new Error('no configuration has been applied yet');
     return this.committed;
   }
-}
-
-/** RFC 7396 JSON merge patch: objects merge, `null` removes, anything else replaces. */
-export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...target };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else if (isObject(value) && isObject(out[key])) out[key] = mergePatch(out[key] as Record<string, unknown>, value);
-    else out[key] = value;
-  }
-  return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -47,11 +47,6 @@ export function defineErrors<const T extends Record<string, ErrorSpec>>(errors: 
   return errors;
 }
 
-/** Looks a code up in the catalogue (core and every plugin that defined errors). */
-export function errorSpec(code: string): ErrorSpec | undefined {
-  return catalogue.get(code);
-}
-
 /** Every code in the catalogue, for docs. */
 export function allErrors(): ReadonlyMap<string, ErrorSpec> {
   return catalogue;

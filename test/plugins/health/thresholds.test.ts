@@ -54,7 +54,13 @@ describe('thresholds and plugin states', () => {
     t = await startTestHub({
       plugins: withPlugins(probePlugin(control)),
       clock,
-      overrides: { auth: { adminToken: ADMIN_TOKEN }, plugins: { health: { requiredPlugins: ['probe'] } } },
+      overrides: {
+        auth: { adminToken: ADMIN_TOKEN },
+        // Only plugin states may move the verdict here: a loaded machine must not turn CPU or event-loop checks to warn.
+        plugins: {
+          health: { requiredPlugins: ['probe'], cpu: { warnPercent: 0 }, eventLoop: { warnMs: 0, failMs: 0 } },
+        },
+      },
     });
     await nextRun(t, clock);
     const changes: Array<{ status: string; previous: string; failing: string[] }> = [];

@@ -2,7 +2,7 @@ import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
-import { type ErrorBody, HubError } from './errors.ts';
+import { errorResponse, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
@@ -25,14 +25,15 @@ export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
     .use(documentation(parts))
-    .onError({ as: 'global' }, function relaykitErrors({ code, error, set, request }) {
+    // The hook answers with a Response and never touches `set`: Elysia infers from a
+    // global hook's arguments what every route needs, and a hook that writes `set`
+    // makes every successful response go through the slower set-aware mapping.
+    .onError({ as: 'global' }, function relaykitErrors({ code, error, request }) {
       const hubError = toHubError(code, error);
       if (hubError.status >= 500) {
         parts.log.error({ err: error, requestId: requestIds.get(request), url: request.url }, 'request failed');
       }
-      set.status = hubError.status;
-      set.headers['content-type'] = 'application/json';
-      return hubError.toJSON() satisfies ErrorBody;
+      return errorResponse(hubError);
     });
   for (const group of parts.routes) app.use(group);
   app.compile();

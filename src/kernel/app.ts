@@ -70,7 +70,8 @@ function documentation(parts: AppParts): AnyElysia {
         throw err;
       },
     );
-    return docs.then((app) => app.handle(request));
+    // Always a GET: for HEAD the serving app drops the body and sets content-length from this response.
+    return docs.then((app) => app.handle(new Request(request.url, { headers: request.headers })));
   };
   return new Elysia({ name: 'relaykit-openapi' })
     .get('/openapi', serveDocumentation, { detail: { hide: true } })

@@ -128,12 +128,16 @@ class RealtimeClient:
         return self._listeners.add(name, listener)
 
     def channel(self, name: str, *, since: int | None = None) -> Channel:
-        """Subscribes (now or at the next connection) and returns the channel's handle."""
+        """Subscribes (now or at the next connection) and returns the channel's handle;
+        a refusal goes to the `error` listeners."""
+        return self._handle(name, since, subscribe_now=True)
+
+    def _handle(self, name: str, since: int | None, subscribe_now: bool) -> Channel:
         handle = self._channels.get(name)
         if handle is None:
             handle = self._channels[name] = Channel(self, name)
             self._resume.add(name, since)
-            if self.state == "open":
+            if subscribe_now and self.state == "open":
                 asyncio.ensure_future(self._subscribe_reporting([name]))
         return handle
 
@@ -147,9 +151,11 @@ class RealtimeClient:
         """Subscribes and waits for the hub's confirmation (raises the hub's refusal)."""
         names = list(channels)
         for name in names:
-            self.channel(name, since=since)
+            self._handle(name, since, subscribe_now=False)
         await self.connect()
-        await self._subscribe_now(names)
+        waiting = [name for name in names if not self._resume.is_live(name)]
+        if waiting:
+            await self._subscribe_now(waiting)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         """Leaves channels; their cursors are forgotten."""

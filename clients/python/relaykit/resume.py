@@ -38,6 +38,11 @@ class ResumeState:
     def has(self, channel: str) -> bool:
         return channel in self._channels
 
+    def is_live(self, channel: str) -> bool:
+        """Whether the hub confirmed the channel on the current connection."""
+        state = self._channels.get(channel)
+        return state is not None and state.live
+
     def list(self) -> list[str]:
         return list(self._channels)
 

@@ -89,8 +89,9 @@ export class PythonScript {
   private async read(): Promise<void> {
     let pending = '';
     const decoder = new TextDecoder();
-    for await (const chunk of this.proc.stdout) {
-      pending += decoder.decode(chunk, { stream: true });
+    const reader = this.proc.stdout.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      pending += decoder.decode(chunk.value, { stream: true });
       const parts = pending.split('\n');
       pending = parts.pop() ?? '';
       for (const line of parts) if (line.trim()) this.lines.push(JSON.parse(line) as Report);

@@ -2,10 +2,10 @@
 
 Environment: RK_URL, RK_CLIENT_ID, RK_CHANNELS (comma-separated), RK_BACKOFF
 ("initial,max" seconds), RK_HEARTBEAT ("interval,timeout" seconds; absent: default),
-RK_TOKENS (comma-separated: the first token, then the one every later call returns;
-absent: anonymous), RK_FIXED_TOKEN (a token string, not a provider).
+RK_ASK_TOKEN=1 (a token provider that prints `token` with `refresh` and waits for the
+test's `token <jwt>` command), RK_FIXED_TOKEN (a token string, not a provider).
 Commands on stdin, one per line: `hold` (reconnect waits), `release`, `cursors`,
-`publish <channel> <type> <json>`, `subscribe <channel>`, `close`.
+`publish <channel> <type> <json>`, `subscribe <channel>`, `token <jwt>`, `close`.
 """
 
 import asyncio
@@ -34,13 +34,11 @@ async def main():
         await gate.wait()
         await asyncio.sleep(seconds)
 
-    tokens = env.get("RK_TOKENS", "").split(",") if env.get("RK_TOKENS") else []
-    calls = []
+    tokens: asyncio.Queue = asyncio.Queue()
 
-    def provider(refresh):
-        calls.append(refresh)
+    async def provider(refresh):
         emit("token", refresh=refresh)
-        return tokens[0] if len(calls) == 1 else tokens[-1]
+        return await tokens.get()
 
     initial, maximum = (float(x) for x in env.get("RK_BACKOFF", "0.05,0.5").split(","))
     heartbeat = relaykit.Heartbeat()
@@ -50,7 +48,7 @@ async def main():
     client = relaykit.RealtimeClient(
         env["RK_URL"],
         client_id=env.get("RK_CLIENT_ID") or None,
-        token=env.get("RK_FIXED_TOKEN") or (provider if tokens else None),
+        token=env.get("RK_FIXED_TOKEN") or (provider if env.get("RK_ASK_TOKEN") else None),
         channels=[c for c in env.get("RK_CHANNELS", "").split(",") if c],
         reconnect=relaykit.Backoff(initial=initial, max=maximum),
         heartbeat=heartbeat,
@@ -62,18 +60,22 @@ async def main():
     client.on_lifecycle("disconnected", lambda d: emit("disconnected", code=d.code, reason=d.reason, will_reconnect=d.will_reconnect))
     client.on_lifecycle("error", lambda e: emit("error", code=e.code, message=e.message))
     client.on_lifecycle("gap", lambda g: emit("gap", **g))
-    try:
-        await client.connect()
-    except relaykit.RealtimeError as error:
-        emit("stopped", code=error.code, state=client.state)
-        return
-
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    connected = asyncio.ensure_future(client.connect())
     while line := (await reader.readline()).decode().strip():
         command, _, rest = line.partition(" ")
-        if command == "hold":
+        if command == "token":
+            tokens.put_nowait(rest)
+            continue
+        if command == "connect":
+            try:
+                await connected
+            except relaykit.RealtimeError as error:
+                emit("stopped", code=error.code, state=client.state)
+                return
+        elif command == "hold":
             gate.clear()
         elif command == "release":
             gate.set()

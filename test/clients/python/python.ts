@@ -74,10 +74,16 @@ export class PythonScript {
     void this.read();
   }
 
-  static async start(script: string, env: Record<string, string>, cwd = ROOT): Promise<PythonScript> {
+  /** Runs `script` (a file in scripts/, or an absolute path) with `args`. */
+  static async start(
+    script: string,
+    env: Record<string, string>,
+    options: { cwd?: string; args?: string[] } = {},
+  ): Promise<PythonScript> {
     const python = await installedPython();
-    const proc = spawn([python, join(SCRIPTS, script)], {
-      cwd,
+    const path = script.startsWith('/') ? script : join(SCRIPTS, script);
+    const proc = spawn([python, path, ...(options.args ?? [])], {
+      cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', PYTHONUNBUFFERED: '1', ...env },
       stdin: 'pipe',
       stdout: 'pipe',

@@ -22,9 +22,11 @@ import relaykit
 async def worker(url: str, token: str | None) -> None:
     """Does every task it is given, until told to stop."""
     api = relaykit.HubClient(url, token=token)
-    async with relaykit.RealtimeClient(url, client_id="worker", token=token) as hub:
+    hub = relaykit.RealtimeClient(url, client_id="worker", token=token)
+    inbox = hub.events()  # before connecting, so nothing slips by
+    async with hub:
         print("worker: ready", flush=True)
-        async for event in hub.events():
+        async for event in inbox:
             if event.to != "worker":
                 continue
             if event.type == "shutdown":
@@ -40,9 +42,10 @@ async def worker(url: str, token: str | None) -> None:
 async def planner(url: str, token: str | None, tasks: int) -> None:
     """Hands out `tasks` tasks and waits until each is reported done."""
     api = relaykit.HubClient(url, token=token)
-    async with relaykit.RealtimeClient(url, client_id="planner", token=token) as hub:
-        done: asyncio.Queue[relaykit.Event] = asyncio.Queue()
-        hub.on("task.done", done.put_nowait)
+    hub = relaykit.RealtimeClient(url, client_id="planner", token=token)
+    done: asyncio.Queue[relaykit.Event] = asyncio.Queue()
+    hub.on("task.done", done.put_nowait)
+    async with hub:
         sent = []
         for n in range(1, tasks + 1):
             message = await api.send("task.assigned", {"title": f"task {n}"}, to="worker", sender="planner")

@@ -291,6 +291,10 @@ class RealtimeClient:
                 kind = frame.get("type")
                 if kind == "connected":
                     established.set()
+                    # Identity and cursors first, in this tick: the frames right behind it are held back.
+                    self._self = frame["client_id"]
+                    self._resume.opened(int(frame["last_id"]))
+                    self.state, self._buffer = "resuming", []
                     resume = asyncio.ensure_future(self._resume_on(ws, frame))
                 elif kind == "event":
                     event = Event.from_wire(frame)
@@ -340,9 +344,6 @@ class RealtimeClient:
 
     async def _resume_on(self, ws: Any, frame: dict[str, Any]) -> None:
         """A connection opened: resume every channel and the direct messages in one frame."""
-        self._self = frame["client_id"]
-        self._resume.opened(int(frame["last_id"]))
-        self.state, self._buffer = "resuming", []
         reconnected, self._had_connection = self._had_connection, True
         replayed = 0
         while True:

@@ -1,6 +1,7 @@
 """The wire definitions of Relaykit's realtime transports, as the Python SDK uses them.
 
-They mirror the hub's single definition (src/kernel/wire.ts); a test in the repository
+They mirror the one definition the hub and @relaykit/realtime use
+(clients/realtime/src/wire.ts); a test in the repository
 fails when the two drift apart.
 """
 

@@ -34,13 +34,15 @@ test('the example: two Python agents hand tasks to each other through the hub', 
     stderr: 'pipe',
     cwd: tmpdir(),
   });
-  const workerOut = new Response(worker.stdout).text();
-  // The worker is ready once its client is connected (it then receives every task sent to it).
+  // The worker is ready once its client is connected and resumed: it prints `worker: ready`.
+  const reader = worker.stdout.getReader();
+  let workerOut = '';
   const deadline = Date.now() + 10_000;
-  while (((await (await t.request('/ws/status')).json()) as { connections: number }).connections < 1) {
-    if (Date.now() > deadline)
-      throw new Error(`the worker never connected: ${await new Response(worker.stderr).text()}`);
-    await Bun.sleep(20);
+  while (!workerOut.includes('worker: ready')) {
+    const chunk = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
+    if (!chunk || chunk.done)
+      throw new Error(`the worker never got ready: ${await new Response(worker.stderr).text()}`);
+    workerOut += new TextDecoder().decode(chunk.value);
   }
   const planner = Bun.spawn([python, AGENTS, 'planner', '--url', t.url, '--tasks', '4'], {
     env,
@@ -53,7 +55,10 @@ test('the example: two Python agents hand tasks to each other through the hub', 
   expect(plannerCode).toBe(0);
   expect(workerCode).toBe(0);
   expect(plannerOut).toContain('planner: all 4 tasks done');
-  expect((await workerOut).match(/worker: finished task \d+/g)).toHaveLength(4);
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    workerOut += new TextDecoder().decode(chunk.value);
+  }
+  expect(workerOut.match(/worker: finished task \d+/g)).toHaveLength(4);
 
   // Every task is stored, acknowledged by the worker, and answered.
   const tasks = (await (await t.request('/messages?client=worker&type=task.assigned')).json()) as {

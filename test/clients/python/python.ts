@@ -4,7 +4,7 @@
  * SDK is installed with `pip install ./clients/python` (once per test process). A
  * missing Python fails the tests: .ci/run installs python3 and python3-websockets.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Subprocess, spawn } from 'bun';
@@ -51,7 +51,10 @@ export function installedPython(): Promise<string> {
     venvDirs.push(dir);
     await must([python, '-m', 'venv', '--system-site-packages', dir]);
     const bin = join(dir, 'bin/python');
-    await must([bin, '-m', 'pip', 'install', '--quiet', '--no-index', '--no-build-isolation', SDK_DIR], dir);
+    // From a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+    const source = join(dir, 'sdk');
+    cpSync(SDK_DIR, source, { recursive: true, filter: (path) => !/(__pycache__|\.egg-info|\/build)$/.test(path) });
+    await must([bin, '-m', 'pip', 'install', '--quiet', '--no-index', '--no-build-isolation', source], dir);
     return bin;
   })();
   return venv;

@@ -3,6 +3,7 @@ import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
+import { type AsyncApiFragment, asyncApiRoutes } from './asyncapi.ts';
 import { allErrors, type ErrorBody, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { refineDocument } from './openapi.ts';
@@ -17,6 +18,8 @@ export interface AppParts {
   log: Logger;
   /** OpenAPI tags of the running plugins (a plugin tags its routes with its name). */
   tags?: ReadonlyArray<{ name: string; description?: string }>;
+  /** AsyncAPI fragments of the running plugins, for `/asyncapi.json`. */
+  asyncapi?: readonly AsyncApiFragment[];
 }
 
 /** Tags that describe the kernel's route groups in the OpenAPI document. */
@@ -33,6 +36,7 @@ export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
     .use(documentation(parts))
+    .use(asyncApiRoutes({ version: parts.version, fragments: parts.asyncapi ?? [] }))
     .onError({ as: 'global' }, function relaykitErrors({ code, error, set, request }) {
       const hubError = toHubError(code, error);
       if (hubError.status >= 500) {

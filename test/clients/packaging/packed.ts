@@ -55,8 +55,9 @@ let tarballs: Promise<{ client: string; realtime: string }> | null = null;
 /** The two tarballs, packed on first use. */
 export function packedTarballs(): Promise<{ client: string; realtime: string }> {
   tarballs ??= (async () => {
+    // Kept for the whole test process (every packaging test file shares the tarballs).
     const out = mkdtempSync(join(tmpdir(), 'relaykit-packs-'));
-    folders.push(out);
+    process.on('exit', () => rmSync(out, { recursive: true, force: true }));
     await must(['npm', 'pack', '--silent', '--pack-destination', out], join(ROOT, 'clients/typescript'));
     await must(['npm', 'pack', '--silent', '--pack-destination', out], join(ROOT, 'clients/realtime'));
     const files = readdirSync(out);

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
 import './errors.ts';
+import { sseAsyncApi } from './asyncapi.ts';
 import { sseHealthChecks } from './metrics.ts';
 import { sseRoutes } from './routes.ts';
 import { SseService } from './service.ts';
@@ -103,6 +104,7 @@ export default definePlugin({
       stop: (reason) => service.stop(reason),
       routes: () => sseRoutes(service, ctx.messages, ctx.auth),
       health: () => sseHealthChecks(service, ctx.options),
+      asyncapi: sseAsyncApi,
     };
   },
 });

@@ -13,13 +13,8 @@ import type { Message } from '../../src/messages/types.ts';
  * - Comments (`: ...`) for heartbeats; a `retry:` hint first.
  */
 
-/** Control events; message types starting with `relaykit.` are reserved for them. */
-export const ControlEvents = {
-  /** First event of every stream: who the client is and what it receives. */
-  connected: 'relaykit.connected',
-  /** The resume point is older than retention (or unknown): messages may have been lost. */
-  gap: 'relaykit.gap',
-} as const;
+/** Control events (the shared wire definitions); message types starting with `relaykit.` are reserved for them. */
+export { SseControlEvents as ControlEvents } from '../../clients/realtime/src/wire.ts';
 
 /** How message events carry their data. */
 export type DataFormat = 'envelope' | 'payload';

@@ -1,4 +1,5 @@
 import { definePlugin } from '../../src/kernel/plugin.ts';
+import { wsAsyncApi } from './asyncapi.ts';
 import { wsHealthChecks } from './health.ts';
 import { WsChannelsOptions } from './options.ts';
 import { wsRoutes } from './routes.ts';
@@ -38,6 +39,7 @@ export default definePlugin({
       routes: () => wsRoutes(service),
       websockets: () => endpoints,
       health: () => wsHealthChecks(service),
+      asyncapi: wsAsyncApi,
     };
   },
 });

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { type ClientFrameType, NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
 import { issuesFromErrors } from '../../src/config/errors.ts';
 import { defineErrors, type HubError } from '../../src/kernel/errors.ts';
 import type { Message } from '../../src/messages/types.ts';
@@ -9,23 +10,8 @@ import type { Message } from '../../src/messages/types.ts';
  * docs/protocols/ws.md shows an example of every frame.
  */
 
-/** Close codes the server uses. 1xxx are standard; 4xxx are Relaykit's own. */
-export const CloseCodes = {
-  /** A plugin restart or shutdown: reconnect and resume with `since`. */
-  serviceRestart: 1012,
-  /** A frame larger than `maxFrameBytes`. */
-  tooBig: 1009,
-  /** `maxConnections` reached: try again later. */
-  tryAgainLater: 1013,
-  /** The client sent nothing, not even a pong, for `heartbeat.idleTimeoutMs`. */
-  idleTimeout: 4000,
-  /** Missing, invalid or expired token. */
-  unauthorized: 4001,
-  /** A valid token that does not allow this (e.g. `client_id` differs from its subject). */
-  forbidden: 4003,
-  /** The send buffer went over `sendBufferBytes`: reconnect and resume with `since`. */
-  slowConsumer: 4008,
-} as const;
+/** Close codes, frame types and name rules: the shared wire definitions (also used by the SDKs and /asyncapi.json). */
+export { CloseCodes } from '../../clients/realtime/src/wire.ts';
 
 export const WsErrors = defineErrors({
   RELAYKIT_ERR_WS_MALFORMED_FRAME: {
@@ -44,12 +30,13 @@ export const WsErrors = defineErrors({
   },
 });
 
-const RequestId = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()], {
+const RequestId = Type.Union([Type.String({ maxLength: NameLimits.requestId }), Type.Integer()], {
   description: 'Echoed in the reply',
 });
 const ChannelList = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000 });
 
-const ClientFrames = {
+/** The JSON Schema of every client frame (exported for the AsyncAPI document). */
+export const ClientFrames = {
   auth: Type.Object({ type: Type.Literal('auth'), id: Type.Optional(RequestId), token: Type.String({ minLength: 1 }) }),
   subscribe: Type.Object({
     type: Type.Literal('subscribe'),
@@ -64,11 +51,11 @@ const ClientFrames = {
     type: Type.Literal('publish'),
     id: Type.Optional(RequestId),
     channel: Type.String({ minLength: 1, maxLength: 256 }),
-    event: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@/\\-]*$' })),
+    event: Type.Optional(Type.String({ minLength: 1, maxLength: NameLimits.type, pattern: NAME_PATTERN })),
     payload: Type.Optional(Type.Unknown()),
-    to: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@/\\-]*$' })),
+    to: Type.Optional(Type.String({ minLength: 1, maxLength: NameLimits.clientId, pattern: NAME_PATTERN })),
   }),
-} satisfies Record<string, TSchema>;
+} satisfies Record<ClientFrameType, TSchema>;
 
 export type FrameType = keyof typeof ClientFrames;
 export type ClientFrame = { [K in FrameType]: Static<(typeof ClientFrames)[K]> }[FrameType];

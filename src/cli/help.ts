@@ -14,6 +14,7 @@ Commands:
   config check [FILE]   Validate a config file without starting
   config schema         Print the JSON Schema of the config file
   openapi               Print the OpenAPI document
+  asyncapi              Print the AsyncAPI document of the realtime transports
 
 Options:
   -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)

@@ -30,6 +30,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return await runMigrate(values.config, env);
       case 'openapi':
         return await printOpenApi(env);
+      case 'asyncapi':
+        return print(JSON.stringify(withHost(await servedDocument('/asyncapi.json', env), 'localhost:3000'), null, 2));
       case 'config':
         if (sub === 'check') return await check(file ?? values.config, env);
         if (sub === 'schema')
@@ -130,7 +132,22 @@ async function printOpenApi(env: Record<string, string | undefined>): Promise<nu
  * memory on a free loopback port, reads `/openapi/json` and stops it. `relaykit
  * openapi` prints it; `bun run client:generate` generates the TypeScript client from it.
  */
-export async function openApiDocument(env: Record<string, string | undefined> = process.env): Promise<object> {
+export function openApiDocument(env: Record<string, string | undefined> = process.env): Promise<object> {
+  return servedDocument('/openapi/json', env);
+}
+
+/** The document with every server at `host` (the in-memory hub listened on a random port). */
+function withHost(document: object, host: string): object {
+  const servers = (document as { servers?: Record<string, object> }).servers ?? {};
+  for (const server of Object.values(servers)) Object.assign(server, { host });
+  return document;
+}
+
+/** A document (`/openapi/json`, `/asyncapi.json`) of a hub with every built-in plugin, started in memory. */
+export async function servedDocument(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<object> {
   const hub = await Hub.start({
     plugins: builtinPlugins,
     configPath: '/dev/null/none.yaml',
@@ -140,8 +157,8 @@ export async function openApiDocument(env: Record<string, string | undefined> = 
     logger: silentLogger,
   });
   try {
-    const res = await fetch(`${hub.url}/openapi/json`);
-    if (!res.ok) throw new Error(`GET /openapi/json answered ${res.status}`);
+    const res = await fetch(`${hub.url}${path}`);
+    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
     return (await res.json()) as object;
   } finally {
     await hub.stop();

@@ -2,6 +2,7 @@ import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
+import { type AsyncApiFragment, asyncApiRoutes } from './asyncapi.ts';
 import { errorResponse, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -15,6 +16,8 @@ export interface AppParts {
   log: Logger;
   /** OpenAPI tags of the running plugins (a plugin tags its routes with its name). */
   tags?: ReadonlyArray<{ name: string; description?: string }>;
+  /** AsyncAPI fragments of the running plugins, for `/asyncapi.json`. */
+  asyncapi?: readonly AsyncApiFragment[];
 }
 
 /**
@@ -25,6 +28,7 @@ export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
     .use(documentation(parts))
+    .use(asyncApiRoutes({ version: parts.version, fragments: parts.asyncapi ?? [] }))
     // The hook answers with a Response and never touches `set`: Elysia infers from a
     // global hook's arguments what every route needs, and a hook that writes `set`
     // makes every successful response go through the slower set-aware mapping.

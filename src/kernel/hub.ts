@@ -280,6 +280,7 @@ export class Hub {
       version: VERSION,
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
+      asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       routes: [
         messageRoutes(this.messages),
         adminRoutes({

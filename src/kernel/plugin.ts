@@ -2,6 +2,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
 import type { MessageHooks, MessageService } from '../messages/service.ts';
 import type { HttpServer, RuntimeAdapter, SqliteDatabase, WebSocketHandlers } from '../runtime/types.ts';
+import type { AsyncApiFragment } from './asyncapi.ts';
 import type { AuthService } from './auth.ts';
 import type { EventBus } from './bus.ts';
 import type { Clock } from './clock.ts';
@@ -69,6 +70,11 @@ export interface PluginInstance {
   health?(): readonly HealthCheck[];
   /** Hooks into message ingest (TTL policies, transactional outbox). */
   messageHooks?: MessageHooks;
+  /**
+   * The plugin's realtime channels and messages for `/asyncapi.json` (AsyncAPI 3),
+   * composed with the other running plugins' at every rebuild.
+   */
+  asyncapi?(): AsyncApiFragment;
 }
 
 /** A runtime-neutral WebSocket endpoint (Bun serves it natively, Deno through upgradeWebSocket). */

@@ -1,16 +1,27 @@
 import { Elysia, t } from 'elysia';
+import { NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
 import { HubError } from '../kernel/errors.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 import type { MessageService } from './service.ts';
 
-/** Client ids, channel names and message types share one conservative character set. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:@/\\-]*$';
+/** Client ids, channel names and message types share one conservative character set (the shared wire definition). */
+export { NAME_PATTERN };
 
-const ClientId = t.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN, description: 'A client id' });
-const ChannelName = t.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'A channel name' });
+const ClientId = t.String({
+  minLength: 1,
+  maxLength: NameLimits.clientId,
+  pattern: NAME_PATTERN,
+  description: 'A client id',
+});
+const ChannelName = t.String({
+  minLength: 1,
+  maxLength: NameLimits.channel,
+  pattern: NAME_PATTERN,
+  description: 'A channel name',
+});
 const MessageType = t.String({
   minLength: 1,
-  maxLength: 128,
+  maxLength: NameLimits.type,
   pattern: NAME_PATTERN,
   description: 'The message type, e.g. `task.created`',
 });

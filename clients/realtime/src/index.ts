@@ -38,3 +38,4 @@ export {
   type StreamState,
 } from './sse.ts';
 export { type EventSourceConstructor, type EventSourceLike, SseParser } from './sse-sources.ts';
+export * from './wire.ts';

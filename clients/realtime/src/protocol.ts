@@ -1,9 +1,8 @@
 /**
- * The wire types of Relaykit's realtime transports, as the SDK sees them.
- *
- * The OpenAPI document (and so the generated client) describes the HTTP API only:
- * WebSocket frames and SSE events are not in it, so they are declared here, after
- * docs/protocols/ws.md and docs/plugins/sse.md.
+ * The frame and event types of Relaykit's realtime transports, as the SDK sees them
+ * (docs/protocols/ws.md, docs/plugins/sse.md; the hub serves them as an AsyncAPI
+ * document at `/asyncapi.json`). The constants they share with the hub (close codes,
+ * frame types, name rules) are in wire.ts.
  */
 
 /** A request id a client frame may carry; the reply echoes it. */
@@ -134,17 +133,7 @@ export type ClientFrame =
   | { type: 'get_subscriptions'; id?: RequestId }
   | { type: 'publish'; id?: RequestId; channel: string; event?: string; payload?: unknown; to?: string };
 
-/** Close codes of `/ws` (1xxx standard, 4xxx Relaykit's). */
-export const CloseCodes = {
-  normal: 1000,
-  tooBig: 1009,
-  serviceRestart: 1012,
-  tryAgainLater: 1013,
-  idleTimeout: 4000,
-  unauthorized: 4001,
-  forbidden: 4003,
-  slowConsumer: 4008,
-} as const;
+export { CloseCodes } from './wire.ts';
 
 // ---- SSE events (docs/plugins/sse.md) ----
 

@@ -22,11 +22,17 @@ export interface Source {
   close(): void;
 }
 
+/** The part of an EventSource message event the helper reads (no DOM types needed). */
+export interface SseMessageLike {
+  readonly data: string;
+  readonly lastEventId: string;
+}
+
 /** The part of the EventSource API the helper uses. */
 export interface EventSourceLike {
   readonly readyState: number;
   close(): void;
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
+  addEventListener(type: string, listener: (event: SseMessageLike) => void): void;
 }
 
 export type EventSourceConstructor = new (url: string) => EventSourceLike;

@@ -41,7 +41,8 @@ export class RawPusher {
   }
 
   get socketId(): string {
-    return (this.frames[0]?.data as { socket_id: string }).socket_id;
+    const first = this.frames[0] as PusherFrame;
+    return (first.data as { socket_id: string }).socket_id;
   }
 
   send(frame: unknown): void {
@@ -50,9 +51,8 @@ export class RawPusher {
 
   /** Waits for a frame matching `predicate` (among those not yet taken) and returns it. */
   async next(predicate: (f: PusherFrame) => boolean, ms = 5000): Promise<PusherFrame> {
-    let found: PusherFrame | undefined;
-    await waitFor(() => (found = this.frames.find(predicate)) !== undefined, ms, 'a matching frame');
-    return found as PusherFrame;
+    await waitFor(() => this.frames.some(predicate), ms, 'a matching frame');
+    return this.frames.find(predicate) as PusherFrame;
   }
 
   async closedWith(ms = 5000): Promise<{ code: number; reason: string }> {

@@ -89,7 +89,8 @@ function subscribe(svc: PusherService, app: AppState, session: Session, data: Re
     }
   } else if (kind !== 'public') {
     const channelData = typeof data.channel_data === 'string' ? data.channel_data : undefined;
-    const signed = `${session.socketId}:${channel}${kind === 'presence' ? `:${channelData ?? ''}` : ''}`;
+    // Presence signs `channel_data`; a private channel's auth may sign one too (some backends send it).
+    const signed = `${session.socketId}:${channel}${kind === 'presence' || channelData !== undefined ? `:${channelData ?? ''}` : ''}`;
     if (!validAuth(data.auth, app.key, app.secret, signed)) {
       svc.metrics.authFailures.inc();
       svc.sendTo(session, subscriptionError(channel, 'AuthError', 'Invalid signature', 401));

@@ -49,7 +49,9 @@ describe('Laravel Echo 2 (pusher broadcaster) against the hub', () => {
     const e = echo({ id: '1', name: 'Ann' });
     const got = until<unknown>((resolve) => e.channel('orders').listen('OrderShipped', resolve));
     await until<void>((resolve) => e.connector.pusher.connection.bind('connected', () => resolve()));
-    await until<void>((resolve) => e.connector.channels.orders?.subscription.bind('pusher:subscription_succeeded', () => resolve()));
+    await until<void>((resolve) =>
+      e.connector.channels.orders?.subscription.bind('pusher:subscription_succeeded', () => resolve()),
+    );
     // Laravel broadcasts `App\Events\OrderShipped` with the event's public properties as data.
     await serverSdk(hub).trigger('orders', 'App\\Events\\OrderShipped', { order: { id: 5 } });
     expect(await got).toEqual({ order: { id: 5 } });

@@ -34,7 +34,7 @@ function echo(user: { id: string; name: string }): Echo<'pusher'> {
     channelAuthorization: {
       endpoint: '/broadcasting/auth',
       transport: 'ajax',
-      customHandler: (params: { socketId: string; channelName: string }, cb: (e: Error | null, a: unknown) => void) =>
+      customHandler: (params, cb) =>
         cb(null, sdk.authorizeChannel(params.socketId, params.channelName, { user_id: user.id, user_info: user })),
     },
   });

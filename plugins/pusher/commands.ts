@@ -187,6 +187,7 @@ async function clientEvent(svc: PusherService, app: AppState, session: Session, 
   }
   try {
     await svc.trigger(app, channel, msg.event, payload, session.socketId);
+    svc.webhooks.clientEvent(app, channel, msg.event, payload, session);
   } catch (err) {
     svc.ctx.log.warn({ err }, 'a client event could not be stored');
     refuse(null, 'The event could not be stored; try again');

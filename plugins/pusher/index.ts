@@ -20,7 +20,7 @@ export default definePlugin({
   description: 'Pusher Channels protocol 7 and HTTP API for pusher-js, Laravel Echo and Pusher server SDKs',
   options: PusherOptions,
   enabledByDefault: false,
-  emits: ['channel.occupied', 'channel.vacated'],
+  emits: ['channel.occupied', 'channel.vacated', 'pusher.webhook'],
   consumes: ['message.sent'],
   setup(ctx) {
     if (ctx.options.apps.length === 0) throw new Error('plugins.pusher.apps: configure at least one app');

@@ -67,6 +67,20 @@ export const PusherApp = Type.Object(
       description:
         'Origins (e.g. `https://app.example.com`) allowed to connect; [] allows every origin. Others close with 4009',
     }),
+    webhookEvents: Type.Array(
+      Type.Union([
+        Type.Literal('channel_occupied'),
+        Type.Literal('channel_vacated'),
+        Type.Literal('member_added'),
+        Type.Literal('member_removed'),
+        Type.Literal('client_event'),
+      ]),
+      {
+        default: [],
+        description:
+          'Pusher webhook events the app produces, batched and signed as Pusher does; deliver them with a webhooks endpoint of format `raw` on event `pusher.webhook` (see docs/plugins/pusher.md)',
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -95,6 +109,12 @@ export const PusherOptions = Type.Object(
       minimum: 1024,
       default: 65_536,
       description: 'Largest frame a client may send; a larger one closes the connection with 4009',
+    }),
+    webhookBatchMs: Type.Integer({
+      minimum: 0,
+      maximum: 60_000,
+      default: 250,
+      description: 'How long Pusher webhook events of an app gather into one batch (one `pusher.webhook` event)',
     }),
   },
   { default: {}, description: 'Pusher Channels protocol 7 and HTTP API for pusher-js, Laravel Echo and Pusher SDKs' },

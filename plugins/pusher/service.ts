@@ -16,6 +16,7 @@ import {
   relaykitChannel,
 } from './protocol.ts';
 import { type Admission, newSocketId, Session } from './session.ts';
+import { PusherWebhooks } from './webhooks.ts';
 
 const HEARTBEAT_TICK_MS = 1000;
 
@@ -31,6 +32,7 @@ export class PusherService {
   readonly bySocket = new Map<string, Session>();
   readonly metrics: PusherMetrics;
   readonly endpoint: WebSocketEndpoint<Session>;
+  readonly webhooks: PusherWebhooks;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
 
@@ -42,6 +44,7 @@ export class PusherService {
       this.apps.set(app.id, app);
       this.byKey.set(app.key, app);
     }
+    this.webhooks = new PusherWebhooks(ctx.bus, ctx.clock, ctx.options.webhookBatchMs);
     this.metrics = createPusherMetrics(ctx.metrics, {
       connections: () => this.bySocket.size,
       channels: () => {
@@ -76,6 +79,7 @@ export class PusherService {
     this.cancelHeartbeat?.();
     const why = reason === 'disable' ? 'the pusher plugin was disabled' : 'the server is restarting; reconnect';
     for (const session of [...this.bySocket.values()]) this.close(session, PusherCodes.reconnect, why);
+    this.webhooks.flushAll();
   }
 
   topic(app: AppState, channel: string): string {
@@ -191,6 +195,7 @@ export class PusherService {
         transport: 'pusher',
         at: this.now(),
       });
+      this.webhooks.channelEvent(app, 'channel_occupied', channel);
     }
     if (member && state.members) {
       const known = state.members.get(member.id);
@@ -199,6 +204,7 @@ export class PusherService {
         state.members.set(member.id, { info: member.info, sessions: 1 });
         const added = frame('pusher_internal:member_added', { user_id: member.id, user_info: member.info }, channel);
         this.publish(app, channel, added);
+        this.webhooks.memberEvent(app, 'member_added', channel, member.id);
       }
     }
     state.sessions.add(session);
@@ -218,6 +224,7 @@ export class PusherService {
     if (member && userId !== null && --member.sessions === 0) {
       state.members?.delete(userId);
       this.publish(app, channel, frame('pusher_internal:member_removed', { user_id: userId }, channel));
+      this.webhooks.memberEvent(app, 'member_removed', channel, userId);
     }
     if (state.sessions.size) return;
     app.channels.delete(channel);
@@ -226,6 +233,7 @@ export class PusherService {
       transport: 'pusher',
       at: this.now(),
     });
+    this.webhooks.channelEvent(app, 'channel_vacated', channel);
   }
 
   signIn(app: AppState, session: Session, userId: string): void {

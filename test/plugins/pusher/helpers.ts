@@ -11,9 +11,10 @@ export async function startPusherHub(
   extra: Record<string, unknown> = {},
   options: TestHubOptions = {},
 ): Promise<TestHub> {
+  const { plugins, ...rest } = (options.overrides ?? {}) as { plugins?: Record<string, unknown> };
   return startTestHub({
     ...options,
-    overrides: { plugins: { pusher: { enabled: true, apps, ...extra } }, ...(options.overrides ?? {}) },
+    overrides: { ...rest, plugins: { ...plugins, pusher: { enabled: true, apps, ...extra } } },
   });
 }
 

@@ -186,7 +186,7 @@ async function clientEvent(svc: PusherService, app: AppState, session: Session, 
     return refuse(null, `Event data is larger than ${app.config.maxEventPayloadBytes} bytes`);
   }
   try {
-    await svc.trigger(app, channel, msg.event, payload, session.socketId);
+    await svc.trigger('client', app, channel, msg.event, payload, session.socketId);
     svc.webhooks.clientEvent(app, channel, msg.event, payload, session);
   } catch (err) {
     svc.ctx.log.warn({ err }, 'a client event could not be stored');

@@ -54,7 +54,8 @@ export function pusherRoutes(svc: PusherService) {
   const trigger = async (app: AppState, events: EventInput[]) => {
     const sends: Promise<unknown>[] = [];
     for (const e of events) {
-      for (const channel of e.channels) sends.push(svc.trigger(app, channel, e.name, payloadOf(e.data), e.socketId));
+      for (const channel of e.channels)
+        sends.push(svc.trigger('http', app, channel, e.name, payloadOf(e.data), e.socketId));
     }
     await Promise.all(sends);
   };

@@ -253,8 +253,15 @@ export class PusherService {
   // -- delivery -------------------------------------------------------------------------
 
   /** Stores an event of an app's channel as a Relaykit message (committed when this resolves). */
-  trigger(app: AppState, channel: string, event: string, payload: unknown, socketId: string | null): Promise<Message> {
-    this.metrics.events.inc({ source: socketId !== null && this.bySocket.has(socketId) ? 'client' : 'http' });
+  trigger(
+    source: 'http' | 'client',
+    app: AppState,
+    channel: string,
+    event: string,
+    payload: unknown,
+    socketId: string | null,
+  ): Promise<Message> {
+    this.metrics.events.inc({ source });
     return this.ctx.messages.send({
       channel: relaykitChannel(app.id, channel),
       type: event,

@@ -14,10 +14,12 @@ export interface PusherFrame {
 export class RawPusher {
   readonly frames: PusherFrame[] = [];
   closed: { code: number; reason: string } | null = null;
+  private readonly taken = new WeakSet<PusherFrame>();
   private readonly ws: WebSocket;
 
-  private constructor(url: string) {
-    this.ws = new WebSocket(url);
+  private constructor(url: string, headers: Record<string, string>) {
+    // Bun's WebSocket takes headers (Origin included), as browsers set them.
+    this.ws = new WebSocket(url, { headers } as unknown as string[]);
     this.ws.onmessage = (e) => {
       const f = JSON.parse(String(e.data)) as { event: string; channel?: string; data: unknown };
       let data = f.data;
@@ -34,8 +36,13 @@ export class RawPusher {
   }
 
   /** Opens `/app/{key}?protocol=7` (or `path`) and waits for the first frame or the close. */
-  static async open(hubUrl: string, key: string, query = 'protocol=7'): Promise<RawPusher> {
-    const client = new RawPusher(`${hubUrl.replace('http', 'ws')}/app/${key}?${query}`);
+  static async open(
+    hubUrl: string,
+    key: string,
+    query = 'protocol=7',
+    headers: Record<string, string> = {},
+  ): Promise<RawPusher> {
+    const client = new RawPusher(`${hubUrl.replace('http', 'ws')}/app/${key}?${query}`, headers);
     await waitFor(() => client.frames.length > 0 || client.closed !== null, 5000, 'the first frame');
     return client;
   }
@@ -49,10 +56,13 @@ export class RawPusher {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  /** Waits for a frame matching `predicate` (among those not yet taken) and returns it. */
+  /** Waits for a frame matching `predicate` among those no earlier `next` returned, and takes it. */
   async next(predicate: (f: PusherFrame) => boolean, ms = 5000): Promise<PusherFrame> {
-    await waitFor(() => this.frames.some(predicate), ms, 'a matching frame');
-    return this.frames.find(predicate) as PusherFrame;
+    const untaken = (f: PusherFrame) => !this.taken.has(f) && predicate(f);
+    await waitFor(() => this.frames.some(untaken), ms, 'a matching frame');
+    const found = this.frames.find(untaken) as PusherFrame;
+    this.taken.add(found);
+    return found;
   }
 
   async closedWith(ms = 5000): Promise<{ code: number; reason: string }> {

@@ -159,7 +159,13 @@ export class PusherService {
       return;
     }
     const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
-    session.queue = session.queue.then(() => handleFrame(this, session, text));
+    session.queue = session.queue
+      .then(() => handleFrame(this, session, text))
+      .catch((err: unknown) => {
+        // handleFrame answers bad input itself; reaching here is a bug: log it, keep the connection.
+        this.ctx.log.error({ err, socketId: session.socketId }, 'a pusher frame could not be handled');
+        this.sendTo(session, errorFrame(null, 'Internal error handling the frame'));
+      });
   }
 
   close(session: Session, code: number, reason: string): void {

@@ -73,7 +73,7 @@ function subscribe(svc: PusherService, app: AppState, session: Session, data: Re
     return;
   }
   if (session.channels.has(channel)) {
-    svc.sendTo(session, frame('pusher_internal:subscription_succeeded', {}, channel));
+    svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeededData(app, channel), channel));
     return;
   }
   if (session.channels.size >= app.config.maxSubscriptionsPerConnection) {
@@ -103,17 +103,20 @@ function subscribe(svc: PusherService, app: AppState, session: Session, data: Re
     if (!member) return;
   }
   svc.join(app, session, channel, member);
+  svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeededData(app, channel), channel));
+}
+
+/** `subscription_succeeded` data: the members of a presence channel, `{}` for the others. */
+function succeededData(app: AppState, channel: string): object {
   const members = app.channels.get(channel)?.members;
-  const succeeded = members
-    ? {
-        presence: {
-          ids: [...members.keys()],
-          hash: Object.fromEntries([...members].map(([id, m]) => [id, m.info])),
-          count: members.size,
-        },
-      }
-    : {};
-  svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeeded, channel));
+  if (!members) return {};
+  return {
+    presence: {
+      ids: [...members.keys()],
+      hash: Object.fromEntries([...members].map(([id, m]) => [id, m.info])),
+      count: members.size,
+    },
+  };
 }
 
 /** The presence member a signed `channel_data` describes, or null after sending the error. */

@@ -108,6 +108,20 @@ describe('bad input over the pusher protocol', () => {
     expect(c.closed).toBeNull();
   });
 
+  test('subscribing twice to a presence channel answers with its members again, joining once', async () => {
+    const c = await raw();
+    const { auth, channel_data } = serverSdk(hub).authorizeChannel(c.socketId, 'presence-twice', { user_id: 'solo' });
+    const subscribe = { event: 'pusher:subscribe', data: { channel: 'presence-twice', auth, channel_data } };
+    c.send(subscribe);
+    c.send(subscribe);
+    const ok = (f: { event: string }) => f.event === 'pusher_internal:subscription_succeeded';
+    const first = await c.next(ok);
+    const second = await c.next(ok);
+    expect(second.data).toEqual(first.data);
+    expect(second.data).toMatchObject({ presence: { ids: ['solo'], count: 1 } });
+    expect(c.frames.some((f) => f.event === 'pusher_internal:member_added')).toBe(false);
+  });
+
   test('a forged sign-in is refused with 4009', async () => {
     const c = await raw();
     c.send({ event: 'pusher:signin', data: { auth: `${APP.key}:${'1'.repeat(64)}`, user_data: '{"id":"root"}' } });

@@ -12,8 +12,9 @@ import type {
 
 // Explicit unions of literals: t.UnionEnum fills its first value in as a default, which
 // would rewrite `format` on every PATCH. `satisfies` keeps them in step with schema.ts.
-const Format = t.Union([t.Literal('standard'), t.Literal('slack'), t.Literal('discord')], {
-  description: 'standard: signed JSON envelope; slack / discord: one-line chat message',
+const Format = t.Union([t.Literal('standard'), t.Literal('slack'), t.Literal('discord'), t.Literal('raw')], {
+  description:
+    'standard: signed JSON envelope; slack / discord: one-line chat message; raw: the body and x- headers the event carries (Pusher-format webhooks)',
 });
 const Status = t.Union([t.Literal('pending'), t.Literal('delivered'), t.Literal('failed')], {
   description: 'pending (waiting, retrying or in flight), delivered, or failed (dead letter)',

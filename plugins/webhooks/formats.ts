@@ -2,8 +2,20 @@ import type { EndpointFormat } from './schema.ts';
 
 /**
  * What an endpoint receives. `standard` gets the stored envelope byte for byte;
- * `slack` and `discord` get a one-line summary of the event for chat alerting.
+ * `slack` and `discord` get a one-line summary of the event for chat alerting; `raw`
+ * gets the body a producing plugin prepared (see `RawEventData`).
  */
+
+/**
+ * The extension point for foreign webhook formats: an event whose `data` has this shape
+ * is delivered to `raw` endpoints as `body`, byte for byte, with the `x-` headers of
+ * `headers` added (a producer signs with its own scheme, e.g. Pusher's X-Pusher-Signature).
+ * The outbox's durability, retries and SSRF guard apply as to any other format.
+ */
+export interface RawEventData {
+  body: string;
+  headers: Record<string, string>;
+}
 
 /** The Standard Webhooks envelope, stored once per event. */
 export interface Envelope {
@@ -25,10 +37,28 @@ const SLACK_MAX = 3000;
 export function formatBody(format: EndpointFormat, body: string): string {
   if (format === 'standard') return body;
   const envelope = JSON.parse(body) as Envelope;
+  if (format === 'raw') return rawData(envelope)?.body ?? body;
   const line = summarize(envelope.type, (envelope.data ?? {}) as Record<string, unknown>);
   if (format === 'slack') return JSON.stringify({ text: truncate(escapeSlack(line), SLACK_MAX) });
   // No @everyone or role pings from event text.
   return JSON.stringify({ content: truncate(line, DISCORD_MAX), allowed_mentions: { parse: [] } });
+}
+
+/** Extra headers of a `raw` delivery: only `x-` names, so none of the hub's own headers is overridden. */
+export function formatHeaders(format: EndpointFormat, body: string): Record<string, string> {
+  if (format !== 'raw') return {};
+  const raw = rawData(JSON.parse(body) as Envelope);
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw?.headers ?? {})) {
+    if (/^x-[a-z0-9-]+$/i.test(name) && typeof value === 'string') out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function rawData(envelope: Envelope): RawEventData | null {
+  const data = envelope.data as Partial<RawEventData> | null;
+  if (!data || typeof data.body !== 'string') return null;
+  return { body: data.body, headers: data.headers && typeof data.headers === 'object' ? data.headers : {} };
 }
 
 type Data = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
-export const ENDPOINT_FORMATS = ['standard', 'slack', 'discord'] as const;
+export const ENDPOINT_FORMATS = ['standard', 'slack', 'discord', 'raw'] as const;
 export type EndpointFormat = (typeof ENDPOINT_FORMATS)[number];
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;

@@ -1,7 +1,7 @@
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { RuntimeAdapter } from '../../src/runtime/types.ts';
 import type { CachedEndpoint } from './endpoints.ts';
-import { formatBody } from './formats.ts';
+import { formatBody, formatHeaders } from './formats.ts';
 import { type AddressGuard, UrlRefused } from './guard.ts';
 import type { ClaimedDelivery } from './queue.ts';
 import { honoursRetryAfter, parseRetryAfter } from './retry.ts';
@@ -70,6 +70,7 @@ export class Sender {
         method: 'POST',
         headers: {
           ...endpoint.row.headers,
+          ...formatHeaders(endpoint.row.format, delivery.body),
           'content-type': 'application/json',
           'user-agent': this.userAgent,
           ...signatureHeaders(endpoint.keys(now), delivery.eventId, Math.floor(now / 1000), body),

@@ -101,7 +101,7 @@ export class Front {
   }
 
   private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {
-    const endpoint = this.websockets.get(new URL(request.url).pathname);
+    const endpoint = endpointFor(this.websockets, new URL(request.url).pathname);
     if (!endpoint) {
       return errorResponse(new HubError('RELAYKIT_ERR_ROUTE_NOT_FOUND', 'No WebSocket endpoint at this path'));
     }
@@ -110,6 +110,17 @@ export class Front {
     if (decision instanceof Response) return decision;
     return info.upgrade(request, endpoint.handlers, decision);
   }
+}
+
+/**
+ * The endpoint serving `path`: the one registered at exactly that path, else one registered
+ * as `<parent>/*`, which serves any single last segment (`/app/*` serves `/app/my-key`).
+ */
+function endpointFor(endpoints: ReadonlyMap<string, WebSocketEndpoint>, path: string): WebSocketEndpoint | undefined {
+  const exact = endpoints.get(path);
+  if (exact) return exact;
+  const slash = path.lastIndexOf('/');
+  return slash > 0 ? endpoints.get(`${path.slice(0, slash)}/*`) : undefined;
 }
 
 /** The path of a URL without parsing the whole URL (the hot path). */

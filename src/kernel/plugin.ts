@@ -79,7 +79,7 @@ export interface PluginInstance {
 
 /** A runtime-neutral WebSocket endpoint (Bun serves it natively, Deno through upgradeWebSocket). */
 export interface WebSocketEndpoint<T = unknown> {
-  /** Exact path, e.g. `/ws`. */
+  /** Exact path, e.g. `/ws`; or `<parent>/*` to serve any single last segment (`/app/*` serves `/app/my-key`). */
   readonly path: string;
   /** Decides on an upgrade request: the connection's data, or a Response that refuses it. */
   upgrade(request: Request, remoteAddress: string): T | Response | Promise<T | Response>;

@@ -61,6 +61,15 @@ describe('example READMEs run as written', () => {
     for (const output of outputs) expect(JSON.parse(output).status).toBe('pass');
   }, 30_000);
 
+  test('pusher: pusher-js on Node receives the SDK event and the Relaykit message', async () => {
+    const { outputs, background } = await runReadme('examples/pusher/README.md');
+    expect(JSON.parse(outputs[0])).toEqual({ status: 200 });
+    expect(JSON.parse(outputs[1])).toMatchObject({ channel: 'pusher.app-1.chat', type: 'message' });
+    expect(JSON.parse(outputs[2]).messages[0]).toMatchObject({ type: 'order.shipped', payload: { id: 7 } });
+    await background[0].waitForLine(/"event":"order.shipped","data":\{"id":7\}/);
+    await background[0].waitForLine(/"data":\{"text":"from Relaykit"\}/);
+  }, 30_000);
+
   test('grafana: /metrics exposes the series the dashboard reads', async () => {
     const { outputs } = await runReadme('examples/grafana/README.md');
     expect(outputs[0]).toContain('relaykit_build_info{');

@@ -170,7 +170,7 @@ export type CreateWebhookEndpoint = {
      * Only events on these channels (events without a channel are then left out); null for all
      */
     channels?: Array<string> | null;
-    format?: 'standard' | 'slack' | 'discord';
+    format?: 'standard' | 'slack' | 'discord' | 'raw';
     /**
      * false stops deliveries (pending ones move to failed; recover them later)
      */
@@ -213,7 +213,7 @@ export type CreatedWebhookEndpoint = {
     description: string;
     events: Array<string>;
     channels: Array<string> | null;
-    format: 'standard' | 'slack' | 'discord';
+    format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
     headers: {
@@ -265,7 +265,7 @@ export type WebhookEndpoint = {
     description: string;
     events: Array<string>;
     channels: Array<string> | null;
-    format: 'standard' | 'slack' | 'discord';
+    format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
     headers: {
@@ -315,7 +315,7 @@ export type PatchWebhookEndpoint = {
      * Only events on these channels (events without a channel are then left out); null for all
      */
     channels?: Array<string> | null;
-    format?: 'standard' | 'slack' | 'discord';
+    format?: 'standard' | 'slack' | 'discord' | 'raw';
     /**
      * false stops deliveries (pending ones move to failed; recover them later)
      */

@@ -26,7 +26,8 @@ describe('GET /metrics', () => {
     expect(byName.has('nodejs_heap_space_size_total_bytes')).toBe(false);
     expect(sampleValue(samples, 'relaykit_runtime_info', { runtime: 'bun', version: Bun.version })).toBe(1);
     expect(sampleValue(samples, 'relaykit_build_info')).toBe(1);
-    expect(sampleValue(samples, 'relaykit_plugins_running')).toBe(testPlugins.length);
+    const runByDefault = testPlugins.filter((p) => p.enabledByDefault !== false);
+    expect(sampleValue(samples, 'relaykit_plugins_running')).toBe(runByDefault.length);
   });
 
   test('answers OpenMetrics when Accept asks for it, with _total samples and # EOF', async () => {

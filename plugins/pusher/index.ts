@@ -1,0 +1,37 @@
+import { definePlugin } from '../../src/kernel/plugin.ts';
+import { pusherHealthChecks } from './health.ts';
+import { pusherRoutes } from './http-api.ts';
+import { PusherOptions } from './options.ts';
+import { PusherService } from './service.ts';
+
+export type { PusherAppConfig, PusherConfig } from './options.ts';
+export { PusherCodes, pusherChannel, relaykitChannel } from './protocol.ts';
+
+/**
+ * pusher: the Pusher Channels protocol 7 at `/app/{key}` and Pusher's HTTP API at
+ * `/apps/{id}/...`, so pusher-js, Laravel Echo and the Pusher server SDKs work with the
+ * hub unchanged. Every event (HTTP API or client event) is a Relaykit message on the
+ * channel `pusher.{appId}.{channel}`, and every message on such a channel reaches the
+ * app's pusher-js subscribers. Disabled unless the config enables it.
+ * See docs/plugins/pusher.md.
+ */
+export default definePlugin({
+  name: 'pusher',
+  description: 'Pusher Channels protocol 7 and HTTP API for pusher-js, Laravel Echo and Pusher server SDKs',
+  options: PusherOptions,
+  enabledByDefault: false,
+  emits: ['channel.occupied', 'channel.vacated', 'pusher.webhook'],
+  consumes: ['message.sent'],
+  setup(ctx) {
+    if (ctx.options.apps.length === 0) throw new Error('plugins.pusher.apps: configure at least one app');
+    const service = new PusherService(ctx, process.env);
+    const endpoints = [service.endpoint];
+    return {
+      start: () => service.start(),
+      stop: (reason) => service.stop(reason),
+      routes: () => pusherRoutes(service),
+      websockets: () => endpoints,
+      health: () => pusherHealthChecks(service),
+    };
+  },
+});

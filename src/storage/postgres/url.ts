@@ -100,11 +100,13 @@ export function redactUrl(url: string): string {
   const scheme = out.indexOf('://');
   if (scheme < 0) return out;
   const rest = out.slice(scheme + 3);
-  const firstAt = rest.indexOf('@');
-  if (firstAt < 0) return out;
-  // The host starts after the last `@` before the path: a password may hold `@` or `/`.
-  const tail = rest.slice(firstAt).search(/[/?#]/);
-  const at = rest.lastIndexOf('@', tail < 0 ? rest.length : firstAt + tail);
+  // The host follows the last `@` before the query: an unencoded password may hold `@` or `/`
+  // (a database name holding `@` hides a little more than needed, never less).
+  const query = rest.search(/[?#]/);
+  let at = rest.lastIndexOf('@', query < 0 ? rest.length : query);
+  // None before it: the password itself may hold `?` or `#`.
+  if (at < 0) at = rest.lastIndexOf('@');
+  if (at < 0) return out;
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(':');
   if (colon < 0) return out;

@@ -38,12 +38,15 @@ describe('storage.url for PostgreSQL', () => {
     expect(isPostgresUrl('sqlite:./data/relaykit.db')).toBe(false);
   });
 
-  test('sslmode comes from the URL, else PGSSLMODE, else prefer (libpq default)', () => {
+  test('sslmode comes from the URL, else verify-full for sslrootcert=system, else PGSSLMODE, else prefer (libpq)', () => {
     expect(parsePostgresUrl('postgres://a@h/db?sslmode=verify-full', { PGSSLMODE: 'disable' }).sslmode).toBe(
       'verify-full',
     );
     expect(parsePostgresUrl('postgres://a@h/db', { PGSSLMODE: 'require' }).sslmode).toBe('require');
     expect(parsePostgresUrl('postgres://a@h/db', NO_ENV).sslmode).toBe('prefer');
+    expect(parsePostgresUrl('postgres://a@h/db?sslrootcert=system', { PGSSLMODE: 'require' }).sslmode).toBe(
+      'verify-full',
+    );
     for (const mode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) {
       expect(parsePostgresUrl(`postgres://a@h/db?sslmode=${mode}`, NO_ENV).sslmode).toBe(mode as never);
     }

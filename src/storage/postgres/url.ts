@@ -12,7 +12,10 @@ export interface PostgresTarget {
   user: string;
   /** Decoded; never log it (use `label` or `redactUrl`). */
   password: string;
-  /** From `?sslmode=`, else the PGSSLMODE environment variable, else libpq's default `prefer`. */
+  /**
+   * From `?sslmode=`, else `verify-full` when `sslrootcert=system`, else the PGSSLMODE
+   * environment variable, else libpq's default `prefer`.
+   */
   sslmode: SslMode;
   /**
    * From `?schema=`: the schema the hub's tables live in (created when missing, put
@@ -61,7 +64,9 @@ export function parsePostgresUrl(url: string, env: Record<string, string | undef
   if (!user) throw invalid('no user name (postgres://user:password@host:port/database)');
 
   const params = parsed.searchParams;
-  const sslmode = params.get('sslmode') ?? env.PGSSLMODE ?? 'prefer';
+  // libpq: sslrootcert=system without an sslmode means verify-full.
+  const sslmode =
+    params.get('sslmode') ?? (params.get('sslrootcert') === 'system' ? 'verify-full' : (env.PGSSLMODE ?? 'prefer'));
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
     throw invalid(`sslmode=${sslmode} is not one of ${SSL_MODES.join(', ')}`);
   }

@@ -14,7 +14,7 @@ import { redactUrl } from '../../src/storage/postgres/url.ts';
 export const POSTGRES_ADMIN_URL =
   process.env.RELAYKIT_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/postgres?sslmode=disable';
 
-/** Every test database starts with this, then the file's name and the process id. */
+/** Every test database starts with a prefix (default this one), then the file's name and the process id. */
 const PREFIX = 'rk_t_';
 
 export interface TestDatabase {
@@ -49,9 +49,10 @@ export function postgresAvailable(): Promise<boolean> {
  * tests (afterAll). Returns null when Postgres is not answering and this is not
  * CI (after printing what is skipped); throws under CI=true.
  * `file` is the test file's `import.meta.path` (names the database and the banner);
- * `suffix` tells apart several databases of one file.
+ * `suffix` tells apart several databases of one file; `prefix` groups a family of
+ * test files (`rk_cluster_`), and abandoned databases are cleaned per prefix.
  */
-export async function createTestDatabase(file: string, suffix = ''): Promise<TestDatabase | null> {
+export async function createTestDatabase(file: string, suffix = '', prefix = PREFIX): Promise<TestDatabase | null> {
   if (!(await postgresAvailable())) {
     const where = redactUrl(POSTGRES_ADMIN_URL);
     if (process.env.CI === 'true') {
@@ -69,10 +70,10 @@ export async function createTestDatabase(file: string, suffix = ''): Promise<Tes
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .slice(0, 30);
-  const name = `${PREFIX}${slug}${suffix ? `_${suffix}` : ''}_${process.pid}`;
+  const name = `${prefix}${slug}${suffix ? `_${suffix}` : ''}_${process.pid}`;
   const sql = admin();
   try {
-    await dropAbandoned(sql);
+    await dropAbandoned(sql, prefix);
     await sql.unsafe(`drop database if exists "${name}" with (force)`);
     await sql.unsafe(`create database "${name}"`);
   } finally {
@@ -107,8 +108,8 @@ function admin(options: postgres.Options<Record<string, never>> = {}) {
 }
 
 /** Test databases left by processes that died before their afterAll (pid no longer running). */
-async function dropAbandoned(sql: postgres.Sql): Promise<void> {
-  const rows = await sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${PREFIX}%`}`;
+async function dropAbandoned(sql: postgres.Sql, prefix: string): Promise<void> {
+  const rows = await sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${prefix}%`}`;
   for (const { datname } of rows) {
     const pid = Number(/_(\d+)$/.exec(datname)?.[1]);
     if (!pid || alive(pid)) continue;

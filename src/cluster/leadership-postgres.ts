@@ -1,8 +1,9 @@
 import type { Sql } from 'postgres';
 import { PollingLeadership, type PollingOptions } from './leadership.ts';
+import { CLUSTER_LOCK_CLASS, ensureClusterTables } from './tables-postgres.ts';
 
-/** The first key of every Relaykit leadership lock ("RKLD"); the second is `hashtext(name)`. */
-export const LEADERSHIP_LOCK_CLASS = 0x524b_4c44;
+/** The first key of every leadership lock; the second is `hashtext(name)` (0 is the cluster tables' DDL lock). */
+export const LEADERSHIP_LOCK_CLASS = CLUSTER_LOCK_CLASS;
 
 export interface AdvisoryLeadershipOptions extends Partial<PollingOptions> {
   /** What is led (`ttl-sweeper`). */
@@ -100,7 +101,7 @@ export class LeaseLeadership extends PollingLeadership {
 
   protected async attempt(): Promise<boolean> {
     const sql = this.options.client;
-    this.prepared ??= ensureLeaseTable(sql).catch((err) => {
+    this.prepared ??= ensureClusterTables(sql).catch((err) => {
       this.prepared = null;
       throw err;
     });
@@ -126,17 +127,4 @@ export class LeaseLeadership extends PollingLeadership {
     await this.options
       .client`delete from relaykit_leases where name = ${this.name} and holder = ${this.options.nodeId}`;
   }
-}
-
-/**
- * Creates `relaykit_leases` when missing, under a transaction-scoped advisory lock
- * so nodes that start together do not race. The cluster's tables join the
- * migrations when the cluster mode is wired into the hub.
- */
-export async function ensureLeaseTable(sql: Sql): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(${LEADERSHIP_LOCK_CLASS}::int4, 0)`;
-    await tx`create table if not exists relaykit_leases (
-      name text primary key, holder text not null, until timestamptz not null)`;
-  });
 }

@@ -27,7 +27,7 @@ export function makeNodeId(host: string, pid: number, random = crypto.getRandomV
   const safeHost =
     host
       .replace(/[^A-Za-z0-9_.-]+/g, '-')
-      .replace(/^[^A-Za-z0-9]+/, '')
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
       .slice(0, 100) || 'node';
   return `${safeHost}-${pid}-${suffix}`;
 }

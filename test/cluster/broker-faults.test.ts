@@ -83,7 +83,10 @@ async function scenario(
   feed.close();
   expect(got).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   expect(received).toBeLessThan(total);
-  expect(feed.stats().gapMessages).toBe(total - received);
+  // What the broker lost came from the store; a batch that arrived after its read is counted as a duplicate.
+  const stats = feed.stats();
+  expect(stats.gapMessages).toBeGreaterThan(0);
+  expect(stats.gapMessages).toBe(total - received + stats.duplicates);
 }
 
 describe('a broker connection killed under load', () => {

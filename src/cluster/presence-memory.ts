@@ -1,0 +1,65 @@
+import { PresenceBase, type PresenceEntry, type PresenceOptions } from './presence.ts';
+
+/** The state several in-process nodes share (one per simulated cluster). */
+export class MemoryPresenceStore {
+  readonly nodes = new Map<string, number>();
+  /** channel -> `${nodeId}\n${clientId}` -> entry */
+  readonly channels = new Map<string, Map<string, PresenceEntry>>();
+}
+
+/** Presence in one process: the single-node default, and simulated clusters in tests. */
+export class MemoryPresence extends PresenceBase {
+  constructor(
+    options: PresenceOptions,
+    private readonly store = new MemoryPresenceStore(),
+  ) {
+    super(options);
+  }
+
+  protected async put(channel: string, entry: PresenceEntry): Promise<void> {
+    const entries = this.store.channels.get(channel) ?? new Map<string, PresenceEntry>();
+    entries.set(`${this.nodeId}\n${entry.clientId}`, structuredClone(entry));
+    this.store.channels.set(channel, entries);
+  }
+
+  protected async remove(channel: string, clientId: string): Promise<void> {
+    const entries = this.store.channels.get(channel);
+    entries?.delete(`${this.nodeId}\n${clientId}`);
+    if (entries?.size === 0) this.store.channels.delete(channel);
+  }
+
+  protected async read(channel: string, now: number): Promise<PresenceEntry[]> {
+    const entries = [...(this.store.channels.get(channel)?.values() ?? [])];
+    return entries.filter((e) => (this.store.nodes.get(e.nodeId) ?? 0) > now).map((e) => structuredClone(e));
+  }
+
+  protected async beat(expiresAt: number): Promise<boolean> {
+    const known = this.store.nodes.has(this.nodeId);
+    this.store.nodes.set(this.nodeId, expiresAt);
+    return known;
+  }
+
+  protected async purge(now: number): Promise<number> {
+    const dead = new Set([...this.store.nodes].filter(([, until]) => until <= now).map(([node]) => node));
+    return this.deleteNodes(dead);
+  }
+
+  protected async drop(): Promise<void> {
+    this.deleteNodes(new Set([this.nodeId]));
+  }
+
+  private deleteNodes(nodes: Set<string>): number {
+    let deleted = 0;
+    for (const node of nodes) this.store.nodes.delete(node);
+    for (const [channel, entries] of this.store.channels) {
+      for (const [key, entry] of entries) {
+        if (nodes.has(entry.nodeId)) {
+          entries.delete(key);
+          deleted++;
+        }
+      }
+      if (entries.size === 0) this.store.channels.delete(channel);
+    }
+    return deleted;
+  }
+}

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
-import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.ts';
+import { ConfigError, checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/load.ts';
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
+import { StartupError } from '../kernel/startup.ts';
 import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
@@ -60,8 +61,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return 2;
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
+    // Problems the operator can fix get their message, not a stack trace.
+    if (err instanceof ConfigError || err instanceof StartupError) {
+      console.error(`relaykit: ${err.message}`);
       return 1;
     }
     throw err;
@@ -85,8 +87,16 @@ function print(text: string): number {
   return 0;
 }
 
+/** The config file to read; throws when one named explicitly is missing or any is unreadable. */
+function configFile(explicit: string | undefined, env: Record<string, string | undefined>): string {
+  const location = locateConfig(explicit, env);
+  checkConfigFile(location);
+  return location.path;
+}
+
 async function start(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
-  const hub = await Hub.start({ plugins: builtinPlugins, configPath: config, env, runtime: await detectRuntime() });
+  const configPath = configFile(config, env);
+  const hub = await Hub.start({ plugins: builtinPlugins, configPath, env, runtime: await detectRuntime() });
   const done = new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
@@ -111,7 +121,7 @@ async function runMigrate(config: string | undefined, env: Record<string, string
   const runtime = await detectRuntime();
   await provideRelaykit(runtime);
   const { config: resolved } = await loadConfig(
-    configPath(config, env),
+    configFile(config, env),
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
@@ -128,7 +138,7 @@ async function runMigrate(config: string | undefined, env: Record<string, string
 
 async function check(file: string | undefined, env: Record<string, string | undefined>): Promise<number> {
   await provideRelaykit(await detectRuntime());
-  const path = configPath(file, env);
+  const path = configFile(file, env);
   const { found } = await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])));
   console.log(found ? `${path}: valid` : `${path}: not found; the defaults are valid`);
   return 0;

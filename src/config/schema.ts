@@ -81,6 +81,14 @@ export const LogSection = Type.Object(
       ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Lowest level written' },
     ),
+    format: Type.Union(
+      (['auto', 'json', 'pretty'] as const).map((f) => Type.Literal(f)),
+      {
+        default: 'auto',
+        description:
+          'json: one JSON object per line; pretty: readable lines; auto: pretty when stdout is a terminal, else json',
+      },
+    ),
     requests: Type.Boolean({
       default: false,
       description: 'Write one access-log line per HTTP request (method, route, status, duration, request id)',

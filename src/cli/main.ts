@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
 import { ConfigError, checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/load.ts';
+import { publishedSchema } from '../config/schema.ts';
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { StartupError } from '../kernel/startup.ts';
@@ -53,7 +54,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'config':
         if (sub === 'check') return await check(file ?? values.config, env);
         if (sub === 'schema')
-          return print(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p]))), null, 2));
+          return print(
+            JSON.stringify(publishedSchema(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))), null, 2),
+          );
         console.error(`relaykit: unknown config command "${sub ?? ''}" (use check or schema)`);
         return 2;
       default:

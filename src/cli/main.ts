@@ -9,6 +9,8 @@ import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
+import { CLIENT_COMMANDS, CLIENT_HELP, configInit, runClientCommand } from './commands.ts';
+import { UsageError } from './usage.ts';
 
 const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
 
@@ -20,6 +22,7 @@ Commands:
   config check [FILE]   Validate a config file without starting
   config schema         Print the JSON Schema of the config file
   openapi               Print the OpenAPI document
+${CLIENT_HELP}
 
 Options:
   -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)
@@ -27,11 +30,26 @@ Options:
   -v, --version         Print the version
 
 Environment:
-  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN
+  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN,
+  RELAYKIT_URL, RELAYKIT_TOKEN (client commands)
 `;
+
+const console_ = {
+  stdout: (text: string) => console.log(text),
+  stderr: (text: string) => console.error(text),
+};
 
 /** Runs the CLI; returns the exit code. */
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [first, second] = argv;
+  const client = (CLIENT_COMMANDS as readonly string[]).includes(first ?? '');
+  if (client || (first === 'config' && second === 'init')) {
+    try {
+      return client ? await runClientCommand(first, argv.slice(1), env, console_) : configInit(argv.slice(2), console_);
+    } catch (err) {
+      return failed(err);
+    }
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -57,20 +75,33 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           return print(
             JSON.stringify(publishedSchema(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))), null, 2),
           );
-        console.error(`relaykit: unknown config command "${sub ?? ''}" (use check or schema)`);
+        console.error(`relaykit: unknown config command "${sub ?? ''}" (use init, check or schema)`);
         return 2;
       default:
         console.error(`relaykit: unknown command "${command}"\n\n${HELP}`);
         return 2;
     }
   } catch (err) {
-    // Problems the operator can fix get their message, not a stack trace.
-    if (err instanceof ConfigError || err instanceof StartupError) {
-      console.error(`relaykit: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return failed(err);
   }
+}
+
+/** Problems the operator can fix get their message as one line, not a stack trace. */
+function failed(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof StartupError) {
+    console.error(`relaykit: ${err.message}`);
+    return 1;
+  }
+  if (err instanceof UsageError) {
+    console.error(`relaykit: ${err.message}`);
+    return err.exitCode;
+  }
+  // parseArgs: an unknown option or a missing value.
+  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`relaykit: ${(err as Error).message}`);
+    return 2;
+  }
+  throw err;
 }
 
 function parse(argv: string[]) {

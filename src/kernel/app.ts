@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load.ts';
 import { allErrors, type ErrorBody, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { refineDocument } from './openapi.ts';
+import { viewerRoutes } from './openapi-viewer.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
@@ -62,7 +63,7 @@ export function routeTemplates(app: AnyElysia): Memoirist<string> {
 }
 
 /**
- * `/openapi` (the reference page) and `/openapi/json` (the document, refined for
+ * `/openapi` (the reference page, from the bundled viewer) and `/openapi/json` (the document, refined for
  * generated clients by `refineDocument`). A fresh openapi() each build: the plugin
  * caches its document per instance.
  */
@@ -71,9 +72,12 @@ function documentation(parts: AppParts): AnyElysia {
     .onAfterHandle(function refineOpenApi({ response }) {
       if (response && typeof response === 'object' && !(response instanceof Response)) return refineDocument(response);
     })
+    .use(viewerRoutes())
     .use(
       openapi({
         path: '/openapi',
+        // The page is viewerRoutes' (a bundled viewer); the plugin's would load one from a CDN.
+        provider: null,
         documentation: {
           info: {
             title: 'Relaykit',

@@ -215,6 +215,11 @@ test('the operator commands work from the binary against the binary hub, and a t
     expect(JSON.parse(tail.stdout)).toMatchObject({ id });
     const status = await run(['status', '--json'], dir, { ...env, RELAYKIT_TOKEN: admin });
     expect(JSON.parse(status.stdout).health.status).toBe('pass');
+    // The API reference's viewer is embedded too.
+    expect((await fetch(`${hub.url}/openapi`)).status).toBe(200);
+    const viewer = await fetch(`${hub.url}/openapi/assets/swagger-ui-bundle.js`);
+    expect(viewer.status).toBe(200);
+    expect((await viewer.text()).length).toBeGreaterThan(1_000_000);
   } finally {
     expect((await hub.stop()).code).toBe(0);
   }

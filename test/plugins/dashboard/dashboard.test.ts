@@ -43,7 +43,7 @@ async function view(page: Page, name: string): Promise<void> {
 
 test('an operator signs in and works every view in headless Chromium', async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  hub = await startTestHub({
+  const live = await startTestHub({
     overrides: {
       auth: { adminToken: ADMIN },
       plugins: {
@@ -52,7 +52,8 @@ test('an operator signs in and works every view in headless Chromium', async () 
       },
     },
   });
-  const origin = new URL(hub.url).origin;
+  hub = live;
+  const origin = new URL(live.url).origin;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -82,7 +83,7 @@ test('an operator signs in and works every view in headless Chromium', async () 
   });
 
   // Sign in: a wrong token is refused; the right one is kept in sessionStorage only.
-  await page.goto(`${hub.url}/dashboard`);
+  await page.goto(`${live.url}/dashboard`);
   await page.fill('#token', 'not-the-token');
   await page.click('#login button');
   await page.waitForSelector('#login-error:has-text("refused")');
@@ -106,21 +107,17 @@ test('an operator signs in and works every view in headless Chromium', async () 
   await view(page, 'plugins');
   await page.screenshot({ path: join(SHOTS, 'plugins.png'), fullPage: true });
   await page.click('button[data-toggle="ttl"]');
-  await waitFor(
-    async () => ((await (await hub?.request('/ttl/stats', { token: ADMIN }))?.status) ?? 0) === 200,
-    5000,
-    'ttl back',
-  );
+  await waitFor(async () => (await live.request('/ttl/stats', { token: ADMIN })).status === 200, 5000, 'ttl back');
   await view(page, 'retention');
   await page.waitForSelector('[data-stat="lagSeconds"]');
   await page.screenshot({ path: join(SHOTS, 'retention.png'), fullPage: true });
 
   // Traffic, from the metrics plugin's history.
-  await hub.request('/messages', { method: 'POST', json: { channel: 'warmup', type: 'note', payload: 1 } });
+  await live.request('/messages', { method: 'POST', json: { channel: 'warmup', type: 'note', payload: 1 } });
   await waitFor(
     async () => {
-      const res = await hub?.request('/metrics/json/history?limit=5');
-      return ((await res?.json()) as { snapshots: unknown[] }).snapshots.length >= 3;
+      const res = await live.request('/metrics/json/history?limit=5');
+      return ((await res.json()) as { snapshots: unknown[] }).snapshots.length >= 3;
     },
     10_000,
     'metric snapshots',
@@ -148,16 +145,19 @@ test('an operator signs in and works every view in headless Chromium', async () 
   await page.screenshot({ path: join(SHOTS, 'realtime.png'), fullPage: true });
 
   // Webhooks: a delivery fails against the loopback receiver (500, no retries left); retry it from the view.
-  const created = await hub.request('/webhooks/endpoints', {
+  const created = await live.request('/webhooks/endpoints', {
     method: 'POST',
     token: ADMIN,
     json: { url: receiver.url, events: ['message.sent'], channels: ['hooks'] },
   });
   expect(created.status).toBe(201);
-  await hub.request('/messages', { method: 'POST', json: { channel: 'hooks', type: 'hook.fired', payload: { n: 1 } } });
+  await live.request('/messages', {
+    method: 'POST',
+    json: { channel: 'hooks', type: 'hook.fired', payload: { n: 1 } },
+  });
   const deliveries = async () =>
     (
-      (await (await hub?.request('/webhooks/deliveries', { token: ADMIN }))?.json()) as {
+      (await (await live.request('/webhooks/deliveries', { token: ADMIN })).json()) as {
         deliveries: Array<{ id: number; status: string }>;
       }
     ).deliveries;

@@ -3,7 +3,7 @@
  * live data, a plugin toggled off and on (its view says it is off), a published
  * message in the live tail, a failed webhook delivery retried against a loopback
  * receiver, a narrow window; no console error and no request to any other host.
- * Screenshots of each view go to docs/dashboard/.
+ * Screenshots of each view go to docs/plugins/dashboard/.
  */
 import { afterAll, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
 import { LOOPBACK, startReceiver } from '../webhooks/helpers.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
-const SHOTS = join(ROOT, 'docs/dashboard');
+const SHOTS = join(ROOT, 'docs/plugins/dashboard');
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'dashboard-admin-token';
 let browser: Browser | null = null;

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
-import { loadConfig, locateConfig, schemaFor } from '../config/load.ts';
+import { checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { initialConfig } from './config-init.ts';
 import { DEFAULT_URL, formatStatus, publish, type Remote, status } from './remote.ts';
@@ -36,7 +36,9 @@ function remoteFrom(values: { url?: string; token?: string }, env: Env): Remote 
 }
 
 async function hubConfig(config: string | undefined, env: Env): Promise<HubConfig> {
-  const { path } = locateConfig(config, env);
+  const location = locateConfig(config, env);
+  checkConfigFile(location);
+  const { path } = location;
   return (await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])))).config;
 }
 

@@ -28,8 +28,10 @@ function field(key: string, schema: TSchema, depth: number): string[] {
   const out = typeof s.description === 'string' ? comment(s.description, indent) : [];
   const properties = s.properties as Record<string, TSchema> | undefined;
   if (properties && Object.keys(properties).length > 0) {
-    out.push(`${indent}${yamlKey(key)}:`);
-    for (const [name, child] of Object.entries(properties)) out.push(...field(name, child, depth + 1));
+    const children = Object.entries(properties).flatMap(([name, child]) => field(name, child, depth + 1));
+    // A mapping whose every field is commented out would read as null: write it as {}.
+    const empty = children.every((line) => line.trimStart().startsWith('#'));
+    out.push(`${indent}${yamlKey(key)}:${empty ? ' {}' : ''}`, ...children);
     return out;
   }
   // Built-ins need no module path; say what `enabled` does rather than leave it blank.

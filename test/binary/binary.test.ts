@@ -220,6 +220,11 @@ test('the operator commands work from the binary against the binary hub, and a t
     const viewer = await fetch(`${hub.url}/openapi/assets/swagger-ui-bundle.js`);
     expect(viewer.status).toBe(200);
     expect((await viewer.text()).length).toBeGreaterThan(1_000_000);
+    // And the dashboard's page and script.
+    expect(await (await fetch(`${hub.url}/dashboard`)).text()).toContain('Relaykit dashboard');
+    const script = await fetch(`${hub.url}/dashboard/assets/app.js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain('relaykit.adminToken');
   } finally {
     expect((await hub.stop()).code).toBe(0);
   }

@@ -13,16 +13,6 @@ import { envValue, UsageError } from './usage.ts';
 /** The commands that work on a config or talk to a running hub, beside `start`. */
 export const CLIENT_COMMANDS = ['token', 'publish', 'subscribe', 'tail', 'status'] as const;
 
-export const CLIENT_HELP = `  config init [FILE]    Write a commented config with every plugin (default ./relaykit.config.yaml; - prints it)
-  token                 Mint a JWT from auth.jwt: --sub ID --channels PAT --publish PAT --ttl 1h [--system] [--key PEM]
-  token --check TOKEN   Verify a JWT as the hub would and print its claims
-  publish TYPE? JSON    Send a message: --channel NAME | --to CLIENT, --type TYPE [--from ID] [--ttl 1h] '{"text":"hi"}'
-  subscribe CHANNEL...  Print messages on these channels as JSON lines, resuming after drops [--since ID] [--count N]
-  tail [CHANNEL...]     Like subscribe, every channel by default (*, needs the admin token)
-  status                Health, plugins and realtime counts of a running hub [--json]
-
-Client options: --url URL (default $RELAYKIT_URL or ${DEFAULT_URL}), --token TOKEN (default $RELAYKIT_TOKEN)`;
-
 type Env = Record<string, string | undefined>;
 type Out = { stdout: (text: string) => void; stderr: (text: string) => void };
 

@@ -9,30 +9,9 @@ import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
-import { CLIENT_COMMANDS, CLIENT_HELP, configInit, runClientCommand } from './commands.ts';
+import { CLIENT_COMMANDS, configInit, runClientCommand } from './commands.ts';
+import { HELP } from './help.ts';
 import { UsageError } from './usage.ts';
-
-const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
-
-Usage: relaykit [command] [options]
-
-Commands:
-  start                 Start the hub (the default command)
-  migrate               Apply database migrations and exit
-  config check [FILE]   Validate a config file without starting
-  config schema         Print the JSON Schema of the config file
-  openapi               Print the OpenAPI document
-${CLIENT_HELP}
-
-Options:
-  -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)
-  -h, --help            Show this help
-  -v, --version         Print the version
-
-Environment:
-  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN,
-  RELAYKIT_URL, RELAYKIT_TOKEN (client commands)
-`;
 
 const console_ = {
   stdout: (text: string) => console.log(text),

@@ -1,4 +1,5 @@
 import type { PluginDefinition } from '../src/kernel/plugin.ts';
+import dashboard from './dashboard/index.ts';
 import health from './health/index.ts';
 import metrics from './metrics/index.ts';
 import pusher from './pusher/index.ts';
@@ -11,4 +12,13 @@ import wsChannels from './ws-channels/index.ts';
  * The built-in plugins, in the order they start (dependencies permitting). The
  * kernel receives this list from the CLI; it knows none of them by name.
  */
-export const builtinPlugins: readonly PluginDefinition[] = [wsChannels, sse, pusher, webhooks, ttl, metrics, health];
+export const builtinPlugins: readonly PluginDefinition[] = [
+  wsChannels,
+  sse,
+  pusher,
+  webhooks,
+  ttl,
+  metrics,
+  health,
+  dashboard,
+];

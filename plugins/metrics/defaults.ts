@@ -6,6 +6,17 @@ import { VERSION } from '../../src/version.ts';
 let processCollectors: Metric[] | null = null;
 
 /**
+ * prom-client gauges named like counters (`_total`), which `promtool check metrics`
+ * rejects; each is the sum of the labelled gauge of the same name without `_total`
+ * (`nodejs_active_handles{type}`), which stays.
+ */
+const MISNAMED_GAUGES = new Set([
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]);
+
+/**
  * prom-client's default process metrics (CPU, memory, file descriptors, event-loop
  * lag, ...), created once per process in a private registry. `collectDefaultMetrics`
  * throws when called twice on a registry and starts monitors it never stops (an
@@ -17,7 +28,9 @@ export function processMetrics(): readonly Metric[] {
   if (!processCollectors) {
     const scratch = new Registry();
     collectDefaultMetrics({ register: scratch });
-    processCollectors = scratch.getMetricsAsArray() as unknown as Metric[];
+    processCollectors = (scratch.getMetricsAsArray() as unknown as Metric[]).filter(
+      (metric) => !MISNAMED_GAUGES.has(nameOf(metric)),
+    );
   }
   return processCollectors;
 }

@@ -15,6 +15,15 @@ Commands:
   config schema         Print the JSON Schema of the config file
   openapi               Print the OpenAPI document
   asyncapi              Print the AsyncAPI document of the realtime transports
+  config init [FILE]    Write a commented config with every plugin (default ./relaykit.config.yaml; - prints it)
+  token                 Mint a JWT from auth.jwt: --sub ID --channels PAT --publish PAT --ttl 1h [--system] [--key PEM]
+  token --check TOKEN   Verify a JWT as the hub would and print its claims
+  publish JSON          Send a message: --channel NAME | --to CLIENT, --type TYPE [--from ID] [--ttl 1h] '{"text":"hi"}'
+  subscribe CHANNEL...  Print messages on these channels as JSON lines, resuming after drops [--since ID] [--count N]
+  tail [CHANNEL...]     Like subscribe, every channel by default (*, needs the admin token)
+  status                Health, plugins and realtime counts of a running hub [--json]
+
+Client options: --url URL (default $RELAYKIT_URL or http://127.0.0.1:3000), --token TOKEN (default $RELAYKIT_TOKEN)
 
 Options:
   -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)
@@ -22,5 +31,6 @@ Options:
   -v, --version         Print the version
 
 Environment:
-  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN
+  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN,
+  RELAYKIT_URL, RELAYKIT_TOKEN (client commands)
 `;

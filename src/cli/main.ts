@@ -1,16 +1,34 @@
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
-import { ConfigError, configPath, loadConfig, schemaFor } from '../config/load.ts';
+import { ConfigError, checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/load.ts';
+import { publishedSchema } from '../config/schema.ts';
 import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
+import { StartupError } from '../kernel/startup.ts';
 import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
 import { VERSION } from '../version.ts';
+import { CLIENT_COMMANDS, configInit, runClientCommand } from './commands.ts';
 import { HELP } from './help.ts';
+import { UsageError } from './usage.ts';
+
+const console_ = {
+  stdout: (text: string) => console.log(text),
+  stderr: (text: string) => console.error(text),
+};
 
 /** Runs the CLI; returns the exit code. */
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [first, second] = argv;
+  const client = (CLIENT_COMMANDS as readonly string[]).includes(first ?? '');
+  if (client || (first === 'config' && second === 'init')) {
+    try {
+      return client ? await runClientCommand(first, argv.slice(1), env, console_) : configInit(argv.slice(2), console_);
+    } catch (err) {
+      return failed(err);
+    }
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -35,20 +53,36 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'config':
         if (sub === 'check') return await check(file ?? values.config, env);
         if (sub === 'schema')
-          return print(JSON.stringify(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p]))), null, 2));
-        console.error(`relaykit: unknown config command "${sub ?? ''}" (use check or schema)`);
+          return print(
+            JSON.stringify(publishedSchema(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p])))), null, 2),
+          );
+        console.error(`relaykit: unknown config command "${sub ?? ''}" (use init, check or schema)`);
         return 2;
       default:
         console.error(`relaykit: unknown command "${command}"\n\n${HELP}`);
         return 2;
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
+    return failed(err);
   }
+}
+
+/** Problems the operator can fix get their message as one line, not a stack trace. */
+function failed(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof StartupError) {
+    console.error(`relaykit: ${err.message}`);
+    return 1;
+  }
+  if (err instanceof UsageError) {
+    console.error(`relaykit: ${err.message}`);
+    return err.exitCode;
+  }
+  // parseArgs: an unknown option or a missing value.
+  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`relaykit: ${(err as Error).message}`);
+    return 2;
+  }
+  throw err;
 }
 
 function parse(argv: string[]) {
@@ -68,8 +102,16 @@ function print(text: string): number {
   return 0;
 }
 
+/** The config file to read; throws when one named explicitly is missing or any is unreadable. */
+function configFile(explicit: string | undefined, env: Record<string, string | undefined>): string {
+  const location = locateConfig(explicit, env);
+  checkConfigFile(location);
+  return location.path;
+}
+
 async function start(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
-  const hub = await Hub.start({ plugins: builtinPlugins, configPath: config, env, runtime: await detectRuntime() });
+  const configPath = configFile(config, env);
+  const hub = await Hub.start({ plugins: builtinPlugins, configPath, env, runtime: await detectRuntime() });
   const done = new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
@@ -94,7 +136,7 @@ async function runMigrate(config: string | undefined, env: Record<string, string
   const runtime = await detectRuntime();
   await provideRelaykit(runtime);
   const { config: resolved } = await loadConfig(
-    configPath(config, env),
+    configFile(config, env),
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
@@ -111,7 +153,7 @@ async function runMigrate(config: string | undefined, env: Record<string, string
 
 async function check(file: string | undefined, env: Record<string, string | undefined>): Promise<number> {
   await provideRelaykit(await detectRuntime());
-  const path = configPath(file, env);
+  const path = configFile(file, env);
   const { found } = await loadConfig(path, env, new Map(builtinPlugins.map((p) => [p.name, p])));
   console.log(found ? `${path}: valid` : `${path}: not found; the defaults are valid`);
   return 0;

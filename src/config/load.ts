@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TObject } from '@sinclair/typebox';
@@ -21,15 +21,78 @@ export class ConfigError extends Error {
   }
 }
 
-/** Where the config file is: `--config`, then RELAYKIT_CONFIG, then ./relaykit.config.yaml. */
-export function configPath(explicit: string | undefined, env: Record<string, string | undefined>): string {
-  return resolve(explicit ?? env.RELAYKIT_CONFIG ?? DEFAULT_CONFIG_FILE);
+/** A configuration problem that fits one line (a missing or unreadable file). */
+export class ConfigFileError extends ConfigError {
+  constructor(file: string, problem: string) {
+    super([{ path: '', message: problem }], file);
+    this.message = `${file}: ${problem}`;
+    this.name = 'ConfigFileError';
+  }
 }
 
-/** Reads and parses a YAML config file. A missing file is an empty config. */
+/** Where the config file path came from; only the default may name a file that does not exist. */
+export type ConfigOrigin = '--config' | 'RELAYKIT_CONFIG' | 'default';
+
+/** `--config`, then RELAYKIT_CONFIG, then ./relaykit.config.yaml; an empty value counts as unset. */
+export function locateConfig(
+  explicit: string | undefined,
+  env: Record<string, string | undefined>,
+): { path: string; origin: ConfigOrigin } {
+  if (explicit) return { path: resolve(explicit), origin: '--config' };
+  if (env.RELAYKIT_CONFIG) return { path: resolve(env.RELAYKIT_CONFIG), origin: 'RELAYKIT_CONFIG' };
+  return { path: resolve(DEFAULT_CONFIG_FILE), origin: 'default' };
+}
+
+/** Where the config file is: `--config`, then RELAYKIT_CONFIG, then ./relaykit.config.yaml. */
+export function configPath(explicit: string | undefined, env: Record<string, string | undefined>): string {
+  return locateConfig(explicit, env).path;
+}
+
+/**
+ * Throws a one-line ConfigFileError when a config file named by `--config` or
+ * RELAYKIT_CONFIG does not exist, or when any config path is not a readable file.
+ */
+export function checkConfigFile(location: { path: string; origin: ConfigOrigin }): void {
+  const kind = fileKind(location.path);
+  if (kind === 'missing' && location.origin !== 'default') {
+    throw new ConfigFileError(location.path, `config file not found (named by ${location.origin})`);
+  }
+  if (kind === 'missing') return;
+  if (kind === 'directory') throw new ConfigFileError(location.path, 'is a directory, not a config file');
+  try {
+    readFileSync(location.path, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(
+      location.path,
+      `cannot read the config file (${(err as { code?: string }).code ?? (err as Error).message})`,
+    );
+  }
+}
+
+function fileKind(path: string): 'missing' | 'directory' | 'file' {
+  try {
+    return statSync(path).isDirectory() ? 'directory' : 'file';
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'ENOTDIR') return 'missing';
+    throw new ConfigFileError(path, `cannot read the config file (${(err as { code?: string }).code})`);
+  }
+}
+
+/** Reads and parses a YAML config file. A missing file is an empty config; a directory or unreadable file is an error. */
 export function readConfigFile(path: string): { raw: Record<string, unknown>; found: boolean } {
-  if (!existsSync(path)) return { raw: {}, found: false };
-  return { raw: parseConfigText(readFileSync(path, 'utf8'), path), found: true };
+  const kind = fileKind(path);
+  if (kind === 'missing') return { raw: {}, found: false };
+  if (kind === 'directory') throw new ConfigFileError(path, 'is a directory, not a config file');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(
+      path,
+      `cannot read the config file (${(err as { code?: string }).code ?? (err as Error).message})`,
+    );
+  }
+  return { raw: parseConfigText(text, path), found: true };
 }
 
 export function parseConfigText(text: string, file?: string): Record<string, unknown> {
@@ -172,9 +235,22 @@ export async function loadConfig(
     const catalogue = await loadPluginModules(raw, dirname(path), builtins);
     return { config: resolveConfig(raw, catalogue), catalogue, raw, found };
   } catch (err) {
-    if (err instanceof ConfigError && !err.file) throw new ConfigError(err.issues, path);
+    if (err instanceof ConfigError) {
+      const issues = blameEnvironment(err.issues, env);
+      // Issues that all come from the environment are not the file's fault.
+      const fromEnv = issues.every((i) => i.path.endsWith(')') && i.path.includes('(from RELAYKIT_'));
+      throw new ConfigError(issues, err.file ?? (fromEnv ? undefined : path));
+    }
     throw err;
   }
+}
+
+/** Names the environment variable behind an issue whose field one of them set (`RELAYKIT_PORT=abc`). */
+function blameEnvironment(issues: ConfigIssue[], env: Record<string, string | undefined>): ConfigIssue[] {
+  return issues.map((issue) => {
+    const source = ENV_OVERRIDES.find((o) => o.path.join('.') === issue.path && env[o.env]);
+    return source ? { ...issue, path: `${issue.path} (from ${source.env})` } : issue;
+  });
 }
 
 /** RFC 7396 JSON merge patch: objects merge, `null` removes, anything else replaces. */

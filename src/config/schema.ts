@@ -81,6 +81,14 @@ export const LogSection = Type.Object(
       ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Lowest level written' },
     ),
+    format: Type.Union(
+      (['auto', 'json', 'pretty'] as const).map((f) => Type.Literal(f)),
+      {
+        default: 'auto',
+        description:
+          'json: one JSON object per line; pretty: readable lines; auto: pretty when stdout is a terminal, else json',
+      },
+    ),
     requests: Type.Boolean({
       default: false,
       description: 'Write one access-log line per HTTP request (method, route, status, duration, request id)',
@@ -150,4 +158,27 @@ export function configFileSchema(pluginSchemas: ReadonlyMap<string, TObject>): T
     },
     { additionalProperties: false, $id: 'https://relaykit.dev/schema/config.json', title: 'Relaykit configuration' },
   );
+}
+
+/**
+ * The config schema as editors and validators (ajv, yaml-language-server) read a file:
+ * a field with a default may be left out, so it is not `required` there. The hub
+ * itself validates after filling defaults, with the schema as it is.
+ */
+export function publishedSchema(schema: TSchema): Record<string, unknown> {
+  return optionalDefaults(JSON.parse(JSON.stringify(schema))) as Record<string, unknown>;
+}
+
+function optionalDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(optionalDefaults);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) out[key] = optionalDefaults(child);
+  const properties = out.properties as Record<string, { default?: unknown }> | undefined;
+  if (Array.isArray(out.required) && properties) {
+    const required = (out.required as string[]).filter((name) => properties[name]?.default === undefined);
+    if (required.length) out.required = required;
+    else delete out.required;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/load.ts';
 import { type AsyncApiFragment, asyncApiRoutes } from './asyncapi.ts';
 import { errorResponse, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { viewerRoutes } from './openapi-viewer.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
@@ -59,7 +60,8 @@ export function routeTemplates(app: AnyElysia): Memoirist<string> {
 }
 
 /**
- * `/openapi` (the reference page) and `/openapi/json` (the document), answered by the
+ * `/openapi` (the reference page, from the viewer bundled with the hub: see
+ * openapi-viewer.ts) and `/openapi/json` (the document), the latter answered by the
  * documentation app (src/kernel/docs.ts) over the same route groups. It is built on
  * the first request for either path and kept for the life of this build, so serving
  * the document costs the hot path nothing and the first response no module loading.
@@ -78,7 +80,7 @@ function documentation(parts: AppParts): AnyElysia {
     return docs.then((app) => app.handle(new Request(request.url, { headers: request.headers })));
   };
   return new Elysia({ name: 'relaykit-openapi' })
-    .get('/openapi', serveDocumentation, { detail: { hide: true } })
+    .use(viewerRoutes())
     .get('/openapi/json', serveDocumentation, { detail: { hide: true } });
 }
 

@@ -27,6 +27,8 @@ export function documentationApp(parts: AppParts): AnyElysia {
     .use(
       openapi({
         path: '/openapi',
+        // The page is openapi-viewer.ts' (a bundled viewer); the plugin's would load one from a CDN.
+        provider: null,
         documentation: {
           info: {
             title: 'Relaykit',

@@ -23,6 +23,7 @@ import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
+import { listenError, readyLine } from './startup.ts';
 
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
@@ -70,7 +71,7 @@ export class Hub {
   ) {
     this.source = source;
     this.clock = options.clock ?? systemClock;
-    this.log = options.logger ?? createLogger(current.log.level);
+    this.log = options.logger ?? createLogger(current.log.level, current.log.format);
     this.metrics = createCoreMetrics(this.registry);
     this.bus = new MemoryEventBus(({ event, error }) => {
       this.metrics.busHandlerErrors.inc({ event });
@@ -161,7 +162,15 @@ export class Hub {
         (err) => hub.log.error({ err }, 'config reload failed'),
         () => hub.reload('file'),
       );
-    hub.log.info({ url: hub.url, plugins: hub.host.list().map((p) => p.name) }, 'relaykit ready');
+    hub.log.info(
+      readyLine({
+        url: hub.url,
+        configFile: initial.found ? source.path : null,
+        config,
+        plugins: hub.host.list().map((p) => p.name),
+      }),
+      'relaykit ready',
+    );
     return hub;
   }
 
@@ -300,14 +309,18 @@ export class Hub {
 
   private async listen(): Promise<void> {
     const { server } = this.current;
-    this.server = await this.options.runtime.serve({
-      hostname: server.host,
-      port: server.port,
-      // The runtime refuses far larger bodies outright; guardBody answers the JSON 413 below that.
-      maxRequestBodySize: server.maxBodyBytes * 2 + 65_536,
-      websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
-      fetch: this.front.handle,
-    });
+    try {
+      this.server = await this.options.runtime.serve({
+        hostname: server.host,
+        port: server.port,
+        // The runtime refuses far larger bodies outright; guardBody answers the JSON 413 below that.
+        maxRequestBodySize: server.maxBodyBytes * 2 + 65_536,
+        websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
+        fetch: this.front.handle,
+      });
+    } catch (err) {
+      throw listenError(err, server.host, server.port);
+    }
   }
 
   private httpServer(): HttpServer {

@@ -13,6 +13,9 @@
  *   fields without breaking older clients. Elysia also writes that keyword into a
  *   response schema object the first time the route runs, which would otherwise make
  *   the document depend on which routes a process has served.
+ * - What linters (`redocly lint`) expect of a 3.1 document: no leftover 3.0
+ *   `nullable` (the type already lists "null"), no `content` on a 204 response,
+ *   `security: []` on each public operation, a `servers` entry and a license.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -53,6 +56,9 @@ export function refineDocument<T extends object>(document: T): T {
     if (!isObject(item)) continue;
     for (const operation of Object.values(item)) {
       if (!isObject(operation)) continue;
+      // An operation without its own requirement is public: say so, rather than leave it undefined.
+      if (!Array.isArray(operation.security)) operation.security = [];
+      if (isObject(operation.responses)) dropEmptyBodies(operation.responses);
       if (Array.isArray(operation.parameters)) operation.parameters = hoist(operation.parameters, 'parameter');
       if (isObject(operation.requestBody)) operation.requestBody = hoist(operation.requestBody, 'request');
       if (isObject(operation.responses)) operation.responses = hoist(operation.responses, 'response');
@@ -64,7 +70,31 @@ export function refineDocument<T extends object>(document: T): T {
       schemas: Object.fromEntries([...named].map(([name, { schema }]) => [name, schema])),
     };
   }
-  return doc as unknown as T;
+  if (!Array.isArray(doc.servers)) doc.servers = [{ url: '/', description: 'The hub serving this document' }];
+  if (isObject(doc.info) && !doc.info.license) doc.info.license = { name: 'MIT', identifier: 'MIT' };
+  return withoutNullable(doc) as unknown as T;
+}
+
+/** 204 and 304 responses carry no body; Elysia writes `content: { type: 'void' }` for them. */
+function dropEmptyBodies(responses: JsonObject): void {
+  for (const [status, response] of Object.entries(responses)) {
+    if ((status === '204' || status === '304') && isObject(response)) delete response.content;
+  }
+}
+
+/** OpenAPI 3.0's `nullable: true` as 3.1 says it: "null" among the types. */
+function withoutNullable(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withoutNullable);
+  if (!isObject(value)) return value;
+  const { nullable, ...rest } = value;
+  const out: JsonObject = {};
+  for (const [key, child] of Object.entries(rest)) out[key] = withoutNullable(child);
+  if (nullable !== true) return out;
+  if (typeof out.type === 'string') out.type = [out.type, 'null'];
+  else if (Array.isArray(out.type) && !out.type.includes('null')) out.type = [...out.type, 'null'];
+  else if (Array.isArray(out.anyOf) && !out.anyOf.some((s) => isObject(s) && s.type === 'null'))
+    out.anyOf = [...out.anyOf, { type: 'null' }];
+  return out;
 }
 
 /** `{ anyOf: [{ type: 'string', format: 'integer' }, { type: 'integer', ... }], ...outer }` → the typed side. */

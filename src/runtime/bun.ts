@@ -80,6 +80,8 @@ export const bunRuntime: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       maxRequestBodySize: options.maxRequestBodySize,
+      // A second hub on a taken port must fail, not silently share it (SO_REUSEPORT).
+      reusePort: false,
       // Long-lived SSE streams must not be cut by the idle timer; heartbeats keep them alive.
       idleTimeout: 0,
       development: false,

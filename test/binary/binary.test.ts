@@ -175,6 +175,61 @@ test('uses the config file beside it, loads a plugin that imports relaykit, and 
   expect(existsSync(join(dir, 'bunfig-was-read'))).toBe(false);
 }, 20_000);
 
+test('the operator commands work from the binary against the binary hub, and a taken port is one line', async () => {
+  const port = freePort();
+  const admin = 'binary-admin-token';
+  const dir = folder({
+    'relaykit.config.yaml': [
+      'server:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      'auth:',
+      `  adminToken: ${admin}`,
+      '  jwt:',
+      '    secret: binary-test-secret-0123456789abcdef',
+      '',
+    ].join('\n'),
+  });
+  const init = await run(['config', 'init', 'fresh.yaml'], dir);
+  expect(init.code).toBe(0);
+  expect((await run(['config', 'check', 'fresh.yaml'], dir)).code).toBe(0);
+  const minted = await run(['token', '--sub', 'alice', '--channels', 'room', '--ttl', '5m'], dir);
+  expect(minted.code).toBe(0);
+  const checked = await run(['token', '--check', minted.stdout.trim()], dir);
+  expect(JSON.parse(checked.stdout)).toMatchObject({ sub: 'alice', channels: ['room'] });
+
+  const hub = await start(dir, port);
+  try {
+    const taken = await run([], dir);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr.trim()).toBe(
+      `relaykit: cannot listen on 127.0.0.1:${port}: the address is already in use (is another hub running?)`,
+    );
+    const env = { RELAYKIT_URL: hub.url, RELAYKIT_TOKEN: minted.stdout.trim() };
+    const published = await run(['publish', '--channel', 'room', '--type', 'note', '{"text":"hi"}'], dir, env);
+    expect(published.code).toBe(0);
+    const { id } = JSON.parse(published.stdout) as { id: number };
+    const subscribed = await run(['subscribe', 'room', '--since', String(id - 1), '--count', '1'], dir, env);
+    expect(JSON.parse(subscribed.stdout)).toMatchObject({ id, channel: 'room', data: { text: 'hi' } });
+    const tail = await run(['tail', '--since', String(id - 1), '--count', '1'], dir, { ...env, RELAYKIT_TOKEN: admin });
+    expect(JSON.parse(tail.stdout)).toMatchObject({ id });
+    const status = await run(['status', '--json'], dir, { ...env, RELAYKIT_TOKEN: admin });
+    expect(JSON.parse(status.stdout).health.status).toBe('pass');
+    // The API reference's viewer is embedded too.
+    expect((await fetch(`${hub.url}/openapi`)).status).toBe(200);
+    const viewer = await fetch(`${hub.url}/openapi/assets/swagger-ui-bundle.js`);
+    expect(viewer.status).toBe(200);
+    expect((await viewer.text()).length).toBeGreaterThan(1_000_000);
+    // And the dashboard's page and script.
+    expect(await (await fetch(`${hub.url}/dashboard`)).text()).toContain('Relaykit dashboard');
+    const script = await fetch(`${hub.url}/dashboard/assets/app.js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain('relaykit.adminToken');
+  } finally {
+    expect((await hub.stop()).code).toBe(0);
+  }
+}, 30_000);
+
 /** A third-party plugin as a user would write it next to the binary: no node_modules, just `import 'relaykit'`. */
 const GREETER_PLUGIN = `import { definePlugin, Elysia, Type } from 'relaykit';
 

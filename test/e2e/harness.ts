@@ -4,7 +4,7 @@
  * only. A test file wraps its cases in `forEachRuntime` and runs them once per runtime.
  */
 import { describe } from 'bun:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { availableRuntimes, type HubProcess, type Runtime, spawnHub } from '../helpers/process.ts';
@@ -46,7 +46,7 @@ export interface E2EHubOptions {
   port?: number;
 }
 
-/** Starts `relaykit start --config <dir>/relaykit.config.yaml` on `runtime` with a SQLite file in `dir`. */
+/** Starts `relaykit start` with <dir>/relaykit.config.yaml on `runtime` with a SQLite file in `dir`. */
 export async function startHub(runtime: Runtime, options: E2EHubOptions = {}): Promise<E2EHub> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `relaykit-e2e-${runtime.name}-`));
   const configPath = join(dir, 'relaykit.config.yaml');
@@ -55,7 +55,8 @@ export async function startHub(runtime: Runtime, options: E2EHubOptions = {}): P
   const hubProcess = await spawnHub({
     cwd: dir,
     runtime,
-    args: ['--config', configPath],
+    // Without a file the hub reads the default path, which is this same file in `dir`.
+    args: existsSync(configPath) ? ['--config', configPath] : [],
     ...(options.port ? { port: options.port } : {}),
     env: { RELAYKIT_STORAGE_URL: `sqlite:${dbPath}`, ...options.env },
   });

@@ -101,7 +101,7 @@ describe('configuration', () => {
     expect(config.storage.url).toBe('sqlite::memory:');
     expect(config.auth.adminToken).toBe('from-the-env');
     expect(await errorsOf('', { RELAYKIT_PORT: 'eighty' })).toEqual([
-      'server.port: expected integer >= 0 and <= 65535, got "eighty"',
+      'server.port (from RELAYKIT_PORT): expected integer >= 0 and <= 65535, got "eighty"',
     ]);
   });
 

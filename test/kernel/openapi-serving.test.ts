@@ -19,7 +19,8 @@ test('GET and HEAD of /openapi and /openapi/json agree, and the document is the 
     const get = await t.request(path);
     expect(get.status).toBe(200);
     const body = new Uint8Array(await get.arrayBuffer());
-    expect(body.length).toBeGreaterThan(1000);
+    // The page is a small shell around the bundled viewer; the document is large.
+    expect(body.length).toBeGreaterThan(path === '/openapi' ? 300 : 1000);
     const head = await t.request(path, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));

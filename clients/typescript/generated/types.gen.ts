@@ -1423,8 +1423,10 @@ export type DeleteWebhookEndpointResponses = {
     /**
      * Response for status 204
      */
-    204: unknown;
+    204: void;
 };
+
+export type DeleteWebhookEndpointResponse = DeleteWebhookEndpointResponses[keyof DeleteWebhookEndpointResponses];
 
 export type GetWebhookEndpointData = {
     body?: never;

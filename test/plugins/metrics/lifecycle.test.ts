@@ -71,4 +71,4 @@ test('/metrics stays valid across many enable, disable and reconfigure cycles of
     8 * (12 + 2 * others.length),
   );
   expect(sampleValue(samples, 'relaykit_plugin_reloads_total', { outcome: 'rejected' })).toBe(8);
-});
+}, 60_000);

@@ -18,6 +18,7 @@ import { HubError } from './errors.ts';
 import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
+import { exposure, exposureError } from './identity/exposure.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
@@ -76,7 +77,11 @@ export class Hub {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
     });
-    this.auth = new KernelAuth(() => this.current.auth);
+    this.auth = new KernelAuth(
+      () => this.current.auth,
+      options.env ?? process.env,
+      () => this.clock.now(),
+    );
     this.messages = new SqliteMessageService(
       storage.db,
       this.bus,
@@ -145,6 +150,12 @@ export class Hub {
       throw err;
     }
     const hub = new Hub(options, config, storage, source);
+    const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
+    if (exposed.refused) {
+      storage.close();
+      throw exposureError(exposed.refused, source.path);
+    }
+    if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
     try {
       await hub.listen();
       await hub.host.apply(config, source.catalogue);
@@ -161,7 +172,14 @@ export class Hub {
         (err) => hub.log.error({ err }, 'config reload failed'),
         () => hub.reload('file'),
       );
-    hub.log.info({ url: hub.url, plugins: hub.host.list().map((p) => p.name) }, 'relaykit ready');
+    hub.log.info(
+      {
+        url: hub.listenUrl,
+        access: hub.auth.openMode() ? 'open' : 'token',
+        plugins: hub.host.list().map((p) => p.name),
+      },
+      'relaykit ready',
+    );
     return hub;
   }
 
@@ -170,6 +188,12 @@ export class Hub {
     const server = this.httpServer();
     const host = ['0.0.0.0', '::'].includes(server.hostname) ? '127.0.0.1' : server.hostname;
     return `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  }
+
+  /** The address the server really listens on (`http://0.0.0.0:3000` when on every interface). */
+  get listenUrl(): string {
+    const { hostname, port } = this.httpServer();
+    return `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
   }
 
   get port(): number {
@@ -281,7 +305,7 @@ export class Hub {
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       routes: [
-        messageRoutes(this.messages),
+        messageRoutes(this.messages, this.auth),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),

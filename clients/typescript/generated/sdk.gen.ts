@@ -20,13 +20,15 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 
 /**
  * List messages in ascending id order
+ *
+ * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.
  */
 export const listMessages = <ThrowOnError extends boolean = false>(options?: Options<ListMessagesData, ThrowOnError>): RequestResult<ListMessagesResponses, ListMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError>({ url: '/messages', ...options });
 
 /**
  * Send a message
  *
- * Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient.
+ * Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.
  */
 export const sendMessage = <ThrowOnError extends boolean = false>(options: Options<SendMessageData, ThrowOnError>): RequestResult<SendMessageResponses, SendMessageErrors, ThrowOnError> => (options.client ?? client).post<SendMessageResponses, SendMessageErrors, ThrowOnError>({
     url: '/messages',

@@ -544,6 +544,14 @@ export type ListMessagesErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
 };
 
 export type ListMessagesError = ListMessagesErrors[keyof ListMessagesErrors];
@@ -572,6 +580,14 @@ export type SendMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
     /**
      * Response for status 413
      */
@@ -615,6 +631,10 @@ export type GetMessageErrors = {
      */
     400: ErrorResponse;
     /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
      * Response for status 404
      */
     404: ErrorResponse;
@@ -656,6 +676,14 @@ export type AckMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
     /**
      * Response for status 404
      */
@@ -1174,7 +1202,7 @@ export type ListSseClientsResponses = {
             client_id: string;
             streams: Array<{
                 stream_id: number;
-                via: 'anonymous' | 'jwt' | 'admin';
+                via: 'anonymous' | 'jwt' | 'key' | 'admin';
                 channels: Array<string>;
                 subscribe: Array<string> | null;
                 connected_at: string;
@@ -1947,6 +1975,14 @@ export type ExtendMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
     /**
      * Response for status 404
      */

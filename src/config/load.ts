@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import type { PluginDefinition } from '../kernel/plugin.ts';
 import { type ConfigIssue, formatIssue, issuesFromErrors } from './errors.ts';
 import { configFileSchema, type HubConfig, type PluginEntry } from './schema.ts';
+import { substituteEnv } from './substitute.ts';
 
 export const DEFAULT_CONFIG_FILE = 'relaykit.config.yaml';
 
@@ -164,13 +165,28 @@ export async function loadConfig(
   env: Record<string, string | undefined>,
   builtins: PluginCatalogue,
   overrides: Record<string, unknown> = {},
-): Promise<{ config: HubConfig; catalogue: PluginCatalogue; raw: Record<string, unknown>; found: boolean }> {
-  const { raw: fileRaw, found } = readConfigFile(path);
+): Promise<{
+  config: HubConfig;
+  catalogue: PluginCatalogue;
+  raw: Record<string, unknown>;
+  found: boolean;
+  /** The file exists but holds no settings (an editor mid-write, a truncation). */
+  empty: boolean;
+}> {
+  const { raw: fileText, found } = readConfigFile(path);
   try {
+    const { value: fileRaw, issues } = substituteEnv(fileText, env);
+    if (issues.length) throw new ConfigError(issues, path);
     // Embedder overrides go over the file, the RELAYKIT_* environment over both.
     const raw = applyEnvOverrides(mergePatch(fileRaw, overrides), env);
     const catalogue = await loadPluginModules(raw, dirname(path), builtins);
-    return { config: resolveConfig(raw, catalogue), catalogue, raw, found };
+    return {
+      config: resolveConfig(raw, catalogue),
+      catalogue,
+      raw,
+      found,
+      empty: found && !Object.keys(fileText).length,
+    };
   } catch (err) {
     if (err instanceof ConfigError && !err.file) throw new ConfigError(err.issues, path);
     throw err;

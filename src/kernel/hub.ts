@@ -18,6 +18,7 @@ import { HubError } from './errors.ts';
 import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
+import { diffAuth } from './identity/auth-changes.ts';
 import { exposure, exposureError } from './identity/exposure.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
@@ -216,10 +217,34 @@ export class Hub {
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
       const next = await this.source.read();
+      this.checkAuthReload(next.config, next.found, next.empty);
       const changes = await this.applyConfig(next.config, next.catalogue, origin);
       this.source.commit(next);
       return changes;
     });
+  }
+
+  /**
+   * Fails closed: a config file that disappeared, is empty or would weaken auth is
+   * refused at error level, and the running config keeps serving. Other auth
+   * changes are logged with the fields that changed.
+   */
+  private checkAuthReload(next: HubConfig, found: boolean, empty: boolean): void {
+    const { weaker, changed } = diffAuth(this.current.auth, next.auth);
+    const problem =
+      !found && this.source.fromFile
+        ? `the config file ${this.source.path} is gone`
+        : empty && this.source.fromFile
+          ? `the config file ${this.source.path} is empty`
+          : weaker.length
+            ? `it would weaken auth (${weaker.join(', ')}); weakening auth takes a restart`
+            : null;
+    if (problem) {
+      this.metrics.pluginReloads.inc({ outcome: 'rejected' });
+      this.log.error({ weaker }, `configuration refused: ${problem}; the running configuration keeps serving`);
+      throw new HubError('RELAYKIT_ERR_CONFIG_INVALID', `Configuration refused: ${problem}`);
+    }
+    if (changed.length) this.log.warn({ changed }, 'auth configuration changed');
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */

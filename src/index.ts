@@ -56,7 +56,7 @@ export type {
 } from './kernel/plugin.ts';
 export { definePlugin } from './kernel/plugin.ts';
 export { ErrorResponse, errorResponses } from './kernel/schemas.ts';
-export { MessageSchema, NAME_PATTERN } from './messages/routes.ts';
+export { MessageSchema, NAME_PATTERN, requireCanonicalId } from './messages/routes.ts';
 export { messages as messagesTable } from './messages/schema.ts';
 export type { ListQuery, MessageHooks, MessageService, ReplayQuery, Transaction } from './messages/service.ts';
 export type { Message, MessageDraft, MessageInput } from './messages/types.ts';

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia';
-import { type AuthService, errorResponses, HubError, MessageSchema } from '../../src/index.ts';
+import { type AuthService, errorResponses, HubError, MessageSchema, requireCanonicalId } from '../../src/index.ts';
 import type { Policy } from './policies.ts';
 import type { TtlService } from './service.ts';
 
@@ -140,6 +140,7 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
     .post(
       '/messages/:id/extend',
       async function extendMessage({ params, body, request }) {
+        requireCanonicalId(request);
         if ((body.seconds === undefined) === (body.policy === undefined)) {
           throw new HubError('RELAYKIT_ERR_VALIDATION', 'body: give exactly one of `seconds` and `policy`', [
             { in: 'body', path: '/', message: 'exactly one of `seconds` and `policy` is required' },

@@ -16,6 +16,13 @@ export const ServerSection = Type.Object(
       default: 1_048_576,
       description: 'Largest request body accepted; larger ones get 413',
     }),
+    maxJsonDepth: Type.Integer({
+      minimum: 2,
+      maximum: 512,
+      default: 64,
+      description:
+        'Deepest nesting of arrays and objects in a request body or WebSocket frame; deeper ones get 422 before they are parsed',
+    }),
     maxWebSocketFrameBytes: Type.Integer({
       minimum: 1024,
       default: 16_777_216,

@@ -30,6 +30,10 @@ export const CoreErrors = {
     status: 415,
     message: 'The body must be sent as application/json',
   },
+  RELAYKIT_ERR_JSON_TOO_DEEP: {
+    status: 422,
+    message: 'The JSON nests arrays and objects deeper than server.maxJsonDepth',
+  },
   RELAYKIT_ERR_CONFIG_INVALID: { status: 422, message: 'The configuration is invalid' },
   RELAYKIT_ERR_PLUGIN_START_FAILED: { status: 422, message: 'A plugin failed to start' },
   RELAYKIT_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },

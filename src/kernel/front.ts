@@ -3,12 +3,12 @@ import type Memoirist from 'memoirist';
 import type { RequestInfo } from '../runtime/types.ts';
 import { requestIds } from './app.ts';
 import { errorResponse, HubError } from './errors.ts';
-import { BODY_METHODS, guardBody } from './limits.ts';
+import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
 
 export interface FrontOptions {
-  /** The current body limit (server.maxBodyBytes). */
-  maxBodyBytes(): number;
+  /** The current body limits (server.maxBodyBytes, server.maxJsonDepth). */
+  bodyLimits(): BodyLimits;
   /** Whether new WebSocket connections are accepted (the hub is ready). */
   acceptingWebSockets(): boolean;
   /** Whether the hub is still starting its plugins: everything answers 503 until then. */
@@ -49,7 +49,8 @@ export class Front {
     this.websockets = new Map(websockets);
   }
 
-  readonly handle = (request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+  readonly handle = (original: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+    const request = withRoutablePath(original);
     if (!this.options.accepting()) {
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is shutting down'), {
         connection: 'close',
@@ -66,7 +67,7 @@ export class Front {
   };
 
   private async handleWithBody(request: Request): Promise<Response> {
-    const guarded = await guardBody(request, this.options.maxBodyBytes());
+    const guarded = await guardBody(request, this.options.bodyLimits());
     return guarded instanceof Response ? guarded : this.dispatch(guarded);
   }
 
@@ -110,6 +111,20 @@ export class Front {
     if (decision instanceof Response) return decision;
     return info.upgrade(request, endpoint.handlers, decision);
   }
+}
+
+/**
+ * Elysia 1.4 finds the path by searching for `/` from the 12th character of the URL,
+ * so `http://api/messages` (a Host header of 3 characters or fewer, like a Kubernetes
+ * service named `api` on port 80) routes to `/` + garbage and answers 404. Such
+ * requests get an equivalent URL with a longer host; the Host header is untouched.
+ */
+export function withRoutablePath(request: Request): Request {
+  const url = request.url;
+  const hostStart = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', hostStart);
+  if (slash < 0 || slash >= 11) return request;
+  return new Request(`${url.slice(0, hostStart)}localhost${url.slice(slash)}`, request);
 }
 
 /** The path of a URL without parsing the whole URL (the hot path). */

@@ -118,7 +118,7 @@ export class Hub {
     });
     this.front = new Front(
       {
-        maxBodyBytes: () => this.current.server.maxBodyBytes,
+        bodyLimits: () => ({ maxBytes: this.current.server.maxBodyBytes, maxDepth: this.current.server.maxJsonDepth }),
         acceptingWebSockets: () => this.state === 'ready',
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,

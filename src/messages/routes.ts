@@ -54,6 +54,19 @@ export const SendMessageBody = t.Object(
 
 const IdParams = t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) });
 
+/**
+ * Refuses ids the schema's number coercion would bend: `0x10` read as 16, `1e3`,
+ * leading zeros, or ids above 2^53 rounded to a neighbour. Only plain decimal digits
+ * of a safe integer name a message.
+ */
+export function requireCanonicalId(request: Request): void {
+  const raw = /\/messages\/([^/?#]*)/.exec(request.url)?.[1] ?? '';
+  if (/^[1-9][0-9]{0,15}$/.test(raw) && Number.isSafeInteger(Number(raw))) return;
+  throw new HubError('RELAYKIT_ERR_VALIDATION', 'id: a message id is a decimal integer from 1 to 2^53 - 1', [
+    { in: 'params', path: '/id', message: 'expected plain decimal digits of a safe integer' },
+  ]);
+}
+
 /** `/messages`: the bridge between clients. */
 export function messageRoutes(messages: MessageService, auth: AuthService) {
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
@@ -126,6 +139,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService) {
     .get(
       '/messages/:id',
       async function getMessage({ params, request }) {
+        requireCanonicalId(request);
         const access = await auth.identify(request);
         const message = messages.get(params.id);
         // A message the caller may not read is reported missing: its existence is not leaked.
@@ -142,6 +156,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService) {
     .post(
       '/messages/:id/ack',
       async function ackMessage({ params, body, request }) {
+        requireCanonicalId(request);
         const access = await auth.identify(request);
         const message = messages.get(params.id);
         if (!message || !canReadMessage(access, message)) {

@@ -214,12 +214,14 @@ async function publish(svc: WsService, session: Session, frame: Frame<'publish'>
       message: `This client may not send direct messages to "${frame.to}"`,
     });
   }
+  const payload = frame.payload ?? null;
+  svc.ctx.quotas.admitMessage(session.access, session.remoteAddress, payload);
   const message = await svc.ctx.messages.send({
     from: session.clientId,
     channel,
     ...(frame.to === undefined ? {} : { to: frame.to }),
     type: frame.event ?? 'message',
-    payload: frame.payload ?? null,
+    payload,
   });
   svc.sendTo(session, reply({ type: 'published', channel, message_id: message.id }, frame.id));
 }

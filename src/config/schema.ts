@@ -29,6 +29,12 @@ export const ServerSection = Type.Object(
       description:
         'Hard cap on one incoming WebSocket frame for every endpoint (endpoints enforce their own, lower limit)',
     }),
+    bodyTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10_000,
+      description:
+        'How long a request body may take to arrive; a stalled one gets 408 (streams such as SSE responses are not affected)',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,
@@ -150,6 +156,34 @@ export const AuthSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const LimitsSection = Type.Object(
+  {
+    messagesPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      default: 1000,
+      description:
+        'Messages one caller (API key, JWT subject, or IP when anonymous) may publish per second over REST and WebSocket; over it: 429 with Retry-After',
+    }),
+    messageBurst: Type.Integer({ minimum: 1, default: 5000, description: 'Messages a caller may publish at once' }),
+    bytesPerSecond: Type.Integer({
+      minimum: 1,
+      default: 16_777_216,
+      description: 'Payload bytes one caller may publish per second',
+    }),
+    byteBurst: Type.Integer({
+      minimum: 1,
+      default: 67_108_864,
+      description: 'Payload bytes a caller may publish at once (at least maxPayloadBytes)',
+    }),
+    maxPayloadBytes: Type.Integer({
+      minimum: 1,
+      default: 1_048_576,
+      description: 'Largest payload of one message, as stored JSON; larger ones get 422',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const LogSection = Type.Object(
   {
     level: Type.Union(
@@ -169,6 +203,7 @@ export const CoreSections = {
   server: ServerSection,
   storage: StorageSection,
   auth: AuthSection,
+  limits: LimitsSection,
   log: LogSection,
   watch: Type.Boolean({ default: true, description: 'Reload when the config file changes' }),
 };
@@ -187,6 +222,7 @@ export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
 export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
 export type LogConfig = Static<typeof LogSection>;
+export type LimitsConfig = Static<typeof LimitsSection>;
 
 /** One plugin's entry after validation. */
 export interface PluginEntry {
@@ -200,6 +236,7 @@ export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
   auth: AuthConfig;
+  limits: LimitsConfig;
   log: LogConfig;
   watch: boolean;
   plugins: Record<string, PluginEntry>;

@@ -9,6 +9,13 @@ import { refineDocument } from './openapi.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
+/** Where each forwarded request came from, read only when asked (quotas of anonymous callers). */
+export const requestOrigins = new WeakMap<Request, { readonly remoteAddress: string }>();
+
+/** The client address of a request the front forwarded ('unknown' otherwise). */
+export function remoteAddressOf(request: Request): string {
+  return requestOrigins.get(request)?.remoteAddress ?? 'unknown';
+}
 
 export interface AppParts {
   version: string;
@@ -40,6 +47,7 @@ export function buildApp(parts: AppParts): AnyElysia {
       }
       set.status = hubError.status;
       set.headers['content-type'] = 'application/json';
+      for (const [name, value] of Object.entries(hubError.headers ?? {})) set.headers[name] = value;
       return hubError.toJSON() satisfies ErrorBody;
     });
   for (const group of parts.routes) app.use(group);

@@ -1,7 +1,7 @@
 import type { AnyElysia } from 'elysia';
 import type Memoirist from 'memoirist';
 import type { RequestInfo } from '../runtime/types.ts';
-import { requestIds } from './app.ts';
+import { requestIds, requestOrigins } from './app.ts';
 import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
@@ -62,16 +62,17 @@ export class Front {
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
     }
     // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
-    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);
-    return this.dispatch(request);
+    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request, info);
+    return this.dispatch(request, info);
   };
 
-  private async handleWithBody(request: Request): Promise<Response> {
+  private async handleWithBody(request: Request, info: RequestInfo): Promise<Response> {
     const guarded = await guardBody(request, this.options.bodyLimits());
-    return guarded instanceof Response ? guarded : this.dispatch(guarded);
+    return guarded instanceof Response ? guarded : this.dispatch(guarded, info);
   }
 
-  private dispatch(request: Request): Promise<Response> {
+  private dispatch(request: Request, info: RequestInfo): Promise<Response> {
+    requestOrigins.set(request, info);
     const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
     const start = performance.now();
     requestIds.set(request, requestId);

@@ -23,6 +23,7 @@ import { exposure, exposureError } from './identity/exposure.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
+import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 
@@ -52,6 +53,7 @@ export class Hub {
   readonly metrics: CoreMetrics;
   readonly messages: SqliteMessageService;
   readonly auth: KernelAuth;
+  readonly quotas: Quotas;
   readonly clock: Clock;
   readonly log: Logger;
   private readonly host: PluginHost;
@@ -83,6 +85,7 @@ export class Hub {
       options.env ?? process.env,
       () => this.clock.now(),
     );
+    this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new SqliteMessageService(
       storage.db,
       this.bus,
@@ -111,6 +114,7 @@ export class Hub {
         server: this.httpServer(),
         messages: this.messages,
         auth: this.auth,
+        quotas: this.quotas,
         hub: this.view,
         signal: scope.abort.signal,
       }),
@@ -118,7 +122,12 @@ export class Hub {
     });
     this.front = new Front(
       {
-        bodyLimits: () => ({ maxBytes: this.current.server.maxBodyBytes, maxDepth: this.current.server.maxJsonDepth }),
+        bodyLimits: () => ({
+          maxBytes: this.current.server.maxBodyBytes,
+          maxDepth: this.current.server.maxJsonDepth,
+          timeoutMs: this.current.server.bodyTimeoutMs,
+          setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
+        }),
         acceptingWebSockets: () => this.state === 'ready',
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
@@ -330,12 +339,13 @@ export class Hub {
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       routes: [
-        messageRoutes(this.messages, this.auth),
+        messageRoutes(this.messages, this.auth, this.quotas),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),
           patch: (name, patch) => this.patchPlugin(name, patch),
           reload: () => this.reload('api'),
+          limits: () => this.limitsView(),
         }),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
@@ -356,6 +366,19 @@ export class Hub {
       websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
       fetch: this.front.handle,
     });
+  }
+
+  private async limitsView() {
+    const { server, limits } = this.current;
+    const counted = await this.metrics.rateLimited.get();
+    return {
+      limits,
+      maxBodyBytes: server.maxBodyBytes,
+      maxJsonDepth: server.maxJsonDepth,
+      bodyTimeoutMs: server.bodyTimeoutMs,
+      trackedCallers: this.quotas.tracked,
+      rateLimited: Object.fromEntries(counted.values.map((v) => [String(v.labels.reason), v.value])),
+    };
   }
 
   private httpServer(): HttpServer {

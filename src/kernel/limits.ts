@@ -9,6 +9,10 @@ export interface BodyLimits {
   maxBytes: number;
   /** Deepest nesting of arrays and objects (server.maxJsonDepth). */
   maxDepth: number;
+  /** How long the whole body may take to arrive (server.bodyTimeoutMs). */
+  timeoutMs: number;
+  /** Schedules the body timeout (the hub's injectable clock); returns a cancel function. */
+  setTimeout(fn: () => void, ms: number): () => void;
 }
 
 /**
@@ -36,16 +40,38 @@ export async function guardBody(request: Request, limits: BodyLimits): Promise<R
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // A body that stalls holds a connection and a buffer: it gets the time it needs, no more.
+  let stalled = false;
+  let stopTimer: () => void = () => {};
+  const timedOut = new Promise<null>((resolve) => {
+    stopTimer = limits.setTimeout(() => {
+      stalled = true;
+      resolve(null);
+    }, limits.timeoutMs);
+  });
   for (;;) {
-    const { done, value } = await reader.read();
+    const next = await Promise.race([reader.read(), timedOut]);
+    if (next === null || stalled) {
+      await reader.cancel().catch(() => {});
+      return errorResponse(
+        new HubError(
+          'RELAYKIT_ERR_BODY_TIMEOUT',
+          `The request body did not arrive within ${limits.timeoutMs} ms (server.bodyTimeoutMs)`,
+        ),
+        { connection: 'close' },
+      );
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
+      stopTimer();
       await reader.cancel().catch(() => {});
       return tooLarge(maxBytes);
     }
     chunks.push(value);
   }
+  stopTimer();
   if (size === 0) return new Request(request.url, { method: request.method, headers: request.headers });
   if (type === null) {
     return errorResponse(

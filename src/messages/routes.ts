@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia';
+import { remoteAddressOf } from '../kernel/app.ts';
 import type { AuthService } from '../kernel/auth.ts';
 import { HubError } from '../kernel/errors.ts';
 import {
@@ -8,6 +9,7 @@ import {
   requireInbox,
   requireReadable,
 } from '../kernel/identity/rules.ts';
+import type { Quotas } from '../kernel/quotas.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 import type { MessageService } from './service.ts';
 
@@ -68,7 +70,7 @@ export function requireCanonicalId(request: Request): void {
 }
 
 /** `/messages`: the bridge between clients. */
-export function messageRoutes(messages: MessageService, auth: AuthService) {
+export function messageRoutes(messages: MessageService, auth: AuthService, quotas: Quotas) {
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
     .post(
       '/messages',
@@ -78,14 +80,17 @@ export function messageRoutes(messages: MessageService, auth: AuthService) {
             { in: 'body', path: '/', message: 'at least one of `to` and `channel` is required' },
           ]);
         }
-        const message = await messages.send(authorizeSend(await auth.identify(request), body));
+        const access = await auth.identify(request);
+        const input = authorizeSend(access, body);
+        quotas.admitMessage(access, remoteAddressOf(request), input.payload);
+        const message = await messages.send(input);
         set.status = 201;
         return message;
       },
       {
         parse: 'json',
         body: SendMessageBody,
-        response: { 201: MessageSchema, ...errorResponses(400, 401, 403, 413, 415, 422) },
+        response: { 201: MessageSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 429) },
         detail: {
           operationId: 'sendMessage',
           summary: 'Send a message',

@@ -600,6 +600,10 @@ export type SendMessageErrors = {
      * Response for status 422
      */
     422: ErrorResponse;
+    /**
+     * Response for status 429
+     */
+    429: ErrorResponse;
 };
 
 export type SendMessageError = SendMessageErrors[keyof SendMessageErrors];
@@ -790,6 +794,46 @@ export type UpdatePluginResponses = {
 };
 
 export type UpdatePluginResponse = UpdatePluginResponses[keyof UpdatePluginResponses];
+
+export type GetLimitsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/limits';
+};
+
+export type GetLimitsErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetLimitsError = GetLimitsErrors[keyof GetLimitsErrors];
+
+export type GetLimitsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        limits: {
+            [key: string]: unknown | number;
+        };
+        maxBodyBytes: number;
+        maxJsonDepth: number;
+        bodyTimeoutMs: number;
+        trackedCallers: number;
+        rateLimited: {
+            [key: string]: unknown | number;
+        };
+    };
+};
+
+export type GetLimitsResponse = GetLimitsResponses[keyof GetLimitsResponses];
 
 export type ReloadConfigData = {
     body?: never;

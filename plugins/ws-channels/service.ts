@@ -169,6 +169,8 @@ export class WsService {
       client_id: who.clientId,
       auth: who.access.via,
       system: who.access.system,
+      // Whether a reconnect may ask for this id again with the same credential (anonymous clients only in open mode).
+      keeps_id: who.access.via !== 'anonymous' || who.access.canActAs(who.clientId),
       last_id: this.busSeenId,
       heartbeat_ms: this.options.heartbeat.intervalMs,
       max_frame_bytes: this.options.maxFrameBytes,

@@ -21,7 +21,7 @@ export {
   SYSTEM_CHANNEL_PREFIX,
   systemEventPattern,
 } from './kernel/access.ts';
-export type { AuthService } from './kernel/auth.ts';
+export type { AuthService, TokenElsewhere } from './kernel/auth.ts';
 export { bearerToken } from './kernel/auth.ts';
 export type { AnyEventHandler, EventBus, EventHandler, Unsubscribe } from './kernel/bus.ts';
 export { compilePatterns, matchesPattern } from './kernel/bus.ts';
@@ -32,6 +32,14 @@ export type { BusEvent, EventName, RelaykitEvents } from './kernel/events.ts';
 export { CoreEvents } from './kernel/events.ts';
 export type { HealthCheck, HealthResult, HealthStatus } from './kernel/health.ts';
 export { Hub, type HubOptions } from './kernel/hub.ts';
+export { hashKey } from './kernel/identity/keys.ts';
+export {
+  authorizeSend,
+  canChangeMessage,
+  canReadMessage,
+  requireInbox,
+  requireReadable,
+} from './kernel/identity/rules.ts';
 export type { Logger } from './kernel/logger.ts';
 export { createLogger, silentLogger } from './kernel/logger.ts';
 export type { PluginMetrics } from './kernel/metrics.ts';
@@ -48,7 +56,7 @@ export type {
 } from './kernel/plugin.ts';
 export { definePlugin } from './kernel/plugin.ts';
 export { ErrorResponse, errorResponses } from './kernel/schemas.ts';
-export { MessageSchema, NAME_PATTERN } from './messages/routes.ts';
+export { MessageSchema, NAME_PATTERN, requireCanonicalId } from './messages/routes.ts';
 export { messages as messagesTable } from './messages/schema.ts';
 export type { ListQuery, MessageHooks, MessageService, ReplayQuery, Transaction } from './messages/service.ts';
 export type { Message, MessageDraft, MessageInput } from './messages/types.ts';

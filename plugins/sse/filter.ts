@@ -33,8 +33,8 @@ const EVENT_PATTERN = /^[A-Za-z0-9_.*-]{1,128}$/;
  * - an ordinary channel must be a valid name its token allows (`channels` claim);
  * - a `$hub:<event pattern>` system channel and `*` need the admin token or a JWT
  *   with `system: true`;
- * - a token with a `sub` fixes the client id; a different `client_id` is refused.
- * Without a client id (and no `sub`) the stream gets a generated one.
+ * - `client_id` must be the caller's own id or one it may act as (open mode: any);
+ *   without one the stream takes the caller's id, or a generated one.
  */
 export function parseFilter(request: FilterRequest, access: ClientAccess, limits: FilterLimits): StreamFilter {
   const requested = splitList(request.channels);
@@ -83,14 +83,16 @@ export function parseFilter(request: FilterRequest, access: ClientAccess, limits
   }
   channels.add(limits.broadcastChannel);
 
-  if (access.clientId && request.clientId && request.clientId !== access.clientId) {
+  if (request.clientId !== undefined && request.clientId !== access.clientId && !access.canActAs(request.clientId)) {
     throw new HubError(
       'RELAYKIT_ERR_SSE_CLIENT_ID_MISMATCH',
-      `client_id "${request.clientId}" differs from the token subject "${access.clientId}"`,
+      access.clientId
+        ? `client_id "${request.clientId}" differs from the token subject "${access.clientId}"`
+        : `client_id "${request.clientId}" needs a token for that client (or a key that may act as it)`,
     );
   }
   return {
-    clientId: access.clientId ?? request.clientId ?? `sse-${crypto.randomUUID()}`,
+    clientId: request.clientId ?? access.clientId ?? `sse-${crypto.randomUUID()}`,
     channels: [...channels],
     all,
     system: system.size ? [...system] : NONE,

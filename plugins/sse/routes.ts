@@ -46,7 +46,7 @@ const Delivery = t.Object({
 
 const StreamSummary = t.Object({
   stream_id: t.Integer(),
-  via: t.Union([t.Literal('anonymous'), t.Literal('jwt'), t.Literal('admin')]),
+  via: t.Union([t.Literal('anonymous'), t.Literal('jwt'), t.Literal('key'), t.Literal('admin')]),
   channels: t.Array(t.String()),
   subscribe: t.Nullable(t.Array(t.String())),
   connected_at: t.String({ format: 'date-time' }),

@@ -19,7 +19,7 @@ export interface StreamFilter {
 
 export interface StreamInfo extends StreamFilter {
   readonly id: number;
-  readonly via: 'anonymous' | 'jwt' | 'admin';
+  readonly via: 'anonymous' | 'jwt' | 'key' | 'admin';
   readonly connectedAt: number;
   /** The Last-Event-ID it resumed from, or null for a fresh stream. */
   readonly resumedFrom: number | null;

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia';
-import { type AuthService, errorResponses, HubError, MessageSchema } from '../../src/index.ts';
+import { type AuthService, errorResponses, HubError, MessageSchema, requireCanonicalId } from '../../src/index.ts';
 import type { Policy } from './policies.ts';
 import type { TtlService } from './service.ts';
 
@@ -139,20 +139,21 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
     )
     .post(
       '/messages/:id/extend',
-      function extendMessage({ params, body, request }) {
+      async function extendMessage({ params, body, request }) {
+        requireCanonicalId(request);
         if ((body.seconds === undefined) === (body.policy === undefined)) {
           throw new HubError('RELAYKIT_ERR_VALIDATION', 'body: give exactly one of `seconds` and `policy`', [
             { in: 'body', path: '/', message: 'exactly one of `seconds` and `policy` is required' },
           ]);
         }
         const wanted = body.seconds !== undefined ? { seconds: body.seconds } : { policy: body.policy as string };
-        return service.extend(params.id, wanted, auth.isAdmin(request));
+        return service.extend(params.id, wanted, await auth.identify(request));
       },
       {
         parse: 'json',
         params: t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) }),
         body: ExtendBody,
-        response: { 200: MessageSchema, ...errorResponses(400, 404, 422) },
+        response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 422) },
         detail: {
           operationId: 'extendMessage',
           summary: "Extend a message's life",

@@ -1,5 +1,8 @@
 import { and, count, eq, gt, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import {
+  type ClientAccess,
+  canChangeMessage,
+  canReadMessage,
   defineErrors,
   type HealthCheck,
   HubError,
@@ -95,12 +98,21 @@ export class TtlService {
   /**
    * Extends a message's life: `seconds` are added to its current expiry, a `policy`
    * counts from now. Never shortens it; a permanent message stays as it is. Without
-   * the admin token the result is held to `maxTtlSeconds` from now.
+   * the admin token the result is held to `maxTtlSeconds` from now. Only the
+   * recipient (or a caller acting as it, or admin) may extend: `access` decides.
    */
-  extend(id: number, request: ExtendRequest, admin: boolean): Message {
+  extend(id: number, request: ExtendRequest, access: ClientAccess): Message {
+    const admin = access.admin;
     const now = this.ctx.clock.now();
     const current = this.ctx.messages.get(id);
-    if (!current) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
+    if (!current || !canReadMessage(access, current))
+      throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
+    if (!canChangeMessage(access, current)) {
+      throw new HubError(
+        'RELAYKIT_ERR_FORBIDDEN',
+        'Only the recipient (or a key that may act as it) extends a message',
+      );
+    }
     if (current.expiresAt === null) return current;
     const floor = Date.parse(current.expiresAt);
     let target: number | null;

@@ -94,15 +94,15 @@ async function auth(svc: WsService, session: Session, frame: Frame<'auth'>, firs
   }
   const { handshake } = session;
   const requestedId = handshake.kind === 'refused' ? null : handshake.requestedId;
-  const result = await authenticate(frame.token, requestedId, svc.ctx.auth);
+  const result = await authenticate(frame.token, requestedId, svc.ctx.auth, svc.options);
   if (session.state === 'closed') return;
   if (result.kind !== 'ready') {
     svc.close(session, result.kind === 'refused' ? result.code : CloseCodes.unauthorized, refusedReason(result));
     return;
   }
-  // An anonymous client keeps the id it connected with unless the token names one.
-  const who = anonymous && !result.access.clientId ? { ...result, clientId: session.clientId } : result;
-  svc.admit(session, who, frame.id);
+  // An anonymous client keeps the id it connected with when the token may act as it.
+  const keep = anonymous && result.requestedId === null && result.access.canActAs(session.clientId);
+  svc.admit(session, keep ? { ...result, clientId: session.clientId } : result, frame.id);
 }
 
 function refusedReason(result: Awaited<ReturnType<typeof authenticate>>): string {
@@ -208,12 +208,20 @@ async function publish(svc: WsService, session: Session, frame: Frame<'publish'>
       message: `This client may not publish on "${channel}"`,
     });
   }
+  if (frame.to !== undefined && !session.access.canSendTo(frame.to)) {
+    return sendError(svc, session, frame.id, {
+      code: 'RELAYKIT_ERR_WS_PUBLISH_FORBIDDEN',
+      message: `This client may not send direct messages to "${frame.to}"`,
+    });
+  }
+  const payload = frame.payload ?? null;
+  svc.ctx.quotas.admitMessage(session.access, session.remoteAddress, payload);
   const message = await svc.ctx.messages.send({
     from: session.clientId,
     channel,
     ...(frame.to === undefined ? {} : { to: frame.to }),
     type: frame.event ?? 'message',
-    payload: frame.payload ?? null,
+    payload,
   });
   svc.sendTo(session, reply({ type: 'published', channel, message_id: message.id }, frame.id));
 }

@@ -1,5 +1,6 @@
-import { accessFromClaims, adminAccess, type ClientAccess } from '../../src/kernel/access.ts';
-import type { AuthService } from '../../src/kernel/auth.ts';
+import type { ClientAccess } from '../../src/kernel/access.ts';
+import { type AuthService, bearerToken } from '../../src/kernel/auth.ts';
+import { compilePatterns } from '../../src/kernel/bus.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
 import type { WsChannelsConfig } from './options.ts';
@@ -14,16 +15,17 @@ export function validClientId(id: string): boolean {
 }
 
 /**
- * Decides who an upgrade request is. The token comes from `?token=` (a JWT or the
- * admin token); without one, the client is anonymous unless `auth.jwt.required`, in
- * which case its first frame must be `auth`. `?client_id=` names anonymous clients
- * (and admin or JWT clients whose token has no `sub`).
+ * Decides who an upgrade request is, through the kernel's one identity model. The
+ * token comes from the Authorization header or `?token=` (a JWT or an API key; the
+ * admin token only in the header or the `auth` frame, never in a URL). Without one
+ * the client is anonymous unless `auth.jwt.required`, in which case its first frame
+ * must be `auth`. `?client_id=` must be the caller's own id or one it may act as
+ * (open mode: any); without it the client gets its token's id or a generated one.
  */
 export async function decide(
   request: Request,
   auth: AuthService,
   options: WsChannelsConfig,
-  anonymous: ClientAccess,
   connections: number,
 ): Promise<Handshake> {
   if (options.maxConnections > 0 && connections >= options.maxConnections) {
@@ -38,41 +40,55 @@ export async function decide(
       reason: 'client_id must be 1-128 characters of A-Z a-z 0-9 _ . : @ / -',
     };
   }
-  const token = url.searchParams.get('token');
-  if (token) return authenticate(token, requestedId, auth);
-  if (auth.jwtRequired()) return { kind: 'awaiting-auth', requestedId };
-  return {
-    kind: 'ready',
-    access: anonymous,
-    clientId: requestedId ?? crypto.randomUUID(),
-    expiresAt: null,
-    requestedId,
-  };
+  const header = bearerToken(request);
+  const token = header ?? url.searchParams.get('token');
+  if (!token && auth.jwtRequired()) return { kind: 'awaiting-auth', requestedId };
+  return admitWith(() => auth.identifyToken(token || null, header !== null ? 'header' : 'query'), requestedId, options);
 }
 
-/** Checks a token (admin token or JWT) and derives the client's identity and rights. */
-export async function authenticate(token: string, requestedId: string | null, auth: AuthService): Promise<Handshake> {
-  if (auth.isAdminToken(token)) {
-    const clientId = requestedId ?? crypto.randomUUID();
-    return { kind: 'ready', access: adminAccess(), clientId, expiresAt: null, requestedId };
-  }
-  let claims: Awaited<ReturnType<AuthService['verifyJwt']>>;
+/** Checks a token from the `auth` frame (the admin token is accepted there) and derives the client. */
+export function authenticate(
+  token: string,
+  requestedId: string | null,
+  auth: AuthService,
+  options: WsChannelsConfig,
+): Promise<Handshake> {
+  return admitWith(() => auth.identifyToken(token, 'frame'), requestedId, options);
+}
+
+async function admitWith(
+  identify: () => Promise<ClientAccess>,
+  requestedId: string | null,
+  options: WsChannelsConfig,
+): Promise<Handshake> {
+  let access: ClientAccess;
   try {
-    claims = await auth.verifyJwt(token);
+    access = await identify();
   } catch (err) {
     const reason = err instanceof HubError ? err.message : 'the token is not valid';
     return { kind: 'refused', code: CloseCodes.unauthorized, reason: closeReason(reason) };
   }
-  const access = accessFromClaims(claims);
-  if (access.clientId && requestedId && requestedId !== access.clientId) {
-    return { kind: 'refused', code: CloseCodes.forbidden, reason: "client_id differs from the token's subject" };
+  if (requestedId !== null && requestedId !== access.clientId && !access.canActAs(requestedId)) {
+    const reason = access.clientId ? "client_id differs from the token's subject" : 'client_id needs a token for it';
+    return { kind: 'refused', code: CloseCodes.forbidden, reason };
   }
-  const clientId = access.clientId ?? requestedId ?? crypto.randomUUID();
+  const clientId = requestedId ?? access.clientId ?? crypto.randomUUID();
   if (!validClientId(clientId)) {
     return { kind: 'refused', code: CloseCodes.forbidden, reason: "the token's subject is not a valid client id" };
   }
-  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : null;
-  return { kind: 'ready', access, clientId, expiresAt, requestedId };
+  return {
+    kind: 'ready',
+    access: access.via === 'anonymous' ? withPublishLimit(access, options.anonymousPublish) : access,
+    clientId,
+    expiresAt: access.expiresAt,
+    requestedId,
+  };
+}
+
+/** Anonymous clients publish only where both the hub (auth.anonymous) and `anonymousPublish` allow. */
+function withPublishLimit(access: ClientAccess, patterns: readonly string[]): ClientAccess {
+  const allowed = compilePatterns(patterns);
+  return { ...access, canPublish: (channel) => allowed(channel) && access.canPublish(channel) };
 }
 
 /** Close reasons are limited to 123 bytes by the protocol. */

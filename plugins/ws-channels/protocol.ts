@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ClientFrameType, NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
 import { issuesFromErrors } from '../../src/config/errors.ts';
 import { defineErrors, type HubError } from '../../src/kernel/errors.ts';
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepthWithin, tooDeep } from '../../src/kernel/json-guard.ts';
 import type { Message } from '../../src/messages/types.ts';
 
 /**
@@ -83,6 +84,13 @@ export interface ProtocolError {
 /** Parses and validates one text frame. */
 export function parseFrame(text: string): Parsed {
   let value: unknown;
+  // Checked before parsing: a frame of nested arrays must not block the loop.
+  if (!jsonDepthWithin(text, DEFAULT_MAX_JSON_DEPTH)) {
+    return {
+      ok: false,
+      error: { code: 'RELAYKIT_ERR_WS_MALFORMED_FRAME', message: tooDeep(DEFAULT_MAX_JSON_DEPTH).message },
+    };
+  }
   try {
     value = JSON.parse(text);
   } catch {

@@ -1,4 +1,4 @@
-import { anonymousAccess, type ClientAccess, isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
+import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
@@ -46,8 +46,6 @@ export class WsService {
   framesOut = 0;
   slowConsumerCloses = 0;
   private readonly topicPrefix: string;
-  /** One shared access object for every anonymous client. */
-  private readonly anonymous: ClientAccess;
   /** System channels with subscribers (a subset of `channels`). */
   readonly systemChannels = new Map<string, ChannelState>();
   private readonly fanout = new Fanout(this);
@@ -57,7 +55,6 @@ export class WsService {
 
   constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
     this.topicPrefix = `${ctx.name}|`;
-    this.anonymous = anonymousAccess(ctx.options.anonymousPublish);
     this.metrics = createWsMetrics(ctx.metrics, {
       connections: () => this.sessions.size,
       subscriptions: () => this.subscriptionCount(),
@@ -123,7 +120,7 @@ export class WsService {
 
   private async upgrade(request: Request, remoteAddress: string): Promise<Session | Response> {
     if (this.stopping) return new Response('ws-channels is restarting', { status: 503 });
-    const handshake = await decide(request, this.ctx.auth, this.options, this.anonymous, this.sessions.size);
+    const handshake = await decide(request, this.ctx.auth, this.options, this.sessions.size);
     return new Session(++this.serial, handshake, remoteAddress);
   }
 
@@ -172,6 +169,8 @@ export class WsService {
       client_id: who.clientId,
       auth: who.access.via,
       system: who.access.system,
+      // Whether a reconnect may ask for this id again with the same credential (anonymous clients only in open mode).
+      keeps_id: who.access.via !== 'anonymous' || who.access.canActAs(who.clientId),
       last_id: this.busSeenId,
       heartbeat_ms: this.options.heartbeat.intervalMs,
       max_frame_bytes: this.options.maxFrameBytes,

@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia';
+import type { LimitsConfig } from '../config/schema.ts';
 import type { AuthService } from '../kernel/auth.ts';
 import type { PluginChange } from '../kernel/host.ts';
 import type { PluginStatus } from '../kernel/plugin.ts';
@@ -9,6 +10,20 @@ export interface AdminApi {
   plugins(): PluginStatus[];
   patch(name: string, patch: { enabled?: boolean; options?: Record<string, unknown> }): Promise<PluginChange[]>;
   reload(): Promise<PluginChange[]>;
+  /** The quotas and limits in force, and how many callers they track. */
+  limits(): AdminLimits | Promise<AdminLimits>;
+}
+
+/** `GET /admin/limits`: the `limits` and body settings in force. */
+export interface AdminLimits {
+  limits: LimitsConfig;
+  maxBodyBytes: number;
+  maxJsonDepth: number;
+  bodyTimeoutMs: number;
+  /** Identities (keys, JWT subjects, IPs) with a quota bucket right now. */
+  trackedCallers: number;
+  /** Requests and frames refused by a quota since start, by reason. */
+  rateLimited: Record<string, number>;
 }
 
 const PluginStatusSchema = t.Object(
@@ -73,6 +88,20 @@ export function adminRoutes(api: AdminApi) {
         },
       },
     )
+    .get('/admin/limits', () => api.limits(), {
+      response: {
+        200: t.Object({
+          limits: t.Record(t.String(), t.Number()),
+          maxBodyBytes: t.Integer(),
+          maxJsonDepth: t.Integer(),
+          bodyTimeoutMs: t.Integer(),
+          trackedCallers: t.Integer(),
+          rateLimited: t.Record(t.String(), t.Number()),
+        }),
+        ...errorResponses(401, 403),
+      },
+      detail: { operationId: 'getLimits', summary: 'Quotas and body limits in force, and what they refused' },
+    })
     .post(
       '/admin/reload',
       async function reloadConfig() {

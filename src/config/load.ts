@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import type { PluginDefinition } from '../kernel/plugin.ts';
 import { type ConfigIssue, formatIssue, issuesFromErrors } from './errors.ts';
 import { configFileSchema, type HubConfig, type PluginEntry } from './schema.ts';
+import { substituteEnv } from './substitute.ts';
 
 export const DEFAULT_CONFIG_FILE = 'relaykit.config.yaml';
 
@@ -217,8 +218,8 @@ export function resolveConfig(raw: Record<string, unknown>, catalogue: PluginCat
       options: filled,
     };
   }
-  const { server, storage, auth, log, watch } = value as unknown as HubConfig;
-  return { server, storage, auth, log, watch, plugins };
+  const { server, storage, auth, limits, log, watch } = value as unknown as HubConfig;
+  return { server, storage, auth, limits, log, watch, plugins };
 }
 
 /** Reads, env-overrides, loads plugin modules and validates: the whole path from file to config. */
@@ -227,13 +228,28 @@ export async function loadConfig(
   env: Record<string, string | undefined>,
   builtins: PluginCatalogue,
   overrides: Record<string, unknown> = {},
-): Promise<{ config: HubConfig; catalogue: PluginCatalogue; raw: Record<string, unknown>; found: boolean }> {
-  const { raw: fileRaw, found } = readConfigFile(path);
+): Promise<{
+  config: HubConfig;
+  catalogue: PluginCatalogue;
+  raw: Record<string, unknown>;
+  found: boolean;
+  /** The file exists but holds no settings (an editor mid-write, a truncation). */
+  empty: boolean;
+}> {
+  const { raw: fileText, found } = readConfigFile(path);
   try {
+    const { value: fileRaw, issues } = substituteEnv(fileText, env);
+    if (issues.length) throw new ConfigError(issues, path);
     // Embedder overrides go over the file, the RELAYKIT_* environment over both.
     const raw = applyEnvOverrides(mergePatch(fileRaw, overrides), env);
     const catalogue = await loadPluginModules(raw, dirname(path), builtins);
-    return { config: resolveConfig(raw, catalogue), catalogue, raw, found };
+    return {
+      config: resolveConfig(raw, catalogue),
+      catalogue,
+      raw,
+      found,
+      empty: found && !Object.keys(fileText).length,
+    };
   } catch (err) {
     if (err instanceof ConfigError) {
       const issues = blameEnvironment(err.issues, env);

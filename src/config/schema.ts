@@ -5,18 +5,35 @@ export const secret = { 'x-relaykit-secret': true } as const;
 
 export const ServerSection = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0', description: 'Address to listen on' }),
+    host: Type.String({
+      default: '127.0.0.1',
+      description:
+        'Address to listen on. Without API keys or JWT verification only loopback addresses are allowed, unless auth.open is true',
+    }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Port (0 picks a free one)' }),
     maxBodyBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,
       description: 'Largest request body accepted; larger ones get 413',
     }),
+    maxJsonDepth: Type.Integer({
+      minimum: 2,
+      maximum: 512,
+      default: 64,
+      description:
+        'Deepest nesting of arrays and objects in a request body or WebSocket frame; deeper ones get 422 before they are parsed',
+    }),
     maxWebSocketFrameBytes: Type.Integer({
       minimum: 1024,
       default: 16_777_216,
       description:
         'Hard cap on one incoming WebSocket frame for every endpoint (endpoints enforce their own, lower limit)',
+    }),
+    bodyTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10_000,
+      description:
+        'How long a request body may take to arrive; a stalled one gets 408 (streams such as SSE responses are not affected)',
     }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
@@ -59,7 +76,64 @@ export const JwtSection = Type.Object(
     audience: Type.Optional(Type.String({ description: 'Required `aud` claim' })),
     required: Type.Boolean({
       default: false,
-      description: 'When true, realtime clients must present a valid token; otherwise anonymous clients are allowed',
+      description:
+        'When true, every client route (REST, WebSocket, SSE) needs a token (JWT, API key or admin token); otherwise anonymous clients get auth.anonymous',
+    }),
+    requireExpiry: Type.Boolean({
+      default: true,
+      description: 'Refuse tokens without an `exp` claim (set false only for tokens you revoke by rotating the key)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Patterns = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { default: [], maxItems: 256, description });
+
+/** The rights an API key grants, as `*` patterns. */
+export const KeyScopes = Type.Object(
+  {
+    publish: Patterns('Channels the key may publish on'),
+    read: Patterns('Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)'),
+    to: Patterns('Client ids the key may send direct messages to'),
+    actAs: Patterns(
+      'Client ids the key may act as: `from`, their inbox (GET /messages?client=, client_id), ack and extend',
+    ),
+    admin: Type.Boolean({ default: false, description: 'Everything the admin token may do' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ApiKeyEntry = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Shown in logs' }),
+    hash: Type.Optional(
+      Type.String({
+        pattern: '^sha256:[0-9a-f]{64}$',
+        description: 'sha256:<hex> of the key (`printf %s "$KEY" | sha256sum`); the plaintext is never in the file',
+      }),
+    ),
+    env: Type.Optional(
+      Type.String({
+        pattern: '^[A-Z_][A-Z0-9_]*$',
+        description: 'Name of an environment variable holding the plaintext key (instead of `hash`)',
+      }),
+    ),
+    scopes: KeyScopes,
+  },
+  { additionalProperties: false },
+);
+
+export const AnonymousSection = Type.Object(
+  {
+    read: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['*'],
+      description:
+        'Channels clients without a token may read when API keys or JWTs are configured (and auth.jwt.required is false)',
+    }),
+    publish: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Channels clients without a token may publish on when API keys or JWTs are configured',
     }),
   },
   { additionalProperties: false, default: {} },
@@ -70,7 +144,42 @@ export const AuthSection = Type.Object(
     adminToken: Type.Optional(
       Type.String({ minLength: 8, description: 'Bearer token for the admin API (RELAYKIT_ADMIN_TOKEN)', ...secret }),
     ),
+    open: Type.Boolean({
+      default: false,
+      description:
+        'Let clients without a token do everything but admin, on any address. Without API keys or JWTs this is also the rule on loopback',
+    }),
+    apiKeys: Type.Array(ApiKeyEntry, { default: [], description: 'API keys for services and publishers' }),
+    anonymous: AnonymousSection,
     jwt: JwtSection,
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LimitsSection = Type.Object(
+  {
+    messagesPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      default: 1000,
+      description:
+        'Messages one caller (API key, JWT subject, or IP when anonymous) may publish per second over REST and WebSocket; over it: 429 with Retry-After',
+    }),
+    messageBurst: Type.Integer({ minimum: 1, default: 5000, description: 'Messages a caller may publish at once' }),
+    bytesPerSecond: Type.Integer({
+      minimum: 1,
+      default: 16_777_216,
+      description: 'Payload bytes one caller may publish per second',
+    }),
+    byteBurst: Type.Integer({
+      minimum: 1,
+      default: 67_108_864,
+      description: 'Payload bytes a caller may publish at once (at least maxPayloadBytes)',
+    }),
+    maxPayloadBytes: Type.Integer({
+      minimum: 1,
+      default: 1_048_576,
+      description: 'Largest payload of one message, as stored JSON; larger ones get 422',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -102,6 +211,7 @@ export const CoreSections = {
   server: ServerSection,
   storage: StorageSection,
   auth: AuthSection,
+  limits: LimitsSection,
   log: LogSection,
   watch: Type.Boolean({ default: true, description: 'Reload when the config file changes' }),
 };
@@ -118,7 +228,9 @@ export type ServerConfig = Static<typeof ServerSection>;
 export type StorageConfig = Static<typeof StorageSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
+export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
 export type LogConfig = Static<typeof LogSection>;
+export type LimitsConfig = Static<typeof LimitsSection>;
 
 /** One plugin's entry after validation. */
 export interface PluginEntry {
@@ -132,6 +244,7 @@ export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
   auth: AuthConfig;
+  limits: LimitsConfig;
   log: LogConfig;
   watch: boolean;
   plugins: Record<string, PluginEntry>;

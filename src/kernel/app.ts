@@ -9,6 +9,13 @@ import { viewerRoutes } from './openapi-viewer.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
+/** Where each forwarded request came from, read only when asked (quotas of anonymous callers). */
+export const requestOrigins = new WeakMap<Request, { readonly remoteAddress: string }>();
+
+/** The client address of a request the front forwarded ('unknown' otherwise). */
+export function remoteAddressOf(request: Request): string {
+  return requestOrigins.get(request)?.remoteAddress ?? 'unknown';
+}
 
 export interface AppParts {
   version: string;

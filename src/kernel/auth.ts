@@ -1,16 +1,36 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config/schema.ts';
+import { accessFromClaims, adminAccess, anonymousAccess, type ClientAccess } from './access.ts';
 import { HubError } from './errors.ts';
+import { ApiKeys } from './identity/keys.ts';
 
-/** Admin-token and JWT checks under the hub's current auth configuration. */
+/** A token found outside the Authorization header, and where. */
+export interface TokenElsewhere {
+  token: string | null | undefined;
+  /** Where it was: the admin token is refused in URLs and cookies (they end up in logs and browsers). */
+  source: 'query' | 'cookie' | 'frame';
+}
+
+/** Credential checks under the hub's current auth configuration: one identity model for every door. */
 export interface AuthService {
   /** Whether any admin token is configured. */
   adminConfigured(): boolean;
-  /** Throws 403 when no admin token is configured, 401 when `request` lacks it. */
+  /** Throws 403 when no admin token or admin key is configured, 401 when `request` carries neither. */
   requireAdmin(request: Request): void;
-  /** Whether `request` carries the admin token (header or `?token=`/cookie are not accepted). */
+  /** Whether `request` carries the admin token or an admin-scoped API key in its Authorization header. */
   isAdmin(request: Request): boolean;
+  /**
+   * Who the caller is: the admin token, an API key or a JWT from the Authorization
+   * header (or `elsewhere`, for transports that cannot send headers); anonymous without
+   * one. Throws 401 for a token that is not valid, or for no token when
+   * `auth.jwt.required`.
+   */
+  identify(request: Request, elsewhere?: TokenElsewhere): Promise<ClientAccess>;
+  /** `identify` for a token already taken from the request (`source` says where from; `header` and `frame` may carry the admin token). */
+  identifyToken(token: string | null, source: TokenElsewhere['source'] | 'header'): Promise<ClientAccess>;
+  /** Whether callers without a token may do everything but admin (no keys or JWTs configured, or `auth.open`). */
+  openMode(): boolean;
   /** Whether `token` is the admin token (constant time). */
   isAdminToken(token: string | null | undefined): boolean;
   /** Whether realtime clients must present a JWT. */
@@ -40,11 +60,56 @@ export function safeEqual(a: string, b: string): boolean {
 
 export class KernelAuth implements AuthService {
   private keyCache: { source: string; key: Promise<Uint8Array | CryptoKey | JWTVerifyGetKey> } | null = null;
+  private keysCache: { config: AuthConfig; keys: ApiKeys } | null = null;
 
-  constructor(private readonly config: () => AuthConfig) {}
+  constructor(
+    private readonly config: () => AuthConfig,
+    private readonly env: Record<string, string | undefined> = {},
+    private readonly now: () => number = Date.now,
+  ) {}
 
   adminConfigured(): boolean {
-    return Boolean(this.config().adminToken);
+    return Boolean(this.config().adminToken) || this.config().apiKeys.some((k) => k.scopes.admin);
+  }
+
+  /** The API keys of the current config (rebuilt when the config changes). */
+  get keys(): ApiKeys {
+    const config = this.config();
+    if (this.keysCache?.config !== config) this.keysCache = { config, keys: new ApiKeys(config.apiKeys, this.env) };
+    return this.keysCache.keys;
+  }
+
+  openMode(): boolean {
+    const config = this.config();
+    return config.open || (this.keys.size === 0 && !this.jwtConfigured());
+  }
+
+  identify(request: Request, elsewhere?: TokenElsewhere): Promise<ClientAccess> {
+    const header = bearerToken(request);
+    if (header !== null) return this.identifyToken(header, 'header');
+    return this.identifyToken(elsewhere?.token || null, elsewhere?.source ?? 'header');
+  }
+
+  async identifyToken(token: string | null, source: TokenElsewhere['source'] | 'header'): Promise<ClientAccess> {
+    const config = this.config();
+    if (token === null) {
+      if (config.jwt.required) {
+        throw new HubError('RELAYKIT_ERR_UNAUTHORIZED', 'A token is required (auth.jwt.required): a JWT or an API key');
+      }
+      return anonymousAccess({ open: this.openMode(), ...config.anonymous });
+    }
+    if (this.isAdminToken(token)) {
+      if (source === 'query' || source === 'cookie') {
+        throw new HubError(
+          'RELAYKIT_ERR_UNAUTHORIZED',
+          'The admin token is accepted only in the Authorization header (or a WebSocket `auth` frame), never in a URL or cookie',
+        );
+      }
+      return adminAccess();
+    }
+    const key = this.keys.find(token, this.now());
+    if (key) return key;
+    return accessFromClaims(await this.verifyJwt(token));
   }
 
   isAdminToken(token: string | null | undefined): boolean {
@@ -53,7 +118,9 @@ export class KernelAuth implements AuthService {
   }
 
   isAdmin(request: Request): boolean {
-    return this.isAdminToken(bearerToken(request));
+    const token = bearerToken(request);
+    if (token === null) return false;
+    return this.isAdminToken(token) || Boolean(this.keys.find(token, this.now())?.admin);
   }
 
   requireAdmin(request: Request): void {
@@ -78,6 +145,7 @@ export class KernelAuth implements AuthService {
       algorithms: jwt.secret ? ['HS256'] : ['RS256'],
       ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
       ...(jwt.audience ? { audience: jwt.audience } : {}),
+      ...(jwt.requireExpiry ? { requiredClaims: ['exp'] } : {}),
     };
     try {
       const result =

@@ -30,12 +30,35 @@ export interface BusErrorReport {
   error: unknown;
 }
 
-/** Matches an event name against a pattern where `*` stands for any run of characters. */
+/**
+ * Matches a name against a pattern where `*` stands for any run of characters.
+ * Linear: the literal pieces between stars are found left to right (the leftmost
+ * match of each is always the right one), so no pattern can make it backtrack.
+ */
 export function matchesPattern(pattern: string, name: string): boolean {
   if (pattern === '*' || pattern === name) return true;
   if (!pattern.includes('*')) return false;
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return re.test(name);
+  return globMatcher(pattern)(name);
+}
+
+/** One `*` pattern as a linear test. */
+function globMatcher(pattern: string): (name: string) => boolean {
+  const pieces = pattern.split('*');
+  const first = pieces[0];
+  const last = pieces[pieces.length - 1];
+  const middle = pieces.slice(1, -1).filter(Boolean);
+  const minLength = pieces.reduce((n, p) => n + p.length, 0);
+  return function globMatch(name: string): boolean {
+    if (name.length < minLength || !name.startsWith(first) || !name.endsWith(last)) return false;
+    let at = first.length;
+    const end = name.length - last.length;
+    for (const piece of middle) {
+      const found = name.indexOf(piece, at);
+      if (found < 0 || found + piece.length > end) return false;
+      at = found + piece.length;
+    }
+    return true;
+  };
 }
 
 /**
@@ -45,12 +68,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
 export function compilePatterns(patterns: readonly string[]): (name: string) => boolean {
   if (patterns.includes('*')) return () => true;
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns.filter((p) => p.includes('*'));
+  const wild = [...new Set(patterns.filter((p) => p.includes('*')))].map(globMatcher);
   if (!wild.length) return (name) => exact.has(name);
-  const re = new RegExp(`^(?:${wild.map((p) => p.split('*').map(escapeRegExp).join('.*')).join('|')})$`);
-  return (name) => exact.has(name) || re.test(name);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return (name) => exact.has(name) || wild.some((match) => match(name));
 }

@@ -11,6 +11,8 @@ export interface ConfigSnapshot {
   /** The raw values it was resolved from (file, overrides, env, admin patches). */
   raw: Record<string, unknown>;
   found: boolean;
+  /** The file exists but holds no settings. */
+  empty: boolean;
 }
 
 /**
@@ -37,6 +39,11 @@ export class ConfigSource {
   /** The plugins of the last committed snapshot. */
   get catalogue(): PluginCatalogue {
     return this.committed?.catalogue ?? this.builtins;
+  }
+
+  /** Whether the committed configuration was read from an existing file. */
+  get fromFile(): boolean {
+    return this.committed?.found ?? false;
   }
 
   /** Reads the file and resolves it against the built-ins and the modules it names. */

@@ -30,6 +30,12 @@ export const CoreErrors = {
     status: 415,
     message: 'The body must be sent as application/json',
   },
+  RELAYKIT_ERR_JSON_TOO_DEEP: {
+    status: 422,
+    message: 'The JSON nests arrays and objects deeper than server.maxJsonDepth',
+  },
+  RELAYKIT_ERR_PAYLOAD_TOO_LARGE: { status: 422, message: 'The payload is larger than limits.maxPayloadBytes' },
+  RELAYKIT_ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive within server.bodyTimeoutMs' },
   RELAYKIT_ERR_CONFIG_INVALID: { status: 422, message: 'The configuration is invalid' },
   RELAYKIT_ERR_PLUGIN_START_FAILED: { status: 422, message: 'A plugin failed to start' },
   RELAYKIT_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
@@ -57,14 +63,17 @@ export class HubError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details?: unknown;
+  /** Response headers that go with the error (`retry-after`). */
+  readonly headers?: Readonly<Record<string, string>>;
 
-  constructor(code: string, message?: string, details?: unknown) {
+  constructor(code: string, message?: string, details?: unknown, headers?: Record<string, string>) {
     const spec = catalogue.get(code);
     super(message ?? spec?.message ?? code);
     this.name = 'HubError';
     this.code = code;
     this.status = spec?.status ?? 500;
     this.details = details;
+    if (headers) this.headers = headers;
   }
 
   toJSON(): ErrorBody {
@@ -86,6 +95,6 @@ export interface ErrorBody {
 export function errorResponse(err: HubError, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(err.toJSON()), {
     status: err.status,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...err.headers, ...headers },
   });
 }

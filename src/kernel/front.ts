@@ -1,14 +1,14 @@
 import type { AnyElysia } from 'elysia';
 import type Memoirist from 'memoirist';
 import type { RequestInfo } from '../runtime/types.ts';
-import { requestIds } from './app.ts';
+import { requestIds, requestOrigins } from './app.ts';
 import { errorResponse, HubError } from './errors.ts';
-import { BODY_METHODS, guardBody } from './limits.ts';
+import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
 
 export interface FrontOptions {
-  /** The current body limit (server.maxBodyBytes). */
-  maxBodyBytes(): number;
+  /** The current body limits (server.maxBodyBytes, server.maxJsonDepth). */
+  bodyLimits(): BodyLimits;
   /** Whether new WebSocket connections are accepted (the hub is ready). */
   acceptingWebSockets(): boolean;
   /** Whether the hub is still starting its plugins: everything answers 503 until then. */
@@ -49,7 +49,8 @@ export class Front {
     this.websockets = new Map(websockets);
   }
 
-  readonly handle = (request: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+  readonly handle = (original: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
+    const request = withRoutablePath(original);
     if (!this.options.accepting()) {
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is shutting down'), {
         connection: 'close',
@@ -61,16 +62,17 @@ export class Front {
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
     }
     // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.
-    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request);
-    return this.dispatch(request);
+    if (request.body !== null && BODY_METHODS.has(request.method)) return this.handleWithBody(request, info);
+    return this.dispatch(request, info);
   };
 
-  private async handleWithBody(request: Request): Promise<Response> {
-    const guarded = await guardBody(request, this.options.maxBodyBytes());
-    return guarded instanceof Response ? guarded : this.dispatch(guarded);
+  private async handleWithBody(request: Request, info: RequestInfo): Promise<Response> {
+    const guarded = await guardBody(request, this.options.bodyLimits());
+    return guarded instanceof Response ? guarded : this.dispatch(guarded, info);
   }
 
-  private dispatch(request: Request): Promise<Response> {
+  private dispatch(request: Request, info: RequestInfo): Promise<Response> {
+    requestOrigins.set(request, info);
     const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
     const start = performance.now();
     requestIds.set(request, requestId);
@@ -121,6 +123,20 @@ function endpointFor(endpoints: ReadonlyMap<string, WebSocketEndpoint>, path: st
   if (exact) return exact;
   const slash = path.lastIndexOf('/');
   return slash > 0 ? endpoints.get(`${path.slice(0, slash)}/*`) : undefined;
+}
+
+/**
+ * Elysia 1.4 finds the path by searching for `/` from the 12th character of the URL,
+ * so `http://api/messages` (a Host header of 3 characters or fewer, like a Kubernetes
+ * service named `api` on port 80) routes to `/` + garbage and answers 404. Such
+ * requests get an equivalent URL with a longer host; the Host header is untouched.
+ */
+export function withRoutablePath(request: Request): Request {
+  const url = request.url;
+  const hostStart = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', hostStart);
+  if (slash < 0 || slash >= 11) return request;
+  return new Request(`${url.slice(0, hostStart)}localhost${url.slice(slash)}`, request);
 }
 
 /** The path of a URL without parsing the whole URL (the hot path). */

@@ -18,9 +18,12 @@ import { HubError } from './errors.ts';
 import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
+import { diffAuth } from './identity/auth-changes.ts';
+import { exposure, exposureError } from './identity/exposure.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
+import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { listenError, readyLine } from './startup.ts';
@@ -51,6 +54,7 @@ export class Hub {
   readonly metrics: CoreMetrics;
   readonly messages: SqliteMessageService;
   readonly auth: KernelAuth;
+  readonly quotas: Quotas;
   readonly clock: Clock;
   readonly log: Logger;
   private readonly host: PluginHost;
@@ -77,7 +81,12 @@ export class Hub {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
     });
-    this.auth = new KernelAuth(() => this.current.auth);
+    this.auth = new KernelAuth(
+      () => this.current.auth,
+      options.env ?? process.env,
+      () => this.clock.now(),
+    );
+    this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new SqliteMessageService(
       storage.db,
       this.bus,
@@ -106,6 +115,7 @@ export class Hub {
         server: this.httpServer(),
         messages: this.messages,
         auth: this.auth,
+        quotas: this.quotas,
         hub: this.view,
         signal: scope.abort.signal,
       }),
@@ -113,7 +123,12 @@ export class Hub {
     });
     this.front = new Front(
       {
-        maxBodyBytes: () => this.current.server.maxBodyBytes,
+        bodyLimits: () => ({
+          maxBytes: this.current.server.maxBodyBytes,
+          maxDepth: this.current.server.maxJsonDepth,
+          timeoutMs: this.current.server.bodyTimeoutMs,
+          setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
+        }),
         acceptingWebSockets: () => this.state === 'ready',
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
@@ -146,6 +161,12 @@ export class Hub {
       throw err;
     }
     const hub = new Hub(options, config, storage, source);
+    const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
+    if (exposed.refused) {
+      storage.close();
+      throw exposureError(exposed.refused, source.path);
+    }
+    if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
     try {
       await hub.listen();
       await hub.host.apply(config, source.catalogue);
@@ -164,7 +185,8 @@ export class Hub {
       );
     hub.log.info(
       readyLine({
-        url: hub.url,
+        url: hub.listenUrl,
+        access: hub.auth.openMode() ? 'open' : 'token',
         configFile: initial.found ? source.path : null,
         config,
         plugins: hub.host.list().map((p) => p.name),
@@ -179,6 +201,12 @@ export class Hub {
     const server = this.httpServer();
     const host = ['0.0.0.0', '::'].includes(server.hostname) ? '127.0.0.1' : server.hostname;
     return `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  }
+
+  /** The address the server really listens on (`http://0.0.0.0:3000` when on every interface). */
+  get listenUrl(): string {
+    const { hostname, port } = this.httpServer();
+    return `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
   }
 
   get port(): number {
@@ -201,10 +229,34 @@ export class Hub {
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
       const next = await this.source.read();
+      this.checkAuthReload(next.config, next.found, next.empty);
       const changes = await this.applyConfig(next.config, next.catalogue, origin);
       this.source.commit(next);
       return changes;
     });
+  }
+
+  /**
+   * Fails closed: a config file that disappeared, is empty or would weaken auth is
+   * refused at error level, and the running config keeps serving. Other auth
+   * changes are logged with the fields that changed.
+   */
+  private checkAuthReload(next: HubConfig, found: boolean, empty: boolean): void {
+    const { weaker, changed } = diffAuth(this.current.auth, next.auth);
+    const problem =
+      !found && this.source.fromFile
+        ? `the config file ${this.source.path} is gone`
+        : empty && this.source.fromFile
+          ? `the config file ${this.source.path} is empty`
+          : weaker.length
+            ? `it would weaken auth (${weaker.join(', ')}); weakening auth takes a restart`
+            : null;
+    if (problem) {
+      this.metrics.pluginReloads.inc({ outcome: 'rejected' });
+      this.log.error({ weaker }, `configuration refused: ${problem}; the running configuration keeps serving`);
+      throw new HubError('RELAYKIT_ERR_CONFIG_INVALID', `Configuration refused: ${problem}`);
+    }
+    if (changed.length) this.log.warn({ changed }, 'auth configuration changed');
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */
@@ -291,12 +343,13 @@ export class Hub {
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       routes: [
-        messageRoutes(this.messages),
+        messageRoutes(this.messages, this.auth, this.quotas),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),
           patch: (name, patch) => this.patchPlugin(name, patch),
           reload: () => this.reload('api'),
+          limits: () => this.limitsView(),
         }),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
@@ -321,6 +374,19 @@ export class Hub {
     } catch (err) {
       throw listenError(err, server.host, server.port);
     }
+  }
+
+  private async limitsView() {
+    const { server, limits } = this.current;
+    const counted = await this.metrics.rateLimited.get();
+    return {
+      limits,
+      maxBodyBytes: server.maxBodyBytes,
+      maxJsonDepth: server.maxJsonDepth,
+      bodyTimeoutMs: server.bodyTimeoutMs,
+      trackedCallers: this.quotas.tracked,
+      rateLimited: Object.fromEntries(counted.values.map((v) => [String(v.labels.reason), v.value])),
+    };
   }
 
   private httpServer(): HttpServer {

@@ -1,15 +1,31 @@
 import { errorResponse, HubError } from './errors.ts';
+import { jsonDepthWithin, tooDeep } from './json-guard.ts';
 
 /** Methods whose bodies the kernel checks. */
 export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/** What the kernel checks on every request body. */
+export interface BodyLimits {
+  maxBytes: number;
+  /** Deepest nesting of arrays and objects (server.maxJsonDepth). */
+  maxDepth: number;
+  /** How long the whole body may take to arrive (server.bodyTimeoutMs). */
+  timeoutMs: number;
+  /** Schedules the body timeout (the hub's injectable clock); returns a cancel function. */
+  setTimeout(fn: () => void, ms: number): () => void;
+}
+
 /**
- * Enforces the body limit and the JSON content type before a request reaches a
- * route. A declared length over the limit is refused at once; a chunked body is
- * read only up to the limit. Returns the request to handle, or the error response.
+ * Enforces the body limit, the JSON content type and the nesting depth before a
+ * request reaches a route. A non-empty body must be declared `application/json`
+ * (so no web page can `sendBeacon` or post a form into the hub); a declared length
+ * over the limit is refused at once, any body is read only up to the limit, and its
+ * nesting is checked in one linear pass before anything parses it. Returns the
+ * request to handle, or the error response.
  */
-export async function guardBody(request: Request, maxBytes: number): Promise<Request | Response> {
+export async function guardBody(request: Request, limits: BodyLimits): Promise<Request | Response> {
   if (!BODY_METHODS.has(request.method) || request.body === null) return request;
+  const { maxBytes } = limits;
   const type = request.headers.get('content-type');
   if (type !== null && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     return errorResponse(
@@ -20,22 +36,47 @@ export async function guardBody(request: Request, maxBytes: number): Promise<Req
     );
   }
   const declared = request.headers.get('content-length');
-  if (declared !== null) {
-    return Number(declared) > maxBytes ? tooLarge(maxBytes) : request;
-  }
-  // No declared length (chunked): read at most maxBytes, then refuse.
+  if (declared !== null && Number(declared) > maxBytes) return tooLarge(maxBytes);
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // A body that stalls holds a connection and a buffer: it gets the time it needs, no more.
+  let stalled = false;
+  let stopTimer: () => void = () => {};
+  const timedOut = new Promise<null>((resolve) => {
+    stopTimer = limits.setTimeout(() => {
+      stalled = true;
+      resolve(null);
+    }, limits.timeoutMs);
+  });
   for (;;) {
-    const { done, value } = await reader.read();
+    const next = await Promise.race([reader.read(), timedOut]);
+    if (next === null || stalled) {
+      await reader.cancel().catch(() => {});
+      return errorResponse(
+        new HubError(
+          'RELAYKIT_ERR_BODY_TIMEOUT',
+          `The request body did not arrive within ${limits.timeoutMs} ms (server.bodyTimeoutMs)`,
+        ),
+        { connection: 'close' },
+      );
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
+      stopTimer();
       await reader.cancel().catch(() => {});
       return tooLarge(maxBytes);
     }
     chunks.push(value);
+  }
+  stopTimer();
+  if (size === 0) return new Request(request.url, { method: request.method, headers: request.headers });
+  if (type === null) {
+    return errorResponse(
+      new HubError('RELAYKIT_ERR_UNSUPPORTED_MEDIA_TYPE', 'A request body needs content-type: application/json'),
+    );
   }
   const body = new Uint8Array(size);
   let offset = 0;
@@ -43,6 +84,7 @@ export async function guardBody(request: Request, maxBytes: number): Promise<Req
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  if (!jsonDepthWithin(body, limits.maxDepth)) return errorResponse(tooDeep(limits.maxDepth));
   return new Request(request.url, { method: request.method, headers: request.headers, body });
 }
 

@@ -105,6 +105,12 @@ export function createCoreMetrics(registry: Registry) {
       labelNames: ['event'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'relaykit_rate_limited_total',
+      help: 'Requests and frames refused by a quota, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     pluginsRunning: new Gauge({
       name: 'relaykit_plugins_running',
       help: 'Plugins currently running',

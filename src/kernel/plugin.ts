@@ -10,6 +10,7 @@ import type { EventName } from './events.ts';
 import type { HealthCheck } from './health.ts';
 import type { Logger } from './logger.ts';
 import type { PluginMetrics } from './metrics.ts';
+import type { Quotas } from './quotas.ts';
 
 /**
  * A plugin: one capability of the hub, declared in the config file and hot-swappable.
@@ -106,6 +107,8 @@ export interface PluginContext<O = Record<string, unknown>> {
   readonly messages: MessageService;
   /** Admin-token and JWT checks under the hub's current auth config. */
   readonly auth: AuthService;
+  /** Per-caller publishing quotas and the payload size limit: call `admitMessage` before `messages.send`. */
+  readonly quotas: Quotas;
   /** A read-only view of the hub: its state, plugins and everyone's health checks. */
   readonly hub: HubView;
   /** Aborted when the instance is told to stop. */

@@ -33,8 +33,10 @@ export function listenError(err: unknown, host: string, port: number): unknown {
 
 /** What the ready line says about the running hub. */
 export interface ReadyFacts {
-  /** The base URL clients reach the hub at. */
+  /** The address the server really listens on. */
   url: string;
+  /** `open` when no credential is configured (anyone who reaches the hub may act), else `token`. */
+  access: 'open' | 'token';
   /** The config file read, or null when none was found and the defaults apply. */
   configFile: string | null;
   config: HubConfig;
@@ -56,6 +58,7 @@ export function authMode(config: HubConfig): string {
 export function readyLine(facts: ReadyFacts): Record<string, unknown> {
   return {
     url: facts.url,
+    access: facts.access,
     config: facts.configFile ?? 'none, defaults',
     store: facts.config.storage.url,
     auth: authMode(facts.config),

@@ -1,6 +1,16 @@
 import { Elysia, t } from 'elysia';
 import { NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
+import { remoteAddressOf } from '../kernel/app.ts';
+import type { AuthService } from '../kernel/auth.ts';
 import { HubError } from '../kernel/errors.ts';
+import {
+  authorizeSend,
+  canChangeMessage,
+  canReadMessage,
+  requireInbox,
+  requireReadable,
+} from '../kernel/identity/rules.ts';
+import type { Quotas } from '../kernel/quotas.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 import type { MessageService } from './service.ts';
 
@@ -57,36 +67,58 @@ export const SendMessageBody = t.Object(
 
 const IdParams = t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) });
 
+/**
+ * Refuses ids the schema's number coercion would bend: `0x10` read as 16, `1e3`,
+ * leading zeros, or ids above 2^53 rounded to a neighbour. Only plain decimal digits
+ * of a safe integer name a message.
+ */
+export function requireCanonicalId(request: Request): void {
+  const raw = /\/messages\/([^/?#]*)/.exec(request.url)?.[1] ?? '';
+  if (/^[1-9][0-9]{0,15}$/.test(raw) && Number.isSafeInteger(Number(raw))) return;
+  throw new HubError('RELAYKIT_ERR_VALIDATION', 'id: a message id is a decimal integer from 1 to 2^53 - 1', [
+    { in: 'params', path: '/id', message: 'expected plain decimal digits of a safe integer' },
+  ]);
+}
+
 /** `/messages`: the bridge between clients. */
-export function messageRoutes(messages: MessageService) {
+export function messageRoutes(messages: MessageService, auth: AuthService, quotas: Quotas) {
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
     .post(
       '/messages',
-      async function sendMessage({ body, set }) {
+      async function sendMessage({ body, set, request }) {
         if (body.to === undefined && body.channel === undefined) {
           throw new HubError('RELAYKIT_ERR_VALIDATION', 'body: give `to` (a client id), `channel`, or both', [
             { in: 'body', path: '/', message: 'at least one of `to` and `channel` is required' },
           ]);
         }
-        const message = await messages.send(body);
+        const access = await auth.identify(request);
+        const input = authorizeSend(access, body);
+        quotas.admitMessage(access, remoteAddressOf(request), input.payload);
+        const message = await messages.send(input);
         set.status = 201;
         return message;
       },
       {
         parse: 'json',
         body: SendMessageBody,
-        response: { 201: MessageSchema, ...errorResponses(400, 413, 415, 422) },
+        response: { 201: MessageSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 429) },
         detail: {
           operationId: 'sendMessage',
           summary: 'Send a message',
           description:
-            'Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient.',
+            "Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.",
         },
       },
     )
     .get(
       '/messages',
-      function listMessages({ query }) {
+      async function listMessages({ query, request }) {
+        const access = await auth.identify(request);
+        if (query.client !== undefined) requireInbox(access, query.client);
+        if (query.channel !== undefined) requireReadable(access, query.channel);
+        if (query.client === undefined && query.channel === undefined && !access.readsAll) {
+          throw new HubError('RELAYKIT_ERR_FORBIDDEN', 'Give `client` (your own id) or `channel` (one you may read)');
+        }
         const page = messages.list({
           client: query.client,
           channel: query.channel,
@@ -110,28 +142,50 @@ export function messageRoutes(messages: MessageService) {
             messages: t.Array(MessageSchema),
             nextCursor: t.Nullable(t.Integer({ description: 'Pass as `after` for the next page' })),
           }),
-          ...errorResponses(400),
+          ...errorResponses(400, 401, 403),
         },
-        detail: { operationId: 'listMessages', summary: 'List messages in ascending id order' },
+        detail: {
+          operationId: 'listMessages',
+          summary: 'List messages in ascending id order',
+          description:
+            "`client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.",
+        },
       },
     )
     .get(
       '/messages/:id',
-      function getMessage({ params }) {
+      async function getMessage({ params, request }) {
+        requireCanonicalId(request);
+        const access = await auth.identify(request);
         const message = messages.get(params.id);
-        if (!message) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
+        // A message the caller may not read is reported missing: its existence is not leaked.
+        if (!message || !canReadMessage(access, message))
+          throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
         return message;
       },
       {
         params: IdParams,
-        response: { 200: MessageSchema, ...errorResponses(400, 404) },
+        response: { 200: MessageSchema, ...errorResponses(400, 401, 404) },
         detail: { operationId: 'getMessage', summary: 'Get one message' },
       },
     )
     .post(
       '/messages/:id/ack',
-      function ackMessage({ params, body }) {
-        return messages.ack(params.id, body?.by);
+      async function ackMessage({ params, body, request }) {
+        requireCanonicalId(request);
+        const access = await auth.identify(request);
+        const message = messages.get(params.id);
+        if (!message || !canReadMessage(access, message)) {
+          throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
+        }
+        const by = body?.by ?? access.clientId ?? undefined;
+        if (
+          !canChangeMessage(access, message) ||
+          (by !== undefined && by !== access.clientId && !access.canActAs(by))
+        ) {
+          throw new HubError('RELAYKIT_ERR_FORBIDDEN', 'Only the recipient (or a key that may act as it) acknowledges');
+        }
+        return messages.ack(params.id, by);
       },
       {
         parse: 'json',
@@ -139,7 +193,7 @@ export function messageRoutes(messages: MessageService) {
         body: t.Optional(
           t.Object({ by: t.Optional(ClientId) }, { additionalProperties: false, description: 'Who acknowledges' }),
         ),
-        response: { 200: MessageSchema, ...errorResponses(400, 404, 422) },
+        response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 422) },
         detail: {
           operationId: 'ackMessage',
           summary: 'Acknowledge a message',

@@ -3,6 +3,7 @@ import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from 'drizzle-or
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { HubError } from '../kernel/errors.ts';
+import { assertFaithfulJson } from '../kernel/json-guard.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CoreMetrics } from '../kernel/metrics.ts';
 import type { SqliteDatabase } from '../runtime/types.ts';
@@ -121,6 +122,7 @@ export class SqliteMessageService implements MessageService {
   }
 
   async send(input: MessageInput): Promise<Message> {
+    assertFaithfulJson(input.payload);
     if (this.holds > 0) await this.held;
     const createdAt = this.clock.now();
     const draft: MessageDraft = {

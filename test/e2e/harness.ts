@@ -102,8 +102,9 @@ export async function startHub(runtime: Runtime, options: E2EHubOptions = {}): P
 export async function send(
   hub: E2EHub,
   message: Record<string, unknown>,
+  token?: string,
 ): Promise<{ id: number } & Record<string, unknown>> {
-  const res = await hub.request('/messages', { method: 'POST', json: message });
+  const res = await hub.request('/messages', { method: 'POST', json: message, ...(token ? { token } : {}) });
   if (res.status !== 201) throw new Error(`POST /messages answered ${res.status}: ${await res.text()}`);
   return res.json();
 }

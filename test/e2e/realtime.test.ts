@@ -5,11 +5,14 @@
 import { afterEach, expect, test } from 'bun:test';
 import { EventSource } from 'eventsource';
 import { SignJWT } from 'jose';
-import { type E2EHub, forEachRuntime, send, startHub, waitFor } from './harness.ts';
+import { type E2EHub, forEachRuntime, send as sendAs, startHub, waitFor } from './harness.ts';
 
 const TOKEN = 'e2e-realtime-admin';
 const SECRET = 'e2e-realtime-jwt-secret-0123456789';
 const CONFIG = `watch: false\nauth:\n  adminToken: ${TOKEN}\n  jwt:\n    secret: ${SECRET}\nplugins:\n  sse:\n    retryMs: 200\n`;
+
+/** Publishing needs a credential once JWTs are configured: the tests publish as admin. */
+const send = (hub: E2EHub, message: Record<string, unknown>) => sendAs(hub, message, TOKEN);
 
 interface Frame {
   type: string;
@@ -119,7 +122,7 @@ forEachRuntime('realtime plugins', (runtime) => {
     const first = await start();
     const port = Number(new URL(first.url).port);
     const got: Array<{ id: string; type: string; n: unknown }> = [];
-    const source = new EventSource(`${first.url}/stream/events?client_id=watcher&channels=feed`);
+    const source = new EventSource(`${first.url}/stream/events?channels=feed`);
     closers.push(() => source.close());
     source.addEventListener('tick', (e) => got.push({ id: e.lastEventId, type: e.type, n: JSON.parse(e.data).data }));
     await new Promise<void>((resolve) =>

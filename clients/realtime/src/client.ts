@@ -56,6 +56,8 @@ export class RealtimeClient<E extends object = EventMap> {
   private attempt = 0;
   private retryTimer: unknown = null;
   private self: string | null = null;
+  /** Whether the hub lets a reconnect ask for `self` again (`keeps_id` of the last `connected` frame). */
+  private keepsId = true;
   private info: ConnectedInfo | null = null;
   private hadConnection = false;
   private buffer: RealtimeEvent[] = [];
@@ -246,7 +248,7 @@ export class RealtimeClient<E extends object = EventMap> {
     if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
     if (token) url.searchParams.set('token', token);
     // Anonymous clients keep the id the hub gave them, so their direct messages follow them.
-    const clientId = this.options.clientId ?? (token ? null : this.self);
+    const clientId = this.options.clientId ?? (token || !this.keepsId ? null : this.self);
     if (clientId) url.searchParams.set('client_id', clientId);
     return url.toString();
   }
@@ -271,6 +273,8 @@ export class RealtimeClient<E extends object = EventMap> {
   /** A connection opened: resume every channel and the direct messages in one frame. */
   private connected(conn: Connection, frame: ConnectedFrame): void {
     this.self = frame.client_id;
+    // A hub with keys or JWTs gives anonymous clients a fresh id each time: asking for the old one would be refused.
+    this.keepsId = frame.keeps_id !== false;
     this.resume.opened(frame.last_id);
     this.status = 'resuming';
     this.buffer = [];

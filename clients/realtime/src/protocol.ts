@@ -40,8 +40,10 @@ export interface ConnectedFrame {
   type: 'connected';
   id?: RequestId;
   client_id: string;
-  auth: 'anonymous' | 'jwt' | 'admin';
+  auth: 'anonymous' | 'jwt' | 'key' | 'admin';
   system: boolean;
+  /** Whether a reconnect may ask for `client_id` again (false for anonymous clients of a hub with keys or JWTs). */
+  keeps_id?: boolean;
   /** The newest event-log id when the connection opened. */
   last_id: number;
   heartbeat_ms: number;

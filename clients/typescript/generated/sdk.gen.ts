@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.ts';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.ts';
-import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, ExtendMessageData, ExtendMessageErrors, ExtendMessageResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetRetentionStatsData, GetRetentionStatsErrors, GetRetentionStatsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListArchivedMessagesData, ListArchivedMessagesErrors, ListArchivedMessagesResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListRetentionPoliciesData, ListRetentionPoliciesErrors, ListRetentionPoliciesResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
+import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, ExtendMessageData, ExtendMessageErrors, ExtendMessageResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLimitsData, GetLimitsErrors, GetLimitsResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetRetentionStatsData, GetRetentionStatsErrors, GetRetentionStatsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListArchivedMessagesData, ListArchivedMessagesErrors, ListArchivedMessagesResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListRetentionPoliciesData, ListRetentionPoliciesErrors, ListRetentionPoliciesResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -20,13 +20,15 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 
 /**
  * List messages in ascending id order
+ *
+ * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.
  */
 export const listMessages = <ThrowOnError extends boolean = false>(options?: Options<ListMessagesData, ThrowOnError>): RequestResult<ListMessagesResponses, ListMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError>({ url: '/messages', ...options });
 
 /**
  * Send a message
  *
- * Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient.
+ * Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.
  */
 export const sendMessage = <ThrowOnError extends boolean = false>(options: Options<SendMessageData, ThrowOnError>): RequestResult<SendMessageResponses, SendMessageErrors, ThrowOnError> => (options.client ?? client).post<SendMessageResponses, SendMessageErrors, ThrowOnError>({
     url: '/messages',
@@ -78,6 +80,15 @@ export const updatePlugin = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Quotas and body limits in force, and what they refused
+ */
+export const getLimits = <ThrowOnError extends boolean = false>(options?: Options<GetLimitsData, ThrowOnError>): RequestResult<GetLimitsResponses, GetLimitsErrors, ThrowOnError> => (options?.client ?? client).get<GetLimitsResponses, GetLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/admin/limits',
+    ...options
 });
 
 /**

@@ -544,6 +544,14 @@ export type ListMessagesErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
 };
 
 export type ListMessagesError = ListMessagesErrors[keyof ListMessagesErrors];
@@ -573,6 +581,14 @@ export type SendMessageErrors = {
      */
     400: ErrorResponse;
     /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
      * Response for status 413
      */
     413: ErrorResponse;
@@ -584,6 +600,10 @@ export type SendMessageErrors = {
      * Response for status 422
      */
     422: ErrorResponse;
+    /**
+     * Response for status 429
+     */
+    429: ErrorResponse;
 };
 
 export type SendMessageError = SendMessageErrors[keyof SendMessageErrors];
@@ -614,6 +634,10 @@ export type GetMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
     /**
      * Response for status 404
      */
@@ -656,6 +680,14 @@ export type AckMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
     /**
      * Response for status 404
      */
@@ -762,6 +794,46 @@ export type UpdatePluginResponses = {
 };
 
 export type UpdatePluginResponse = UpdatePluginResponses[keyof UpdatePluginResponses];
+
+export type GetLimitsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/limits';
+};
+
+export type GetLimitsErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetLimitsError = GetLimitsErrors[keyof GetLimitsErrors];
+
+export type GetLimitsResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        limits: {
+            [key: string]: unknown | number;
+        };
+        maxBodyBytes: number;
+        maxJsonDepth: number;
+        bodyTimeoutMs: number;
+        trackedCallers: number;
+        rateLimited: {
+            [key: string]: unknown | number;
+        };
+    };
+};
+
+export type GetLimitsResponse = GetLimitsResponses[keyof GetLimitsResponses];
 
 export type ReloadConfigData = {
     body?: never;
@@ -1174,7 +1246,7 @@ export type ListSseClientsResponses = {
             client_id: string;
             streams: Array<{
                 stream_id: number;
-                via: 'anonymous' | 'jwt' | 'admin';
+                via: 'anonymous' | 'jwt' | 'key' | 'admin';
                 channels: Array<string>;
                 subscribe: Array<string> | null;
                 connected_at: string;
@@ -1949,6 +2021,14 @@ export type ExtendMessageErrors = {
      * Response for status 400
      */
     400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
     /**
      * Response for status 404
      */

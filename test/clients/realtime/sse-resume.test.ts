@@ -102,9 +102,17 @@ describe.each(TRANSPORTS)('SSE helper over $name', ({ options }) => {
     const events: RealtimeEvent[] = [];
     stream.on('event', (e) => events.push(e));
     expect(await stream.connect()).toMatchObject({ clientId: 'reader' });
-    const a = await hub.send({ channel: 'news', type: 'story', payload: 1 });
+    // The newsroom publishes with its own token (auth.jwt.required holds for REST too).
+    const newsroom = {
+      authorization: `Bearer ${await new SignJWT({ publish: ['news'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('newsroom')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(secret))}`,
+    };
+    const a = await hub.send({ channel: 'news', type: 'story', payload: 1 }, newsroom);
     await waitFor(() => stream?.state !== 'open', 5000, 'the token to expire');
-    const b = await hub.send({ channel: 'news', type: 'story', payload: 2 });
+    const b = await hub.send({ channel: 'news', type: 'story', payload: 2 }, newsroom);
     await waitFor(() => events.length === 2, 10_000, 'the resume with a new token');
     expect(ids(events)).toEqual([a, b]);
     expect(calls.at(-1)).toBe(true);

@@ -49,7 +49,10 @@ test('when the token expires the hub closes with 4001; the client asks its provi
   await waitFor(() => closes.length === 1, 5000, 'the token to expire');
   expect(closes).toEqual([4001]);
   // Posted while the client had no valid token.
-  const missed = await hub.send({ channel: 'orders', type: 'order.paid', payload: { sku: 'A-1' } });
+  const missed = await hub.send(
+    { channel: 'orders', type: 'order.paid', payload: { sku: 'A-1' } },
+    { authorization: `Bearer ${await jwt('backend', 3600)}` },
+  );
   timers.release();
   await waitFor(() => events.length === 2, 5000, 'the resume with the new token');
   expect(calls).toEqual([false, true]);

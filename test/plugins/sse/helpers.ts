@@ -156,12 +156,13 @@ export async function signToken(claims: Record<string, unknown>, expiresIn: stri
 export async function post(
   base: string,
   messages: Array<{ channel?: string; to?: string; type: string; payload?: unknown }>,
+  token?: string,
 ): Promise<number[]> {
   const ids: number[] = [];
   for (const message of messages) {
     const res = await fetch(`${base}/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ payload: null, ...message }),
     });
     if (res.status !== 201) throw new Error(`POST /messages answered ${res.status}: ${await res.text()}`);

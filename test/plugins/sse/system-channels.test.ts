@@ -39,7 +39,7 @@ describe('sse system channels', () => {
       json: { options: { greeting: 'hi' } },
     });
     expect(res.status).toBe(200);
-    const guest = watch(`${t.url}/stream/events?client_id=guest-7`, []);
+    const guest = watch(`${t.url}/stream/events?token=${await signToken({ sub: 'guest-7' })}`, []);
     sources.push(guest);
     const connectedIds = () =>
       ops.named('client.connected').map((e) => (e.data as { data: { clientId: string } }).data.clientId);
@@ -94,15 +94,19 @@ describe('sse system channels', () => {
 
   test('channels=* gives the admin every message, direct ones included, and resumes like any stream', async () => {
     t = await hub();
-    const ids = await post(t.url, [
-      { channel: 'a', type: 'm' },
-      { to: 'someone', type: 'm' },
-      { channel: 'b', to: 'other', type: 'm' },
-    ]);
+    const ids = await post(
+      t.url,
+      [
+        { channel: 'a', type: 'm' },
+        { to: 'someone', type: 'm' },
+        { channel: 'b', to: 'other', type: 'm' },
+      ],
+      ADMIN,
+    );
     const all = watch(`${t.url}/stream/events?channels=*&last_event_id=0`, ['m'], admin);
     sources.push(all);
     await waitForIds(all, 3);
-    const [live] = await post(t.url, [{ to: 'nobody-listening', type: 'm' }]);
+    const [live] = await post(t.url, [{ to: 'nobody-listening', type: 'm' }], ADMIN);
     await waitForIds(all, 4);
     expect(all.ids()).toEqual([...ids, live]);
   });

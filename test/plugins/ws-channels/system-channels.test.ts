@@ -24,8 +24,11 @@ describe('ws-channels system channels', () => {
       plugins: [...builtinPlugins, dummy],
       overrides: { auth: { adminToken: 'admin-token' } },
     });
-    const admin = await TestClient.ready(t.url, { token: 'admin-token' });
-    expect(admin.frames[0]).toMatchObject({ auth: 'admin', system: true });
+    // The admin token travels in the first frame, never in the URL.
+    const admin = await TestClient.connect(t.url);
+    admin.send({ type: 'auth', token: 'admin-token' });
+    await admin.next('connected', (f) => f.auth === 'admin');
+    expect(admin.frames.find((f) => f.auth === 'admin')).toMatchObject({ auth: 'admin', system: true });
     await admin.request({ type: 'subscribe', channels: ['$hub:client.*', '$hub:plugin.*'] });
 
     const other = await TestClient.ready(t.url, { client_id: 'watched' });

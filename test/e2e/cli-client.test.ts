@@ -116,29 +116,24 @@ forEachRuntime('relaykit client commands', (runtime) => {
     });
     try {
       await waitFor(async () => (await streams(hub)) === 1, 10_000, 'the subscriber');
-      const published = await cli([
-        'publish',
-        '--url',
-        hub.url,
-        '--channel',
-        'room',
-        '--type',
-        'note',
-        '{"text":"hi"}',
-      ]);
+      // A hub with credentials lets no anonymous caller publish: the admin token may.
+      const published = await cli(
+        ['publish', '--url', hub.url, '--channel', 'room', '--type', 'note', '{"text":"hi"}'],
+        { RELAYKIT_TOKEN: ADMIN },
+      );
       expect(published.code).toBe(0);
       const stored = JSON.parse(published.stdout);
       expect(stored).toMatchObject({ channel: 'room', type: 'note', payload: { text: 'hi' } });
       expect(await (await hub.request(`/messages/${stored.id}`)).json()).toMatchObject({ id: stored.id });
-      await send(hub, { channel: 'alerts.disk', type: 'alert', payload: 1 });
-      await send(hub, { channel: 'elsewhere', type: 'note', payload: 'not for us' });
+      await send(hub, { channel: 'alerts.disk', type: 'alert', payload: 1 }, ADMIN);
+      await send(hub, { channel: 'elsewhere', type: 'note', payload: 'not for us' }, ADMIN);
       await waitFor(() => sub.lines.length === 2, 10_000, 'two lines');
 
       // The hub goes away; what is published while the subscriber reconnects still arrives once, in order.
       await hub.stop();
       hub = await startHub(runtime, { config: CONFIG, dir: hubDir, port });
-      await send(hub, { channel: 'room', type: 'note', payload: 'after restart' });
-      await send(hub, { channel: 'alerts.cpu', type: 'alert', payload: 2 });
+      await send(hub, { channel: 'room', type: 'note', payload: 'after restart' }, ADMIN);
+      await send(hub, { channel: 'alerts.cpu', type: 'alert', payload: 2 }, ADMIN);
       expect(await sub.proc.exited).toBe(0);
       await sub.done;
       const got = sub.lines.map((l) => JSON.parse(l));
@@ -168,8 +163,8 @@ forEachRuntime('relaykit client commands', (runtime) => {
   test('tail prints every channel with the admin token from RELAYKIT_TOKEN; status shows health, plugins and counts', async () => {
     const hub = await startHub(runtime, { config: CONFIG });
     try {
-      const first = await send(hub, { channel: 'a', type: 'x', payload: 1 });
-      await send(hub, { to: 'bob', type: 'y', payload: 2 });
+      const first = await send(hub, { channel: 'a', type: 'x', payload: 1 }, ADMIN);
+      await send(hub, { to: 'bob', type: 'y', payload: 2 }, ADMIN);
       const tail = await cli(['tail', '--url', hub.url, '--since', String(first.id - 1), '--count', '2'], {
         RELAYKIT_TOKEN: ADMIN,
       });

@@ -25,3 +25,6 @@ export const ttlArchive = sqliteTable(
 );
 
 export type ArchiveRow = typeof ttlArchive.$inferSelect;
+
+/** The plugin's tables per dialect (picked at runtime by `ctx.storage.tables`). */
+export const ttlTables = { sqlite: { ttlArchive } };

@@ -5,7 +5,7 @@ import { Hub } from '../kernel/hub.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
-import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
+import { openStorage } from '../storage/open.ts';
 import { VERSION } from '../version.ts';
 
 const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
@@ -115,14 +115,10 @@ async function runMigrate(config: string | undefined, env: Record<string, string
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
-  const path = sqlitePath(resolved.storage.url);
-  const storage = runtime.openSqlite(path);
-  try {
-    migrate(storage.db, BUILTIN_MIGRATIONS);
-  } finally {
-    storage.close();
-  }
-  console.log(`migrations applied to ${path}`);
+  // Opening applies the migrations.
+  const storage = await openStorage(resolved.storage.url, runtime);
+  await storage.close();
+  console.log(`migrations applied to ${storage.location}`);
   return 0;
 }
 

@@ -75,8 +75,8 @@ export function messageRoutes(messages: MessageService) {
     )
     .get(
       '/messages',
-      function listMessages({ query }) {
-        const page = messages.list({
+      async function listMessages({ query }) {
+        const page = await messages.list({
           client: query.client,
           channel: query.channel,
           type: query.type,
@@ -106,8 +106,8 @@ export function messageRoutes(messages: MessageService) {
     )
     .get(
       '/messages/:id',
-      function getMessage({ params }) {
-        const message = messages.get(params.id);
+      async function getMessage({ params }) {
+        const message = await messages.get(params.id);
         if (!message) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
         return message;
       },

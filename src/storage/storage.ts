@@ -10,7 +10,7 @@ export type Dialect = 'sqlite' | 'postgres';
  * runs on both dialects as long as it keeps to what they share.
  *
  * The rules (docs/storage.md, docs/plugins.md):
- * - * - every query is awaited (`await db.select()...`); never `.get()`, `.all()` or `.run()`,
+ * - every query is awaited (`await db.select()...`); never `.get()`, `.all()` or `.run()`,
  *   which only SQLite has (test/storage/portable.test.ts enforces it
  *   for the hub's own code);
  * - rows come back through `.returning()` (both dialects have it), conflicts through

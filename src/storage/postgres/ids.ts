@@ -1,0 +1,69 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { messageIdCounter, messages } from '../../messages/schema.pg.ts';
+import type { PostgresDatabase } from './open.ts';
+
+/** A new message row as the message core writes it; ids are allocated here. */
+export interface NewPostgresMessage {
+  from: string | null;
+  to: string | null;
+  channel: string | null;
+  type: string;
+  /** JSON text, stored byte for byte. */
+  payload: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** Anything that runs a statement: a transaction handle (the normal case) or the database itself. */
+export type PostgresExecutor = Pick<PostgresDatabase, 'execute'>;
+
+/**
+ * Inserts `rows` into `messages` and returns their ids, in the order of `rows`.
+ *
+ * The ids come from the one `message_id_counter` row, bumped by the same
+ * statement that inserts the batch (a CTE), so:
+ * - they are dense: a batch gets `last+1 .. last+n`, and a rolled-back
+ *   transaction rolls the counter back with its rows (no hole);
+ * - they follow commit order: the counter's row lock is held until the
+ *   transaction ends, so the next batch is numbered only after this one has
+ *   committed. A reader tailing `id > cursor` therefore never skips a row that
+ *   commits later with a smaller id, which a sequence cannot promise (its values
+ *   are taken before commit).
+ *
+ * Contract for the caller: run it inside the transaction that commits the batch,
+ * at READ COMMITTED (Postgres's default; stricter levels make the second of two
+ * concurrent batches fail with a serialization error), and as late in that
+ * transaction as the work allows: every batch in the cluster waits on this row
+ * lock until the transaction commits. Rows written after it in the same
+ * transaction (the webhooks outbox) may use the returned ids.
+ */
+export async function insertMessages(tx: PostgresExecutor, rows: readonly NewPostgresMessage[]): Promise<number[]> {
+  if (!rows.length) return [];
+  const n = rows.length;
+  const column = <T>(pick: (row: NewPostgresMessage) => T, type: string): SQL =>
+    sql`${sql.param(rows.map(pick))}::${sql.raw(type)}[]`;
+  const result = await tx.execute<{ id: string | number }>(sql`
+    with counter as (
+      update ${messageIdCounter} set last_id = last_id + ${n} returning last_id
+    )
+    insert into ${messages} (id, from_client, to_client, channel, type, payload, created_at, expires_at)
+    select counter.last_id - ${n} + batch.ord, batch.from_client, batch.to_client, batch.channel,
+           batch.type, batch.payload, batch.created_at, batch.expires_at
+    from counter, unnest(
+      ${column((r) => r.from, 'text')}, ${column((r) => r.to, 'text')}, ${column((r) => r.channel, 'text')},
+      ${column((r) => r.type, 'text')}, ${column((r) => r.payload, 'text')},
+      ${column((r) => r.createdAt, 'int8')}, ${column((r) => r.expiresAt, 'int8')}
+    ) with ordinality as batch(from_client, to_client, channel, type, payload, created_at, expires_at, ord)
+    returning id`);
+  const ids = result.map((r) => Number(r.id)).sort((a, b) => a - b);
+  // No counter row means the migrations did not run: fail loudly rather than store nothing.
+  if (ids.length !== n) throw new Error(`message_id_counter is missing: ${ids.length} of ${n} messages were stored`);
+  return ids;
+}
+
+/** The highest message id ever allocated and committed (0 before the first), whatever retention deleted since. */
+export async function lastMessageId(db: PostgresExecutor): Promise<number> {
+  const rows = await db.execute<{ last_id: string | number }>(sql`select last_id from ${messageIdCounter}`);
+  return rows.length ? Number(rows[0].last_id) : 0;
+}

@@ -25,6 +25,3 @@ export const ttlArchive = sqliteTable(
 );
 
 export type ArchiveRow = typeof ttlArchive.$inferSelect;
-
-/** The plugin's tables per dialect (picked at runtime by `ctx.storage.tables`). */
-export const ttlTables = { sqlite: { ttlArchive } };

@@ -13,8 +13,8 @@ import { Archive, type ArchivedMessage, listArchive } from './archive.ts';
 import { createTtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 import { PolicyTable } from './policies.ts';
-import { ttlTables } from './schema.ts';
 import { Sweeper, type SweeperStats } from './sweeper.ts';
+import { ttlTables } from './tables.ts';
 
 export const TtlErrors = defineErrors({
   RELAYKIT_ERR_TTL_TOO_LONG: {

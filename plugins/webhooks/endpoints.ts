@@ -5,8 +5,9 @@ import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database } from '../../src/storage/storage.ts';
-import type { DisabledReason, EndpointFormat, EndpointRow, WebhookTables } from './schema.ts';
+import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { secretKey } from './signing.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** An endpoint as the API shows it (never its secrets). */
 export interface Endpoint {

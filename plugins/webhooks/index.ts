@@ -26,10 +26,10 @@ import { DeliveryQueries } from './queries.ts';
 import { DeliveryQueue } from './queue.ts';
 import { Pruner } from './retention.ts';
 import { webhookRoutes } from './routes.ts';
-import { webhookTables } from './schema.ts';
 import { Sender } from './sender.ts';
 import { WebhooksService } from './service.ts';
 import { Settler } from './settle.ts';
+import { webhookTables } from './tables.ts';
 import { Worker } from './worker.ts';
 
 export type { Endpoint } from './endpoints.ts';

@@ -7,7 +7,8 @@ import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
 import type { EventCache } from './event-cache.ts';
 import { envelopeBody } from './formats.ts';
-import type { FailureReason, WebhookTables } from './schema.ts';
+import type { FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** One event ready to be written with its deliveries. */
 interface Capture {

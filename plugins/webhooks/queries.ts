@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Database } from '../../src/storage/storage.ts';
 import { iso } from './endpoints.ts';
-import type { AttemptOutcome, DeliveryStatus, FailureReason, WebhookTables } from './schema.ts';
+import type { AttemptOutcome, DeliveryStatus, FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** A delivery as the API shows it. */
 export interface Delivery {

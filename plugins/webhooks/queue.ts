@@ -3,7 +3,8 @@ import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
-import type { AttemptOutcome, FailureReason, WebhookTables } from './schema.ts';
+import type { AttemptOutcome, FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** A delivery the worker holds, with what it needs to send. */
 export interface ClaimedDelivery {

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/kernel/logger.ts';
 import type { Database } from '../../src/storage/storage.ts';
 import type { EndpointStore } from './endpoints.ts';
 import type { WebhooksOptions } from './options.ts';
-import type { WebhookTables } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -121,15 +121,3 @@ export const webhookAttempts = sqliteTable(
 );
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
-
-/** The plugin's tables per dialect (picked at runtime by `ctx.storage.tables`). */
-export const webhookTables = {
-  sqlite: {
-    endpoints: webhookEndpoints,
-    events: webhookEvents,
-    deliveries: webhookDeliveries,
-    attempts: webhookAttempts,
-  },
-};
-
-export type WebhookTables = typeof webhookTables.sqlite;

@@ -13,8 +13,9 @@ import type { WebhooksOptions } from './options.ts';
 import type { Outbox } from './outbox.ts';
 import type { Delivery, DeliveryQueries } from './queries.ts';
 import type { RetryPolicy } from './retry.ts';
-import type { DisabledReason, EndpointFormat, EndpointRow, WebhookTables } from './schema.ts';
+import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { generateSecret, secretProblem } from './signing.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** Fields an admin sets on an endpoint (create takes them all, PATCH any subset). */
 export interface EndpointInput {

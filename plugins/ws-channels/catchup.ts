@@ -1,5 +1,5 @@
-import { Resume } from '../../src/messages/resume.ts';
 import { setImmediate } from 'node:timers';
+import { Resume } from '../../src/messages/resume.ts';
 import type { MessageService } from '../../src/messages/service.ts';
 import type { Message } from '../../src/messages/types.ts';
 import { eventFrame } from './protocol.ts';

@@ -116,7 +116,7 @@ async function runMigrate(config: string | undefined, env: Record<string, string
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
   // Opening applies the migrations.
-  const storage = await openStorage(resolved.storage.url, runtime);
+  const { storage } = await openStorage(resolved.storage.url, runtime);
   await storage.close();
   console.log(`migrations applied to ${storage.location}`);
   return 0;

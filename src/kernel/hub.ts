@@ -5,7 +5,7 @@ import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
 import { MessageCore } from '../messages/service.ts';
-import { SqlMessageStore } from '../messages/store-sql.ts';
+import type { MessageStore } from '../messages/store.ts';
 import type { HttpServer, RuntimeAdapter } from '../runtime/types.ts';
 import { openStorage } from '../storage/open.ts';
 import type { MigrationFolders, Storage } from '../storage/storage.ts';
@@ -68,6 +68,7 @@ export class Hub {
     private readonly options: HubOptions,
     private current: HubConfig,
     private readonly storage: Storage,
+    store: MessageStore,
     source: ConfigSource,
   ) {
     this.source = source;
@@ -81,7 +82,7 @@ export class Hub {
     this.auth = new KernelAuth(() => this.current.auth);
     this.messages = new MessageCore(
       storage,
-      new SqlMessageStore(storage),
+      store,
       this.bus,
       this.clock,
       this.metrics,
@@ -145,8 +146,8 @@ export class Hub {
     const initial = await source.read();
     source.commit(initial);
     const { config } = initial;
-    const storage = await openStorage(config.storage.url, options.runtime);
-    const hub = new Hub(options, config, storage, source);
+    const { storage, messages } = await openStorage(config.storage.url, options.runtime);
+    const hub = new Hub(options, config, storage, messages, source);
     try {
       await hub.listen();
       await hub.host.apply(config, source.catalogue);

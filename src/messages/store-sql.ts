@@ -1,14 +1,16 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import { SqliteStorage } from '../storage/sqlite.ts';
-import type { Storage, Tx } from '../storage/storage.ts';
+import type { DialectTables, Storage, Tx } from '../storage/storage.ts';
 import { hubMeta, type MessageRow, messages, type NewMessageRow } from './schema.ts';
 import type { ExpiredRow, ExpiryCount, ListQuery, MessageStore, ReplayQuery } from './store.ts';
 import type { Message } from './types.ts';
 
 const HORIZON_KEY = 'retention_horizon';
 
-/** The kernel's tables for each dialect (the Postgres ones join with the Postgres store). */
-export const kernelTables = { sqlite: { messages, hubMeta } };
+/** The kernel's tables (SQLite; the PostgreSQL store brings their twins, loaded only with it). */
+export const kernelTables: DialectTables<{ messages: typeof messages; hubMeta: typeof hubMeta }> = {
+  sqlite: { messages, hubMeta },
+};
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -58,8 +60,11 @@ export class SqlMessageStore implements MessageStore {
   private readonly t: typeof kernelTables.sqlite;
   private readonly prepared: ReturnType<typeof prepareSqlite> | null;
 
-  constructor(private readonly storage: Storage) {
-    this.t = storage.tables(kernelTables);
+  constructor(
+    protected readonly storage: Storage,
+    tables: typeof kernelTables.sqlite = storage.tables(kernelTables),
+  ) {
+    this.t = tables;
     this.prepared = storage instanceof SqliteStorage ? prepareSqlite(storage) : null;
   }
 

@@ -6,6 +6,7 @@ import { silentLogger } from '../kernel/logger.ts';
 import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
 import { openStorage } from '../storage/open.ts';
+import { StorageError } from '../storage/postgres/errors.ts';
 import { VERSION } from '../version.ts';
 
 const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
@@ -62,6 +63,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
+      return 1;
+    }
+    // Unreachable database, newer schema, bad URL: one line naming the database (never its password).
+    if (err instanceof StorageError) {
+      console.error(`relaykit: ${err.message}`);
       return 1;
     }
     throw err;

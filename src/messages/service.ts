@@ -4,6 +4,7 @@ import type { Clock } from '../kernel/clock.ts';
 import { HubError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CoreMetrics } from '../kernel/metrics.ts';
+import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
 import type { Retention } from './retention.ts';
 import type { ExpiredRow, ListQuery, MessageStore, ReplayQuery } from './store.ts';
@@ -249,7 +250,11 @@ export class MessageCore implements MessageService {
   private fail(pending: Pending, err: unknown): void {
     this.log.error({ err, type: pending.draft.input.type }, 'message commit failed');
     pending.reject(
-      err instanceof HubError ? err : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
+      err instanceof HubError
+        ? err
+        : isStorageUnavailable(err)
+          ? new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE')
+          : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
     );
   }
 

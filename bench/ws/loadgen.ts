@@ -9,6 +9,12 @@
  * Phases: `latency` posts at a fixed rate both servers sustain; `throughput` posts as
  * fast as deliveries keep up (at most `window` messages not yet delivered to everyone).
  *
+ * `--protocol=socketio` speaks Socket.IO 4 (Engine.IO v4 over a raw WebSocket: `40`
+ * joins the main namespace, `42["subscribe",…]` subscribes, pings `2` get `3`) instead
+ * of ws-channels' JSON frames. Both read every frame the same way (the raw text, two
+ * `indexOf`s), so the load generator costs the same per delivery for every target and
+ * only the servers differ.
+ *
  * Prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +29,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '1000' },
     window: { type: 'string', default: '32' },
+    protocol: { type: 'string', default: 'relaykit' },
   },
 });
 const base = values.url as string;
@@ -31,6 +38,8 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const MESSAGES = Number(values.messages);
 const WINDOW = Number(values.window);
+const SOCKET_IO = values.protocol === 'socketio';
+if (!SOCKET_IO && values.protocol !== 'relaykit') throw new Error(`unknown --protocol ${values.protocol}`);
 
 function rssBytes(pid: string): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -72,26 +81,42 @@ function onFrame(index: number, text: string): void {
   if (latencyCount < latencies.length) latencies[latencyCount++] = now - sentAt[seq];
 }
 
+/** Opens one subscriber; resolves once it asked to subscribe to `bench`. */
+function connect(index: number, sockets: WebSocket[]): Promise<void> {
+  const url = SOCKET_IO
+    ? `${base.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`
+    : `${base.replace(/^http/, 'ws')}/ws?client_id=bench-${index}`;
+  const ws = new WebSocket(url);
+  sockets.push(ws);
+  ws.onclose = (event) => closes.set(event.code, (closes.get(event.code) ?? 0) + 1);
+  return new Promise((resolve, reject) => {
+    ws.onerror = () => reject(new Error(`client ${index} failed to connect`));
+    if (!SOCKET_IO) {
+      ws.onopen = () => {
+        ws.send(JSON.stringify({ type: 'subscribe', channels: ['bench'] }));
+        resolve();
+      };
+      ws.onmessage = (event) => onFrame(index, event.data as string);
+      return;
+    }
+    // Engine.IO: `0{…}` opens, `40` joins the namespace, `2` is a ping; Socket.IO events are `42[…]`.
+    ws.onmessage = (event) => {
+      const text = event.data as string;
+      if (text === '2') ws.send('3');
+      else if (text.startsWith('0{')) ws.send('40');
+      else if (text.startsWith('40')) {
+        ws.send('42["subscribe",{"channels":["bench"]}]');
+        resolve();
+      } else onFrame(index, text);
+    };
+  });
+}
+
 async function connectAll(): Promise<WebSocket[]> {
-  const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
   for (let start = 0; start < N; start += 200) {
     const batch: Promise<void>[] = [];
-    for (let i = start; i < Math.min(N, start + 200); i++) {
-      const ws = new WebSocket(`${wsUrl}?client_id=bench-${i}`);
-      sockets.push(ws);
-      batch.push(
-        new Promise((resolve, reject) => {
-          ws.onopen = () => {
-            ws.send(JSON.stringify({ type: 'subscribe', channels: ['bench'] }));
-            resolve();
-          };
-          ws.onerror = () => reject(new Error(`client ${i} failed to connect`));
-        }),
-      );
-      ws.onmessage = (event) => onFrame(i, event.data as string);
-      ws.onclose = (event) => closes.set(event.code, (closes.get(event.code) ?? 0) + 1);
-    }
+    for (let i = start; i < Math.min(N, start + 200); i++) batch.push(connect(i, sockets));
     await Promise.all(batch);
   }
   while (subscribed < N) await Bun.sleep(10);

@@ -1,10 +1,14 @@
 /**
  * WebSocket fan-out benchmark: the hub's ws-channels plugin against a bare Bun anchor
- * (bench/ws/anchor.ts), in the same run. Servers are pinned to core 0, the load
+ * (bench/ws/anchor.ts) and the peer users would pick instead, Socket.IO 4
+ * (bench/ws/socketio.mjs: on Node with its default engine, on Bun with
+ * @socket.io/bun-engine), in the same run. Servers are pinned to core 0, the load
  * generator to core 1; rounds interleave the targets and the summary quotes medians
- * and the issue's targets as ratios.
+ * and the targets as ratios.
  *
- *   bun bench/ws/run.ts [--rounds 2] [--sizes 1000,10000]
+ *   bun bench/ws/run.ts [--rounds 2] [--sizes 1000,10000] [--peers socketio-node,socketio-bun]
+ *
+ * `--peers ''` leaves the peers out.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +23,25 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '2' },
     sizes: { type: 'string', default: '1000,10000' },
+    peers: { type: 'string', default: 'socketio-node,socketio-bun' },
   },
 });
 const rounds = Number(values.rounds);
 const sizes = (values.sizes as string).split(',').map(Number);
+
+/** The Socket.IO peers: the same server file, run by Node (default engine) or Bun (@socket.io/bun-engine). */
+const PEERS = { 'socketio-node': 'node', 'socketio-bun': 'bun' } as const;
+type Peer = keyof typeof PEERS;
+type Target = 'hub' | 'anchor' | Peer;
+const peers = (values.peers as string)
+  .split(',')
+  .filter(Boolean)
+  .map((name) => {
+    if (!(name in PEERS)) throw new Error(`unknown peer ${name} (known: ${Object.keys(PEERS).join(', ')})`);
+    return name as Peer;
+  });
+/** Peer target: Relaykit's deliveries/s at least this multiple of each Socket.IO peer's. */
+const PEER_TARGET = 3;
 
 /** Load per size: a paced rate both servers sustain, then a closed-loop burst. */
 const LOAD: Record<number, { rate: number; messages: number }> = {
@@ -59,13 +78,17 @@ async function startHub(port: number, dir: string): Promise<Subprocess> {
   );
 }
 
-async function measure(target: 'hub' | 'anchor', clients: number): Promise<Result> {
+async function startTarget(target: Target, port: number, dir: string): Promise<Subprocess> {
+  if (target === 'hub') return startHub(port, dir);
+  const ready = `http://127.0.0.1:${port}/`;
+  if (target === 'anchor') return startServer(['bun', join(root, 'bench/ws/anchor.ts'), String(port)], {}, ready);
+  return startServer([PEERS[target], join(root, 'bench/ws/socketio.mjs'), String(port)], {}, ready);
+}
+
+async function measure(target: Target, clients: number): Promise<Result> {
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), 'relaykit-bench-ws-'));
-  const server =
-    target === 'hub'
-      ? await startHub(port, dir)
-      : await startServer(['bun', join(root, 'bench/ws/anchor.ts'), String(port)], {}, `http://127.0.0.1:${port}/`);
+  const server = await startTarget(target, port, dir);
   try {
     const load = LOAD[clients] ?? { rate: 20, messages: 200 };
     const proc = spawn(
@@ -81,6 +104,7 @@ async function measure(target: 'hub' | 'anchor', clients: number): Promise<Resul
         `--rate=${load.rate}`,
         '--seconds=3',
         `--messages=${load.messages}`,
+        `--protocol=${target in PEERS ? 'socketio' : 'relaykit'}`,
       ],
       { cwd: root, stdout: 'pipe', stderr: 'inherit' },
     );
@@ -97,7 +121,7 @@ const results = new Map<string, Result[]>();
 for (let round = 1; round <= rounds; round++) {
   for (const clients of sizes) {
     // Alternate which target goes first, so neither always gets the quieter machine.
-    const order: Array<'hub' | 'anchor'> = round % 2 ? ['anchor', 'hub'] : ['hub', 'anchor'];
+    const order: Target[] = round % 2 ? ['anchor', 'hub', ...peers] : [...peers, 'hub', 'anchor'];
     for (const target of order) {
       const r = await measure(target, clients);
       const key = `${target}/${clients}`;
@@ -111,12 +135,12 @@ for (let round = 1; round <= rounds; round++) {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 console.log(
-  `\nWebSocket fan-out, medians of ${rounds} round(s); hub = ws-channels (durable, SQLite), anchor = bare Bun`,
+  `\nWebSocket fan-out, medians of ${rounds} round(s); hub = ws-channels (durable, SQLite), anchor = bare Bun, socketio-* = Socket.IO 4 (no storage)`,
 );
 console.log('| subscribers | target | deliveries/s | p50 ms | p99 ms | memory/conn | gaps | dups |');
 console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const clients of sizes) {
-  for (const target of ['anchor', 'hub'] as const) {
+  for (const target of ['anchor', 'hub', ...peers] as const) {
     const rs = results.get(`${target}/${clients}`) ?? [];
     console.log(
       `| ${fmt(clients)} | ${target} | ${fmt(median(rs.map((r) => r.throughput.deliveriesPerSecond)))} | ${fmt(median(rs.map((r) => r.latency.p50ms)), 1)} | ${fmt(median(rs.map((r) => r.latency.p99ms)), 1)} | ${fmt(median(rs.map((r) => r.memoryPerConnectionBytes)))} B | ${rs.reduce((s, r) => s + r.gaps, 0)} | ${rs.reduce((s, r) => s + r.duplicates, 0)} |`,
@@ -136,4 +160,24 @@ for (const clients of sizes) {
   console.log(
     `${fmt(clients)} subscribers: deliveries ${rate.toFixed(2)}× (${rate >= 0.8 ? 'ok' : 'MISSED'}), p99 ${p99.toFixed(1)} ms vs bound ${p99Bound.toFixed(1)} ms (${p99 <= p99Bound ? 'ok' : 'MISSED'}), memory ${mem.toFixed(2)}× (${mem <= 2 ? 'ok' : 'MISSED'}), gaps+dups ${gaps} (${gaps === 0 ? 'ok' : 'MISSED'})`,
   );
+}
+
+if (peers.length) {
+  console.log(
+    `\nAgainst Socket.IO (target: hub deliveries ≥ ${PEER_TARGET} × the peer's at 10,000 subscribers, while storing every message)`,
+  );
+  for (const clients of sizes) {
+    const hub = results.get(`hub/${clients}`) ?? [];
+    for (const peer of peers) {
+      const rs = results.get(`${peer}/${clients}`) ?? [];
+      const m = (list: Result[], f: (r: Result) => number) => median(list.map(f));
+      const rate = m(hub, (r) => r.throughput.deliveriesPerSecond) / m(rs, (r) => r.throughput.deliveriesPerSecond);
+      const p99 = m(hub, (r) => r.latency.p99ms) / m(rs, (r) => r.latency.p99ms);
+      const mem = m(hub, (r) => r.memoryPerConnectionBytes) / m(rs, (r) => r.memoryPerConnectionBytes);
+      const verdict = clients === 10_000 ? ` (${rate >= PEER_TARGET ? 'ok' : 'MISSED'})` : '';
+      console.log(
+        `${fmt(clients)} subscribers, hub / ${peer}: deliveries ${rate.toFixed(2)}×${verdict}, p99 ${p99.toFixed(2)}×, memory/conn ${mem.toFixed(2)}×, peer gaps+dups ${rs.reduce((s, r) => s + r.gaps + r.duplicates, 0)}`,
+      );
+    }
+  }
 }

@@ -74,9 +74,15 @@ export type FrameType = keyof typeof ClientFrames;
 export type ClientFrame = { [K in FrameType]: Static<(typeof ClientFrames)[K]> }[FrameType];
 export type RequestIdValue = Static<typeof RequestId>;
 
-const checkers = Object.fromEntries(
-  Object.entries(ClientFrames).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
-) as { [K in FrameType]: ReturnType<typeof TypeCompiler.Compile<(typeof ClientFrames)[K]>> };
+type Checkers = { [K in FrameType]: ReturnType<typeof TypeCompiler.Compile<(typeof ClientFrames)[K]>> };
+
+/** Each frame type's validator, compiled when the first frame of that type arrives (not while the hub starts). */
+const checkers: Partial<Checkers> = {};
+
+function checkerFor<K extends FrameType>(type: K): Checkers[K] {
+  checkers[type] ??= TypeCompiler.Compile(ClientFrames[type]) as Checkers[K];
+  return checkers[type] as Checkers[K];
+}
 
 /** A parsed frame, or the error to answer with (and the request id to echo, when one was readable). */
 export type Parsed = { ok: true; frame: ClientFrame } | { ok: false; id?: RequestIdValue; error: ProtocolError };
@@ -109,17 +115,17 @@ export function parseFrame(text: string): Parsed {
   const record = value as Record<string, unknown>;
   const id = typeof record.id === 'string' || Number.isInteger(record.id) ? (record.id as RequestIdValue) : undefined;
   const type = record.type as string;
-  if (!Object.hasOwn(checkers, type)) {
+  if (!Object.hasOwn(ClientFrames, type)) {
     return {
       ok: false,
       id,
       error: {
         code: 'RELAYKIT_ERR_WS_UNKNOWN_FRAME',
-        message: `Unknown frame type "${type.slice(0, 64)}" (expected one of ${Object.keys(checkers).join(', ')})`,
+        message: `Unknown frame type "${type.slice(0, 64)}" (expected one of ${Object.keys(ClientFrames).join(', ')})`,
       },
     };
   }
-  const checker = checkers[type as FrameType];
+  const checker = checkerFor(type as FrameType);
   if (!checker.Check(value)) {
     const issues = issuesFromErrors(checker.Errors(value));
     const first = issues[0];

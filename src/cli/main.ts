@@ -8,26 +8,7 @@ import type { RuntimeAdapter } from '../runtime/types.ts';
 import { openStorage } from '../storage/open.ts';
 import { StorageError } from '../storage/postgres/errors.ts';
 import { VERSION } from '../version.ts';
-
-const HELP = `relaykit ${VERSION} — a plugin-based realtime event hub
-
-Usage: relaykit [command] [options]
-
-Commands:
-  start                 Start the hub (the default command)
-  migrate               Apply database migrations and exit
-  config check [FILE]   Validate a config file without starting
-  config schema         Print the JSON Schema of the config file
-  openapi               Print the OpenAPI document
-
-Options:
-  -c, --config PATH     Config file (default: $RELAYKIT_CONFIG or ./relaykit.config.yaml)
-  -h, --help            Show this help
-  -v, --version         Print the version
-
-Environment:
-  RELAYKIT_CONFIG, RELAYKIT_PORT, RELAYKIT_HOST, RELAYKIT_STORAGE_URL, RELAYKIT_ADMIN_TOKEN
-`;
+import { HELP } from './help.ts';
 
 /** Runs the CLI; returns the exit code. */
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {

@@ -1,12 +1,10 @@
-import { openapi } from '@elysiajs/openapi';
 import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
-import { allErrors, type ErrorBody, HubError } from './errors.ts';
+import { errorResponse, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { refineDocument } from './openapi.ts';
 
 /** Request ids, set by the forwarder (error logs carry them). */
 export const requestIds = new WeakMap<Request, string>();
@@ -20,12 +18,6 @@ export interface AppParts {
   tags?: ReadonlyArray<{ name: string; description?: string }>;
 }
 
-/** Tags that describe the kernel's route groups in the OpenAPI document. */
-const CORE_TAGS = [
-  { name: 'messages', description: 'Send, read and acknowledge messages' },
-  { name: 'admin', description: 'Plugins and configuration (admin token)' },
-];
-
 /**
  * Builds a fresh HTTP app from the current route groups. Called at every plugin
  * change; the hub swaps the result in with one assignment.
@@ -34,14 +26,15 @@ export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
     .use(documentation(parts))
-    .onError({ as: 'global' }, function relaykitErrors({ code, error, set, request }) {
+    // The hook answers with a Response and never touches `set`: Elysia infers from a
+    // global hook's arguments what every route needs, and a hook that writes `set`
+    // makes every successful response go through the slower set-aware mapping.
+    .onError({ as: 'global' }, function relaykitErrors({ code, error, request }) {
       const hubError = toHubError(code, error);
       if (hubError.status >= 500) {
         parts.log.error({ err: error, requestId: requestIds.get(request), url: request.url }, 'request failed');
       }
-      set.status = hubError.status;
-      set.headers['content-type'] = 'application/json';
-      return hubError.toJSON() satisfies ErrorBody;
+      return errorResponse(hubError);
     });
   for (const group of parts.routes) app.use(group);
   app.compile();
@@ -63,31 +56,27 @@ export function routeTemplates(app: AnyElysia): Memoirist<string> {
 }
 
 /**
- * `/openapi` (the reference page) and `/openapi/json` (the document, refined for
- * generated clients by `refineDocument`). A fresh openapi() each build: the plugin
- * caches its document per instance.
+ * `/openapi` (the reference page) and `/openapi/json` (the document), answered by the
+ * documentation app (src/kernel/docs.ts) over the same route groups. It is built on
+ * the first request for either path and kept for the life of this build, so serving
+ * the document costs the hot path nothing and the first response no module loading.
  */
 function documentation(parts: AppParts): AnyElysia {
-  return new Elysia({ name: 'relaykit-openapi' })
-    .onAfterHandle(function refineOpenApi({ response }) {
-      if (response && typeof response === 'object' && !(response instanceof Response)) return refineDocument(response);
-    })
-    .use(
-      openapi({
-        path: '/openapi',
-        documentation: {
-          info: {
-            title: 'Relaykit',
-            version: parts.version,
-            description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
-          },
-          tags: [...CORE_TAGS, ...(parts.tags ?? [])],
-          components: {
-            securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
-          },
-        },
-      }),
+  let docs: Promise<AnyElysia> | undefined;
+  const serveDocumentation = ({ request }: { request: Request }): Promise<Response> => {
+    docs ??= import('./docs.ts').then(
+      (m) => m.documentationApp(parts),
+      (err: unknown) => {
+        docs = undefined;
+        throw err;
+      },
     );
+    // Always a GET: for HEAD the serving app drops the body and sets content-length from this response.
+    return docs.then((app) => app.handle(new Request(request.url, { headers: request.headers })));
+  };
+  return new Elysia({ name: 'relaykit-openapi' })
+    .get('/openapi', serveDocumentation, { detail: { hide: true } })
+    .get('/openapi/json', serveDocumentation, { detail: { hide: true } });
 }
 
 interface ValidationLike {

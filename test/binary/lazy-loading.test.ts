@@ -1,0 +1,68 @@
+/**
+ * What the binary loads, and when. It is built with code splitting, so a module that
+ * sits behind a dynamic `import()` is neither read nor evaluated until that import
+ * runs. `relaykit --version` and `relaykit --help` answer before the hub is loaded:
+ * the chunks the entry imports statically hold only the entry, the version and the
+ * help text. The OpenAPI machinery loads on the first request for the document.
+ */
+import { expect, test } from 'bun:test';
+import { join, resolve } from 'node:path';
+import { buildFlags } from '../../scripts/compile.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+
+interface Output {
+  inputs: Record<string, unknown>;
+  imports?: Array<{ path: string; kind: string }>;
+}
+
+test('the binary is built with code splitting', async () => {
+  expect(await buildFlags()).toContain('--splitting');
+});
+
+/** The split build of `src/cli.ts`, once for every test here. */
+const build = Bun.build({
+  entrypoints: [join(ROOT, 'src/cli.ts')],
+  target: 'bun',
+  format: 'esm',
+  splitting: true,
+  metafile: true,
+});
+
+/** The source files a chunk loads eagerly (its static imports, transitively), and the chunks it imports dynamically. */
+async function closure(input: string): Promise<{ eager: string[]; dynamic: string[] }> {
+  const result = await build;
+  expect(result.success).toBe(true);
+  const outputs = result.metafile?.outputs as Record<string, Output>;
+  const start = Object.keys(outputs).find((name) => Object.keys(outputs[name].inputs).includes(input));
+  if (!start) throw new Error(`no chunk holds ${input}`);
+  const seen = new Set<string>();
+  const dynamic = new Set<string>();
+  const queue = [start];
+  while (queue.length) {
+    const name = queue.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const imported of outputs[name].imports ?? []) {
+      const path = imported.path.startsWith('./') ? imported.path : `./${imported.path}`;
+      if (imported.kind === 'import-statement') queue.push(path);
+      else if (imported.kind === 'dynamic-import')
+        for (const file of Object.keys(outputs[path]?.inputs ?? {})) dynamic.add(file);
+    }
+  }
+  return { eager: [...seen].flatMap((name) => Object.keys(outputs[name].inputs)).sort(), dynamic: [...dynamic] };
+}
+
+test('--version and --help load only the entry, the version and the help text', async () => {
+  const { eager, dynamic } = await closure('src/cli.ts');
+  expect(eager).toEqual(['package.json', 'src/cli.ts', 'src/cli/help.ts', 'src/version.ts']);
+  // The commands (and the hub with them) are still in the build, behind the dynamic import.
+  expect(dynamic).toContain('src/cli/main.ts');
+}, 60_000);
+
+test('starting the hub does not load the OpenAPI machinery', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  expect(eager).toContain('src/kernel/hub.ts');
+  expect(eager.filter((file) => file.includes('@elysiajs/openapi') || file === 'src/kernel/docs.ts')).toEqual([]);
+  expect(dynamic).toContain('src/kernel/docs.ts');
+}, 60_000);

@@ -7,7 +7,6 @@ import {
   type MessageDraft,
   type MessageHooks,
   type PluginContext,
-  type RelaykitEvents,
 } from '../../src/index.ts';
 import { Archive, type ArchivedMessage, listArchive } from './archive.ts';
 import { createTtlMetrics } from './metrics.ts';
@@ -70,10 +69,11 @@ export class TtlService {
 
   readonly hooks: MessageHooks = {
     prepare: (draft) => this.prepare(draft),
+    // Before the ack answers: once acknowledged, an IMMEDIATE message is gone from reads.
+    afterAck: (message) => this.onDelivered(message),
   };
 
   start(): void {
-    this.ctx.bus.on('message.delivered', (event) => this.onDelivered(event));
     this.sweeper.start();
   }
 
@@ -187,14 +187,14 @@ export class TtlService {
   }
 
   /** IMMEDIATE messages expire when acknowledged: hidden from reads at once, deleted by the next sweep. */
-  private async onDelivered(event: RelaykitEvents['message.delivered']): Promise<void> {
-    if (this.policies.resolve(event.message.type).policy.kind !== 'immediate') return;
+  private async onDelivered(message: Message): Promise<void> {
+    if (this.policies.resolve(message.type).policy.kind !== 'immediate') return;
     try {
       // Expires now: hidden from reads at once (setExpiry returns null: nothing live any more).
-      const expired = await this.ctx.messages.retention.setExpiry(event.id, this.ctx.clock.now());
+      const expired = await this.ctx.messages.retention.setExpiry(message.id, this.ctx.clock.now());
       if (expired === null) this.sweeper.kick();
     } catch (err) {
-      this.ctx.log.error({ err, id: event.id }, 'ttl could not expire an acknowledged IMMEDIATE message');
+      this.ctx.log.error({ err, id: message.id }, 'ttl could not expire an acknowledged IMMEDIATE message');
     }
   }
 

@@ -98,7 +98,7 @@ export default definePlugin({
         pruner.start();
       },
       async stop() {
-        pruner.stop();
+        await pruner.stop();
         await worker?.stop();
         await capture.flush();
       },

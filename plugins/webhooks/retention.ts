@@ -29,6 +29,8 @@ export class Pruner {
   private timer: { at: number; cancel: () => void } | null = null;
   private lastPass = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** The pass in progress, awaited by `stop` (the store closes after the plugins). */
+  private current: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -41,13 +43,21 @@ export class Pruner {
 
   start(): void {
     this.running = true;
-    void this.pass();
+    this.run();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
     this.timer = null;
+    while (this.current) await this.current;
+  }
+
+  private run(): void {
+    if (this.current) return;
+    this.current = this.pass().finally(() => {
+      this.current = null;
+    });
   }
 
   /** Rows were recorded that will expire: a pass is due by the time the first of them can. */
@@ -64,7 +74,7 @@ export class Pruner {
     const cancel = this.clock.setTimeout(
       () => {
         this.timer = null;
-        void this.pass();
+        this.run();
       },
       Math.max(0, when - this.clock.now()),
     );
@@ -79,7 +89,7 @@ export class Pruner {
       const counts = await this.prune();
       const { batchSize } = this.options;
       if (counts.attempts >= batchSize || counts.deliveries >= batchSize || counts.events >= batchSize) {
-        setImmediate(() => void this.pass());
+        setImmediate(() => this.run());
         return;
       }
       const next = await this.nextExpiry();

@@ -22,6 +22,8 @@ export type { ListQuery, ReplayQuery } from './store.ts';
 export interface MessageHooks {
   prepare?(draft: MessageDraft): void;
   afterInsert?(tx: Tx, messages: readonly Message[]): void | Promise<void>;
+  /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
+  afterAck?(message: Message): void | Promise<void>;
 }
 
 /**
@@ -122,6 +124,7 @@ export class MessageCore implements MessageService {
     const now = this.clock.now();
     const message = await this.store.markDelivered(id, by ?? null, now);
     if (message) {
+      for (const hook of this.hooks()) await hook.afterAck?.(message);
       this.bus.publish('message.delivered', { id, by: by ?? null, at: new Date(now).toISOString(), message });
       return message;
     }

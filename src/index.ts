@@ -50,22 +50,26 @@ export type {
   PluginContext,
   PluginDefinition,
   PluginInstance,
+  PluginRuntime,
   PluginStatus,
+  PluginStorage,
   StopReason,
   WebSocketEndpoint,
 } from './kernel/plugin.ts';
 export { definePlugin } from './kernel/plugin.ts';
 export { ErrorResponse, errorResponses } from './kernel/schemas.ts';
+export type { Retention } from './messages/retention.ts';
 export { MessageSchema, NAME_PATTERN, requireCanonicalId } from './messages/routes.ts';
 export { messages as messagesTable } from './messages/schema.ts';
-export type { ListQuery, MessageHooks, MessageService, ReplayQuery, Transaction } from './messages/service.ts';
+export type { ListQuery, MessageHooks, MessageService, ReplayQuery } from './messages/service.ts';
+export type { ExpiredRow } from './messages/store.ts';
 export type { Message, MessageDraft, MessageInput } from './messages/types.ts';
 export { detectRuntime } from './runtime/index.ts';
 export type {
   HttpServer,
   RuntimeAdapter,
-  SqliteDatabase,
   WebSocketConnection,
   WebSocketHandlers,
 } from './runtime/types.ts';
+export type { Database, Dialect, DialectTables, MigrationFolders, Storage, Tx } from './storage/storage.ts';
 export { VERSION } from './version.ts';

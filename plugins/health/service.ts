@@ -1,5 +1,4 @@
 import { dirname } from 'node:path';
-import { sql } from 'drizzle-orm';
 import type { Gauge } from 'prom-client';
 import type { HealthCheck, HealthStatus } from '../../src/kernel/health.ts';
 import type { PluginContext } from '../../src/kernel/plugin.ts';
@@ -146,9 +145,8 @@ export class HealthService {
   }
 }
 
-/** The directory of the hub's SQLite file, or null for an in-memory database. */
+/** The directory of the hub's SQLite file, or null (in memory, or a database server). */
 function databaseDirectory(ctx: PluginContext<HealthOptions>): string | null {
-  const rows = ctx.db.all<{ name: string; file: string }>(sql`PRAGMA database_list`);
-  const file = rows.find((r) => r.name === 'main')?.file;
+  const { file } = ctx.storage;
   return file ? dirname(file) : null;
 }

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import type { PluginMetrics } from '../../src/kernel/metrics.ts';
-import type { RuntimeAdapter } from '../../src/runtime/types.ts';
+import type { PluginRuntime } from '../../src/kernel/plugin.ts';
 import { VERSION } from '../../src/version.ts';
 
 let processCollectors: Metric[] | null = null;
@@ -47,7 +47,7 @@ export function registerProcessMetrics(metrics: PluginMetrics, exclude: readonly
  * `relaykit_runtime_info{runtime,version}` (prom-client's `nodejs_version_info`
  * reports the Node version Bun emulates, not Bun's) and `relaykit_build_info{version}`.
  */
-export function registerInfoMetrics(metrics: PluginMetrics, runtime: RuntimeAdapter): void {
+export function registerInfoMetrics(metrics: PluginMetrics, runtime: PluginRuntime): void {
   metrics
     .gauge({
       name: 'relaykit_runtime_info',

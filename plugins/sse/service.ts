@@ -1,6 +1,7 @@
 import { HubError } from '../../src/kernel/errors.ts';
 import type { BusEvent } from '../../src/kernel/events.ts';
 import type { PluginContext, StopReason } from '../../src/kernel/plugin.ts';
+import { Resume } from '../../src/messages/resume.ts';
 import type { Message } from '../../src/messages/types.ts';
 import { resolveStreamAccess, type TokenSources } from './auth.ts';
 import { parseFilter } from './filter.ts';
@@ -57,6 +58,8 @@ export class SseService implements SseGauges {
   readonly metrics: SseMetrics;
   readonly totals = { opened: 0, live: 0, replayed: 0, system: 0, slowConsumerCloses: 0, gaps: 0 };
   private nextId = 1;
+  /** The highest message id the bus has handed to the live path (resumes go live once past it). */
+  private published = 0;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
   private readonly limits: StreamLimits;
@@ -74,10 +77,16 @@ export class SseService implements SseGauges {
     };
   }
 
-  start(): void {
-    this.ctx.bus.on('message.sent', (message) => this.fanOut(message));
+  async start(): Promise<void> {
+    this.ctx.bus.on('message.sent', (message) => {
+      if (message.id > this.published) this.published = message.id;
+      this.fanOut(message);
+    });
     this.ctx.bus.onAny((event) => this.fanOutSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+    // Subscribed first: a message committed while the last id is read is counted either way.
+    const last = await this.ctx.messages.lastId();
+    if (last > this.published) this.published = last;
   }
 
   /** Ends every stream of this instance (the clients reconnect and resume) and the heartbeat. */
@@ -111,7 +120,9 @@ export class SseService implements SseGauges {
     // The instance may have been stopped while the token was verified.
     if (this.stopping) return retryLater(this.settings.retryMs);
     if (this.streams.size >= this.settings.maxStreams) throw new HubError('RELAYKIT_ERR_SSE_TOO_MANY_STREAMS');
-    return this.openStream(filter, access.via, resumeFrom, expiresAt);
+    const gap = resumeFrom === null ? null : await this.gapFor(resumeFrom);
+    if (this.stopping) return retryLater(this.settings.retryMs);
+    return this.openStream(filter, access.via, resumeFrom, gap, expiresAt);
   }
 
   /**
@@ -123,6 +134,7 @@ export class SseService implements SseGauges {
     filter: StreamFilter,
     via: StreamInfo['via'],
     resumeFrom: number | null,
+    gap: GapNotice | null,
     expiresAt: number | null,
   ): Response {
     const now = this.ctx.clock.now();
@@ -143,7 +155,6 @@ export class SseService implements SseGauges {
     );
     let replayFrom = resumeFrom;
     if (resumeFrom !== null) {
-      const gap = this.gapFor(resumeFrom);
       if (gap) {
         stream.write(encodeEvent(ControlEvents.gap, gap));
         this.totals.gaps++;
@@ -161,7 +172,12 @@ export class SseService implements SseGauges {
     this.ctx.bus.publish('client.connected', { clientId: filter.clientId, transport: TRANSPORT, at: iso(now) });
 
     if (replayFrom === null) stream.goLive();
-    else this.startCatchUp(stream, replayFrom);
+    else {
+      // Registered with the live path (streams.add above) before the first read: the live
+      // messages of this stream reach the resume from now on.
+      stream.resume = new Resume(replayFrom, () => true);
+      this.startCatchUp(stream, stream.resume);
+    }
     if (expiresAt !== null) this.endAtExpiry(stream, expiresAt);
     return new Response(stream.body, {
       status: 200,
@@ -175,59 +191,64 @@ export class SseService implements SseGauges {
 
   private readonly closedHandler = (stream: SseStream, reason: CloseReason) => this.onClosed(stream, reason);
 
-  private startCatchUp(stream: SseStream, after: number): void {
-    this.catchUp(stream, after).catch((err: unknown) => {
+  private startCatchUp(stream: SseStream, resume: Resume): void {
+    this.catchUp(stream, resume).catch((err: unknown) => {
       this.ctx.log.error({ err, stream: stream.info.id }, 'sse catch-up failed');
       stream.fail('error');
     });
   }
 
   /**
-   * Replays what the stream missed, page by page and paced by the client, then goes
-   * live. Live messages arriving meanwhile are held by the stream and de-duplicated by
-   * id. The last (short) page is read and the switch to live made in one synchronous
-   * step, so nothing committed in between can fall through.
+   * Replays what the stream missed through the shared resume engine, page by page
+   * and paced by the client, then goes live: live messages arriving meanwhile are held
+   * by the engine and de-duplicated by id.
    */
-  private async catchUp(stream: SseStream, after: number): Promise<void> {
+  private async catchUp(stream: SseStream, resume: Resume): Promise<void> {
     const { info } = stream;
     const { replayPageSize, data } = this.settings;
-    let cursor = after;
     let limit = replayPageSize;
-    for (;;) {
-      const page = this.ctx.messages.replay({
-        after: cursor,
-        channels: info.channels,
-        to: info.clientId,
-        all: info.all,
-        ...(info.types ? { types: [...info.types] } : {}),
-        limit,
-      });
-      let waited = false;
-      let written = 0;
-      let bytes = 0;
-      for (const message of page) {
-        const chunk = encodeMessage(message, data);
-        bytes += chunk.byteLength;
-        if (!stream.hasRoom(chunk.byteLength)) {
-          waited = true;
-          await stream.waitForRoom(chunk.byteLength);
-        }
-        if (stream.closed) break;
-        stream.writeReplayed(message, chunk);
-        cursor = message.id;
-        written++;
-      }
-      this.totals.replayed += written;
-      this.metrics.delivered.inc({ kind: 'replay' }, written);
-      if (stream.closed) return;
-      if (page.length < limit && !waited) {
-        this.count('live', stream.goLive());
-        return;
-      }
-      // Large messages: smaller pages, so a page in memory stays near the queue limit.
-      const average = bytes / Math.max(1, written);
-      limit = Math.max(1, Math.min(replayPageSize, Math.floor(this.limits.maxQueueBytes / Math.max(1, average))));
-    }
+    let bytes = 0;
+    let written = 0;
+    const send = (message: Message, chunk: Uint8Array) => {
+      if (!stream.writeReplayed(message, chunk)) return;
+      bytes += chunk.byteLength;
+      written++;
+      this.totals.replayed++;
+      this.metrics.delivered.inc({ kind: 'replay' });
+    };
+    await resume.run(
+      {
+        read: async (cursor) => {
+          if (written) {
+            // Large messages: smaller pages, so a page in memory stays near the queue limit.
+            const average = bytes / written;
+            limit = Math.max(1, Math.min(replayPageSize, Math.floor(this.limits.maxQueueBytes / Math.max(1, average))));
+          }
+          const messages = await this.ctx.messages.replay({
+            after: cursor,
+            channels: info.channels,
+            to: info.clientId,
+            all: info.all,
+            ...(info.types ? { types: [...info.types] } : {}),
+            limit,
+          });
+          return { messages, complete: messages.length < limit };
+        },
+        published: () => this.published,
+      },
+      {
+        get open() {
+          return !stream.closed;
+        },
+        replay: async (message) => {
+          const chunk = encodeMessage(message, data);
+          if (!stream.hasRoom(chunk.byteLength)) await stream.waitForRoom(chunk.byteLength);
+          if (!stream.closed) send(message, chunk);
+        },
+        deliverHeld: (message) => send(message, encodeMessage(message, data)),
+        goLive: () => stream.goLive(),
+      },
+    );
   }
 
   /** Ends the stream when its token expires; timers cap at about 24 days, so a longer wait is chained. */
@@ -246,10 +267,10 @@ export class SseService implements SseGauges {
   }
 
   /** Where a resume from `lastEventId` may have lost messages, or null when it is safe. */
-  private gapFor(lastEventId: number): GapNotice | null {
-    const horizon = this.ctx.messages.horizon();
+  private async gapFor(lastEventId: number): Promise<GapNotice | null> {
+    const horizon = await this.ctx.messages.horizon();
     if (lastEventId < horizon) return { last_event_id: lastEventId, horizon, reason: 'retention' };
-    const latest = this.ctx.messages.lastId();
+    const latest = await this.ctx.messages.lastId();
     if (lastEventId > latest) return { last_event_id: lastEventId, horizon: latest, reason: 'unknown' };
     return null;
   }

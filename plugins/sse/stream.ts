@@ -1,3 +1,4 @@
+import type { Resume } from '../../src/messages/resume.ts';
 import type { Message } from '../../src/messages/types.ts';
 
 /** Why a stream ended (the `reason` of `client.disconnected`). */
@@ -34,9 +35,6 @@ export interface StreamLimits {
   strategy: QueuingStrategy<Uint8Array>;
 }
 
-/** Live messages held back during catch-up beyond this are dropped: the database still has them. */
-const MAX_HELD = 10_000;
-
 /**
  * One open event stream: a web-standard ReadableStream of bytes with a bounded
  * queue. Chunks are enqueued as they come; the runtime reads them as fast as the
@@ -44,9 +42,9 @@ const MAX_HELD = 10_000;
  * `maxQueueBytes` the stream is failed (never trimmed): the client reconnects with
  * Last-Event-ID and resumes from the event log.
  *
- * While it catches up from the database the stream holds live messages back and
- * afterwards delivers only those newer than what it already sent (`cursor`), so a
- * resume has no gap and no duplicate.
+ * While it catches up from the database, live messages go to its `resume` (the
+ * shared resume engine holds them); afterwards the stream delivers only those newer
+ * than what it already sent (`cursor`), so a resume has no gap and no duplicate.
  *
  * The stream is its own underlying source (`start`, `pull`, `cancel`), so an idle stream
  * costs a handful of objects, not a set of closures.
@@ -59,8 +57,8 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   delivered = 0;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private state: 'catching-up' | 'live' | 'closed' = 'catching-up';
-  /** Live messages held back during catch-up, with their encoded chunks. */
-  private held: Array<{ message: Message; chunk: Uint8Array }> | null = null;
+  /** The resume in progress while catching up: it holds the live messages. */
+  resume: Resume | null = null;
   private waiters: Array<() => void> | null = null;
   private cancelTimer: (() => void) | null = null;
 
@@ -128,8 +126,7 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   /** Writes a live message, or holds it back while catching up. Returns whether it was written now. */
   deliver(message: Message, chunk: Uint8Array): boolean {
     if (this.state === 'catching-up') {
-      this.held ??= [];
-      if (this.held.length < MAX_HELD) this.held.push({ message, chunk });
+      this.resume?.offer(message);
       return false;
     }
     if (this.state === 'closed' || message.id <= this.cursor) return false;
@@ -145,18 +142,11 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
     return this.write(chunk);
   }
 
-  /**
-   * Ends catch-up: the held live messages newer than the cursor go out in order.
-   * Must run in the same synchronous step as the last database read. Returns how many went out.
-   */
-  goLive(): number {
-    if (this.state !== 'catching-up') return 0;
+  /** Ends catch-up (the resume engine has flushed what it held): live messages go out directly. */
+  goLive(): void {
+    if (this.state !== 'catching-up') return;
     this.state = 'live';
-    const held = this.held ?? [];
-    this.held = null;
-    let sent = 0;
-    for (const { message, chunk } of held) if (this.deliver(message, chunk)) sent++;
-    return sent;
+    this.resume = null;
   }
 
   /**
@@ -210,7 +200,7 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   private finish(reason: CloseReason): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.held = null;
+    this.resume = null;
     this.cancelTimer?.();
     this.cancelTimer = null;
     this.wake();

@@ -1,11 +1,11 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { and, asc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
-import type { messagesTable, SqliteDatabase, Transaction } from '../../src/index.ts';
+import type { Database, ExpiredRow, Tx } from '../../src/index.ts';
 import type { TtlOptions } from './options.ts';
-import { type ArchiveRow, ttlArchive } from './schema.ts';
+import type { ArchiveRow, ttlArchive } from './schema.ts';
 
-export type ExpiredRow = typeof messagesTable.$inferSelect;
+type ArchiveTable = typeof ttlArchive;
 
 /** An archived message as `GET /ttl/archive` returns it. */
 export interface ArchivedMessage {
@@ -35,25 +35,28 @@ export class Archive {
   readonly enabled: boolean;
   private readonly file: RotatingFile | null;
 
-  constructor(private readonly options: TtlOptions['archive']) {
+  constructor(
+    private readonly options: TtlOptions['archive'],
+    private readonly table: ArchiveTable,
+  ) {
     this.file = options.file.path ? new RotatingFile(resolve(options.file.path), options.file) : null;
     this.enabled = options.table || this.file !== null;
   }
 
   /** Copies expired rows to the configured targets; returns how many went to each. */
-  write(tx: Transaction, rows: readonly ExpiredRow[], now: number): { table: number; file: number } {
+  async write(tx: Tx, rows: readonly ExpiredRow[], now: number): Promise<{ table: number; file: number }> {
     let table = 0;
     if (this.options.table) {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows
           .slice(i, i + INSERT_CHUNK)
           .map((row) => ({ ...row, expiresAt: row.expiresAt ?? now, archivedAt: now }));
-        table += tx
-          .insert(ttlArchive)
+        const written = await tx
+          .insert(this.table)
           .values(chunk)
           .onConflictDoNothing()
-          .returning({ id: ttlArchive.id })
-          .all().length;
+          .returning({ id: this.table.id });
+        table += written.length;
       }
     }
     if (this.file) this.file.append(rows.map((row) => jsonLine(row, now)).join(''));
@@ -61,34 +64,36 @@ export class Archive {
   }
 
   /** Deletes up to `limit` archive rows older than the retention; returns how many. */
-  prune(db: SqliteDatabase, now: number, limit: number): number {
+  async prune(db: Database, now: number, limit: number): Promise<number> {
     const cutoff = now - this.options.retentionSeconds * 1000;
+    const table = this.table;
     const old = db
-      .select({ id: ttlArchive.id })
-      .from(ttlArchive)
-      .where(lte(ttlArchive.archivedAt, cutoff))
-      .orderBy(asc(ttlArchive.archivedAt))
+      .select({ id: table.id })
+      .from(table)
+      .where(lte(table.archivedAt, cutoff))
+      .orderBy(asc(table.archivedAt))
       .limit(limit);
-    return db.delete(ttlArchive).where(inArray(ttlArchive.id, old)).returning({ id: ttlArchive.id }).all().length;
+    const pruned = await db.delete(table).where(inArray(table.id, old)).returning({ id: table.id });
+    return pruned.length;
   }
 }
 
 /** Pages through the archive table in id order. */
-export function listArchive(
-  db: SqliteDatabase,
+export async function listArchive(
+  db: Database,
+  table: ArchiveTable,
   query: { type?: string; after?: number; limit: number },
-): ArchivedMessage[] {
+): Promise<ArchivedMessage[]> {
   const where: SQL[] = [];
-  if (query.type !== undefined) where.push(eq(ttlArchive.type, query.type));
-  if (query.after !== undefined) where.push(gt(ttlArchive.id, query.after));
-  return db
+  if (query.type !== undefined) where.push(eq(table.type, query.type));
+  if (query.after !== undefined) where.push(gt(table.id, query.after));
+  const rows = await db
     .select()
-    .from(ttlArchive)
+    .from(table)
     .where(where.length ? and(...where) : undefined)
-    .orderBy(asc(ttlArchive.id))
-    .limit(query.limit)
-    .all()
-    .map(toArchived);
+    .orderBy(asc(table.id))
+    .limit(query.limit);
+  return rows.map(toArchived);
 }
 
 function toArchived(row: ArchiveRow): ArchivedMessage {

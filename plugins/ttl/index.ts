@@ -21,7 +21,7 @@ export default definePlugin({
   description: 'Message retention: policies per type, a batched sweeper and an archive',
   options: TtlOptions,
   emits: ['message.expired', 'error.occurred'],
-  consumes: ['message.delivered'],
+  consumes: [],
   setup(ctx) {
     const service = new TtlService(ctx);
     return {

@@ -1,7 +1,7 @@
 import { LATENCY_BUCKETS, type PluginMetrics } from '../../src/index.ts';
 
 /** The ttl plugin's metrics; they live as long as the instance. */
-export function createTtlMetrics(metrics: PluginMetrics, lagSeconds: () => number) {
+export function createTtlMetrics(metrics: PluginMetrics, lagSeconds: () => Promise<number>) {
   return {
     expired: metrics.counter({
       name: 'relaykit_ttl_expired_total',
@@ -38,8 +38,8 @@ export function createTtlMetrics(metrics: PluginMetrics, lagSeconds: () => numbe
     lag: metrics.gauge({
       name: 'relaykit_ttl_sweeper_lag_seconds',
       help: 'Age of the oldest expired message not yet deleted (0 when none)',
-      collect() {
-        this.set(lagSeconds());
+      async collect() {
+        this.set(await lagSeconds());
       },
     }),
   };

@@ -95,8 +95,8 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
     })
     .get(
       '/ttl/archive',
-      function listArchived({ query }) {
-        const page = service.archived({ type: query.type, after: query.after, limit: query.limit ?? 100 });
+      async function listArchived({ query }) {
+        const page = await service.archived({ type: query.type, after: query.after, limit: query.limit ?? 100 });
         const last = page.at(-1);
         return { messages: page, nextCursor: last ? last.id : (query.after ?? null) };
       },

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
+import { count, sql } from 'drizzle-orm';
 import {
   type ClientAccess,
   canChangeMessage,
@@ -9,16 +9,14 @@ import {
   type Message,
   type MessageDraft,
   type MessageHooks,
-  messagesTable as messages,
   type PluginContext,
-  type RelaykitEvents,
 } from '../../src/index.ts';
 import { Archive, type ArchivedMessage, listArchive } from './archive.ts';
 import { createTtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 import { PolicyTable } from './policies.ts';
-import { ttlArchive } from './schema.ts';
 import { Sweeper, type SweeperStats } from './sweeper.ts';
+import { ttlTables } from './tables.ts';
 
 export const TtlErrors = defineErrors({
   RELAYKIT_ERR_TTL_TOO_LONG: {
@@ -53,18 +51,20 @@ export class TtlService {
   readonly policies: PolicyTable;
   readonly sweeper: Sweeper;
   private readonly since: number;
+  private readonly tables: typeof ttlTables.sqlite;
 
   constructor(private readonly ctx: PluginContext<TtlOptions>) {
     const { options } = ctx;
     this.policies = new PolicyTable(options);
     this.since = ctx.clock.now();
+    this.tables = ctx.storage.tables(ttlTables);
     this.sweeper = new Sweeper({
-      db: ctx.db,
+      storage: ctx.storage,
       clock: ctx.clock,
-      messages: ctx.messages,
+      retention: ctx.messages.retention,
       bus: ctx.bus,
       log: ctx.log,
-      archive: new Archive(options.archive),
+      archive: new Archive(options.archive, this.tables.ttlArchive),
       metrics: createTtlMetrics(ctx.metrics, () => this.lagSeconds()),
       options: options.sweeper,
     });
@@ -72,10 +72,11 @@ export class TtlService {
 
   readonly hooks: MessageHooks = {
     prepare: (draft) => this.prepare(draft),
+    // Before the ack answers: once acknowledged, an IMMEDIATE message is gone from reads.
+    afterAck: (message) => this.onDelivered(message),
   };
 
   start(): void {
-    this.ctx.bus.on('message.delivered', (event) => this.onDelivered(event));
     this.sweeper.start();
   }
 
@@ -101,10 +102,10 @@ export class TtlService {
    * the admin token the result is held to `maxTtlSeconds` from now. Only the
    * recipient (or a caller acting as it, or admin) may extend: `access` decides.
    */
-  extend(id: number, request: ExtendRequest, access: ClientAccess): Message {
+  async extend(id: number, request: ExtendRequest, access: ClientAccess): Promise<Message> {
     const admin = access.admin;
     const now = this.ctx.clock.now();
-    const current = this.ctx.messages.get(id);
+    const current = await this.ctx.messages.get(id);
     if (!current || !canReadMessage(access, current))
       throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
     if (!canChangeMessage(access, current)) {
@@ -135,12 +136,7 @@ export class TtlService {
       target = policy.seconds === null ? null : Math.max(floor, now + policy.seconds * 1000);
     }
     if (!admin) target = this.withinMax(target, now, floor, 'the extension');
-    this.ctx.db
-      .update(messages)
-      .set({ expiresAt: target })
-      .where(and(eq(messages.id, id), this.notExpired(now)))
-      .run();
-    const updated = this.ctx.messages.get(id);
+    const updated = await this.ctx.messages.retention.setExpiry(id, target);
     if (!updated) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
     return updated;
   }
@@ -151,42 +147,34 @@ export class TtlService {
     return { maxTtlSeconds, overMaxTtl, immediateMaxAgeSeconds };
   }
 
-  archived(query: { type?: string; after?: number; limit: number }): ArchivedMessage[] {
-    return listArchive(this.ctx.db, query);
+  archived(query: { type?: string; after?: number; limit: number }): Promise<ArchivedMessage[]> {
+    return listArchive(this.ctx.storage.db, this.tables.ttlArchive, query);
   }
 
-  stats(): TtlStats {
-    const now = this.ctx.clock.now();
-    const { db } = this.ctx;
-    const next = db
-      .select({ at: min(messages.expiresAt) })
-      .from(messages)
-      .where(gt(messages.expiresAt, now))
-      .get();
+  async stats(): Promise<TtlStats> {
+    const { retention } = this.ctx.messages;
+    const next = await retention.nextExpiry();
     const { expired, archived, pruned, lastSweepAt, ...sweeper } = this.sweeper.snapshot();
     return {
       since: new Date(this.since).toISOString(),
       expired,
       archived,
       pruned,
-      pendingExpiry: this.countUpTo(messages, lte(messages.expiresAt, now)),
-      scheduled: this.countUpTo(messages, gt(messages.expiresAt, now)),
-      archiveRows: this.countUpTo(ttlArchive),
+      pendingExpiry: await retention.count('due', COUNT_LIMIT),
+      scheduled: await retention.count('scheduled', COUNT_LIMIT),
+      archiveRows: await this.archiveRows(),
       countLimit: COUNT_LIMIT,
-      nextExpiry: next?.at == null ? null : new Date(next.at).toISOString(),
-      lagSeconds: this.lagSeconds(),
+      nextExpiry: next === null ? null : new Date(next).toISOString(),
+      lagSeconds: await this.lagSeconds(),
       sweeper: { ...sweeper, lastSweepAt: lastSweepAt === null ? null : new Date(lastSweepAt).toISOString() },
     };
   }
 
   /** Age of the oldest expired message still stored, in seconds (0 when the sweeper is caught up). */
-  lagSeconds(): number {
-    const oldest = this.ctx.db
-      .select({ at: min(messages.expiresAt) })
-      .from(messages)
-      .get();
+  async lagSeconds(): Promise<number> {
+    const oldest = await this.ctx.messages.retention.oldestExpiry();
     const now = this.ctx.clock.now();
-    return oldest?.at == null || oldest.at > now ? 0 : (now - oldest.at) / 1000;
+    return oldest === null || oldest > now ? 0 : (now - oldest) / 1000;
   }
 
   health(): HealthCheck[] {
@@ -196,8 +184,8 @@ export class TtlService {
         name: 'ttl:sweeperLag',
         componentType: 'component',
         affectsReadiness: false,
-        check: () => {
-          const lag = this.lagSeconds();
+        check: async () => {
+          const lag = await this.lagSeconds();
           const { lastError } = this.sweeper.snapshot();
           const status = lag >= lagFailSeconds ? 'fail' : lag >= lagWarnSeconds || lastError ? 'warn' : 'pass';
           const output =
@@ -211,16 +199,15 @@ export class TtlService {
   }
 
   /** IMMEDIATE messages expire when acknowledged: hidden from reads at once, deleted by the next sweep. */
-  private onDelivered(event: RelaykitEvents['message.delivered']): void {
-    if (this.policies.resolve(event.message.type).policy.kind !== 'immediate') return;
-    const now = this.ctx.clock.now();
-    const changed = this.ctx.db
-      .update(messages)
-      .set({ expiresAt: now })
-      .where(and(eq(messages.id, event.id), this.notExpired(now)))
-      .returning({ id: messages.id })
-      .all();
-    if (changed.length) this.sweeper.kick();
+  private async onDelivered(message: Message): Promise<void> {
+    if (this.policies.resolve(message.type).policy.kind !== 'immediate') return;
+    try {
+      // Expires now: hidden from reads at once (setExpiry returns null: nothing live any more).
+      const expired = await this.ctx.messages.retention.setExpiry(message.id, this.ctx.clock.now());
+      if (expired === null) this.sweeper.kick();
+    } catch (err) {
+      this.ctx.log.error({ err, id: message.id }, 'ttl could not expire an acknowledged IMMEDIATE message');
+    }
   }
 
   /** Holds a requested expiry to `maxTtlSeconds` from now: capped (never below `floor`) or rejected. */
@@ -238,12 +225,10 @@ export class TtlService {
     return Math.max(floor, max);
   }
 
-  private notExpired(now: number): SQL {
-    return or(isNull(messages.expiresAt), gt(messages.expiresAt, now)) as SQL;
-  }
-
-  private countUpTo(table: typeof messages | typeof ttlArchive, where?: SQL): number {
-    const rows = this.ctx.db.select({ one: sql`1` }).from(table).where(where).limit(COUNT_LIMIT).as('counted');
-    return this.ctx.db.select({ n: count() }).from(rows).get()?.n ?? 0;
+  private async archiveRows(): Promise<number> {
+    const { db } = this.ctx.storage;
+    const rows = db.select({ one: sql`1` }).from(this.tables.ttlArchive).limit(COUNT_LIMIT).as('counted');
+    const [row] = await db.select({ n: count() }).from(rows);
+    return Number(row?.n ?? 0);
   }
 }

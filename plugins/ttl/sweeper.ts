@@ -1,16 +1,14 @@
 import { cpuUsage } from 'node:process';
 import { setImmediate } from 'node:timers';
-import { asc, inArray, lte, sql } from 'drizzle-orm';
 import {
   type Clock,
   type EventBus,
   HubError,
   type Logger,
-  type MessageService,
-  messagesTable as messages,
-  type SqliteDatabase,
+  type PluginStorage,
+  type Retention,
 } from '../../src/index.ts';
-import type { Archive, ExpiredRow } from './archive.ts';
+import type { Archive } from './archive.ts';
 import type { TtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 
@@ -30,9 +28,11 @@ const PACING_PER_MS_OF_WORK = 8;
 const MIN_PACING_MS = 1;
 
 export interface SweeperDeps {
-  db: SqliteDatabase;
+  /** The plugin's store (the archive table). */
+  storage: PluginStorage;
   clock: Clock;
-  messages: MessageService;
+  /** The message core's retention: the sweeper never writes `messages` itself. */
+  retention: Retention;
   bus: EventBus;
   log: Logger;
   archive: Archive;
@@ -84,22 +84,9 @@ export class Sweeper {
     lastError: null as string | null,
   };
 
-  /** The batch delete, prepared once: full rows when they are archived, ids and types otherwise. */
-  private readonly deleteDue;
-
   constructor(private readonly deps: SweeperDeps) {
     this.limit = deps.options.batchSize;
     this.budgetMs = deps.options.targetBatchMs;
-    const due = deps.db
-      .select({ id: messages.id })
-      .from(messages)
-      .where(lte(messages.expiresAt, sql.placeholder('now')))
-      .orderBy(asc(messages.expiresAt))
-      .limit(sql.placeholder('limit'));
-    const remove = deps.db.delete(messages).where(inArray(messages.id, due));
-    this.deleteDue = (
-      deps.archive.enabled ? remove.returning() : remove.returning({ id: messages.id, type: messages.type })
-    ).prepare() as { all(values: { now: number; limit: number }): Pick<ExpiredRow, 'id' | 'type'>[] };
   }
 
   start(): void {
@@ -141,8 +128,8 @@ export class Sweeper {
     try {
       this.budgetMs = this.deps.options.targetBatchMs;
       this.resize();
-      while (!this.stopped && this.expireBatch()) await this.pause();
-      while (!this.stopped && this.pruneBatch()) await this.pause();
+      while (!this.stopped && (await this.expireBatch())) await this.pause();
+      while (!this.stopped && (await this.pruneBatch())) await this.pause();
       this.stats.lastError = null;
     } catch (err) {
       this.stats.lastError = (err as Error).message ?? String(err);
@@ -164,21 +151,22 @@ export class Sweeper {
   }
 
   /** Deletes one batch of due messages; returns whether a full batch was deleted (more may be due). */
-  private expireBatch(): boolean {
-    const { db, clock, archive, metrics } = this.deps;
+  private async expireBatch(): Promise<boolean> {
+    const { retention, clock, archive, metrics } = this.deps;
     const now = clock.now();
     const limit = this.limit;
     const started = performance.now();
     let archived = { table: 0, file: 0 };
-    const rows = db.transaction((tx) => {
-      const deleted = this.deleteDue.all({ now, limit });
-      if (!deleted.length) return deleted;
-      // With an archive the statement returns whole rows.
-      if (archive.enabled) archived = archive.write(tx, deleted as ExpiredRow[], now);
-      let maxId = 0;
-      for (const row of deleted) if (row.id > maxId) maxId = row.id;
-      this.deps.messages.advanceHorizon(maxId, tx);
-      return deleted;
+    // One transaction in the core: delete, archive (with whole rows), raise the horizon.
+    const rows = await retention.expire(now, limit, {
+      whole: archive.enabled,
+      ...(archive.enabled
+        ? {
+            inside: async (tx, deleted) => {
+              archived = await archive.write(tx, deleted, now);
+            },
+          }
+        : {}),
     });
     const ms = performance.now() - started;
     if (!rows.length) return false;
@@ -202,11 +190,11 @@ export class Sweeper {
   }
 
   /** Prunes one batch of the archive table past its retention; returns whether a full batch went. */
-  private pruneBatch(): boolean {
+  private async pruneBatch(): Promise<boolean> {
     if (!this.deps.archive.enabled) return false;
     const limit = this.limit;
     const started = performance.now();
-    const pruned = this.deps.archive.prune(this.deps.db, this.deps.clock.now(), limit);
+    const pruned = await this.deps.archive.prune(this.deps.storage.db, this.deps.clock.now(), limit);
     this.lastBatchMs = performance.now() - started;
     if (pruned) {
       this.stats.pruned += pruned;

@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers';
 import type { BusEvent } from '../../src/kernel/events.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { EndpointStore } from './endpoints.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -15,9 +15,11 @@ import type { Outbox } from './outbox.ts';
 export class EventCapture {
   private buffer: Array<{ name: string; payload: unknown }> = [];
   private queued = false;
+  /** The write in progress: writes run one after the other, in capture order. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: PluginStorage,
     private readonly endpoints: EndpointStore,
     private readonly outbox: Outbox,
     private readonly log: Logger,
@@ -29,17 +31,23 @@ export class EventCapture {
     this.buffer.push({ name: event.name, payload: event.payload });
     if (this.queued) return;
     this.queued = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => void this.flush());
   };
 
-  /** Writes what is buffered (also called on stop, so nothing captured is dropped). */
-  flush(): void {
+  /** Writes what is buffered (also called on stop, so nothing captured is dropped); resolves once written. */
+  flush(): Promise<void> {
     this.queued = false;
     const batch = this.buffer;
-    if (!batch.length) return;
-    this.buffer = [];
+    if (batch.length) {
+      this.buffer = [];
+      this.writing = this.writing.then(() => this.write(batch));
+    }
+    return this.writing;
+  }
+
+  private async write(batch: Array<{ name: string; payload: unknown }>): Promise<void> {
     try {
-      this.written(this.db.transaction((tx) => this.outbox.captureEvents(tx, batch)));
+      this.written(await this.storage.transaction((tx) => this.outbox.captureEvents(tx, batch)));
     } catch (err) {
       this.log.error({ err, events: batch.length }, 'webhook events could not be written to the outbox');
     }

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
-import { type DisabledReason, type EndpointFormat, type EndpointRow, webhookEndpoints } from './schema.ts';
+import type { PluginStorage } from '../../src/kernel/plugin.ts';
+import type { Database } from '../../src/storage/storage.ts';
+import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { secretKey } from './signing.ts';
-
-type Writer = Pick<SqliteDatabase, 'update' | 'insert' | 'delete'>;
+import type { WebhookTables } from './tables.ts';
 
 /** An endpoint as the API shows it (never its secrets). */
 export interface Endpoint {
@@ -78,17 +78,27 @@ export class CachedEndpoint {
 }
 
 /**
- * The endpoints table and its in-memory mirror. Every write goes through here, so the
- * cache the outbox hook reads inside each message commit is always current.
+ * The endpoints table and its in-memory mirror. Every write of this process goes
+ * through here, so the cache the outbox hook reads inside each message commit is
+ * current for this node. It is a per-node cache: a write by another node sharing the
+ * database is not seen until `reload` (docs/storage.md lists these caches).
  */
 export class EndpointStore {
-  private readonly cache = new Map<string, CachedEndpoint>();
+  private cache = new Map<string, CachedEndpoint>();
+  private readonly table: WebhookTables['endpoints'];
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: PluginStorage,
+    tables: WebhookTables,
     private readonly clock: Clock,
   ) {
-    for (const row of db.select().from(webhookEndpoints).all()) this.cache.set(row.id, new CachedEndpoint(row));
+    this.table = tables.endpoints;
+  }
+
+  /** Reads every endpoint from the database into the cache (at start, and to invalidate it). */
+  async reload(): Promise<void> {
+    const rows = await this.storage.db.select().from(this.table);
+    this.cache = new Map(rows.map((row) => [row.id, new CachedEndpoint(row)]));
   }
 
   all(): CachedEndpoint[] {
@@ -114,30 +124,32 @@ export class EndpointStore {
     return out;
   }
 
-  insert(values: Omit<EndpointRow, 'id' | 'createdAt' | 'updatedAt'>): CachedEndpoint {
+  async insert(values: Omit<EndpointRow, 'id' | 'createdAt' | 'updatedAt'>): Promise<CachedEndpoint> {
     const now = this.clock.now();
-    const row = this.db
-      .insert(webhookEndpoints)
+    const [row] = await this.storage.db
+      .insert(this.table)
       .values({ ...values, id: `ep_${randomBytes(12).toString('base64url')}`, createdAt: now, updatedAt: now })
-      .returning()
-      .get();
+      .returning();
     return this.remember(row);
   }
 
-  /** Updates columns of one endpoint (inside `tx` when given) and refreshes the cache. */
-  update(id: string, values: Partial<Omit<EndpointRow, 'id' | 'createdAt'>>, tx: Writer = this.db): CachedEndpoint {
-    const row = tx
-      .update(webhookEndpoints)
+  /** Updates columns of one endpoint (inside `tx` when given: a Tx, or the database on its own) and refreshes the cache. */
+  async update(
+    id: string,
+    values: Partial<Omit<EndpointRow, 'id' | 'createdAt'>>,
+    tx: Database = this.storage.db,
+  ): Promise<CachedEndpoint> {
+    const [row] = await tx
+      .update(this.table)
       .set({ ...values, updatedAt: this.clock.now() })
-      .where(eq(webhookEndpoints.id, id))
-      .returning()
-      .get();
+      .where(eq(this.table.id, id))
+      .returning();
     if (!row) throw new Error(`endpoint ${id} vanished`);
     return this.remember(row);
   }
 
-  remove(id: string, tx: Writer = this.db): void {
-    tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run();
+  async remove(id: string, tx: Database = this.storage.db): Promise<void> {
+    await tx.delete(this.table).where(eq(this.table.id, id));
     this.cache.delete(id);
   }
 

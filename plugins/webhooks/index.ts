@@ -29,6 +29,7 @@ import { webhookRoutes } from './routes.ts';
 import { Sender } from './sender.ts';
 import { WebhooksService } from './service.ts';
 import { Settler } from './settle.ts';
+import { webhookTables } from './tables.ts';
 import { Worker } from './worker.ts';
 
 export type { Endpoint } from './endpoints.ts';
@@ -55,53 +56,58 @@ export default definePlugin({
       allowNetworks: options.security.allowNetworks,
       optionPath: `plugins.${ctx.name}.security.allowNetworks`,
     });
-    const endpoints = new EndpointStore(ctx.db, ctx.clock);
+    const { storage } = ctx;
+    const tables = storage.tables(webhookTables);
+    const endpoints = new EndpointStore(storage, tables, ctx.clock);
     const events = new EventCache(EVENT_CACHE_BYTES);
-    const outbox = new Outbox(ctx.db, ctx.clock, endpoints, events);
-    const pruner = new Pruner(ctx.db, ctx.clock, ctx.log, endpoints, options.retention);
+    const outbox = new Outbox(storage, tables, ctx.clock, endpoints, events);
+    const pruner = new Pruner(storage.db, tables, ctx.clock, ctx.log, endpoints, options.retention);
     let worker: Worker | null = null;
     const wake = () => worker?.wake();
     const service = new WebhooksService(
-      ctx.db,
+      storage,
+      tables,
       ctx.clock,
       ctx.bus,
       options,
       endpoints,
       outbox,
-      new DeliveryQueries(ctx.db),
+      new DeliveryQueries(storage.db, tables),
       guard,
       wake,
     );
     const metrics = new WebhookMetrics(ctx.metrics, outbox, endpoints, ctx.clock, () => worker?.inFlightCount ?? 0);
     if (options.worker.enabled) {
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
-      const queue = new DeliveryQueue(ctx.db, ctx.clock, events);
-      const settler = new Settler(ctx.db, ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
+      const queue = new DeliveryQueue(storage, tables, ctx.clock, events);
+      const settler = new Settler(ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
       worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler, () => pruner.touch());
     }
     const written = (n: number) => {
       metrics.enqueued(n);
       if (n) wake();
     };
-    const capture = new EventCapture(ctx.db, endpoints, outbox, ctx.log, written);
+    const capture = new EventCapture(storage, endpoints, outbox, ctx.log, written);
 
     return {
-      start() {
+      async start() {
+        // The endpoint cache is per process: loaded here, kept current by this process's writes.
+        await endpoints.reload();
         ctx.bus.onAny(capture.handle);
         worker?.start();
         pruner.start();
       },
       async stop() {
-        pruner.stop();
+        await pruner.stop();
         await worker?.stop();
-        capture.flush();
+        await capture.flush();
       },
       routes: () => webhookRoutes(service, ctx.auth, ctx.clock),
       health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
       messageHooks: {
         // Inside the message's own transaction: its deliveries commit (or roll back) with it.
-        afterInsert(tx, messages) {
-          written(outbox.captureMessages(tx, messages));
+        async afterInsert(tx, messages) {
+          written(await outbox.captureMessages(tx, messages));
         },
       },
     };

@@ -45,15 +45,15 @@ export class WebhookMetrics {
     metrics.gauge({
       name: 'relaykit_webhook_outbox_depth',
       help: 'Webhook deliveries pending (waiting, retrying or in flight)',
-      collect() {
-        this.set(self.outbox.backlog().depth);
+      async collect() {
+        this.set((await self.outbox.backlog()).depth);
       },
     });
     metrics.gauge({
       name: 'relaykit_webhook_oldest_pending_age_seconds',
       help: 'Age of the oldest pending webhook delivery (0 when none is pending)',
-      collect() {
-        this.set(self.oldestPendingSeconds());
+      async collect() {
+        this.set(await self.oldestPendingSeconds());
       },
     });
     metrics.gauge({
@@ -89,8 +89,8 @@ export class WebhookMetrics {
     if (n > 0) this.enqueuedTotal.inc(n);
   }
 
-  oldestPendingSeconds(): number {
-    const { oldestCreatedAt } = this.outbox.backlog();
+  async oldestPendingSeconds(): Promise<number> {
+    const { oldestCreatedAt } = await this.outbox.backlog();
     return oldestCreatedAt === null ? 0 : Math.max(0, (this.clock.now() - oldestCreatedAt) / 1000);
   }
 
@@ -100,8 +100,8 @@ export class WebhookMetrics {
       name: 'webhooks:oldestPending',
       componentType: 'component',
       affectsReadiness: false,
-      check: () => {
-        const age = Math.round(this.oldestPendingSeconds());
+      check: async () => {
+        const age = Math.round(await this.oldestPendingSeconds());
         return age > warnSeconds
           ? {
               status: 'warn',

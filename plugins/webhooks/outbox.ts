@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { and, count, eq, gte, lte, min, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
-import type { Transaction } from '../../src/messages/service.ts';
+import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Message } from '../../src/messages/types.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
 import type { EventCache } from './event-cache.ts';
 import { envelopeBody } from './formats.ts';
-import { type FailureReason, webhookDeliveries, webhookEvents } from './schema.ts';
-
-type Writer = Transaction | SqliteDatabase;
+import type { FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** One event ready to be written with its deliveries. */
 interface Capture {
@@ -30,14 +29,15 @@ const INSERT_CHUNK = 500;
  */
 export class Outbox {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: PluginStorage,
+    private readonly t: WebhookTables,
     private readonly clock: Clock,
     private readonly endpoints: EndpointStore,
     private readonly cache: EventCache,
   ) {}
 
   /** Writes deliveries for committed-in-this-transaction messages (the message hook). */
-  captureMessages(tx: Writer, messages: readonly Message[]): number {
+  captureMessages(tx: Tx, messages: readonly Message[]): Promise<number> {
     const captures: Capture[] = [];
     for (const message of messages) {
       const endpoints = this.endpoints.matching('message.sent', message.channel);
@@ -54,7 +54,7 @@ export class Outbox {
   }
 
   /** Writes one bus event for every enabled endpoint that wants it; returns how many deliveries. */
-  captureEvents(tx: Writer, events: ReadonlyArray<{ name: string; payload: unknown }>): number {
+  captureEvents(tx: Tx, events: ReadonlyArray<{ name: string; payload: unknown }>): Promise<number> {
     const captures: Capture[] = [];
     for (const { name, payload } of events) {
       const data = (payload ?? {}) as Record<string, unknown>;
@@ -69,11 +69,11 @@ export class Outbox {
     return this.write(tx, captures);
   }
 
-  private write(tx: Writer, captures: readonly Capture[]): number {
+  private async write(tx: Tx, captures: readonly Capture[]): Promise<number> {
     if (!captures.length) return 0;
     const now = this.clock.now();
-    const events: (typeof webhookEvents.$inferInsert)[] = [];
-    const deliveries: (typeof webhookDeliveries.$inferInsert)[] = [];
+    const events: (typeof this.t.events.$inferInsert)[] = [];
+    const deliveries: (typeof this.t.deliveries.$inferInsert)[] = [];
     for (const c of captures) {
       const id = newEventId();
       const body = envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data });
@@ -91,37 +91,33 @@ export class Outbox {
       }
     }
     for (let i = 0; i < events.length; i += INSERT_CHUNK)
-      tx.insert(webhookEvents)
-        .values(events.slice(i, i + INSERT_CHUNK))
-        .run();
+      await tx.insert(this.t.events).values(events.slice(i, i + INSERT_CHUNK));
     for (let i = 0; i < deliveries.length; i += INSERT_CHUNK)
-      tx.insert(webhookDeliveries)
-        .values(deliveries.slice(i, i + INSERT_CHUNK))
-        .run();
+      await tx.insert(this.t.deliveries).values(deliveries.slice(i, i + INSERT_CHUNK));
     return deliveries.length;
   }
 
   /** Fails every pending delivery of an endpoint (it was disabled); returns how many. */
-  failPending(tx: Writer, endpointId: string, reason: FailureReason): number {
-    return tx
-      .update(webhookDeliveries)
+  async failPending(tx: Database, endpointId: string, reason: FailureReason): Promise<number> {
+    const d = this.t.deliveries;
+    const failed = await tx
+      .update(d)
       .set({ status: 'failed', failureReason: reason, leaseUntil: null, finishedAt: this.clock.now() })
-      .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
-      .returning({ id: webhookDeliveries.id })
-      .all().length;
+      .where(and(eq(d.endpointId, endpointId), eq(d.status, 'pending')))
+      .returning({ id: d.id });
+    return failed.length;
   }
 
   /** Drops the pending deliveries of a deleted endpoint (its history stays until retention). */
-  dropPending(tx: Writer, endpointId: string): void {
-    tx.delete(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
-      .run();
+  async dropPending(tx: Tx, endpointId: string): Promise<void> {
+    const d = this.t.deliveries;
+    await tx.delete(d).where(and(eq(d.endpointId, endpointId), eq(d.status, 'pending')));
   }
 
   /** Puts deliveries back in the queue, due now, with a fresh retry schedule. */
-  requeue(where: SQL): number {
-    return this.db
-      .update(webhookDeliveries)
+  async requeue(where: SQL): Promise<number> {
+    const requeued = await this.storage.db
+      .update(this.t.deliveries)
       .set({
         status: 'pending',
         failureReason: null,
@@ -131,43 +127,37 @@ export class Outbox {
         finishedAt: null,
       })
       .where(where)
-      .returning({ id: webhookDeliveries.id })
-      .all().length;
+      .returning({ id: this.t.deliveries.id });
+    return requeued.length;
   }
 
   /** Re-queues the failed deliveries of an endpoint created at or after `since`. */
-  recover(endpointId: string, since: number, until: number | null): number {
-    const where: SQL[] = [
-      eq(webhookDeliveries.endpointId, endpointId),
-      eq(webhookDeliveries.status, 'failed'),
-      gte(webhookDeliveries.createdAt, since),
-    ];
-    if (until !== null) where.push(lte(webhookDeliveries.createdAt, until));
+  recover(endpointId: string, since: number, until: number | null): Promise<number> {
+    const d = this.t.deliveries;
+    const where: SQL[] = [eq(d.endpointId, endpointId), eq(d.status, 'failed'), gte(d.createdAt, since)];
+    if (until !== null) where.push(lte(d.createdAt, until));
     return this.requeue(and(...where) as SQL);
   }
 
   /** Adds one delivery of a new event to one endpoint (test events). */
-  enqueueOne(type: string, data: unknown, endpoint: CachedEndpoint): number {
-    return this.db.transaction((tx) => {
-      this.write(tx, [
+  enqueueOne(type: string, data: unknown, endpoint: CachedEndpoint): Promise<number> {
+    return this.storage.transaction(async (tx) => {
+      await this.write(tx, [
         { type, timestamp: new Date(this.clock.now()).toISOString(), data, messageId: null, endpoints: [endpoint] },
       ]);
-      const row = tx
-        .select({ id: sql<number>`max(${webhookDeliveries.id})` })
-        .from(webhookDeliveries)
-        .get();
-      return row?.id ?? 0;
+      const [row] = await tx.select({ id: sql<number>`max(${this.t.deliveries.id})` }).from(this.t.deliveries);
+      return Number(row?.id ?? 0);
     });
   }
 
   /** How many deliveries are pending and when the oldest of them was created. */
-  backlog(): { depth: number; oldestCreatedAt: number | null } {
-    const row = this.db
-      .select({ depth: count(), oldest: min(webhookDeliveries.createdAt) })
-      .from(webhookDeliveries)
-      .where(eq(webhookDeliveries.status, 'pending'))
-      .get();
-    return { depth: row?.depth ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  async backlog(): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+    const d = this.t.deliveries;
+    const [row] = await this.storage.db
+      .select({ depth: count(), oldest: min(d.createdAt) })
+      .from(d)
+      .where(eq(d.status, 'pending'));
+    return { depth: Number(row?.depth ?? 0), oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest) };
   }
 }
 

@@ -1,14 +1,8 @@
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { Database } from '../../src/storage/storage.ts';
 import { iso } from './endpoints.ts';
-import {
-  type AttemptOutcome,
-  type DeliveryStatus,
-  type FailureReason,
-  webhookAttempts,
-  webhookDeliveries,
-  webhookEvents,
-} from './schema.ts';
+import type { AttemptOutcome, DeliveryStatus, FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** A delivery as the API shows it. */
 export interface Delivery {
@@ -50,13 +44,7 @@ export interface DeliveryFilter {
   limit: number;
 }
 
-const deliveryColumns = {
-  row: webhookDeliveries,
-  eventType: webhookEvents.type,
-  messageId: webhookEvents.messageId,
-};
-
-type Joined = { row: typeof webhookDeliveries.$inferSelect; eventType: string; messageId: number | null };
+type Joined = { row: WebhookTables['deliveries']['$inferSelect']; eventType: string; messageId: number | null };
 
 function toDelivery({ row, eventType, messageId }: Joined, now: number): Delivery {
   const pending = row.status === 'pending';
@@ -80,51 +68,50 @@ function toDelivery({ row, eventType, messageId }: Joined, now: number): Deliver
 
 /** Reads deliveries and attempts for the API. */
 export class DeliveryQueries {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(
+    private readonly db: Database,
+    private readonly t: WebhookTables,
+  ) {}
 
-  list(filter: DeliveryFilter, now: number): Delivery[] {
-    const where: SQL[] = [];
-    if (filter.endpoint !== undefined) where.push(eq(webhookDeliveries.endpointId, filter.endpoint));
-    if (filter.status !== undefined) where.push(eq(webhookDeliveries.status, filter.status));
-    if (filter.after !== undefined) where.push(gt(webhookDeliveries.id, filter.after));
+  private joined() {
+    const { deliveries, events } = this.t;
     return this.db
-      .select(deliveryColumns)
-      .from(webhookDeliveries)
-      .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(asc(webhookDeliveries.id))
-      .limit(filter.limit)
-      .all()
-      .map((r) => toDelivery(r, now));
+      .select({ row: deliveries, eventType: events.type, messageId: events.messageId })
+      .from(deliveries)
+      .innerJoin(events, eq(events.id, deliveries.eventId));
   }
 
-  get(id: number, now: number): Delivery | null {
-    const row = this.db
-      .select(deliveryColumns)
-      .from(webhookDeliveries)
-      .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
-      .where(eq(webhookDeliveries.id, id))
-      .get();
+  async list(filter: DeliveryFilter, now: number): Promise<Delivery[]> {
+    const d = this.t.deliveries;
+    const where: SQL[] = [];
+    if (filter.endpoint !== undefined) where.push(eq(d.endpointId, filter.endpoint));
+    if (filter.status !== undefined) where.push(eq(d.status, filter.status));
+    if (filter.after !== undefined) where.push(gt(d.id, filter.after));
+    const rows = await this.joined()
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(asc(d.id))
+      .limit(filter.limit);
+    return rows.map((r) => toDelivery(r, now));
+  }
+
+  async get(id: number, now: number): Promise<Delivery | null> {
+    const [row] = await this.joined().where(eq(this.t.deliveries.id, id));
     return row ? toDelivery(row, now) : null;
   }
 
-  attempts(deliveryId: number): Attempt[] {
-    return this.db
-      .select()
-      .from(webhookAttempts)
-      .where(eq(webhookAttempts.deliveryId, deliveryId))
-      .orderBy(asc(webhookAttempts.id))
-      .all()
-      .map((a) => ({
-        id: a.id,
-        deliveryId: a.deliveryId,
-        attempt: a.attempt,
-        startedAt: iso(a.startedAt) as string,
-        durationMs: a.durationMs,
-        outcome: a.outcome,
-        status: a.status ?? null,
-        error: a.error ?? null,
-        responseExcerpt: a.responseExcerpt ?? null,
-      }));
+  async attempts(deliveryId: number): Promise<Attempt[]> {
+    const a = this.t.attempts;
+    const rows = await this.db.select().from(a).where(eq(a.deliveryId, deliveryId)).orderBy(asc(a.id));
+    return rows.map((r) => ({
+      id: r.id,
+      deliveryId: r.deliveryId,
+      attempt: r.attempt,
+      startedAt: iso(r.startedAt) as string,
+      durationMs: r.durationMs,
+      outcome: r.outcome,
+      status: r.status ?? null,
+      error: r.error ?? null,
+      responseExcerpt: r.responseExcerpt ?? null,
+    }));
   }
 }

@@ -1,14 +1,10 @@
-import { and, asc, eq, gt, inArray, lte, min, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { PluginStorage } from '../../src/kernel/plugin.ts';
+import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
-import {
-  type AttemptOutcome,
-  type FailureReason,
-  webhookAttempts,
-  webhookDeliveries,
-  webhookEvents,
-} from './schema.ts';
+import type { AttemptOutcome, FailureReason } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** A delivery the worker holds, with what it needs to send. */
 export interface ClaimedDelivery {
@@ -40,56 +36,78 @@ export interface AttemptRecord {
 }
 
 const p = sql.placeholder;
-const pending = eq(webhookDeliveries.status, 'pending');
-/** A list of ids bound as one JSON array parameter, so one prepared statement serves any number of rows. */
-const idList = sql`(select value from json_each(${p('ids')}))`;
+
+/**
+ * SQL that differs between the dialects: a list of ids bound as one JSON array
+ * parameter (one prepared statement serves any number of rows), and a column
+ * reference that keeps SQLite's planner off an index (unary `+`, which Postgres
+ * does not accept on text).
+ */
+function dialectSql(dialect: PluginStorage['dialect']) {
+  return dialect === 'sqlite'
+    ? {
+        ids: (name: string) => sql`(select value from json_each(${p(name)}))`,
+        texts: (name: string) => sql`(select value from json_each(${p(name)}))`,
+        unindexed: (column: SQLWrapper) => sql`+${column}`,
+      }
+    : {
+        ids: (name: string) => sql`(select value::bigint from json_array_elements_text(${p(name)}::json))`,
+        texts: (name: string) => sql`(select value from json_array_elements_text(${p(name)}::json))`,
+        unindexed: (column: SQLWrapper) => sql`${column}`,
+      };
+}
 
 /**
  * The worker's statements, prepared once per plugin instance: every delivery is
  * claimed and settled through these, so they are built and parsed once rather than at
  * every attempt (query building and preparing dominated the cost of a delivery).
  */
-function prepareStatements(db: SqliteDatabase) {
+type Statements = ReturnType<typeof prepareStatements>;
+
+function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorage['dialect']) {
+  const { deliveries, events, attempts } = t;
+  const d = dialectSql(dialect);
+  const pending = eq(deliveries.status, 'pending');
   return {
     due: db
-      .select({ id: webhookDeliveries.id, endpointId: webhookDeliveries.endpointId })
-      .from(webhookDeliveries)
-      .where(and(pending, lte(webhookDeliveries.nextAttemptAt, p('now'))))
-      .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
+      .select({ id: deliveries.id, endpointId: deliveries.endpointId })
+      .from(deliveries)
+      .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
+      .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
       .limit(p('limit'))
       .prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
     lease: db
-      .update(webhookDeliveries)
+      .update(deliveries)
       .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}` })
-      // Unary `+` keeps SQLite from scanning the due index: the ids are looked up by rowid.
+      // The ids are looked up by primary key, not through the due index.
       .where(
         and(
-          inArray(webhookDeliveries.id, idList),
-          sql`+${webhookDeliveries.status} = 'pending'`,
-          sql`+${webhookDeliveries.nextAttemptAt} <= ${p('now')}`,
+          inArray(deliveries.id, d.ids('ids')),
+          sql`${d.unindexed(deliveries.status)} = 'pending'`,
+          sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
         ),
       )
       .returning({
-        id: webhookDeliveries.id,
-        endpointId: webhookDeliveries.endpointId,
-        eventId: webhookDeliveries.eventId,
-        attempts: webhookDeliveries.attempts,
-        failures: webhookDeliveries.failures,
+        id: deliveries.id,
+        endpointId: deliveries.endpointId,
+        eventId: deliveries.eventId,
+        attempts: deliveries.attempts,
+        failures: deliveries.failures,
       })
       .prepare(),
     events: db
-      .select({ id: webhookEvents.id, type: webhookEvents.type, body: webhookEvents.body })
-      .from(webhookEvents)
-      .where(inArray(webhookEvents.id, idList))
+      .select({ id: events.id, type: events.type, body: events.body })
+      .from(events)
+      .where(inArray(events.id, d.texts('ids')))
       .prepare(),
     nextDueAfter: db
-      .select({ at: min(webhookDeliveries.nextAttemptAt) })
-      .from(webhookDeliveries)
-      .where(and(pending, gt(webhookDeliveries.nextAttemptAt, p('now'))))
+      .select({ at: min(deliveries.nextAttemptAt) })
+      .from(deliveries)
+      .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
       .prepare(),
     insertAttempt: db
-      .insert(webhookAttempts)
+      .insert(attempts)
       .values({
         deliveryId: sql`${p('deliveryId')}`,
         attempt: sql`${p('attempt')}`,
@@ -103,19 +121,19 @@ function prepareStatements(db: SqliteDatabase) {
       .prepare(),
     /** Marks `ids` delivered, each after one more attempt answered with `status`. */
     delivered: db
-      .update(webhookDeliveries)
+      .update(deliveries)
       .set({
         status: 'delivered',
-        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        attempts: sql`${deliveries.attempts} + 1`,
         lastStatus: sql`${p('status')}`,
         lastError: null,
         leaseUntil: null,
         finishedAt: sql`${p('now')}`,
       })
-      .where(inArray(webhookDeliveries.id, idList))
+      .where(inArray(deliveries.id, d.ids('ids')))
       .prepare(),
     retryAt: db
-      .update(webhookDeliveries)
+      .update(deliveries)
       .set({
         nextAttemptAt: sql`${p('at')}`,
         attempts: sql`${p('attempts')}`,
@@ -124,10 +142,10 @@ function prepareStatements(db: SqliteDatabase) {
         lastError: sql`${p('error')}`,
         leaseUntil: null,
       })
-      .where(eq(webhookDeliveries.id, p('id')))
+      .where(eq(deliveries.id, p('id')))
       .prepare(),
     failed: db
-      .update(webhookDeliveries)
+      .update(deliveries)
       .set({
         status: 'failed',
         failureReason: sql`${p('reason')}`,
@@ -138,45 +156,64 @@ function prepareStatements(db: SqliteDatabase) {
         leaseUntil: null,
         finishedAt: sql`${p('now')}`,
       })
-      .where(eq(webhookDeliveries.id, p('id')))
+      .where(eq(deliveries.id, p('id')))
       .prepare(),
     /** Gives a claimed delivery back, due at `now`, nothing counted. */
     handBack: db
-      .update(webhookDeliveries)
+      .update(deliveries)
       .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
-      .where(eq(webhookDeliveries.id, p('id')))
+      .where(eq(deliveries.id, p('id')))
       .prepare(),
   };
 }
 
 /** The worker's side of the outbox: claim due deliveries with a lease, then settle them. */
 export class DeliveryQueue {
-  private readonly statements: ReturnType<typeof prepareStatements>;
+  /** SQLite: prepared once on its one connection. Other stores: per transaction (a prepared statement runs where it was built). */
+  private readonly statements: Statements | null;
+  private readonly perTx = new WeakMap<Tx, Statements>();
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: PluginStorage,
+    private readonly t: WebhookTables,
     private readonly clock: Clock,
     private readonly events: EventCache,
   ) {
-    this.statements = prepareStatements(db);
+    this.statements = storage.dialect === 'sqlite' ? prepareStatements(storage.db, t, storage.dialect) : null;
+  }
+
+  /** The statements that run inside `tx`. */
+  private on(tx: Tx): Statements {
+    if (this.statements) return this.statements;
+    let statements = this.perTx.get(tx);
+    if (!statements) {
+      statements = prepareStatements(tx, this.t, this.storage.dialect);
+      this.perTx.set(tx, statements);
+    }
+    return statements;
   }
 
   /** Due deliveries (oldest due first), skipping endpoints that have no room. */
-  due(now: number, limit: number, skipEndpoints: readonly string[]): Array<{ id: number; endpointId: string }> {
-    if (!skipEndpoints.length) return this.statements.due.all({ now, limit });
-    return this.db
-      .select({ id: webhookDeliveries.id, endpointId: webhookDeliveries.endpointId })
-      .from(webhookDeliveries)
+  async due(
+    tx: Tx,
+    now: number,
+    limit: number,
+    skipEndpoints: readonly string[],
+  ): Promise<Array<{ id: number; endpointId: string }>> {
+    const { deliveries } = this.t;
+    if (!skipEndpoints.length) return this.on(tx).due.execute({ now, limit });
+    return tx
+      .select({ id: deliveries.id, endpointId: deliveries.endpointId })
+      .from(deliveries)
       .where(
         and(
-          pending,
-          lte(webhookDeliveries.nextAttemptAt, now),
-          notInArray(webhookDeliveries.endpointId, [...skipEndpoints]),
+          eq(deliveries.status, 'pending'),
+          lte(deliveries.nextAttemptAt, now),
+          notInArray(deliveries.endpointId, [...skipEndpoints]),
         ),
       )
-      .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
-      .limit(limit)
-      .all();
+      .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+      .limit(limit);
   }
 
   /**
@@ -184,20 +221,21 @@ export class DeliveryQueue {
    * a delivery whose process dies is due again when its lease ends). Returns those it
    * got: a row claimed elsewhere meanwhile is not due any more and is left out.
    */
-  lease(items: ReadonlyArray<{ id: number; until: number }>, now: number): ClaimedDelivery[] {
+  async lease(tx: Tx, items: ReadonlyArray<{ id: number; until: number }>, now: number): Promise<ClaimedDelivery[]> {
+    const statements = this.on(tx);
     const byUntil = new Map<number, number[]>();
     for (const { id, until } of items) {
       const ids = byUntil.get(until);
       if (ids) ids.push(id);
       else byUntil.set(until, [id]);
     }
-    const rows = [...byUntil].flatMap(([until, ids]) =>
-      this.statements.lease.all({ ids: JSON.stringify(ids), until, now }),
-    );
+    const rows: Array<Omit<ClaimedDelivery, 'eventType' | 'body'>> = [];
+    for (const [until, ids] of byUntil)
+      rows.push(...(await statements.lease.execute({ ids: JSON.stringify(ids), until, now })));
     // Bodies: from the cache when this process wrote them recently, else in one read.
     const missing = [...new Set(rows.filter((r) => !this.events.get(r.eventId)).map((r) => r.eventId))];
     const read = new Map(
-      missing.length ? this.statements.events.all({ ids: JSON.stringify(missing) }).map((e) => [e.id, e]) : [],
+      missing.length ? (await statements.events.execute({ ids: JSON.stringify(missing) })).map((e) => [e.id, e]) : [],
     );
     const claimed: ClaimedDelivery[] = [];
     for (const row of rows) {
@@ -208,36 +246,41 @@ export class DeliveryQueue {
   }
 
   /** Runs `fn` in one transaction (a worker cycle: settle, then claim). */
-  atomically(fn: () => void): void {
-    this.db.transaction(fn);
+  atomically<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.storage.transaction(fn);
   }
 
   /** When the next pending delivery falls due after `now` (retries, leases ending), or null. */
-  nextDueAfter(now: number): number | null {
-    return this.statements.nextDueAfter.get({ now })?.at ?? null;
+  async nextDueAfter(now: number): Promise<number | null> {
+    const { deliveries } = this.t;
+    const [row] = await this.storage.db
+      .select({ at: min(deliveries.nextAttemptAt) })
+      .from(deliveries)
+      .where(and(eq(deliveries.status, 'pending'), gt(deliveries.nextAttemptAt, now)));
+    return row?.at == null ? null : Number(row.at);
   }
 
   // Claims and the settling writes below run inside the worker cycle's transaction.
 
-  recordAttempt(delivery: ClaimedDelivery, attempt: AttemptRecord): void {
-    this.statements.insertAttempt.run({ deliveryId: delivery.id, attempt: delivery.attempts + 1, ...attempt });
+  async recordAttempt(tx: Tx, delivery: ClaimedDelivery, attempt: AttemptRecord): Promise<void> {
+    await this.on(tx).insertAttempt.execute({ deliveryId: delivery.id, attempt: delivery.attempts + 1, ...attempt });
   }
 
   /** Marks deliveries delivered after one more attempt (one statement for all of them). */
-  delivered(ids: readonly number[], status: number | null): void {
-    this.statements.delivered.run({ ids: JSON.stringify(ids), status, now: this.clock.now() });
+  async delivered(tx: Tx, ids: readonly number[], status: number | null): Promise<void> {
+    await this.on(tx).delivered.execute({ ids: JSON.stringify(ids), status, now: this.clock.now() });
   }
 
-  retryAt(id: number, at: number, last: AttemptSummary): void {
-    this.statements.retryAt.run({ id, at, ...last });
+  async retryAt(tx: Tx, id: number, at: number, last: AttemptSummary): Promise<void> {
+    await this.on(tx).retryAt.execute({ id, at, ...last });
   }
 
-  failed(id: number, reason: FailureReason, last: AttemptSummary): void {
-    this.statements.failed.run({ id, reason, ...last, now: this.clock.now() });
+  async failed(tx: Tx, id: number, reason: FailureReason, last: AttemptSummary): Promise<void> {
+    await this.on(tx).failed.execute({ id, reason, ...last, now: this.clock.now() });
   }
 
   /** Gives a claimed delivery back, due now, without counting an attempt. */
-  handBack(id: number): void {
-    this.statements.handBack.run({ id, now: this.clock.now() });
+  async handBack(tx: Tx, id: number): Promise<void> {
+    await this.on(tx).handBack.execute({ id, now: this.clock.now() });
   }
 }

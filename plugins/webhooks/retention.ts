@@ -2,10 +2,10 @@ import { setImmediate } from 'node:timers';
 import { and, asc, eq, inArray, lte, min, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { Database } from '../../src/storage/storage.ts';
 import type { EndpointStore } from './endpoints.ts';
 import type { WebhooksOptions } from './options.ts';
-import { webhookAttempts, webhookDeliveries, webhookEvents } from './schema.ts';
+import type { WebhookTables } from './tables.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -29,9 +29,12 @@ export class Pruner {
   private timer: { at: number; cancel: () => void } | null = null;
   private lastPass = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** The pass in progress, awaited by `stop` (the store closes after the plugins). */
+  private current: Promise<void> | null = null;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: Database,
+    private readonly t: WebhookTables,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly endpoints: EndpointStore,
@@ -40,13 +43,21 @@ export class Pruner {
 
   start(): void {
     this.running = true;
-    this.pass();
+    this.run();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
     this.timer = null;
+    while (this.current) await this.current;
+  }
+
+  private run(): void {
+    if (this.current) return;
+    this.current = this.pass().finally(() => {
+      this.current = null;
+    });
   }
 
   /** Rows were recorded that will expire: a pass is due by the time the first of them can. */
@@ -63,7 +74,7 @@ export class Pruner {
     const cancel = this.clock.setTimeout(
       () => {
         this.timer = null;
-        this.pass();
+        this.run();
       },
       Math.max(0, when - this.clock.now()),
     );
@@ -71,17 +82,17 @@ export class Pruner {
   }
 
   /** One pass; when a batch came back full, another follows on the next tick, else the next expiry is awaited. */
-  private pass(): void {
+  private async pass(): Promise<void> {
     if (!this.running) return;
     this.lastPass = this.clock.now();
     try {
-      const counts = this.prune();
+      const counts = await this.prune();
       const { batchSize } = this.options;
       if (counts.attempts >= batchSize || counts.deliveries >= batchSize || counts.events >= batchSize) {
-        setImmediate(() => this.pass());
+        setImmediate(() => this.run());
         return;
       }
-      const next = this.nextExpiry();
+      const next = await this.nextExpiry();
       if (next !== null) this.schedule(next);
     } catch (err) {
       this.log.error({ err }, 'webhook retention failed');
@@ -90,26 +101,21 @@ export class Pruner {
   }
 
   /** When the oldest stored row (or rotated secret) passes its retention, or null when nothing is stored. */
-  private nextExpiry(): number | null {
+  private async nextExpiry(): Promise<number | null> {
     const { attemptDays, deliveredDays, failedDays } = this.options;
+    const { attempts, deliveries } = this.t;
     const times: number[] = [];
-    const head = this.db
-      .select({ at: webhookAttempts.startedAt })
-      .from(webhookAttempts)
-      .orderBy(asc(webhookAttempts.id))
-      .limit(1)
-      .get();
-    if (head) times.push(head.at + attemptDays * DAY_MS);
+    const [head] = await this.db.select({ at: attempts.startedAt }).from(attempts).orderBy(asc(attempts.id)).limit(1);
+    if (head) times.push(Number(head.at) + attemptDays * DAY_MS);
     for (const [status, days] of [
       ['delivered', deliveredDays],
       ['failed', failedDays],
     ] as const) {
-      const row = this.db
-        .select({ at: min(webhookDeliveries.finishedAt) })
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.status, status))
-        .get();
-      if (row?.at != null) times.push(row.at + days * DAY_MS);
+      const [row] = await this.db
+        .select({ at: min(deliveries.finishedAt) })
+        .from(deliveries)
+        .where(eq(deliveries.status, status));
+      if (row?.at != null) times.push(Number(row.at) + days * DAY_MS);
     }
     for (const endpoint of this.endpoints.all()) {
       const expires = endpoint.row.previousSecretExpiresAt;
@@ -119,22 +125,20 @@ export class Pruner {
   }
 
   /** Deletes at most one batch of each kind; returns what it deleted. */
-  prune(): PruneCounts {
+  async prune(): Promise<PruneCounts> {
     const now = this.clock.now();
     const { batchSize, attemptDays, deliveredDays, failedDays } = this.options;
-    this.clearExpiredSecrets(now);
+    const { attempts: a, deliveries: d, events: e } = this.t;
+    await this.clearExpiredSecrets(now);
 
     // Attempts are written in time order: prune from the head while the head is old.
-    const head = this.db
-      .select({ id: webhookAttempts.id })
-      .from(webhookAttempts)
-      .orderBy(asc(webhookAttempts.id))
-      .limit(batchSize);
-    const attempts = this.db
-      .delete(webhookAttempts)
-      .where(and(inArray(webhookAttempts.id, head), lte(webhookAttempts.startedAt, now - attemptDays * DAY_MS)))
-      .returning({ id: webhookAttempts.id })
-      .all().length;
+    const head = this.db.select({ id: a.id }).from(a).orderBy(asc(a.id)).limit(batchSize);
+    const attempts = (
+      await this.db
+        .delete(a)
+        .where(and(inArray(a.id, head), lte(a.startedAt, now - attemptDays * DAY_MS)))
+        .returning({ id: a.id })
+    ).length;
 
     let deliveries = 0;
     for (const [status, days] of [
@@ -142,48 +146,35 @@ export class Pruner {
       ['failed', failedDays],
     ] as const) {
       const old = this.db
-        .select({ id: webhookDeliveries.id })
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.status, status), lte(webhookDeliveries.finishedAt, now - days * DAY_MS)))
+        .select({ id: d.id })
+        .from(d)
+        .where(and(eq(d.status, status), lte(d.finishedAt, now - days * DAY_MS)))
         .limit(batchSize);
       // Their attempts go with them (ON DELETE CASCADE).
-      deliveries += this.db
-        .delete(webhookDeliveries)
-        .where(inArray(webhookDeliveries.id, old))
-        .returning({ id: webhookDeliveries.id })
-        .all().length;
+      deliveries += (await this.db.delete(d).where(inArray(d.id, old)).returning({ id: d.id })).length;
     }
 
     const orphans = this.db
-      .select({ id: webhookEvents.id })
-      .from(webhookEvents)
+      .select({ id: e.id })
+      .from(e)
       .where(
         and(
-          lte(webhookEvents.createdAt, now - Math.min(deliveredDays, failedDays) * DAY_MS),
-          notExists(
-            this.db
-              .select({ one: webhookDeliveries.id })
-              .from(webhookDeliveries)
-              .where(eq(webhookDeliveries.eventId, webhookEvents.id)),
-          ),
+          lte(e.createdAt, now - Math.min(deliveredDays, failedDays) * DAY_MS),
+          notExists(this.db.select({ one: d.id }).from(d).where(eq(d.eventId, e.id))),
         ),
       )
       .limit(batchSize);
-    const events = this.db
-      .delete(webhookEvents)
-      .where(inArray(webhookEvents.id, orphans))
-      .returning({ id: webhookEvents.id })
-      .all().length;
+    const events = (await this.db.delete(e).where(inArray(e.id, orphans)).returning({ id: e.id })).length;
 
     if (attempts || deliveries || events) this.log.debug({ attempts, deliveries, events }, 'webhook retention pruned');
     return { attempts, deliveries, events };
   }
 
-  private clearExpiredSecrets(now: number): void {
+  private async clearExpiredSecrets(now: number): Promise<void> {
     for (const endpoint of this.endpoints.all()) {
       const expires = endpoint.row.previousSecretExpiresAt;
       if (expires !== null && expires <= now) {
-        this.endpoints.update(endpoint.id, { previousSecret: null, previousSecretExpiresAt: null });
+        await this.endpoints.update(endpoint.id, { previousSecret: null, previousSecretExpiresAt: null });
       }
     }
   }

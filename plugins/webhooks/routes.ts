@@ -21,8 +21,8 @@ import type { WebhooksService } from './service.ts';
 
 /** `/webhooks`: endpoints, deliveries and their attempts, behind the admin token. */
 export function webhookRoutes(service: WebhooksService, auth: AuthService, clock: Clock) {
-  const deliveryOr404 = (id: number) => {
-    const delivery = service.queries.get(id, clock.now());
+  const deliveryOr404 = async (id: number) => {
+    const delivery = await service.queries.get(id, clock.now());
     if (!delivery) throw new HubError('RELAYKIT_ERR_WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery has id ${id}`);
     return delivery;
   };
@@ -76,8 +76,8 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     })
     .delete(
       '/webhooks/endpoints/:id',
-      function deleteEndpoint({ params, set }) {
-        service.delete(params.id);
+      async function deleteEndpoint({ params, set }) {
+        await service.delete(params.id);
         set.status = 204;
       },
       {
@@ -126,8 +126,8 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     )
     .post(
       '/webhooks/endpoints/:id/recover',
-      ({ params, body }) => ({
-        requeued: service.recover(params.id, Date.parse(body.since), body.until ? Date.parse(body.until) : null),
+      async ({ params, body }) => ({
+        requeued: await service.recover(params.id, Date.parse(body.since), body.until ? Date.parse(body.until) : null),
       }),
       {
         parse: 'json',
@@ -144,8 +144,8 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     )
     .get(
       '/webhooks/deliveries',
-      function listDeliveries({ query }) {
-        const deliveries = service.queries.list({ ...query, limit: query.limit ?? 100 }, clock.now());
+      async function listDeliveries({ query }) {
+        const deliveries = await service.queries.list({ ...query, limit: query.limit ?? 100 }, clock.now());
         return { deliveries, nextCursor: deliveries.at(-1)?.id ?? query.after ?? null };
       },
       {
@@ -167,9 +167,9 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     })
     .get(
       '/webhooks/deliveries/:id/attempts',
-      ({ params }) => {
-        deliveryOr404(params.id);
-        return { attempts: service.queries.attempts(params.id) };
+      async ({ params }) => {
+        await deliveryOr404(params.id);
+        return { attempts: await service.queries.attempts(params.id) };
       },
       {
         params: DeliveryParams,

@@ -1,5 +1,5 @@
 import type { Clock } from '../../src/kernel/clock.ts';
-import type { RuntimeAdapter } from '../../src/runtime/types.ts';
+import type { PluginRuntime } from '../../src/kernel/plugin.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import { formatBody, formatHeaders } from './formats.ts';
 import { type AddressGuard, UrlRefused } from './guard.ts';
@@ -32,7 +32,7 @@ const CANCELLED = Symbol('cancelled');
  */
 export class Sender {
   constructor(
-    private readonly runtime: RuntimeAdapter,
+    private readonly runtime: PluginRuntime,
     private readonly guard: AddressGuard,
     private readonly clock: Clock,
     private readonly userAgent: string,

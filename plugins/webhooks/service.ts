@@ -3,8 +3,8 @@ import type { EventBus } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import type { RelaykitEvents } from '../../src/kernel/events.ts';
-import type { Transaction } from '../../src/messages/service.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { PluginStorage } from '../../src/kernel/plugin.ts';
+import type { Database } from '../../src/storage/storage.ts';
 import type { CachedEndpoint, Endpoint, EndpointStore } from './endpoints.ts';
 import './errors.ts';
 import { TEST_EVENT_TYPE } from './events.ts';
@@ -13,8 +13,9 @@ import type { WebhooksOptions } from './options.ts';
 import type { Outbox } from './outbox.ts';
 import type { Delivery, DeliveryQueries } from './queries.ts';
 import type { RetryPolicy } from './retry.ts';
-import { type DisabledReason, type EndpointFormat, type EndpointRow, webhookDeliveries } from './schema.ts';
+import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { generateSecret, secretProblem } from './signing.ts';
+import type { WebhookTables } from './tables.ts';
 
 /** Fields an admin sets on an endpoint (create takes them all, PATCH any subset). */
 export interface EndpointInput {
@@ -50,7 +51,8 @@ type DisabledEvent = RelaykitEvents['webhook.endpoint.disabled'];
 /** Endpoint lifecycle and the admin operations on deliveries. */
 export class WebhooksService {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: PluginStorage,
+    private readonly t: WebhookTables,
     private readonly clock: Clock,
     private readonly bus: EventBus,
     private readonly options: WebhooksOptions,
@@ -67,7 +69,7 @@ export class WebhooksService {
     checkHeaders(input.headers ?? {});
     const secret = input.secret ?? generateSecret(this.options.signing.secretBytes);
     checkSecret(secret);
-    const endpoint = this.endpoints.insert({
+    const endpoint = await this.endpoints.insert({
       url: input.url,
       description: input.description ?? '',
       events: input.events,
@@ -104,8 +106,8 @@ export class WebhooksService {
       Object.assign(values, { enabled: true, disabledReason: null, consecutiveFailures: 0, failingSince: null });
     }
     let disabled: DisabledEvent | null = null;
-    const updated = this.db.transaction((tx) => {
-      if (patch.enabled === false && current.row.enabled) disabled = this.disable(tx, current, 'manual');
+    const updated = await this.storage.transaction(async (tx) => {
+      if (patch.enabled === false && current.row.enabled) disabled = await this.disable(tx, current, 'manual');
       return Object.keys(values).length ? this.endpoints.update(id, values, tx) : this.require(id);
     });
     if (disabled) this.bus.publish('webhook.endpoint.disabled', disabled);
@@ -113,22 +115,22 @@ export class WebhooksService {
   }
 
   /** Deletes the endpoint and its pending deliveries; delivered and failed ones stay until retention. */
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     this.require(id);
-    this.db.transaction((tx) => {
-      this.outbox.dropPending(tx, id);
-      this.endpoints.remove(id, tx);
+    await this.storage.transaction(async (tx) => {
+      await this.outbox.dropPending(tx, id);
+      await this.endpoints.remove(id, tx);
     });
   }
 
   /** A new secret; the previous one keeps signing during the grace period. */
-  rotate(id: string, secret: string | undefined, graceSeconds: number | undefined) {
+  async rotate(id: string, secret: string | undefined, graceSeconds: number | undefined) {
     const current = this.require(id);
     const next = secret ?? generateSecret(this.options.signing.secretBytes);
     checkSecret(next);
     const grace = graceSeconds ?? this.options.signing.rotationGraceSeconds;
     const expiresAt = grace > 0 ? this.clock.now() + grace * 1000 : null;
-    const updated = this.endpoints.update(id, {
+    const updated = await this.endpoints.update(id, {
       secret: next,
       previousSecret: expiresAt === null ? null : current.row.secret,
       previousSecretExpiresAt: expiresAt,
@@ -137,34 +139,34 @@ export class WebhooksService {
   }
 
   /** Queues a `webhook.test` event for this endpoint only. */
-  sendTest(id: string): Delivery {
+  async sendTest(id: string): Promise<Delivery> {
     const endpoint = this.requireEnabled(id);
-    const deliveryId = this.outbox.enqueueOne(
+    const deliveryId = await this.outbox.enqueueOne(
       TEST_EVENT_TYPE,
       { endpointId: id, message: 'A test event from Relaykit: this endpoint receives webhooks' },
       endpoint,
     );
     this.wake();
-    return this.queries.get(deliveryId, this.clock.now()) as Delivery;
+    return (await this.queries.get(deliveryId, this.clock.now())) as Delivery;
   }
 
   /** Sends one delivery again now, with a fresh retry schedule (whatever its status). */
-  retry(deliveryId: number): Delivery {
+  async retry(deliveryId: number): Promise<Delivery> {
     const now = this.clock.now();
-    const delivery = this.queries.get(deliveryId, now);
+    const delivery = await this.queries.get(deliveryId, now);
     if (!delivery)
       throw new HubError('RELAYKIT_ERR_WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery has id ${deliveryId}`);
     if (delivery.inFlight) throw new HubError('RELAYKIT_ERR_WEBHOOK_DELIVERY_IN_FLIGHT');
     this.requireEnabled(delivery.endpointId);
-    this.outbox.requeue(eq(webhookDeliveries.id, deliveryId));
+    await this.outbox.requeue(eq(this.t.deliveries.id, deliveryId));
     this.wake();
-    return this.queries.get(deliveryId, now) as Delivery;
+    return (await this.queries.get(deliveryId, now)) as Delivery;
   }
 
   /** Re-queues every failed delivery of the endpoint created since `since` (and until `until`). */
-  recover(id: string, since: number, until: number | null): number {
+  async recover(id: string, since: number, until: number | null): Promise<number> {
     this.requireEnabled(id);
-    const requeued = this.outbox.recover(id, since, until);
+    const requeued = await this.outbox.recover(id, since, until);
     if (requeued) this.wake();
     return requeued;
   }
@@ -173,9 +175,9 @@ export class WebhooksService {
    * Disables an endpoint inside `tx`: its pending deliveries move to failed (recover
    * them once it is fixed). Returns the event to publish after the commit.
    */
-  disable(tx: Transaction | SqliteDatabase, endpoint: CachedEndpoint, reason: DisabledReason): DisabledEvent {
-    const failedDeliveries = this.outbox.failPending(tx, endpoint.id, 'endpoint_disabled');
-    const updated = this.endpoints.update(endpoint.id, { enabled: false, disabledReason: reason }, tx);
+  async disable(tx: Database, endpoint: CachedEndpoint, reason: DisabledReason): Promise<DisabledEvent> {
+    const failedDeliveries = await this.outbox.failPending(tx, endpoint.id, 'endpoint_disabled');
+    const updated = await this.endpoints.update(endpoint.id, { enabled: false, disabledReason: reason }, tx);
     return {
       endpointId: endpoint.id,
       url: updated.row.url,

@@ -1,7 +1,7 @@
 import type { EventBus } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { RelaykitEvents } from '../../src/kernel/events.ts';
-import type { SqliteDatabase } from '../../src/runtime/types.ts';
+import type { Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import type { WebhooksOptions } from './options.ts';
@@ -17,6 +17,12 @@ export interface Finished {
 
 type Publish = () => void;
 
+/** What a recorded batch leaves to do once committed. */
+export interface Recorded {
+  publish: Publish[];
+  nextRetryAt: number | null;
+}
+
 /**
  * Records what attempts produced, many at once: the attempt row, the delivery's next
  * state (delivered, retry at, failed) and the endpoint's run of failures, which may
@@ -24,7 +30,6 @@ type Publish = () => void;
  */
 export class Settler {
   constructor(
-    private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     private readonly bus: EventBus,
     private readonly queue: DeliveryQueue,
@@ -37,33 +42,34 @@ export class Settler {
    * Records a batch inside the caller's transaction; returns the events to publish
    * once it has committed, and the earliest retry it scheduled.
    */
-  record(batch: readonly Finished[]): { publish: Publish[]; nextRetryAt: number | null } {
-    const out = { publish: [] as Publish[], nextRetryAt: null as number | null };
+  async record(tx: Tx, batch: readonly Finished[]): Promise<Recorded> {
+    const out: Recorded = { publish: [], nextRetryAt: null };
     // Successes are marked delivered together, one statement per status code.
     const delivered = new Map<number | null, number[]>();
-    for (const item of batch) this.settleOne(item, out, delivered);
-    for (const [status, ids] of delivered) this.queue.delivered(ids, status);
+    for (const item of batch) await this.settleOne(tx, item, out, delivered);
+    for (const [status, ids] of delivered) await this.queue.delivered(tx, ids, status);
     return out;
   }
 
-  private settleOne(
+  private async settleOne(
+    tx: Tx,
     { delivery: d, result: r }: Finished,
-    out: { publish: Publish[]; nextRetryAt: number | null },
+    out: Recorded,
     delivered: Map<number | null, number[]>,
-  ): void {
+  ): Promise<void> {
     const { publish } = out;
     const { endpoints } = this.service;
     const now = this.clock.now();
     if (r.outcome === null) {
       // Cancelled by a stop: back to the outbox, due now, without counting an attempt.
-      this.queue.handBack(d.id);
+      await this.queue.handBack(tx, d.id);
       return;
     }
     const endpoint = endpoints.get(d.endpointId);
     // Deleted while the attempt was in flight: its pending deliveries are gone.
     if (!endpoint) return;
     const attempts = d.attempts + 1;
-    this.queue.recordAttempt(d, {
+    await this.queue.recordAttempt(tx, d, {
       startedAt: r.startedAt,
       durationMs: r.durationMs,
       outcome: r.outcome,
@@ -79,7 +85,7 @@ export class Settler {
       else delivered.set(r.status, [d.id]);
       this.metrics.finished('delivered');
       if (endpoint.row.consecutiveFailures) {
-        endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null });
+        await endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null }, tx);
       }
       return;
     }
@@ -87,22 +93,22 @@ export class Settler {
     const last = { attempts, failures: d.failures + 1, status: r.status, error: r.error };
     if (!endpoint.row.enabled) {
       // Disabled while the attempt was in flight: it joins the endpoint's other failed deliveries.
-      this.queue.failed(d.id, 'endpoint_disabled', last);
+      await this.queue.failed(tx, d.id, 'endpoint_disabled', last);
       return;
     }
     if (r.status === 410) {
-      this.queue.failed(d.id, 'endpoint_disabled', last);
+      await this.queue.failed(tx, d.id, 'endpoint_disabled', last);
       this.metrics.finished('endpoint_disabled');
-      this.disable(this.streak(endpoint, r.startedAt), 'gone', publish);
+      await this.disable(tx, await this.streak(tx, endpoint, r.startedAt), 'gone', publish);
       return;
     }
     const decision = afterFailure(this.service.policy(endpoint), last.failures, r.retryAfterSeconds);
     if (decision.retry) {
       const at = now + decision.delayMs;
-      this.queue.retryAt(d.id, at, last);
+      await this.queue.retryAt(tx, d.id, at, last);
       out.nextRetryAt = Math.min(out.nextRetryAt ?? at, at);
     } else {
-      this.queue.failed(d.id, 'exhausted', last);
+      await this.queue.failed(tx, d.id, 'exhausted', last);
       this.metrics.finished('exhausted');
       const event: RelaykitEvents['webhook.delivery.exhausted'] = {
         deliveryId: d.id,
@@ -116,24 +122,25 @@ export class Settler {
       };
       publish.push(() => this.bus.publish('webhook.delivery.exhausted', event));
     }
-    const failing = this.streak(endpoint, r.startedAt);
+    const failing = await this.streak(tx, endpoint, r.startedAt);
     const { enabled, failures: threshold, windowSeconds } = this.autoDisable;
     const since = failing.row.failingSince ?? now;
     if (enabled && failing.row.consecutiveFailures >= threshold && now - since >= windowSeconds * 1000) {
-      this.disable(failing, 'failing', publish);
+      await this.disable(tx, failing, 'failing', publish);
     }
   }
 
   /** Counts one more failure in the endpoint's current run. */
-  private streak(endpoint: CachedEndpoint, at: number): CachedEndpoint {
-    return this.service.endpoints.update(endpoint.id, {
-      consecutiveFailures: endpoint.row.consecutiveFailures + 1,
-      failingSince: endpoint.row.failingSince ?? at,
-    });
+  private streak(tx: Tx, endpoint: CachedEndpoint, at: number): Promise<CachedEndpoint> {
+    return this.service.endpoints.update(
+      endpoint.id,
+      { consecutiveFailures: endpoint.row.consecutiveFailures + 1, failingSince: endpoint.row.failingSince ?? at },
+      tx,
+    );
   }
 
-  private disable(endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]): void {
-    const event = this.service.disable(this.db, endpoint, reason);
+  private async disable(tx: Tx, endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]) {
+    const event = await this.service.disable(tx, endpoint, reason);
     this.metrics.finished('endpoint_disabled', event.failedDeliveries);
     publish.push(() => this.bus.publish('webhook.endpoint.disabled', event));
   }

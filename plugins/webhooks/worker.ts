@@ -1,12 +1,13 @@
 import { setImmediate } from 'node:timers';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
+import type { Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhooksOptions } from './options.ts';
 import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import type { Sender } from './sender.ts';
 import type { WebhooksService } from './service.ts';
-import type { Finished, Settler } from './settle.ts';
+import type { Finished, Recorded, Settler } from './settle.ts';
 
 /** Most candidate rows read per claim query. */
 const CANDIDATES = 256;
@@ -33,6 +34,9 @@ export class Worker {
   private readonly cancel = new AbortController();
   private running = false;
   private cycleQueued = false;
+  /** The cycle running now: cycles never overlap; one asked for meanwhile runs right after. */
+  private cycling: Promise<void> | null = null;
+  private again: { lookAhead: boolean } | null = null;
   private timer: { at: number; cancel: () => void } | null = null;
   /** Results recorded per transaction under load (and the ready queue's refill step). */
   private readonly batch: number;
@@ -94,7 +98,9 @@ export class Worker {
         await Promise.allSettled([...this.inFlight.values()]);
       }
     }
+    // A last cycle records every result and hands back what never started.
     this.cycle();
+    while (this.cycling) await this.cycling;
   }
 
   /**
@@ -103,6 +109,21 @@ export class Worker {
    * only retries this cycle scheduled move the timer.
    */
   private cycle(lookAhead = false): void {
+    if (this.cycling) {
+      this.again = { lookAhead: lookAhead || (this.again?.lookAhead ?? false) };
+      return;
+    }
+    this.cycling = this.runCycle(lookAhead)
+      .catch((err) => this.log.error({ err }, 'webhook worker cycle failed'))
+      .finally(() => {
+        this.cycling = null;
+        const again = this.again;
+        this.again = null;
+        if (again) this.cycle(again.lookAhead);
+      });
+  }
+
+  private async runCycle(lookAhead: boolean): Promise<void> {
     this.cycleQueued = false;
     const { concurrency } = this.options;
     // Refill the ready queue once half of it is gone; record results once a batch has
@@ -113,16 +134,16 @@ export class Worker {
     if (settle) this.finished = [];
     const handBack = this.running ? [] : this.ready;
     if (!this.running) this.ready = [];
-    let recorded: ReturnType<Settler['record']> = { publish: [], nextRetryAt: null };
+    let recorded: Recorded = { publish: [], nextRetryAt: null };
     if (batch.length || claim || handBack.length) {
       try {
         let settled = recorded;
         let claimed: ClaimedDelivery[] = [];
-        this.queue.atomically(() => {
-          if (batch.length) settled = this.settler.record(batch);
+        await this.queue.atomically(async (tx) => {
+          if (batch.length) settled = await this.settler.record(tx, batch);
           // Stopping: leased deliveries that never started go back to the outbox, due now.
-          for (const delivery of handBack) this.queue.handBack(delivery.id);
-          if (claim) claimed = this.claim();
+          for (const delivery of handBack) await this.queue.handBack(tx, delivery.id);
+          if (claim) claimed = await this.claim(tx);
         });
         // Only what committed counts: its events are published, its leases are ours to send.
         recorded = settled;
@@ -136,7 +157,7 @@ export class Worker {
     }
     for (const publish of recorded.publish) publish();
     this.pump();
-    if (lookAhead) this.armTimer(this.queue.nextDueAfter(this.clock.now()));
+    if (lookAhead) this.armTimer(await this.queue.nextDueAfter(this.clock.now()));
     else if (recorded.nextRetryAt !== null) this.armTimer(recorded.nextRetryAt);
   }
 
@@ -145,7 +166,7 @@ export class Worker {
    * and ready, and twice each endpoint's limit, so a delivery waits for at most one
    * round of its endpoint's attempts.
    */
-  private claim(): ClaimedDelivery[] {
+  private async claim(tx: Tx): Promise<ClaimedDelivery[]> {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
     const now = this.clock.now();
     const claimed: ClaimedDelivery[] = [];
@@ -160,7 +181,7 @@ export class Worker {
       const skip = [...unusable];
       for (const [id, n] of taken) if (n >= cap) skip.push(id);
       const limit = Math.min(CANDIDATES, free * 2);
-      const candidates = this.queue.due(now, limit, skip);
+      const candidates = await this.queue.due(tx, now, limit, skip);
       const leases: Array<{ id: number; until: number }> = [];
       let skipped = false;
       for (const { id, endpointId } of candidates) {
@@ -177,7 +198,7 @@ export class Worker {
         leases.push({ id, until: now + 2 * this.service.timeoutMs(endpoint) + leaseGraceMs });
         if (leases.length >= free) break;
       }
-      if (leases.length) claimed.push(...this.queue.lease(leases, now));
+      if (leases.length) claimed.push(...(await this.queue.lease(tx, leases, now)));
       // Fewer candidates than asked for: nothing else is due. Nothing taken nor newly skipped: no progress possible.
       if (candidates.length < limit || (!leases.length && !skipped)) return claimed;
     }

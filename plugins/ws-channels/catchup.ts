@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers';
+import { Resume } from '../../src/messages/resume.ts';
 import type { MessageService } from '../../src/messages/service.ts';
 import type { Message } from '../../src/messages/types.ts';
 import { eventFrame } from './protocol.ts';
@@ -12,10 +13,12 @@ export interface CatchUpHost {
   readonly pauseAbove: number;
   /** The highest message id the bus has handed to the live path so far. */
   busSeenId(): number;
-  /** Joins the channels' topics (and the inbox) in the same tick as the last read. */
+  /** Joins the channels' topics (and the inbox): from then on the runtime delivers live. */
   goLive(session: Session, channels: readonly string[], inbox: boolean): void;
   /** Counts a replayed event frame. */
   replayed(count: number): void;
+  /** Resumes running now: the live path offers them every message (Fanout.deliver). */
+  readonly resumes: Set<Resume>;
 }
 
 export interface CatchUpResult {
@@ -25,16 +28,15 @@ export interface CatchUpResult {
 }
 
 /**
- * Resumes `channels` (and, on the session's first resume, its inbox) from `since`:
- * pages through the event log, then joins the live topics in the same tick as the
- * read that found nothing more. Nothing is lost between the two because a commit
- * and its `message.sent` happen in one synchronous step: every message committed
- * before the last read is in it, every later one reaches the joined topic.
+ * Resumes `channels` (and, on the session's first resume, its inbox) from `since`
+ * through the shared resume engine (src/messages/resume.ts): the session's `resume`
+ * receives the live messages of those channels (and inbox) while the backlog is
+ * read, and the session joins the topics in the step that flushes them.
  *
  * Exactly once: messages addressed to the client may already have reached the
  * session through its inbox (live since it connected) or a live channel; those are
  * skipped. The channels stay out of their topics until the end, so the live path
- * leaves them to the replay.
+ * leaves them to the resume.
  */
 export async function catchUp(
   host: CatchUpHost,
@@ -43,7 +45,8 @@ export async function catchUp(
   since: number,
   inbox: boolean,
 ): Promise<CatchUpResult> {
-  const startId = host.messages.lastId();
+  // The inbox stopped being live in this same step: everything up to here reached it.
+  const startId = host.busSeenId();
   const inboxFrom = session.inboxFrom;
   const requested = new Set(channels);
   const clientId = session.clientId;
@@ -55,45 +58,58 @@ export async function catchUp(
     // While the inbox is replayed, messages on channels that stay live still arrive live.
     return inbox && m.id > startId && m.channel !== null && !requested.has(m.channel) && session.isLive(m.channel);
   };
+  const wants = (m: Message) =>
+    (m.channel !== null && requested.has(m.channel)) || (inbox && m.to === clientId && m.to !== null);
 
-  let cursor = since;
-  let lastRead = 0;
-  let replayed = 0;
-  for (;;) {
-    if (!session.open) return { replayed, cursor };
-    const page = host.messages.replay({
-      after: cursor,
-      channels,
-      ...(inbox ? { to: clientId } : {}),
-      limit: host.pageSize,
-    });
-    let sent = 0;
-    let whole = true;
-    for (const message of page) {
-      cursor = message.id;
-      lastRead = message.id;
-      if (!alreadyDelivered(message)) {
-        session.send(eventFrame(message));
-        sent++;
-      }
-      // Bound the socket's buffer by bytes, not by page: large messages fill it fast.
-      if (session.bufferedAmount() > host.pauseAbove) {
-        whole = false;
-        break;
-      }
-    }
-    replayed += sent;
-    host.replayed(sent);
-    // Level with the log, and the bus has handed out everything up to here (an
-    // asynchronous bus could still be holding replayed ids): go live now, in this tick.
-    if (whole && page.length < host.pageSize && host.busSeenId() >= Math.max(lastRead, startId)) {
-      host.goLive(session, channels, inbox);
-      return { replayed, cursor };
-    }
-    if (session.bufferedAmount() > host.pauseAbove) {
-      while (session.open && session.bufferedAmount() > host.pauseAbove) await session.drained();
-    } else {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  let sent = 0;
+  /** Bytes sent since the replay last yielded to the event loop. */
+  let unflushed = 0;
+  const send = (message: Message): boolean => {
+    if (alreadyDelivered(message)) return false;
+    const frame = eventFrame(message);
+    session.send(frame);
+    unflushed += frame.length;
+    sent++;
+    return true;
+  };
+  const resume = new Resume(since, wants);
+  host.resumes.add(resume);
+  try {
+    const result = await resume.run(
+      {
+        read: async (cursor) => {
+          const messages = await host.messages.replay({
+            after: cursor,
+            channels,
+            ...(inbox ? { to: clientId } : {}),
+            limit: host.pageSize,
+          });
+          return { messages, complete: messages.length < host.pageSize };
+        },
+        published: () => host.busSeenId(),
+      },
+      {
+        get open() {
+          return session.open;
+        },
+        replay: async (message) => {
+          if (send(message)) host.replayed(1);
+          // The runtime writes (and counts its buffer) between ticks: yield every so many bytes.
+          if (unflushed >= host.pauseAbove / 4) {
+            unflushed = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          // Bound the socket's buffer by bytes, not by page: large messages fill it fast.
+          while (session.open && session.bufferedAmount() > host.pauseAbove) await session.drained();
+        },
+        deliverHeld: (message) => {
+          if (send(message)) host.replayed(1);
+        },
+        goLive: () => host.goLive(session, channels, inbox),
+      },
+    );
+    return { replayed: sent, cursor: result.cursor };
+  } finally {
+    host.resumes.delete(resume);
   }
 }

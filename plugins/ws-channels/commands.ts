@@ -168,7 +168,7 @@ async function subscribe(svc: WsService, session: Session, frame: Frame<'subscri
   const since = frame.since;
   const { messages } = svc.ctx;
   // Older than retention, or newer than the log (a different database): some events cannot be replayed.
-  const recovered = since >= messages.horizon() && since <= svc.busSeenId;
+  const recovered = since >= (await messages.horizon()) && since <= svc.busSeenId;
   const inbox = !session.inboxResumed;
   if (inbox) svc.leaveInbox(session);
   const started = performance.now();

@@ -1,6 +1,7 @@
 import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
+import type { Resume } from '../../src/messages/resume.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import type { CatchUpHost } from './catchup.ts';
 import { handleFrame } from './commands.ts';
@@ -42,6 +43,8 @@ export class WsService {
   readonly replayHost: CatchUpHost;
   /** Highest message id the live path has seen (resumes go live only once it caught up). */
   busSeenId = 0;
+  /** Resumes in progress (their subscribers are not in the topics yet). */
+  readonly resumes = new Set<Resume>();
   framesIn = 0;
   framesOut = 0;
   slowConsumerCloses = 0;
@@ -82,6 +85,7 @@ export class WsService {
       busSeenId: () => this.busSeenId,
       goLive: (session, channels, inbox) => this.goLive(session, channels, inbox),
       replayed: (count) => this.fanout.counted(count, 'replay'),
+      resumes: this.resumes,
     };
   }
 
@@ -89,12 +93,15 @@ export class WsService {
     return this.ctx.options;
   }
 
-  start(): void {
-    this.busSeenId = this.ctx.messages.lastId();
+  async start(): Promise<void> {
     this.ctx.bus.on('message.sent', (message) => {
       if (message.id > this.busSeenId) this.busSeenId = message.id;
+      for (const resume of this.resumes) resume.offer(message);
       this.fanout.deliver(message);
     });
+    // Subscribed first: a message committed while the last id is read is seen either way.
+    const last = await this.ctx.messages.lastId();
+    if (last > this.busSeenId) this.busSeenId = last;
     this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
   }

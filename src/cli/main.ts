@@ -7,7 +7,8 @@ import { silentLogger } from '../kernel/logger.ts';
 import { StartupError } from '../kernel/startup.ts';
 import { detectRuntime } from '../runtime/index.ts';
 import type { RuntimeAdapter } from '../runtime/types.ts';
-import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
+import { openStorage } from '../storage/open.ts';
+import { StorageError } from '../storage/postgres/errors.ts';
 import { VERSION } from '../version.ts';
 import { CLIENT_COMMANDS, configInit, runClientCommand } from './commands.ts';
 import { HELP } from './help.ts';
@@ -69,7 +70,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 
 /** Problems the operator can fix get their message as one line, not a stack trace. */
 function failed(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof StartupError) {
+  // Unreachable database, newer schema, bad URL: one line naming the database (never its password).
+  if (err instanceof ConfigError || err instanceof StartupError || err instanceof StorageError) {
     console.error(`relaykit: ${err.message}`);
     return 1;
   }
@@ -140,14 +142,10 @@ async function runMigrate(config: string | undefined, env: Record<string, string
     env,
     new Map(builtinPlugins.map((p) => [p.name, p])),
   );
-  const path = sqlitePath(resolved.storage.url);
-  const storage = runtime.openSqlite(path);
-  try {
-    migrate(storage.db, BUILTIN_MIGRATIONS);
-  } finally {
-    storage.close();
-  }
-  console.log(`migrations applied to ${path}`);
+  // Opening applies the migrations.
+  const { storage } = await openStorage(resolved.storage.url, runtime);
+  await storage.close();
+  console.log(`migrations applied to ${storage.location}`);
   return 0;
 }
 

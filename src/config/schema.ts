@@ -53,9 +53,10 @@ export const ServerSection = Type.Object(
 export const StorageSection = Type.Object(
   {
     url: Type.String({
-      pattern: '^sqlite:',
+      pattern: '^(sqlite:|postgres(ql)?://)',
       default: 'sqlite:./data/relaykit.db',
-      description: 'Database URL: sqlite:<path> (relative to the working directory) or sqlite::memory:',
+      description:
+        'Database URL: sqlite:<path> (relative to the working directory), sqlite::memory:, or postgres://user:password@host:5432/db (?sslmode=, ?schema=; see docs/storage.md)',
     }),
     groupCommitMaxBatch: Type.Integer({
       minimum: 1,

@@ -2,6 +2,7 @@ import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
+import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import { type AsyncApiFragment, asyncApiRoutes } from './asyncapi.ts';
 import { errorResponse, HubError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -99,6 +100,8 @@ interface ValidationLike {
 /** Maps anything thrown while handling a request to a catalogue error. */
 export function toHubError(code: string | number, error: unknown): HubError {
   if (error instanceof HubError) return error;
+  // The database went away (PostgreSQL restarting, a failover): 503, the client retries.
+  if (isStorageUnavailable(error)) return new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE');
   if (error instanceof ConfigError) {
     return new HubError('RELAYKIT_ERR_CONFIG_INVALID', error.issues.map(formatIssue).join('; '), error.issues);
   }

@@ -40,6 +40,10 @@ export const CoreErrors = {
   RELAYKIT_ERR_PLUGIN_START_FAILED: { status: 422, message: 'A plugin failed to start' },
   RELAYKIT_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   RELAYKIT_ERR_UNAVAILABLE: { status: 503, message: 'The hub is not ready' },
+  RELAYKIT_ERR_STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'The database cannot be reached right now: nothing was stored; retry later',
+  },
   RELAYKIT_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -15,7 +15,7 @@ export interface HostServices {
   /** Builds the context for one instance from its scope. */
   context(name: string, options: Record<string, unknown>, scope: PluginScope): PluginContext;
   /** Runs a third-party plugin's own migrations, if it has any. */
-  migrate(definition: PluginDefinition): void;
+  migrate(definition: PluginDefinition): Promise<void>;
   /** Publishes a plugin lifecycle event. */
   emit(kind: 'enabled' | 'disabled' | 'reconfigured', name: string): void;
 }
@@ -156,7 +156,7 @@ export class PluginHost {
     const scope = this.services.newScope();
     let instance: PluginInstance | undefined;
     try {
-      this.services.migrate(definition);
+      await this.services.migrate(definition);
       instance = await definition.setup(this.services.context(definition.name, entry.options, scope));
       await withTimeout(Promise.resolve(instance.start?.()), this.services.stopTimeoutMs());
       return { name: definition.name, definition, entry, instance, scope };

@@ -4,9 +4,11 @@ import { adminRoutes } from '../admin/routes.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
-import { SqliteMessageService } from '../messages/service.ts';
-import type { HttpServer, RuntimeAdapter, SqliteHandle } from '../runtime/types.ts';
-import { BUILTIN_MIGRATIONS, migrate, sqlitePath } from '../storage/sqlite.ts';
+import { MessageCore } from '../messages/service.ts';
+import type { MessageStore } from '../messages/store.ts';
+import type { HttpServer, RuntimeAdapter } from '../runtime/types.ts';
+import { openStorage } from '../storage/open.ts';
+import type { MigrationFolders, Storage } from '../storage/storage.ts';
 import { VERSION } from '../version.ts';
 import { buildApp, routeTemplates } from './app.ts';
 import { KernelAuth } from './auth.ts';
@@ -52,7 +54,7 @@ export class Hub {
   readonly bus: EventBus;
   readonly registry = new Registry();
   readonly metrics: CoreMetrics;
-  readonly messages: SqliteMessageService;
+  readonly messages: MessageCore;
   readonly auth: KernelAuth;
   readonly quotas: Quotas;
   readonly clock: Clock;
@@ -70,7 +72,8 @@ export class Hub {
   private constructor(
     private readonly options: HubOptions,
     private current: HubConfig,
-    private readonly storage: SqliteHandle,
+    private readonly storage: Storage,
+    store: MessageStore,
     source: ConfigSource,
   ) {
     this.source = source;
@@ -87,8 +90,9 @@ export class Hub {
       () => this.clock.now(),
     );
     this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
-    this.messages = new SqliteMessageService(
-      storage.db,
+    this.messages = new MessageCore(
+      storage,
+      store,
       this.bus,
       this.clock,
       this.metrics,
@@ -100,18 +104,23 @@ export class Hub {
       log: this.log,
       stopTimeoutMs: () => this.current.server.shutdownTimeoutMs,
       newScope: () => new PluginScope(this.bus, this.registry),
-      migrate: (def) => {
-        if (def.migrations) migrate(storage.db, def.migrations, `__relaykit_migrations_${def.name}`);
+      migrate: async (def) => {
+        const folder = migrationFolder(def.name, def.migrations, storage.dialect);
+        if (folder) await storage.migrate(folder, `__relaykit_migrations_${def.name}`);
       },
       context: (name, pluginOptions, scope) => ({
         name,
         options: pluginOptions,
-        db: storage.db,
+        storage,
         bus: scope.bus,
         log: this.log.child({ plugin: name }),
         clock: this.clock,
         metrics: scope.metrics,
-        runtime: options.runtime,
+        runtime: {
+          name: options.runtime.name,
+          version: options.runtime.version,
+          fetchPinned: (url, address, init) => options.runtime.fetchPinned(url, address, init),
+        },
         server: this.httpServer(),
         messages: this.messages,
         auth: this.auth,
@@ -153,17 +162,11 @@ export class Hub {
     const initial = await source.read();
     source.commit(initial);
     const { config } = initial;
-    const storage = options.runtime.openSqlite(sqlitePath(config.storage.url));
-    try {
-      migrate(storage.db, BUILTIN_MIGRATIONS);
-    } catch (err) {
-      storage.close();
-      throw err;
-    }
-    const hub = new Hub(options, config, storage, source);
+    const { storage, messages } = await openStorage(config.storage.url, options.runtime);
+    const hub = new Hub(options, config, storage, messages, source);
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
-      storage.close();
+      await storage.close();
       throw exposureError(exposed.refused, source.path);
     }
     if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
@@ -296,7 +299,7 @@ export class Hub {
     await this.messages.flush();
     await this.server?.stop(true);
     await this.bus.close();
-    this.storage.close();
+    await this.storage.close();
     this.state = 'stopped';
     this.log.info('relaykit stopped');
   }
@@ -418,9 +421,9 @@ export class Hub {
     name: 'database:responseTime',
     componentType: 'datastore',
     affectsReadiness: true,
-    check: () => {
+    check: async () => {
       const start = performance.now();
-      this.storage.exec('SELECT 1');
+      await this.storage.ping();
       return { status: 'pass', observedValue: Number((performance.now() - start).toFixed(3)), observedUnit: 'ms' };
     },
   };
@@ -428,6 +431,14 @@ export class Hub {
   private now(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+/** The folder of a third-party plugin's migrations for `dialect`, or null when it has none at all. */
+function migrationFolder(plugin: string, migrations: MigrationFolders | undefined, dialect: Storage['dialect']) {
+  if (migrations === undefined) return null;
+  const folder = typeof migrations === 'string' ? (dialect === 'sqlite' ? migrations : undefined) : migrations[dialect];
+  if (!folder) throw new Error(`plugin "${plugin}" has no ${dialect} migrations: it cannot run on this store`);
+  return folder;
 }
 
 function sleep(ms: number): Promise<void> {

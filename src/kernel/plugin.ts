@@ -1,7 +1,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
 import type { MessageHooks, MessageService } from '../messages/service.ts';
-import type { HttpServer, RuntimeAdapter, SqliteDatabase, WebSocketHandlers } from '../runtime/types.ts';
+import type { HttpServer, RuntimeAdapter, WebSocketHandlers } from '../runtime/types.ts';
+import type { MigrationFolders, Storage } from '../storage/storage.ts';
 import type { AsyncApiFragment } from './asyncapi.ts';
 import type { AuthService } from './auth.ts';
 import type { EventBus } from './bus.ts';
@@ -34,10 +35,12 @@ export interface PluginDefinition<S extends TObject = TObject> {
   readonly emits?: readonly EventName[];
   readonly consumes?: readonly EventName[];
   /**
-   * A folder of drizzle-kit migrations for a third-party plugin's own tables, applied
-   * before `setup` (tracked per plugin). Built-in plugins share the kernel's journal.
+   * drizzle-kit migrations for a third-party plugin's own tables, applied before
+   * `setup` (tracked per plugin): a folder (SQLite only), or one folder per dialect
+   * (`{ sqlite, postgres }`). A hub whose store has no folder here refuses to start
+   * the plugin. Built-in plugins share the kernel's journal.
    */
-  readonly migrations?: string;
+  readonly migrations?: MigrationFolders;
   /** Creates the plugin's long-lived instance. Throwing aborts the apply. */
   setup(ctx: PluginContext<Static<S>>): PluginInstance | Promise<PluginInstance>;
 }
@@ -93,14 +96,15 @@ export interface PluginContext<O = Record<string, unknown>> {
   readonly name: string;
   /** Validated options with defaults filled. */
   readonly options: O;
-  /** The hub's database (the plugin's own tables, through Drizzle). */
-  readonly db: SqliteDatabase;
+  /** The hub's store: the plugin's own tables through Drizzle, and explicit transactions. */
+  readonly storage: PluginStorage;
   /** The event bus; subscriptions made here are dropped when the instance stops. */
   readonly bus: EventBus;
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: PluginMetrics;
-  readonly runtime: RuntimeAdapter;
+  /** The runtime's name and version, and pinned outbound requests (SSRF-checked webhooks). */
+  readonly runtime: PluginRuntime;
   /** The HTTP server (WebSocket pub/sub topics). */
   readonly server: HttpServer;
   /** The message core: store, read, acknowledge, retention horizon. */
@@ -114,6 +118,16 @@ export interface PluginContext<O = Record<string, unknown>> {
   /** Aborted when the instance is told to stop. */
   readonly signal: AbortSignal;
 }
+
+/**
+ * The store as a plugin sees it: which dialect, a query builder, explicit
+ * transactions and the per-dialect table picker (docs/plugins.md shows a plugin with
+ * its own tables on both dialects). Opening, migrating and closing stay the hub's.
+ */
+export type PluginStorage = Pick<Storage, 'dialect' | 'location' | 'file' | 'db' | 'transaction' | 'tables' | 'ping'>;
+
+/** What a plugin may use of the runtime adapter (the server and SQLite driver stay the hub's). */
+export type PluginRuntime = Pick<RuntimeAdapter, 'name' | 'version' | 'fetchPinned'>;
 
 export type HubState = 'starting' | 'ready' | 'draining' | 'stopped';
 

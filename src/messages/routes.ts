@@ -119,7 +119,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
         if (query.client === undefined && query.channel === undefined && !access.readsAll) {
           throw new HubError('RELAYKIT_ERR_FORBIDDEN', 'Give `client` (your own id) or `channel` (one you may read)');
         }
-        const page = messages.list({
+        const page = await messages.list({
           client: query.client,
           channel: query.channel,
           type: query.type,
@@ -157,7 +157,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
       async function getMessage({ params, request }) {
         requireCanonicalId(request);
         const access = await auth.identify(request);
-        const message = messages.get(params.id);
+        const message = await messages.get(params.id);
         // A message the caller may not read is reported missing: its existence is not leaked.
         if (!message || !canReadMessage(access, message))
           throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
@@ -174,7 +174,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
       async function ackMessage({ params, body, request }) {
         requireCanonicalId(request);
         const access = await auth.identify(request);
-        const message = messages.get(params.id);
+        const message = await messages.get(params.id);
         if (!message || !canReadMessage(access, message)) {
           throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
         }

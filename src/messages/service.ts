@@ -1,67 +1,58 @@
 import { setImmediate } from 'node:timers';
-import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { HubError } from '../kernel/errors.ts';
 import { assertFaithfulJson } from '../kernel/json-guard.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CoreMetrics } from '../kernel/metrics.ts';
-import type { SqliteDatabase } from '../runtime/types.ts';
-import { hubMeta, type MessageRow, messages } from './schema.ts';
+import { isStorageUnavailable } from '../storage/postgres/errors.ts';
+import type { Storage, Tx } from '../storage/storage.ts';
+import type { Retention } from './retention.ts';
+import type { ExpiredRow, ListQuery, MessageStore, ReplayQuery } from './store.ts';
 import type { Message, MessageDraft, MessageInput } from './types.ts';
 
-/** A transaction handle inside a group commit (the same query builder as the database). */
-export type Transaction = Parameters<Parameters<SqliteDatabase['transaction']>[0]>[0];
+export type { ListQuery, ReplayQuery } from './store.ts';
 
 /**
  * Hooks plugins attach to message ingest. `prepare` runs before the commit and may
- * set the expiry or reject the message with a HubError; `afterInsert` runs inside
- * the commit's transaction (synchronously), so rows it writes are atomic with the
- * messages themselves (the webhooks outbox).
+ * set the expiry or reject the message with a HubError. `afterInsert` runs inside
+ * the commit's transaction, which it receives: rows it writes through `tx` are
+ * atomic with the messages themselves (the webhooks outbox). It may be async; keep
+ * it to queries (every batch of messages waits for it).
  */
 export interface MessageHooks {
   prepare?(draft: MessageDraft): void;
-  afterInsert?(tx: Transaction, messages: readonly Message[]): void;
+  afterInsert?(tx: Tx, messages: readonly Message[]): void | Promise<void>;
+  /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
+  afterAck?(message: Message): void | Promise<void>;
 }
 
-/** Filters for `GET /messages`: every given filter must match. */
-export interface ListQuery {
-  client?: string;
-  channel?: string;
-  type?: string;
-  after?: number;
-  limit: number;
-}
-
-/** Filters for resuming a subscriber: a message matches when it is on one of `channels` or addressed to `to`. */
-export interface ReplayQuery {
-  after: number;
-  channels?: readonly string[];
-  to?: string;
-  /** Every message, whatever its channel or recipient (admin streams). */
-  all?: boolean;
-  types?: readonly string[];
-  limit: number;
-}
-
-/** The message core as plugins see it. */
+/**
+ * The message core as plugins see it. Every read goes to the store (there is no
+ * per-node copy of messages); the retention horizon is cached per node, see `refresh`.
+ */
 export interface MessageService {
   /** Validates through the hooks, commits (group commit), publishes `message.sent`, resolves with the stored message. */
   send(input: MessageInput): Promise<Message>;
   /** The message, unless it does not exist or has expired. */
-  get(id: number): Message | null;
-  list(query: ListQuery): Message[];
-  replay(query: ReplayQuery): Message[];
+  get(id: number): Promise<Message | null>;
+  list(query: ListQuery): Promise<Message[]>;
+  replay(query: ReplayQuery): Promise<Message[]>;
   /** Marks the message delivered; publishes `message.delivered` the first time. */
-  ack(id: number, by?: string): Message;
+  ack(id: number, by?: string): Promise<Message>;
   /** Highest id that retention may have removed: a resume from before it may have missed messages. */
-  horizon(): number;
-  /** Records that retention removed messages up to `id` (inside the removing transaction when given). */
-  advanceHorizon(id: number, tx?: Transaction): void;
+  horizon(): Promise<number>;
   /** The highest id committed so far (0 when none). */
-  lastId(): number;
+  lastId(): Promise<number>;
   /** Resolves once every message accepted so far is committed. */
   flush(): Promise<void>;
+  /** Expiry, extension and removal of messages: the only way to change the log's retention. */
+  readonly retention: Retention;
+  /**
+   * Forgets what this node caches about the shared log (the retention horizon), so the
+   * next read goes to the database. Call it when another node may have changed it.
+   */
+  refresh(): void;
 }
 
 interface Pending {
@@ -71,37 +62,27 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const HORIZON_KEY = 'retention_horizon';
-
-export function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    from: row.from,
-    to: row.to,
-    channel: row.channel,
-    type: row.type,
-    payload: JSON.parse(row.payload),
-    createdAt: new Date(row.createdAt).toISOString(),
-    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
-    deliveredAt: row.deliveredAt === null ? null : new Date(row.deliveredAt).toISOString(),
-  };
-}
-
-export class SqliteMessageService implements MessageService {
+/**
+ * The message core over a store: group commit on the way in (concurrent sends share
+ * one transaction), reads straight from the store, and retention.
+ */
+export class MessageCore implements MessageService {
   private queue: Pending[] = [];
   private scheduled = false;
+  private draining = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
+  /** Per-node cache of the retention horizon (stale across nodes until `refresh`). */
   private horizonCache: number | null = null;
   /** While plugins change, ingest waits so every message sees one consistent set of hooks. */
   private holds = 0;
   private held: Promise<void> = Promise.resolve();
   private unhold: () => void = () => {};
-  /** The hot read path, prepared once. */
-  private readonly byId;
+  readonly retention: Retention;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly storage: Storage,
+    private readonly store: MessageStore,
     private readonly bus: EventBus,
     private readonly clock: Clock,
     private readonly metrics: CoreMetrics,
@@ -109,16 +90,7 @@ export class SqliteMessageService implements MessageService {
     private readonly hooks: () => readonly MessageHooks[],
     private readonly maxBatch: number,
   ) {
-    this.byId = db
-      .select()
-      .from(messages)
-      .where(
-        and(
-          eq(messages.id, sql.placeholder('id')),
-          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-        ),
-      )
-      .prepare();
+    this.retention = this.createRetention();
   }
 
   async send(input: MessageInput): Promise<Message> {
@@ -138,97 +110,53 @@ export class SqliteMessageService implements MessageService {
     });
   }
 
-  get(id: number): Message | null {
-    const row = this.byId.get({ id, now: this.clock.now() });
-    return row ? toMessage(row) : null;
+  get(id: number): Promise<Message | null> {
+    return this.store.get(id, this.clock.now());
   }
 
-  list(query: ListQuery): Message[] {
-    const where: SQL[] = [this.notExpired()];
-    if (query.after !== undefined) where.push(gt(messages.id, query.after));
-    if (query.client !== undefined) where.push(eq(messages.to, query.client));
-    if (query.channel !== undefined) where.push(eq(messages.channel, query.channel));
-    if (query.type !== undefined) where.push(eq(messages.type, query.type));
-    return this.page(where, query.limit);
+  list(query: ListQuery): Promise<Message[]> {
+    return this.store.list(query, this.clock.now());
   }
 
-  replay(query: ReplayQuery): Message[] {
-    const where: SQL[] = [gt(messages.id, query.after), this.notExpired()];
-    if (!query.all) {
-      const targets: SQL[] = [];
-      if (query.channels?.length) targets.push(inArray(messages.channel, [...query.channels]));
-      if (query.to !== undefined) targets.push(eq(messages.to, query.to));
-      if (!targets.length) return [];
-      where.push(targets.length === 1 ? targets[0] : (or(...targets) as SQL));
-    }
-    if (query.types?.length) where.push(inArray(messages.type, [...query.types]));
-    return this.page(where, query.limit);
+  replay(query: ReplayQuery): Promise<Message[]> {
+    return this.store.replay(query, this.clock.now());
   }
 
-  /** Messages matching every condition, in ascending id order. */
-  private page(where: SQL[], limit: number): Message[] {
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(...where))
-      .orderBy(asc(messages.id))
-      .limit(limit)
-      .all()
-      .map(toMessage);
-  }
-
-  ack(id: number, by?: string): Message {
+  async ack(id: number, by?: string): Promise<Message> {
     const now = this.clock.now();
-    const updated = this.db
-      .update(messages)
-      .set({ deliveredAt: now, deliveredBy: by ?? null })
-      .where(and(eq(messages.id, id), isNull(messages.deliveredAt), this.notExpired()))
-      .returning()
-      .get();
-    if (updated) {
-      const message = toMessage(updated);
-      this.bus.publish('message.delivered', {
-        id,
-        by: by ?? null,
-        at: new Date(now).toISOString(),
-        message,
-      });
+    const message = await this.store.markDelivered(id, by ?? null, now);
+    if (message) {
+      for (const hook of this.hooks()) await hook.afterAck?.(message);
+      this.bus.publish('message.delivered', { id, by: by ?? null, at: new Date(now).toISOString(), message });
       return message;
     }
-    const existing = this.get(id);
+    const existing = await this.get(id);
     if (!existing) throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
     return existing;
   }
 
-  horizon(): number {
-    if (this.horizonCache === null) {
-      const row = this.db.select().from(hubMeta).where(eq(hubMeta.key, HORIZON_KEY)).get();
-      this.horizonCache = row ? Number(row.value) : 0;
-    }
+  async horizon(): Promise<number> {
+    if (this.horizonCache === null) this.horizonCache = await this.store.horizon();
     return this.horizonCache;
   }
 
-  advanceHorizon(id: number, tx?: Transaction): void {
-    const current = this.horizon();
-    if (id <= current) return;
-    (tx ?? this.db)
-      .insert(hubMeta)
-      .values({ key: HORIZON_KEY, value: String(id) })
-      .onConflictDoUpdate({ target: hubMeta.key, set: { value: String(id) } })
-      .run();
-    this.horizonCache = id;
+  /** Raises the retention horizon by hand (an operator discarding history; tests). */
+  async advanceHorizon(id: number): Promise<void> {
+    await this.storage.transaction((tx) => this.store.raiseHorizon(tx, id));
+    this.horizonCache = Math.max(this.horizonCache ?? 0, id);
   }
 
-  lastId(): number {
-    const row = this.db
-      .select({ id: sql<number>`coalesce(max(${messages.id}), 0)` })
-      .from(messages)
-      .get();
-    return Math.max(row?.id ?? 0, this.horizon());
+  async lastId(): Promise<number> {
+    const [max, horizon] = [await this.store.maxId(), await this.horizon()];
+    return Math.max(max, horizon);
+  }
+
+  refresh(): void {
+    this.horizonCache = null;
   }
 
   flush(): Promise<void> {
-    return this.queue.length || this.scheduled ? this.idle : Promise.resolve();
+    return this.queue.length || this.scheduled || this.draining ? this.idle : Promise.resolve();
   }
 
   /**
@@ -253,79 +181,105 @@ export class SqliteMessageService implements MessageService {
     };
   }
 
-  private notExpired(): SQL {
-    return or(isNull(messages.expiresAt), gt(messages.expiresAt, this.clock.now())) as SQL;
+  private createRetention(): Retention {
+    const { store, storage, clock } = this;
+    return {
+      expire: async (now, limit, { whole, inside }) => {
+        let maxId = 0;
+        const rows = await storage.transaction(async (tx) => {
+          const deleted: ExpiredRow[] = await store.deleteExpired(tx, now, limit, whole);
+          if (!deleted.length) return deleted;
+          if (inside) await inside(tx, deleted);
+          for (const row of deleted) if (row.id > maxId) maxId = row.id;
+          await store.raiseHorizon(tx, maxId);
+          return deleted;
+        });
+        // Only once committed: a rolled-back sweep leaves the horizon where it was.
+        if (maxId > (this.horizonCache ?? 0) && this.horizonCache !== null) this.horizonCache = maxId;
+        return rows;
+      },
+      setExpiry: async (id, expiresAt) => {
+        const now = clock.now();
+        return (await store.setExpiry(id, expiresAt, now)) ? store.get(id, now) : null;
+      },
+      nextExpiry: () => store.earliestExpiry(clock.now()),
+      oldestExpiry: () => store.earliestExpiry(null),
+      count: (kind, limit) => store.countExpiring(kind, clock.now(), limit),
+    };
   }
 
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    this.idle = new Promise((resolve) => {
-      this.markIdle = resolve;
-    });
+    if (!this.draining) {
+      this.idle = new Promise((resolve) => {
+        this.markIdle = resolve;
+      });
+    }
     // Yield to the event loop once so concurrent requests join the same transaction.
-    setImmediate(() => this.drain());
+    setImmediate(() => void this.drain());
   }
 
-  private drain(): void {
+  private async drain(): Promise<void> {
     this.scheduled = false;
-    // Held: the queue waits; release() schedules it again.
-    if (this.holds > 0) {
-      this.markIdle();
-      return;
-    }
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        this.commit(batch);
-      } catch (err) {
-        if (batch.length === 1) {
-          this.fail(batch[0], err);
-          continue;
-        }
-        // One bad message (a hook that threw) must not fail the others: retry them one by one.
-        for (const pending of batch) {
-          try {
-            this.commit([pending]);
-          } catch (single) {
-            this.fail(pending, single);
+    // One drain at a time; the running one picks up what was queued meanwhile.
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      // Held: the queue waits; release() schedules it again.
+      while (this.queue.length && this.holds === 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.commit(batch);
+        } catch (err) {
+          if (batch.length === 1) {
+            this.fail(batch[0], err);
+            continue;
+          }
+          // One bad message (a hook that threw) must not fail the others: retry them one by one.
+          for (const pending of batch) {
+            try {
+              await this.commit([pending]);
+            } catch (single) {
+              this.fail(pending, single);
+            }
           }
         }
       }
+    } finally {
+      this.draining = false;
+      if (!this.scheduled) this.markIdle();
     }
-    this.markIdle();
   }
 
   private fail(pending: Pending, err: unknown): void {
     this.log.error({ err, type: pending.draft.input.type }, 'message commit failed');
     pending.reject(
-      err instanceof HubError ? err : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
+      err instanceof HubError
+        ? err
+        : isStorageUnavailable(err)
+          ? new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE')
+          : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
     );
   }
 
-  private commit(batch: Pending[]): void {
-    const stored: Message[] = [];
+  private async commit(batch: Pending[]): Promise<void> {
     const hooks = this.hooks();
-    this.db.transaction((tx) => {
-      const ids = tx
-        .insert(messages)
-        .values(
-          batch.map(({ draft, payload }) => ({
-            from: draft.input.from ?? null,
-            to: draft.input.to ?? null,
-            channel: draft.input.channel ?? null,
-            type: draft.input.type,
-            payload,
-            createdAt: draft.createdAt,
-            expiresAt: draft.expiresAt,
-          })),
-        )
-        .returning({ id: messages.id })
-        .all()
-        .map((r) => r.id)
-        .sort((a, b) => a - b);
-      batch.forEach(({ draft }, i) => {
-        stored.push({
+    const stored = await this.storage.transaction(async (tx) => {
+      const ids = await this.store.insert(
+        tx,
+        batch.map(({ draft, payload }) => ({
+          from: draft.input.from ?? null,
+          to: draft.input.to ?? null,
+          channel: draft.input.channel ?? null,
+          type: draft.input.type,
+          payload,
+          createdAt: draft.createdAt,
+          expiresAt: draft.expiresAt,
+        })),
+      );
+      const messages = batch.map(
+        ({ draft }, i): Message => ({
           id: ids[i],
           from: draft.input.from ?? null,
           to: draft.input.to ?? null,
@@ -335,9 +289,10 @@ export class SqliteMessageService implements MessageService {
           createdAt: new Date(draft.createdAt).toISOString(),
           expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
           deliveredAt: null,
-        });
-      });
-      for (const hook of hooks) hook.afterInsert?.(tx, stored);
+        }),
+      );
+      for (const hook of hooks) await hook.afterInsert?.(tx, messages);
+      return messages;
     });
     this.metrics.groupCommitBatch.observe(batch.length);
     batch.forEach((pending, i) => {

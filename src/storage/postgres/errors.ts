@@ -23,3 +23,45 @@ export class StorageError extends Error {
     this.name = 'StorageError';
   }
 }
+
+/** Driver and socket codes that mean the database cannot be talked to right now. */
+const UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'RELAYKIT_ERR_STORAGE_UNREACHABLE',
+]);
+
+/** SQLSTATEs that mean the same from the server's side. */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown: the server stops, or pg_terminate_backend
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or in recovery
+  '53300', // too_many_connections
+  '25006', // read_only_sql_transaction: a failover left us on a standby
+]);
+
+/**
+ * Whether `err` (as thrown by Drizzle, which wraps the driver's error in `cause`)
+ * means the database is unavailable, not that the statement was wrong: the hub
+ * answers such writes 503 and reports not ready, and postgres-js reconnects on
+ * the next query once the server is back. Constraint violations, syntax errors and
+ * serialization failures are not unavailability.
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) return true;
+  }
+  return false;
+}

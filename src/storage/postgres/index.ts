@@ -4,7 +4,7 @@
  * Importing this module loads neither postgres-js nor drizzle-orm/postgres-js:
  * `openPostgres` imports them when first called.
  */
-export { STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts';
+export { isStorageUnavailable, STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts';
 export { insertMessages, lastMessageId, type NewPostgresMessage, type PostgresExecutor } from './ids.ts';
 export {
   BUILTIN_PG_MIGRATIONS,

@@ -17,7 +17,7 @@ describe('sse gap notice', () => {
       range(1, 10).map(() => ({ channel: 'news', type: 'item' })),
     );
     // Retention removed messages up to 6 (what the ttl plugin records when it deletes).
-    t.hub.messages.advanceHorizon(6);
+    await t.hub.messages.advanceHorizon(6);
 
     const s = watch(`${t.url}/stream/events?channels=news&last_event_id=3`, ['item']);
     sources.push(s);
@@ -41,7 +41,7 @@ describe('sse gap notice', () => {
       t.url,
       range(1, 5).map(() => ({ channel: 'news', type: 'item' })),
     );
-    t.hub.messages.advanceHorizon(2);
+    await t.hub.messages.advanceHorizon(2);
     const s = watch(`${t.url}/stream/events?channels=news&last_event_id=2`, ['item']);
     sources.push(s);
     await waitForIds(s, 3);

@@ -40,7 +40,7 @@ describe('sse resume while messages keep arriving', () => {
     expect(backlog).toEqual(range(1, 300));
 
     const publishing = publish(t.url, 600, 4, 2000);
-    await waitFor(() => t.hub.messages.lastId() >= 350, 5000, 'the publisher to be under way');
+    await waitFor(async () => (await t.hub.messages.lastId()) >= 350, 5000, 'the publisher to be under way');
     // Resume from id 20 while the publisher runs: 330+ to replay, the rest arrives live meanwhile.
     const s = watch(`${t.url}/stream/events?channels=feed&last_event_id=20`, ['tick']);
     sources.push(s);

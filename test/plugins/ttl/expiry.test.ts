@@ -20,7 +20,7 @@ describe('ttl: expiry', () => {
       const byChannel = await (await t.request('/messages?channel=room')).json();
       const byClient = await (await t.request('/messages?client=bob')).json();
       const byType = await (await t.request('/messages?type=note')).json();
-      const replayed = t.hub.messages.replay({ after: 0, channels: ['room'], to: 'bob', limit: 100 });
+      const replayed = await t.hub.messages.replay({ after: 0, channels: ['room'], to: 'bob', limit: 100 });
       const one = await t.request(`/messages/${short.id}`);
       return {
         channel: byChannel.messages.map((m: { id: number }) => m.id),
@@ -68,13 +68,13 @@ describe('ttl: expiry', () => {
     const a = await send(t, { type: 'job.done', ttl: 1 });
     const b = await send(t, { type: 'job.failed', ttl: 1 });
     const c = await send(t, { type: 'job.done' });
-    expect(t.hub.messages.horizon()).toBe(0);
+    expect(await t.hub.messages.horizon()).toBe(0);
 
     await advanceAndSweep(t, started.clock, 1000);
     expect(events).toEqual([
       { ids: [a.id, b.id], types: ['job.done', 'job.failed'], archived: false, at: expect.any(String) },
     ] as never);
-    expect(t.hub.messages.horizon()).toBe(b.id);
+    expect(await t.hub.messages.horizon()).toBe(b.id);
     expect(storedIds(t)).toEqual([c.id]);
   });
 

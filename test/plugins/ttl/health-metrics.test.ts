@@ -53,7 +53,7 @@ describe('ttl: health and metrics', () => {
     expect(s.sweeper.lastError).toBeString();
     expect(errors).toEqual(['ttl:RELAYKIT_ERR_TTL_SWEEP_FAILED']);
     expect((await lagCheck()).status).toBe('warn');
-    expect(t.hub.messages.horizon()).toBe(0);
+    expect(await t.hub.messages.horizon()).toBe(0);
     expect((await t.request(`/messages/${m.id}`)).status).toBe(404);
   });
 

@@ -29,7 +29,7 @@ describe('ws-channels publishing from clients', () => {
     expect(ok).toMatchObject({ type: 'published', channel: 'chat.room' });
     const [event] = await reader.waitForEvents(1);
     expect(event).toMatchObject({ id: ok.message_id, event: 'chat.message', data: 'hi', from: 'writer' });
-    expect(t.hub.messages.get(ok.message_id as number)).toMatchObject({ channel: 'chat.room', from: 'writer' });
+    expect(await t.hub.messages.get(ok.message_id as number)).toMatchObject({ channel: 'chat.room', from: 'writer' });
 
     const denied = await writer.request({ type: 'publish', channel: 'ops', payload: 1 });
     expect(denied).toMatchObject({ type: 'error', code: 'RELAYKIT_ERR_WS_PUBLISH_FORBIDDEN' });

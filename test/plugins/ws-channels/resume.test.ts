@@ -53,7 +53,7 @@ describe('ws-channels resume', () => {
     t = await startTestHub();
     const all = await send('a', null, 6);
     // Retention removed the first three.
-    t.hub.messages.advanceHorizon(all[2]);
+    await t.hub.messages.advanceHorizon(all[2]);
     const c = await TestClient.ready(t.url);
     const sub = await c.request({ type: 'subscribe', channels: ['a'], since: all[0] });
     expect(sub).toMatchObject({ recovered: false });

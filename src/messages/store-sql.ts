@@ -1,0 +1,205 @@
+import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
+import { SqliteStorage } from '../storage/sqlite.ts';
+import type { DialectTables, Storage, Tx } from '../storage/storage.ts';
+import { hubMeta, type MessageRow, messages, type NewMessageRow } from './schema.ts';
+import type { ExpiredRow, ExpiryCount, ListQuery, MessageStore, ReplayQuery } from './store.ts';
+import type { Message } from './types.ts';
+
+const HORIZON_KEY = 'retention_horizon';
+
+/** The kernel's tables (SQLite; the PostgreSQL store brings their twins, loaded only with it). */
+export const kernelTables: DialectTables<{ messages: typeof messages; hubMeta: typeof hubMeta }> = {
+  sqlite: { messages, hubMeta },
+};
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    from: row.from,
+    to: row.to,
+    channel: row.channel,
+    type: row.type,
+    payload: JSON.parse(row.payload),
+    createdAt: new Date(row.createdAt).toISOString(),
+    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
+    deliveredAt: row.deliveredAt === null ? null : new Date(row.deliveredAt).toISOString(),
+  };
+}
+
+/** Statements only SQLite runs, prepared once over its synchronous driver: the hot read and the sweep's delete. */
+function prepareSqlite(storage: SqliteStorage) {
+  const db = storage.sync;
+  const due = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(lte(messages.expiresAt, sql.placeholder('now')))
+    .orderBy(asc(messages.expiresAt))
+    .limit(sql.placeholder('limit'));
+  const remove = db.delete(messages).where(inArray(messages.id, due));
+  return {
+    byId: db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare(),
+    deleteWhole: remove.returning().prepare(),
+    deleteIds: remove.returning({ id: messages.id, type: messages.type }).prepare(),
+  };
+}
+
+/**
+ * The message store over any `Storage`, with the query builder both dialects share.
+ * On SQLite the hot read (`get`) and the sweep's delete use statements prepared once.
+ */
+export class SqlMessageStore implements MessageStore {
+  private readonly t: typeof kernelTables.sqlite;
+  private readonly prepared: ReturnType<typeof prepareSqlite> | null;
+
+  constructor(
+    protected readonly storage: Storage,
+    tables: typeof kernelTables.sqlite = storage.tables(kernelTables),
+  ) {
+    this.t = tables;
+    this.prepared = storage instanceof SqliteStorage ? prepareSqlite(storage) : null;
+  }
+
+  async insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {
+    const ids = await tx
+      .insert(this.t.messages)
+      .values([...rows])
+      .returning({ id: this.t.messages.id });
+    return ids.map((r) => r.id).sort((a, b) => a - b);
+  }
+
+  async get(id: number, now: number): Promise<Message | null> {
+    const row = this.prepared
+      ? this.prepared.byId.get({ id, now })
+      : (
+          await this.storage.db
+            .select()
+            .from(this.t.messages)
+            .where(and(eq(this.t.messages.id, id), this.live(now)))
+        )[0];
+    return row ? toMessage(row) : null;
+  }
+
+  list(query: ListQuery, now: number): Promise<Message[]> {
+    const m = this.t.messages;
+    const where: SQL[] = [this.live(now)];
+    if (query.after !== undefined) where.push(gt(m.id, query.after));
+    if (query.client !== undefined) where.push(eq(m.to, query.client));
+    if (query.channel !== undefined) where.push(eq(m.channel, query.channel));
+    if (query.type !== undefined) where.push(eq(m.type, query.type));
+    return this.page(where, query.limit);
+  }
+
+  async replay(query: ReplayQuery, now: number): Promise<Message[]> {
+    const m = this.t.messages;
+    const where: SQL[] = [gt(m.id, query.after), this.live(now)];
+    if (!query.all) {
+      const targets: SQL[] = [];
+      if (query.channels?.length) targets.push(inArray(m.channel, [...query.channels]));
+      if (query.to !== undefined) targets.push(eq(m.to, query.to));
+      if (!targets.length) return [];
+      where.push(targets.length === 1 ? targets[0] : (or(...targets) as SQL));
+    }
+    if (query.types?.length) where.push(inArray(m.type, [...query.types]));
+    return this.page(where, query.limit);
+  }
+
+  async markDelivered(id: number, by: string | null, now: number): Promise<Message | null> {
+    const m = this.t.messages;
+    const [row] = await this.storage.db
+      .update(m)
+      .set({ deliveredAt: now, deliveredBy: by })
+      .where(and(eq(m.id, id), isNull(m.deliveredAt), this.live(now)))
+      .returning();
+    return row ? toMessage(row) : null;
+  }
+
+  async maxId(): Promise<number> {
+    const [row] = await this.storage.db
+      .select({ id: sql<number>`coalesce(max(${this.t.messages.id}), 0)` })
+      .from(this.t.messages);
+    return Number(row?.id ?? 0);
+  }
+
+  async horizon(): Promise<number> {
+    const [row] = await this.storage.db.select().from(this.t.hubMeta).where(eq(this.t.hubMeta.key, HORIZON_KEY));
+    return row ? Number(row.value) : 0;
+  }
+
+  async raiseHorizon(tx: Tx, id: number): Promise<void> {
+    const { hubMeta: meta } = this.t;
+    // Text values: compare as numbers, so the horizon never moves back.
+    await tx
+      .insert(meta)
+      .values({ key: HORIZON_KEY, value: String(id) })
+      .onConflictDoUpdate({
+        target: meta.key,
+        set: { value: String(id) },
+        setWhere: sql`cast(${meta.value} as bigint) < ${id}`,
+      });
+  }
+
+  async deleteExpired(tx: Tx, now: number, limit: number, whole: boolean): Promise<ExpiredRow[]> {
+    if (this.prepared) {
+      // The prepared statement runs on the one SQLite connection, inside the caller's BEGIN.
+      return (whole ? this.prepared.deleteWhole : this.prepared.deleteIds).all({ now, limit }) as ExpiredRow[];
+    }
+    const m = this.t.messages;
+    const due = tx.select({ id: m.id }).from(m).where(lte(m.expiresAt, now)).orderBy(asc(m.expiresAt)).limit(limit);
+    const remove = tx.delete(m).where(inArray(m.id, due));
+    const rows = whole ? await remove.returning() : await remove.returning({ id: m.id, type: m.type });
+    return rows as ExpiredRow[];
+  }
+
+  async setExpiry(id: number, expiresAt: number | null, now: number): Promise<boolean> {
+    const m = this.t.messages;
+    const changed = await this.storage.db
+      .update(m)
+      .set({ expiresAt })
+      .where(and(eq(m.id, id), this.live(now)))
+      .returning({ id: m.id });
+    return changed.length > 0;
+  }
+
+  async earliestExpiry(after: number | null): Promise<number | null> {
+    const m = this.t.messages;
+    const [row] = await this.storage.db
+      .select({ at: min(m.expiresAt) })
+      .from(m)
+      .where(after === null ? undefined : gt(m.expiresAt, after));
+    return row?.at == null ? null : Number(row.at);
+  }
+
+  async countExpiring(kind: ExpiryCount, now: number, limit: number): Promise<number> {
+    const m = this.t.messages;
+    const { db } = this.storage;
+    const where = kind === 'due' ? lte(m.expiresAt, now) : gt(m.expiresAt, now);
+    const rows = db.select({ one: sql`1` }).from(m).where(where).limit(limit).as('counted');
+    const [row] = await db.select({ n: count() }).from(rows);
+    return Number(row?.n ?? 0);
+  }
+
+  private async page(where: SQL[], limit: number): Promise<Message[]> {
+    const m = this.t.messages;
+    const rows = await this.storage.db
+      .select()
+      .from(m)
+      .where(and(...where))
+      .orderBy(asc(m.id))
+      .limit(limit);
+    return rows.map(toMessage);
+  }
+
+  private live(now: number): SQL {
+    const m = this.t.messages;
+    return or(isNull(m.expiresAt), gt(m.expiresAt, now)) as SQL;
+  }
+}

@@ -1,0 +1,68 @@
+import type { Tx } from '../storage/storage.ts';
+import type { MessageRow, NewMessageRow } from './schema.ts';
+import type { Message } from './types.ts';
+
+/** Filters for `GET /messages`: every given filter must match. */
+export interface ListQuery {
+  client?: string;
+  channel?: string;
+  type?: string;
+  after?: number;
+  limit: number;
+}
+
+/** Filters for resuming a subscriber: a message matches when it is on one of `channels` or addressed to `to`. */
+export interface ReplayQuery {
+  after: number;
+  channels?: readonly string[];
+  to?: string;
+  /** Every message, whatever its channel or recipient (admin streams). */
+  all?: boolean;
+  types?: readonly string[];
+  limit: number;
+}
+
+/** Which expiring messages `countExpiring` counts: already due, or due later. */
+export type ExpiryCount = 'due' | 'scheduled';
+
+/**
+ * The event log's tables (`messages`, `hub_meta`) behind the message core: every
+ * statement the core runs, and nothing else. One implementation per store family;
+ * test/contracts/message-store.contract.ts holds them to one behaviour.
+ *
+ * Contract:
+ * - Reads never return a message whose `expiresAt` is at or before `now`.
+ * - `insert` runs inside the caller's transaction and returns the new ids in row
+ *   order. Ids ascend with commit order and are never reused (resume cursors).
+ * - The horizon only moves forward.
+ */
+export interface MessageStore {
+  insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]>;
+  get(id: number, now: number): Promise<Message | null>;
+  list(query: ListQuery, now: number): Promise<Message[]>;
+  replay(query: ReplayQuery, now: number): Promise<Message[]>;
+  /** Marks a live, undelivered message delivered; null when there is none such. */
+  markDelivered(id: number, by: string | null, now: number): Promise<Message | null>;
+  /** The highest id ever committed (0 when none). */
+  maxId(): Promise<number>;
+  horizon(): Promise<number>;
+  /** Raises the horizon to `id` inside `tx` (never lowers it). */
+  raiseHorizon(tx: Tx, id: number): Promise<void>;
+
+  // Retention (owned by the core: see Retention in retention.ts).
+
+  /**
+   * Deletes up to `limit` messages expired at `now` (oldest expiry first) inside `tx`
+   * and returns them: whole rows when `whole`, else only `id` and `type` filled in.
+   */
+  deleteExpired(tx: Tx, now: number, limit: number, whole: boolean): Promise<ExpiredRow[]>;
+  /** Sets the expiry of a message that has not expired; returns whether one changed. */
+  setExpiry(id: number, expiresAt: number | null, now: number): Promise<boolean>;
+  /** The earliest expiry after `now`, or with `now` null the earliest of all; null when none. */
+  earliestExpiry(after: number | null): Promise<number | null>;
+  /** Counts expiring messages, stopping at `limit` (cheap on huge tables). */
+  countExpiring(kind: ExpiryCount, now: number, limit: number): Promise<number>;
+}
+
+/** A deleted message: the whole stored row (payload as JSON text), or only its id and type. */
+export type ExpiredRow = MessageRow;

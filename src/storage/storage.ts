@@ -1,0 +1,81 @@
+import type { MigrationMeta } from 'drizzle-orm/migrator';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+
+/** The stores Relaykit runs on. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The query builder a store hands out. It is typed on Drizzle's SQLite builder in its
+ * asynchronous form, whatever the store: code written against it compiles once and
+ * runs on both dialects as long as it keeps to what they share.
+ *
+ * The rules (docs/storage.md, docs/plugins.md):
+ * - every query is awaited (`await db.select()...`); never `.get()`, `.all()` or `.run()`,
+ *   which only SQLite has (test/storage/portable.test.ts enforces it
+ *   for the hub's own code);
+ * - rows come back through `.returning()` (both dialects have it), conflicts through
+ *   `onConflictDoNothing` / `onConflictDoUpdate`;
+ * - tables come from `storage.tables(...)`, which picks the dialect's table objects.
+ */
+export type Database = BaseSQLiteDatabase<'async', unknown, Record<string, never>>;
+
+declare const inTransaction: unique symbol;
+
+/**
+ * A transaction: the same builder, bound to one open transaction. A method that must
+ * write atomically with its caller takes a `Tx` as an argument; the database handle
+ * is not a `Tx`, so nothing joins a transaction by accident (and nothing outside one
+ * can be passed where one is required).
+ */
+export type Tx = Database & { readonly [inTransaction]: true };
+
+/** Tables of one schema for each dialect: the SQLite ones give the types, the Postgres ones mirror them. */
+export interface DialectTables<T> {
+  sqlite: T;
+  /** The same tables declared with `pg-core` (same names, columns and JS types). */
+  postgres?: unknown;
+}
+
+/**
+ * A store: where the hub keeps its event log and where plugins keep their tables.
+ *
+ * Contract (test/contracts/storage.contract.ts runs it against every store):
+ * - `transaction` commits when `fn` resolves and rolls back when it rejects; the
+ *   promise settles only after the commit (a 201 is never sent for an uncommitted
+ *   message). Transactions do not nest: pass the `Tx` down instead.
+ * - Queries issued through `db` outside a transaction run on their own (autocommit).
+ *   On SQLite, which has one connection, a query issued through `db` while another
+ *   task's transaction is open between two of its awaits runs inside that
+ *   transaction: hold transactions briefly and keep awaits inside them to queries.
+ * - `ping` rejects when the database cannot answer (readiness, recovery).
+ */
+export interface Storage {
+  readonly dialect: Dialect;
+  /** Where the data lives, for logs and errors: a file path, or host/database (never a password). */
+  readonly location: string;
+  /** The database file on disk (SQLite), or null (in memory, or a server). */
+  readonly file: string | null;
+  readonly db: Database;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Picks this dialect's table objects (typed as the SQLite ones). */
+  tables<T>(byDialect: DialectTables<T>): T;
+  /**
+   * Applies the migrations not applied yet, tracked in `table`: a list embedded in the
+   * program (the kernel's and built-ins') or a drizzle-kit folder of this dialect.
+   */
+  migrate(migrations: MigrationMeta[] | string, table?: string): Promise<void>;
+  /** A trivial round trip to the database. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A third-party plugin's drizzle-kit migration folders: one path (SQLite only), or one per dialect. */
+export type MigrationFolders = string | { sqlite?: string; postgres?: string };
+
+/** Thrown when a plugin's tables or migrations have no form for the hub's store. */
+export class DialectUnsupported extends Error {
+  constructor(what: string, dialect: Dialect) {
+    super(`${what} has no ${dialect} form: this plugin cannot run on a ${dialect} store`);
+    this.name = 'DialectUnsupported';
+  }
+}

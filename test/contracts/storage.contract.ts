@@ -1,0 +1,216 @@
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
+import { eq } from 'drizzle-orm';
+import { Registry } from 'prom-client';
+import { MemoryEventBus } from '../../src/kernel/bus-memory.ts';
+import { ManualClock } from '../../src/kernel/clock.ts';
+import { silentLogger } from '../../src/kernel/logger.ts';
+import { createCoreMetrics } from '../../src/kernel/metrics.ts';
+import * as pgKernel from '../../src/messages/schema.pg.ts';
+import { MessageCore, type MessageHooks } from '../../src/messages/service.ts';
+import type { MessageStore } from '../../src/messages/store.ts';
+import { kernelTables } from '../../src/messages/store-sql.ts';
+import type { Message } from '../../src/messages/types.ts';
+import type { OpenedStore } from '../../src/storage/open.ts';
+import type { Storage } from '../../src/storage/storage.ts';
+
+/** Opens a fresh, empty, migrated store (a new file, a new schema ...). */
+export type OpenStore = () => Promise<OpenedStore>;
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const tables = { ...kernelTables, postgres: { messages: pgKernel.messages, hubMeta: pgKernel.hubMeta } };
+
+function row(i: number, extra: Partial<{ channel: string | null; to: string | null; expiresAt: number | null }> = {}) {
+  return {
+    from: 'tester',
+    to: extra.to ?? null,
+    channel: extra.channel === undefined ? 'room' : extra.channel,
+    type: i % 2 ? 'odd' : 'even',
+    payload: JSON.stringify({ i }),
+    createdAt: T0 + i,
+    expiresAt: extra.expiresAt ?? null,
+  };
+}
+
+/**
+ * The contract every store passes (bun:sqlite, node:sqlite, PostgreSQL): explicit
+ * transactions, the message store's statements, retention and the message core's
+ * group commit over it. `open` is called once per test.
+ */
+export function storageContract(name: string, open: OpenStore | null) {
+  const maybe = open ? describe : describe.skip;
+  maybe(`Storage contract: ${name}`, () => {
+    const opened: Storage[] = [];
+    let storage: Storage;
+    let store: MessageStore;
+    const fresh = async () => {
+      const o = await (open as OpenStore)();
+      opened.push(o.storage);
+      storage = o.storage;
+      store = o.messages;
+      return o;
+    };
+    afterEach(async () => {
+      while (opened.length) await opened.pop()?.close();
+    });
+    afterAll(async () => {
+      while (opened.length) await opened.pop()?.close();
+    });
+
+    test('a transaction commits when its function resolves and rolls back when it throws', async () => {
+      await fresh();
+      const ids = await storage.transaction((tx) => store.insert(tx, [row(1), row(2)]));
+      expect(ids).toHaveLength(2);
+      const failed = storage.transaction(async (tx) => {
+        await store.insert(tx, [row(3)]);
+        throw new Error('hook refused');
+      });
+      expect(failed).rejects.toThrow('hook refused');
+      await failed.catch(() => {});
+      const page = await store.list({ limit: 10 }, T0);
+      expect(page.map((m) => m.id)).toEqual(ids);
+      expect(await store.maxId()).toBe(ids[1]);
+    });
+
+    test('ids ascend with commit order across concurrent transactions, without holes from rollbacks', async () => {
+      await fresh();
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          storage.transaction(async (tx) => {
+            const ids = await store.insert(tx, [row(i * 2), row(i * 2 + 1)]);
+            if (i === 3) throw new Error('rolled back');
+            return ids;
+          }),
+        ),
+      );
+      const committed = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      expect(committed).toHaveLength(14);
+      const stored = (await store.list({ limit: 100 }, T0)).map((m) => m.id);
+      expect(stored).toEqual([...committed].sort((a, b) => a - b));
+      for (let i = 1; i < stored.length; i++) expect(stored[i]).toBeGreaterThan(stored[i - 1]);
+    });
+
+    test('a transaction sees its own writes; the database outside it does not until the commit', async () => {
+      await fresh();
+      const t = storage.tables(tables);
+      await storage.transaction(async (tx) => {
+        await tx.insert(t.hubMeta).values({ key: 'k', value: 'v' });
+        const inside = await tx.select().from(t.hubMeta).where(eq(t.hubMeta.key, 'k'));
+        expect(inside).toEqual([{ key: 'k', value: 'v' }]);
+      });
+      expect(await storage.db.select().from(t.hubMeta).where(eq(t.hubMeta.key, 'k'))).toEqual([
+        { key: 'k', value: 'v' },
+      ]);
+    });
+
+    test('reads filter by channel, recipient and type, hide expired messages, and page by id', async () => {
+      await fresh();
+      const [a, b, c, d] = await storage.transaction((tx) =>
+        store.insert(tx, [
+          row(1, { channel: 'x' }),
+          row(2, { channel: null, to: 'bob' }),
+          row(3, { channel: 'y', expiresAt: T0 + 1000 }),
+          row(4, { channel: 'x', to: 'bob' }),
+        ]),
+      );
+      expect((await store.get(a, T0))?.payload).toEqual({ i: 1 });
+      expect(await store.get(c, T0 + 1000)).toBeNull();
+      expect((await store.list({ channel: 'x', limit: 10 }, T0)).map((m) => m.id)).toEqual([a, d]);
+      expect((await store.list({ client: 'bob', limit: 10 }, T0)).map((m) => m.id)).toEqual([b, d]);
+      expect((await store.list({ type: 'odd', after: a, limit: 10 }, T0)).map((m) => m.id)).toEqual([c]);
+      const replay = await store.replay({ after: 0, channels: ['y'], to: 'bob', limit: 10 }, T0);
+      expect(replay.map((m) => m.id)).toEqual([b, c, d]);
+      expect(
+        (await store.replay({ after: 0, channels: ['y'], to: 'bob', limit: 10 }, T0 + 1000)).map((m) => m.id),
+      ).toEqual([b, d]);
+      expect((await store.replay({ after: b, all: true, limit: 2 }, T0)).map((m) => m.id)).toEqual([c, d]);
+      expect(await store.replay({ after: 0, limit: 10 }, T0)).toEqual([]);
+    });
+
+    test('a message is marked delivered once', async () => {
+      await fresh();
+      const [id] = await storage.transaction((tx) => store.insert(tx, [row(1)]));
+      const first = await store.markDelivered(id, 'bob', T0 + 5);
+      expect(first?.deliveredAt).toBe(new Date(T0 + 5).toISOString());
+      expect(await store.markDelivered(id, 'carol', T0 + 6)).toBeNull();
+      expect(await store.markDelivered(id + 100, 'bob', T0)).toBeNull();
+    });
+
+    test('retention deletes due messages by expiry, returns them, and the horizon only moves forward', async () => {
+      await fresh();
+      const ids = await storage.transaction((tx) =>
+        store.insert(tx, [
+          row(1, { expiresAt: T0 + 30 }),
+          row(2, { expiresAt: T0 + 10 }),
+          row(3, { expiresAt: T0 + 20 }),
+          row(4),
+        ]),
+      );
+      expect(await store.countExpiring('due', T0 + 20, 100)).toBe(2);
+      expect(await store.countExpiring('scheduled', T0 + 20, 100)).toBe(1);
+      expect(await store.earliestExpiry(T0 + 10)).toBe(T0 + 20);
+      expect(await store.earliestExpiry(null)).toBe(T0 + 10);
+      const deleted = await storage.transaction(async (tx) => {
+        const rows = await store.deleteExpired(tx, T0 + 20, 1, true);
+        await store.raiseHorizon(tx, Math.max(...rows.map((r) => r.id)));
+        return rows;
+      });
+      expect(deleted.map((r) => [r.id, r.payload])).toEqual([[ids[1], JSON.stringify({ i: 2 })]]);
+      expect(await store.horizon()).toBe(ids[1]);
+      const rest = await storage.transaction((tx) => store.deleteExpired(tx, T0 + 1000, 10, false));
+      expect(rest.map((r) => [r.id, r.type]).sort()).toEqual(
+        [
+          [ids[0], 'odd'],
+          [ids[2], 'odd'],
+        ].sort(),
+      );
+      await storage.transaction((tx) => store.raiseHorizon(tx, 1));
+      expect(await store.horizon()).toBe(ids[1]);
+      // Deleting the newest rows does not lower the last id: it stays a valid cursor.
+      expect(await store.maxId()).toBe(ids[3]);
+    });
+
+    test('an expiry is set only on a message that has not expired', async () => {
+      await fresh();
+      const [live, gone] = await storage.transaction((tx) =>
+        store.insert(tx, [row(1, { expiresAt: T0 + 100 }), row(2, { expiresAt: T0 })]),
+      );
+      expect(await store.setExpiry(live, T0 + 500, T0)).toBe(true);
+      expect((await store.get(live, T0 + 400))?.expiresAt).toBe(new Date(T0 + 500).toISOString());
+      expect(await store.setExpiry(gone, null, T0)).toBe(false);
+    });
+
+    test('the message core commits concurrent sends together, runs afterInsert in the transaction, and acknowledges only committed messages', async () => {
+      await fresh();
+      const clock = new ManualClock(T0);
+      const bus = new MemoryEventBus(() => {});
+      const metrics = createCoreMetrics(new Registry());
+      const t = storage.tables(tables);
+      let refuse = false;
+      const hook: MessageHooks = {
+        async afterInsert(tx, messages) {
+          for (const m of messages) await tx.insert(t.hubMeta).values({ key: `seen:${m.id}`, value: m.type });
+          if (refuse) throw new Error('the outbox refused');
+        },
+      };
+      const core = new MessageCore(storage, store, bus, clock, metrics, silentLogger, () => [hook], 64);
+      const sent: Message[] = [];
+      bus.on('message.sent', (m) => {
+        sent.push(m);
+      });
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => core.send({ type: 'chat', channel: 'c', payload: i })),
+      );
+      expect(batch.map((m) => m.payload)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(sent.map((m) => m.id)).toEqual(batch.map((m) => m.id));
+      const seen = await storage.db.select().from(t.hubMeta);
+      expect(seen.filter((r) => r.key.startsWith('seen:'))).toHaveLength(20);
+      refuse = true;
+      expect(core.send({ type: 'chat', payload: 'x' })).rejects.toThrow();
+      await core.flush();
+      expect((await core.list({ limit: 100 })).length).toBe(20);
+      expect(await core.lastId()).toBe(batch[19].id);
+      await core.advanceHorizon(batch[4].id);
+      expect(await core.horizon()).toBe(batch[4].id);
+    });
+  });
+}

@@ -193,7 +193,7 @@ test('the operator commands work from the binary against the binary hub, and a t
   const init = await run(['config', 'init', 'fresh.yaml'], dir);
   expect(init.code).toBe(0);
   expect((await run(['config', 'check', 'fresh.yaml'], dir)).code).toBe(0);
-  const minted = await run(['token', '--sub', 'alice', '--channels', 'room', '--ttl', '5m'], dir);
+  const minted = await run(['token', '--sub', 'alice', '--channels', 'room', '--publish', 'room', '--ttl', '5m'], dir);
   expect(minted.code).toBe(0);
   const checked = await run(['token', '--check', minted.stdout.trim()], dir);
   expect(JSON.parse(checked.stdout)).toMatchObject({ sub: 'alice', channels: ['room'] });

@@ -51,7 +51,7 @@ forEachRuntime('relaykit client commands', (runtime) => {
     ((await (await hub.request('/stream/stats')).json()) as { streams: number }).streams;
 
   test('config init writes a commented config with every plugin that config check accepts', async () => {
-    const file = `init-${runtime.name}.yaml`;
+    const file = `init-${runtime.name}-${runtime.store ?? 'sqlite'}.yaml`;
     const res = await cli(['config', 'init', file]);
     expect(res.code).toBe(0);
     const text = readFileSync(join(dir, file), 'utf8');

@@ -24,7 +24,7 @@ test('the hub, the built-in plugins and the examples only use query calls both d
       .split('\n')
       .forEach((line, i) => {
         // A builder chain ending in SQLite's synchronous executors (`.get()`, `.all()`, `.run()`, prepared `.all({...})`).
-        if (/^\s*\.(get|all|run)\((\)|\{)|\)\.(get|all|run)\(/.test(line)) offenders.push(`${path}:${i + 1}`);
+        if (/^\s*\.(get|all|run)\((\)|\{)|\)\.(get|all|run)\((\)|\{)/.test(line)) offenders.push(`${path}:${i + 1}`);
         // Plugins reach the store through ctx.storage, never a raw SQLite handle.
         if (/ctx\.db\b|openSqlite\(/.test(line) && !path.startsWith('src/storage/')) offenders.push(`${path}:${i + 1}`);
       });

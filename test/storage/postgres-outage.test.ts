@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { runCli } from '../../src/cli/main.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
@@ -23,17 +26,22 @@ const fast = { plugins: { health: { intervalMs: 50, timeoutMs: 500 } } };
 
 withPostgres('PostgreSQL going away', () => {
   test('an unreachable database at start is one line naming the host without the password, and exit 1', async () => {
+    // A config file that exists (a named file must), so the only failure left is the database.
+    const configDir = mkdtempSync(join(tmpdir(), 'relaykit-outage-'));
+    const configFile = join(configDir, 'relaykit.config.yaml');
+    writeFileSync(configFile, 'watch: false\n');
     const errors: string[] = [];
     const original = console.error;
     console.error = (line: string) => errors.push(String(line));
     try {
       const code = await runCli(['start'], {
         RELAYKIT_STORAGE_URL: 'postgres://relaykit:s3cret-pw@127.0.0.1:1/relaykit?connect_timeout=2',
-        RELAYKIT_CONFIG: '/nonexistent/relaykit.config.yaml',
+        RELAYKIT_CONFIG: configFile,
       });
       expect(code).toBe(1);
     } finally {
       console.error = original;
+      rmSync(configDir, { recursive: true, force: true });
     }
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('127.0.0.1:1');

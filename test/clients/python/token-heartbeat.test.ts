@@ -40,7 +40,11 @@ test('Python: when the JWT expires the hub closes with 4001; the client asks its
 
   const [closed] = await script.waitFor('disconnected', 1, 5000);
   expect(closed).toMatchObject({ code: 4001, will_reconnect: true });
-  const missed = await hub.send({ channel: 'orders', type: 'order.paid', payload: { sku: 'A-1' } });
+  // Posted while the client has no valid token, by another caller with its own.
+  const missed = await hub.send(
+    { channel: 'orders', type: 'order.paid', payload: { sku: 'A-1' } },
+    { authorization: `Bearer ${await jwt('backend', 3600)}` },
+  );
   script.send('release');
   await script.waitFor('token', 2);
   script.send(`token ${await jwt('shop-ui', 3600)}`);

@@ -1,4 +1,5 @@
 import type { HubConfig } from '../config/schema.ts';
+import { redactUrl } from '../storage/postgres/url.ts';
 
 /**
  * A start-up failure the operator can fix without a stack trace (the port is taken,
@@ -60,7 +61,8 @@ export function readyLine(facts: ReadyFacts): Record<string, unknown> {
     url: facts.url,
     access: facts.access,
     config: facts.configFile ?? 'none, defaults',
-    store: facts.config.storage.url,
+    // Log lines never carry a database password.
+    store: redactUrl(facts.config.storage.url),
     auth: authMode(facts.config),
     plugins: facts.plugins,
   };

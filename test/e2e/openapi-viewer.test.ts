@@ -3,31 +3,19 @@
  * headless Chromium whose network reaches only the hub, on every runtime.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { GENERATED, renderViewer } from '../../scripts/embed-viewer.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { forEachRuntime, startHub } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser | null = null;
 afterAll(async () => {
   await browser?.close();
 });
 
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser ??= await launchChromium();
   return browser;
 }
 

@@ -1,12 +1,12 @@
 import { afterAll, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { freePort } from '../helpers/process.ts';
 import { Command, readmeCommands, waitForHttp } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'relaykit-browser-'));
 let hub: Command | null = null;
 let browser: Browser | null = null;
@@ -17,9 +17,6 @@ afterAll(async () => {
 });
 
 test('in headless Chromium the page shows every message over WebSocket and SSE, once each, across a hub restart', async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Chromium (apt-get install -y chromium; .ci/run does it)`);
-  }
   const [startHub] = readmeCommands('examples/browser/README.md', 'run');
   expect(startHub).toBe('bun run start --config examples/browser/relaykit.config.yaml');
   const port = freePort();
@@ -28,18 +25,7 @@ test('in headless Chromium the page shows every message over WebSocket and SSE, 
   hub = new Command(startHub, { env });
   await waitForHttp(`${url}/health/ready`);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));

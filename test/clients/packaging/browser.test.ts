@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
 import {
   consumerProject,
@@ -12,7 +13,6 @@ import {
   removeConsumers,
 } from './packed.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let t: TestHub;
 let browser: Browser | null = null;
 beforeAll(async () => {
@@ -28,7 +28,6 @@ afterAll(async () => {
 test(
   'a browser bundle of the installed packages runs in headless Chromium: REST, WebSocket and EventSource',
   async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does it)`);
     const dir = await consumerProject('browser');
     await must(
       ['bun', 'build', 'browser.mjs', '--target', 'browser', '--format', 'esm', '--outfile', 'bundle.js'],
@@ -36,16 +35,10 @@ test(
     );
     const bundle = readFileSync(join(dir, 'bundle.js'), 'utf8');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        // The page is fulfilled by the test (page.route), which Chromium does not count as a loopback origin.
-        '--disable-features=LocalNetworkAccessChecks',
-      ],
-    });
+    browser = await launchChromium([
+      // The page is fulfilled by the test (page.route), which Chromium does not count as a loopback origin.
+      '--disable-features=LocalNetworkAccessChecks',
+    ]);
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));

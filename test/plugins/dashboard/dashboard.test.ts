@@ -6,18 +6,18 @@
  * Screenshots of each view go to docs/plugins/dashboard/.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_ASSETS } from '../../../plugins/dashboard/assets.generated.ts';
 import { GENERATED, renderDashboard } from '../../../scripts/embed-dashboard.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
 import { LOOPBACK, startReceiver } from '../webhooks/helpers.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
 const SHOTS = join(ROOT, 'docs/plugins/dashboard');
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'dashboard-admin-token';
 let browser: Browser | null = null;
 let hub: TestHub | null = null;
@@ -42,7 +42,6 @@ async function view(page: Page, name: string): Promise<void> {
 }
 
 test('an operator signs in and works every view in headless Chromium', async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
   const live = await startTestHub({
     overrides: {
       auth: { adminToken: ADMIN },
@@ -54,18 +53,7 @@ test('an operator signs in and works every view in headless Chromium', async () 
   });
   hub = live;
   const origin = new URL(live.url).origin;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const elsewhere: string[] = [];
   await context.route('**/*', (route) => {

@@ -1,7 +1,9 @@
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import { hubMeta, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
-import { kernelTables, SqlMessageStore } from '../messages/store-sql.ts';
+import { kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
+import type { Message } from '../messages/types.ts';
 import {
   BUILTIN_PG_MIGRATIONS,
   insertMessages,
@@ -62,8 +64,26 @@ const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta } };
  * read from that counter (retention may have deleted the newest rows).
  */
 export class PostgresMessageStore extends SqlMessageStore {
+  /** The hot read, prepared once: no SQL is built per request, and the server plans it once per connection. */
+  private readonly byId;
+
   constructor(storage: PostgresStorage) {
     super(storage, storage.tables(pgKernelTables));
+    this.byId = storage.store.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare('relaykit_message_by_id');
+  }
+
+  override async get(id: number, now: number): Promise<Message | null> {
+    const [row] = await this.byId.execute({ id, now });
+    return row ? toMessage(row) : null;
   }
 
   override insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {

@@ -23,6 +23,14 @@ export type { ListQuery, ReplayQuery } from './store.ts';
 export interface MessageHooks {
   prepare?(draft: MessageDraft): void;
   afterInsert?(tx: Tx, messages: readonly Message[]): void | Promise<void>;
+  /**
+   * Whether `afterInsert` has anything to write for this batch (asked just before the
+   * commit). When every hook with an `afterInsert` answers false, the batch commits in
+   * one statement without an explicit transaction (on PostgreSQL one round trip
+   * instead of three) and `afterInsert` is not called for it. Without it, a hook
+   * always gets its transaction.
+   */
+  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean;
   /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
   afterAck?(message: Message): void | Promise<void>;
 }
@@ -264,36 +272,24 @@ export class MessageCore implements MessageService {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    const hooks = this.hooks();
-    const stored = await this.storage.transaction(async (tx) => {
-      const ids = await this.store.insert(
-        tx,
-        batch.map(({ draft, payload }) => ({
-          from: draft.input.from ?? null,
-          to: draft.input.to ?? null,
-          channel: draft.input.channel ?? null,
-          type: draft.input.type,
-          payload,
-          createdAt: draft.createdAt,
-          expiresAt: draft.expiresAt,
-        })),
-      );
-      const messages = batch.map(
-        ({ draft }, i): Message => ({
-          id: ids[i],
-          from: draft.input.from ?? null,
-          to: draft.input.to ?? null,
-          channel: draft.input.channel ?? null,
-          type: draft.input.type,
-          payload: draft.input.payload ?? null,
-          createdAt: new Date(draft.createdAt).toISOString(),
-          expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
-          deliveredAt: null,
-        }),
-      );
-      for (const hook of hooks) await hook.afterInsert?.(tx, messages);
-      return messages;
-    });
+    const drafts = batch.map((pending) => pending.draft);
+    const hooks = this.hooks().filter((hook) => hook.afterInsert && (hook.writesAfterInsert?.(drafts) ?? true));
+    const rows = batch.map(({ draft, payload }) => ({
+      from: draft.input.from ?? null,
+      to: draft.input.to ?? null,
+      channel: draft.input.channel ?? null,
+      type: draft.input.type,
+      payload,
+      createdAt: draft.createdAt,
+      expiresAt: draft.expiresAt,
+    }));
+    const stored = hooks.length
+      ? await this.storage.transaction(async (tx) => {
+          const messages = toMessages(drafts, await this.store.insert(tx, rows));
+          for (const hook of hooks) await hook.afterInsert?.(tx, messages);
+          return messages;
+        })
+      : toMessages(drafts, await this.store.insertCommitted(rows));
     this.metrics.groupCommitBatch.observe(batch.length);
     batch.forEach((pending, i) => {
       const message = stored[i];
@@ -302,6 +298,23 @@ export class MessageCore implements MessageService {
       pending.resolve(message);
     });
   }
+}
+
+/** The stored messages of a batch, from its drafts and the ids the store gave them. */
+function toMessages(drafts: readonly MessageDraft[], ids: readonly number[]): Message[] {
+  return drafts.map(
+    (draft, i): Message => ({
+      id: ids[i],
+      from: draft.input.from ?? null,
+      to: draft.input.to ?? null,
+      channel: draft.input.channel ?? null,
+      type: draft.input.type,
+      payload: draft.input.payload ?? null,
+      createdAt: new Date(draft.createdAt).toISOString(),
+      expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+      deliveredAt: null,
+    }),
+  );
 }
 
 /** Message types are user-supplied: keep the label set bounded by their first segment. */

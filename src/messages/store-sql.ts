@@ -109,6 +109,10 @@ export class SqlMessageStore implements MessageStore {
     return ids.map((r) => r.id).sort((a, b) => a - b);
   }
 
+  insertCommitted(rows: readonly NewMessageRow[]): Promise<number[]> {
+    return this.storage.transaction((tx) => this.insert(tx, rows));
+  }
+
   async get(id: number, now: number): Promise<Message | null> {
     const row = this.prepared
       ? this.prepared.byId.get({ id, now })

@@ -38,6 +38,8 @@ export type ExpiryCount = 'due' | 'scheduled';
  */
 export interface MessageStore {
   insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]>;
+  /** `insert` in a transaction of its own: resolves once the rows are committed. */
+  insertCommitted(rows: readonly NewMessageRow[]): Promise<number[]>;
   get(id: number, now: number): Promise<Message | null>;
   list(query: ListQuery, now: number): Promise<Message[]>;
   replay(query: ReplayQuery, now: number): Promise<Message[]>;

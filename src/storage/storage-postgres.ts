@@ -9,6 +9,7 @@ import {
   insertMessages,
   lastMessageId,
   migratePostgres,
+  type NewPostgresMessage,
   openPostgres,
   type PostgresStore,
 } from './postgres/index.ts';
@@ -87,23 +88,29 @@ export class PostgresMessageStore extends SqlMessageStore {
   }
 
   override insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {
-    return insertMessages(
-      tx as unknown as Parameters<typeof insertMessages>[0],
-      rows.map((r) => ({
-        from: r.from ?? null,
-        to: r.to ?? null,
-        channel: r.channel ?? null,
-        type: r.type,
-        payload: r.payload,
-        createdAt: r.createdAt,
-        expiresAt: r.expiresAt ?? null,
-      })),
-    );
+    return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(toPostgresRow));
+  }
+
+  /** One statement is its own transaction: the batch commits in one round trip. */
+  override insertCommitted(rows: readonly NewMessageRow[]): Promise<number[]> {
+    return insertMessages((this.storage as PostgresStorage).store.db, rows.map(toPostgresRow));
   }
 
   override maxId(): Promise<number> {
     return lastMessageId((this.storage as PostgresStorage).store.db);
   }
+}
+
+function toPostgresRow(r: NewMessageRow): NewPostgresMessage {
+  return {
+    from: r.from ?? null,
+    to: r.to ?? null,
+    channel: r.channel ?? null,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt ?? null,
+  };
 }
 
 /** Opens and migrates a PostgreSQL store (the hub's migrations first, under the advisory lock). */

@@ -100,7 +100,10 @@ function onPusherFrame(index: number, text: string): void {
 }
 
 function onFrame(index: number, text: string): void {
-  if (PUSHER) return onPusherFrame(index, text);
+  if (PUSHER) {
+    onPusherFrame(index, text);
+    return;
+  }
   const at = text.indexOf('"seq":');
   if (at < 0) {
     if (text.includes('"subscribed"')) subscribed++;
@@ -137,7 +140,10 @@ function connect(index: number, sockets: WebSocket[]): Promise<void> {
     if (PUSHER) {
       ws.onmessage = (event) => {
         const text = event.data as string;
-        if (!text.includes('connection_established')) return onFrame(index, text);
+        if (!text.includes('connection_established')) {
+          onFrame(index, text);
+          return;
+        }
         ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'bench' } }));
         resolve();
       };

@@ -99,8 +99,8 @@ export class WsService {
       for (const resume of this.resumes) resume.offer(message);
       this.fanout.deliver(message);
     });
-    // Subscribed first: a message committed while the last id is read is seen either way.
-    const last = await this.ctx.messages.lastId();
+    // Subscribed first: whatever the live path publishes from here is seen either way.
+    const last = this.ctx.messages.published();
     if (last > this.busSeenId) this.busSeenId = last;
     this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);

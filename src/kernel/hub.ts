@@ -1,6 +1,8 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
+import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
+import { resolveNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
@@ -75,6 +77,8 @@ export class Hub {
     private readonly storage: Storage,
     store: MessageStore,
     source: ConfigSource,
+    /** This node's part of the cluster (a single hub on SQLite). */
+    readonly cluster: ClusterNode,
   ) {
     this.source = source;
     this.clock = options.clock ?? systemClock;
@@ -99,6 +103,7 @@ export class Hub {
       this.log,
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
+      cluster.live,
     );
     this.host = new PluginHost({
       log: this.log,
@@ -126,6 +131,7 @@ export class Hub {
         auth: this.auth,
         quotas: this.quotas,
         hub: this.view,
+        cluster: this.clusterView,
         signal: scope.abort.signal,
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
@@ -163,14 +169,34 @@ export class Hub {
     source.commit(initial);
     const { config } = initial;
     const { storage, messages } = await openStorage(config.storage.url, options.runtime);
-    const hub = new Hub(options, config, storage, messages, source);
+    let cluster: ClusterNode;
+    let hub: Hub | null = null;
+    const early = options.logger ?? createLogger(config.log.level, config.log.format);
+    try {
+      cluster = await openClusterNode({
+        config: config.cluster,
+        nodeId: resolveNodeId(config.cluster.nodeId),
+        storage,
+        store: messages,
+        clock: options.clock ?? systemClock,
+        log: () => hub?.log ?? early,
+      });
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+    hub = new Hub(options, config, storage, messages, source, cluster);
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
+      await cluster.close();
       await storage.close();
       throw exposureError(exposed.refused, source.path);
     }
     if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
+    const bus = hub.bus;
     try {
+      // Live before any plugin subscribes: from here every committed message reaches the bus once, in id order.
+      await cluster.live.start((message) => bus.publish('message.sent', message));
       await hub.listen();
       await hub.host.apply(config, source.catalogue);
       hub.metrics.pluginsRunning.set(hub.host.list().length);
@@ -225,8 +251,18 @@ export class Hub {
     state: () => this.state,
     startedAt: () => this.startedAt,
     plugins: () => this.pluginStatuses(),
-    healthChecks: () => [this.databaseCheck, ...this.host.list().flatMap((p) => p.instance.health?.() ?? [])],
+    healthChecks: () => [
+      this.databaseCheck,
+      ...this.cluster.healthChecks(),
+      ...this.host.list().flatMap((p) => p.instance.health?.() ?? []),
+    ],
   };
+
+  /** What plugins see of the cluster (`ctx.cluster`). */
+  private get clusterView(): ClusterView {
+    const { nodeId, clustered } = this.cluster;
+    return { nodeId, clustered, elect: (name) => this.cluster.elect(name) };
+  }
 
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
@@ -298,6 +334,7 @@ export class Hub {
     await this.host.stopAll('shutdown');
     await this.messages.flush();
     await this.server?.stop(true);
+    await this.cluster.close();
     await this.bus.close();
     await this.storage.close();
     this.state = 'stopped';

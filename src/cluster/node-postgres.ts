@@ -36,7 +36,8 @@ export async function openPostgresClusterNode(
       url: config.broker.url,
       prefix: config.broker.prefix ?? `relaykit:${scope}:`,
       onError: onBrokerError,
-      redis: { maxRetriesPerRequest: 2, connectTimeout: 5000 },
+      // Named, so an operator (or a test) can find this node's connections in CLIENT LIST.
+      redis: { maxRetriesPerRequest: 2, connectTimeout: 5000, connectionName: `relaykit-${nodeId}` },
     });
     broker = redis;
     ping = () => redis.ping();

@@ -318,7 +318,7 @@ export class MessageCore implements MessageService {
     // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.
     for (const message of stored) this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
     this.live.committed(stored);
-    batch.forEach((pending, i) => pending.resolve(stored[i]));
+    for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
   }
 }
 

@@ -7,6 +7,11 @@ import { notifyStatement, PostgresBroker } from './broker-postgres.ts';
 import { LeaseLeadership } from './leadership-postgres.ts';
 import { ClusterLivePath, type ClusterLivePathOptions } from './live-feed.ts';
 import type { ClusterNode, ClusterNodeOptions } from './node.ts';
+import { PostgresPresence } from './presence-postgres.ts';
+
+/** How often a node marks itself alive, and how long it counts without doing so. */
+const NODE_HEARTBEAT_MS = 2000;
+const NODE_TTL_MS = 6000;
 
 /** How long the broker's health check waits for Redis. */
 const BROKER_PING_TIMEOUT_MS = 2000;
@@ -65,6 +70,23 @@ export async function openPostgresClusterNode(
   });
   const feed = live;
 
+  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out).
+  const registry = new PostgresPresence({
+    nodeId,
+    client,
+    clock,
+    heartbeatMs: NODE_HEARTBEAT_MS,
+    nodeTtlMs: NODE_TTL_MS,
+    onError: (err) => options.log().warn({ err }, 'cluster node heartbeat failed'),
+  });
+  await registry.heartbeat();
+  const peers = async (): Promise<string[]> => {
+    const rows = await client<{ node_id: string }[]>`
+      select node_id from relaykit_presence_nodes where expires_at > ${clock.now()} and node_id <> ${nodeId}
+      order by node_id`;
+    return rows.map((r) => r.node_id);
+  };
+
   const brokerCheck: HealthCheck = {
     name: 'cluster:broker',
     componentType: 'component',
@@ -84,6 +106,12 @@ export async function openPostgresClusterNode(
     componentType: 'system',
     affectsReadiness: false,
     check: () => ({ status: 'pass', observedValue: nodeId, output: `broker ${broker.kind}` }),
+  };
+  const nodesCheck: HealthCheck = {
+    name: 'cluster:nodes',
+    componentType: 'system',
+    affectsReadiness: false,
+    check: async () => ({ status: 'pass', observedValue: (await peers()).length + 1, observedUnit: 'nodes' }),
   };
   const lagCheck: HealthCheck = {
     name: 'cluster:feedLag',
@@ -109,9 +137,13 @@ export async function openPostgresClusterNode(
         clock,
         onError: (err) => options.log().warn({ err, name }, 'leadership round failed'),
       }),
-    healthChecks: () => [nodeCheck, brokerCheck, lagCheck],
+    healthChecks: () => [nodeCheck, nodesCheck, brokerCheck, lagCheck],
+    peers,
     feedStats: () => feed.stats(),
-    close: () => feed.close(),
+    close: async () => {
+      await feed.close();
+      await registry.close().catch((err) => options.log().warn({ err }, 'cluster node deregistration failed'));
+    },
   };
 }
 

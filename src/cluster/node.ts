@@ -34,6 +34,8 @@ export interface ClusterNode extends ClusterView {
   /** `memory` (single hub), `postgres` (NOTIFY) or `redis`. */
   readonly brokerKind: string;
   healthChecks(): HealthCheck[];
+  /** The other live nodes sharing this log (heartbeats within the last few seconds). */
+  peers(): Promise<string[]>;
   /** The ordered feed's counters, or null on a single hub. */
   feedStats(): OrderedFeedStats | null;
   close(): Promise<void>;
@@ -85,6 +87,7 @@ function singleNode(nodeId: string, live: LivePath): ClusterNode {
     brokerKind: 'memory',
     elect: (name) => election.candidate(name),
     healthChecks: () => [],
+    peers: async () => [],
     feedStats: () => null,
     close: () => live.close(),
   };

@@ -62,8 +62,8 @@ export class Node {
     }
   }
 
-  async json<T>(path: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.url}${path}`);
+  async json<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, init);
     return { status: res.status, body: (await res.json()) as T };
   }
 }
@@ -73,11 +73,20 @@ export class Cluster {
   readonly nodes: Node[];
   private readonly dir = mkdtempSync(join(tmpdir(), 'relaykit-cluster-'));
 
-  constructor(runtimes: readonly Runtime[], storageUrl: string, config: string) {
+  /** `env(i)`: extra environment of node i (what `${VAR}` in the shared config file resolves to there). */
+  constructor(
+    runtimes: readonly Runtime[],
+    storageUrl: string,
+    config: string,
+    env: (i: number) => Record<string, string> = () => ({}),
+  ) {
     writeFileSync(join(this.dir, 'relaykit.config.yaml'), config);
     this.nodes = runtimes.map(
       (runtime, i) =>
-        new Node(`node-${i}-${runtime.name}-${process.pid}`, runtime, this.dir, { RELAYKIT_STORAGE_URL: storageUrl }),
+        new Node(`node-${i}-${runtime.name}-${process.pid}`, runtime, this.dir, {
+          RELAYKIT_STORAGE_URL: storageUrl,
+          ...env(i),
+        }),
     );
   }
 

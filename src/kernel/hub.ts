@@ -1,6 +1,7 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
+import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
 import { resolveNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
@@ -84,6 +85,7 @@ export class Hub {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger(current.log.level, current.log.format);
     this.metrics = createCoreMetrics(this.registry);
+    registerClusterMetrics(this.registry, cluster);
     this.bus = new MemoryEventBus(({ event, error }) => {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');

@@ -2,7 +2,9 @@
  * What an operator sees of a cluster: health names the node, counts the live nodes
  * and fails readiness when the broker cannot be reached; a plugin change through the
  * admin API is refused while other nodes share the hub (it would only change this
- * node), and accepted again once the other node is dead and stopped counting.
+ * node), and accepted again once the other node is dead and stopped counting. A node
+ * cut off from Redis keeps delivering what other nodes commit (through its last-id
+ * check against the database).
  */
 import { expect, test } from 'bun:test';
 import { URL } from 'node:url';
@@ -10,7 +12,7 @@ import { createTestDatabase } from '../helpers/postgres.ts';
 import { BUN } from '../helpers/process.ts';
 import { createTestRedis } from '../helpers/redis.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { Cluster, waitFor } from './cluster-harness.ts';
+import { Cluster, waitFor, wsSubscriber } from './cluster-harness.ts';
 
 const db = await createTestDatabase(import.meta.path, '', 'rk_cluster_');
 const redis = await createTestRedis(import.meta.path);
@@ -66,13 +68,22 @@ test.skipIf(!db || !redis)(
       expect(refused.body.error?.message).toContain('shared config file');
 
       // The broker unreachable: node 0 is not ready (node 1 is), and ready again once it is back.
+      // Meanwhile node 0's subscribers still get what node 1 commits, through the last-id check.
+      const sub = await wsSubscriber(a, 'partition', 'ws@a');
       proxy.down();
+      const during = await b.post({ channel: 'partition', type: 'p', payload: 1 });
+      expect(during).not.toBeNull();
+      await waitFor(() => sub.ids.includes(during as number), 10_000, 'the message across the partition');
       await waitFor(async () => (await a.json('/health/ready')).status === 503, 10_000, 'node 0 not ready');
       const notReady = await a.json<Health>('/health/ready');
       expect(notReady.body.output).toContain('cluster:broker');
       expect((await b.json('/health/ready')).status).toBe(200);
       await proxy.up();
       await waitFor(async () => (await a.json('/health/ready')).status === 200, 15_000, 'node 0 ready again');
+      const after = await b.post({ channel: 'partition', type: 'p', payload: 2 });
+      await waitFor(() => sub.ids.includes(after as number), 10_000, 'the message after the partition');
+      expect(sub.ids).toEqual([during as number, after as number]);
+      sub.close();
 
       // A dead node stops counting within seconds; then the change is this node's alone and allowed.
       await b.kill('SIGKILL');

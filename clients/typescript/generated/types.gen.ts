@@ -773,6 +773,10 @@ export type UpdatePluginErrors = {
      */
     404: ErrorResponse;
     /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+    /**
      * Response for status 422
      */
     422: ErrorResponse;

@@ -70,7 +70,8 @@ export async function openPostgresClusterNode(
   });
   const feed = live;
 
-  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out).
+  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out);
+  // the same store holds plugins' presence (ctx.cluster.presence).
   const registry = new PostgresPresence({
     nodeId,
     client,
@@ -139,6 +140,7 @@ export async function openPostgresClusterNode(
       }),
     healthChecks: () => [nodeCheck, nodesCheck, brokerCheck, lagCheck],
     peers,
+    presence: registry,
     feedStats: () => feed.stats(),
     close: async () => {
       await feed.close();

@@ -9,6 +9,8 @@ import type { Storage } from '../storage/storage.ts';
 import type { Leadership } from './leadership.ts';
 import { MemoryElection } from './leadership-memory.ts';
 import type { OrderedFeedStats } from './ordered-feed.ts';
+import type { Presence } from './presence.ts';
+import { MemoryPresence } from './presence-memory.ts';
 
 /**
  * What a plugin sees of the cluster (`ctx.cluster`): who this node is, whether
@@ -26,6 +28,12 @@ export interface ClusterView {
    * hub. Close it when the work stops.
    */
   elect(name: string): Leadership;
+  /**
+   * Who is present in a channel across the nodes (PostgreSQL tables with node
+   * heartbeats on a cluster, memory on a single hub). Namespace channel names with
+   * the plugin's name; a dead node's entries stop counting within seconds.
+   */
+  readonly presence: Presence;
 }
 
 /** The kernel's side of the cluster: the live path, health checks and the feed's counters. */
@@ -65,7 +73,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
         'cluster.broker.url needs a PostgreSQL storage.url: nodes share their messages through the database (a SQLite file is one node)',
       );
     }
-    return singleNode(options.nodeId, new LocalLivePath(() => store.maxId()));
+    return singleNode(options.nodeId, new LocalLivePath(() => store.maxId()), clock);
   }
   const { openPostgresClusterNode } = await import('./node-postgres.ts');
   return openPostgresClusterNode({
@@ -78,8 +86,10 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
   });
 }
 
-function singleNode(nodeId: string, live: LivePath): ClusterNode {
+function singleNode(nodeId: string, live: LivePath, clock: Clock): ClusterNode {
   const election = new MemoryElection();
+  // The only node never expires: no heartbeat timer needed.
+  const presence = new MemoryPresence({ nodeId, clock, heartbeatMs: 0, nodeTtlMs: Number.MAX_SAFE_INTEGER / 4 });
   return {
     nodeId,
     clustered: false,
@@ -89,6 +99,10 @@ function singleNode(nodeId: string, live: LivePath): ClusterNode {
     healthChecks: () => [],
     peers: async () => [],
     feedStats: () => null,
-    close: () => live.close(),
+    presence,
+    close: async () => {
+      await live.close();
+      await presence.close();
+    },
   };
 }

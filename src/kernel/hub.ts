@@ -262,8 +262,8 @@ export class Hub {
 
   /** What plugins see of the cluster (`ctx.cluster`). */
   private get clusterView(): ClusterView {
-    const { nodeId, clustered } = this.cluster;
-    return { nodeId, clustered, elect: (name) => this.cluster.elect(name) };
+    const { nodeId, clustered, presence } = this.cluster;
+    return { nodeId, clustered, presence, elect: (name) => this.cluster.elect(name) };
   }
 
   /** Re-reads the config file and applies it. */

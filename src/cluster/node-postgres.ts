@@ -80,7 +80,14 @@ export async function openPostgresClusterNode(
     nodeTtlMs: NODE_TTL_MS,
     onError: (err) => options.log().warn({ err }, 'cluster node heartbeat failed'),
   });
-  await registry.heartbeat();
+  try {
+    await registry.heartbeat();
+  } catch (err) {
+    // Nothing of this node may linger (the broker's connections) when it cannot start.
+    await feed.close();
+    await registry.close().catch(() => {});
+    throw err;
+  }
   const peers = async (): Promise<string[]> => {
     const rows = await client<{ node_id: string }[]>`
       select node_id from relaykit_presence_nodes where expires_at > ${clock.now()} and node_id <> ${nodeId}

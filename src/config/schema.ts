@@ -68,6 +68,19 @@ export const StorageSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const MessagesSection = Type.Object(
+  {
+    idempotencyWindowSeconds: Type.Integer({
+      minimum: 60,
+      maximum: 30 * 24 * 3600,
+      default: 24 * 3600,
+      description:
+        'How long an Idempotency-Key of POST /messages is remembered: a retry within it returns the original message (keys are purged after it)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JwtSection = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret for HS256 tokens', ...secret })),
@@ -211,6 +224,7 @@ export const CoreSections = {
   $schema: Type.Optional(Type.String({ description: 'JSON Schema for editor completion' })),
   server: ServerSection,
   storage: StorageSection,
+  messages: MessagesSection,
   auth: AuthSection,
   limits: LimitsSection,
   log: LogSection,
@@ -227,6 +241,7 @@ export const PluginEntryBase = {
 
 export type ServerConfig = Static<typeof ServerSection>;
 export type StorageConfig = Static<typeof StorageSection>;
+export type MessagesConfig = Static<typeof MessagesSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
 export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
@@ -244,6 +259,7 @@ export interface PluginEntry {
 export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
+  messages: MessagesConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
   log: LogConfig;

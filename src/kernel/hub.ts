@@ -30,6 +30,10 @@ import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { listenError, readyLine } from './startup.ts';
 
+/** How often expired idempotency keys are purged, and how many per statement. */
+const KEY_PURGE_EVERY_MS = 60_000;
+const KEY_PURGE_BATCH = 1000;
+
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
   plugins: readonly PluginDefinition[];
@@ -68,6 +72,7 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
+  private stopPurge: () => void = () => {};
 
   private constructor(
     private readonly options: HubOptions,
@@ -99,6 +104,7 @@ export class Hub {
       this.log,
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
+      () => this.current.messages.idempotencyWindowSeconds * 1000,
     );
     this.host = new PluginHost({
       log: this.log,
@@ -181,6 +187,7 @@ export class Hub {
     }
     hub.state = 'ready';
     hub.startedAt = hub.clock.now();
+    hub.stopPurge = hub.clock.setInterval(() => void hub.purgeIdempotencyKeys(), KEY_PURGE_EVERY_MS);
     if (config.watch)
       source.watch(
         (err) => hub.log.error({ err }, 'config reload failed'),
@@ -277,6 +284,21 @@ export class Hub {
     });
   }
 
+  /** Deletes idempotency keys whose window is over, in bounded batches (every node does; deletes are idempotent). */
+  async purgeIdempotencyKeys(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.messages.purgeKeys(KEY_PURGE_BATCH);
+        total += n;
+        if (n < KEY_PURGE_BATCH) return total;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'expired idempotency keys could not be purged');
+      return total;
+    }
+  }
+
   /** Readiness turns 503; the server keeps serving until `stop`. */
   drain(): void {
     if (this.state === 'ready' || this.state === 'starting') this.state = 'draining';
@@ -288,6 +310,7 @@ export class Hub {
     const wasServing = this.state !== 'starting';
     this.drain();
     this.source.close();
+    this.stopPurge();
     const timeout = this.current.server.shutdownTimeoutMs;
     if (wasServing && this.current.server.drainDelayMs > 0) await sleep(this.current.server.drainDelayMs);
     // Stop accepting; requests already being handled finish (bounded), idle keep-alive sockets don't count.

@@ -42,5 +42,14 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795349164879,
     "hash": "a8a47499e1c94a45cfbcda2eb1753c40996b7ac2c2a5867e4c333742cfbf96c9"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `message_idempotency` (\n\t`scope` text NOT NULL,\n\t`key` text NOT NULL,\n\t`fingerprint` text NOT NULL,\n\t`message_id` integer,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tPRIMARY KEY(`scope`, `key`)\n);\n",
+      "\nCREATE INDEX `message_idempotency_expires_at_idx` ON `message_idempotency` (`expires_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796460044439,
+    "hash": "91559baec863581cb1ebc9cdc145643e6f45e1dc75ba6d2ad3ba61401da64e03"
   }
 ];

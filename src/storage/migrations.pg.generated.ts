@@ -57,5 +57,15 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796449950216,
     "hash": "e37ac8e45952bfb0e51e0fb6594209c97f64b9ed9e1660429a5a6850eb7120e2"
+  },
+  {
+    "tag": "0004_message_idempotency",
+    "sql": [
+      "CREATE TABLE \"message_idempotency\" (\n\t\"scope\" text NOT NULL,\n\t\"key\" text NOT NULL,\n\t\"fingerprint\" text NOT NULL,\n\t\"message_id\" bigint,\n\t\"created_at\" bigint NOT NULL,\n\t\"expires_at\" bigint NOT NULL,\n\tCONSTRAINT \"message_idempotency_scope_key_pk\" PRIMARY KEY(\"scope\",\"key\")\n);\n",
+      "\nCREATE INDEX \"message_idempotency_expires_at_idx\" ON \"message_idempotency\" USING btree (\"expires_at\");"
+    ],
+    "bps": true,
+    "folderMillis": 1796460047198,
+    "hash": "df9c98758d96488b28b99994e59301d3a1ae8944045ef86e1e5577f61586a004"
   }
 ];

@@ -81,7 +81,17 @@ export default definePlugin({
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
       const queue = new DeliveryQueue(storage, tables, ctx.clock, events);
       const settler = new Settler(ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
-      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler, () => pruner.touch());
+      worker = new Worker(
+        options.worker,
+        ctx.clock,
+        ctx.log,
+        service,
+        queue,
+        sender,
+        settler,
+        () => pruner.touch(),
+        storage.dialect === 'sqlite' ? null : options.worker.pollIntervalMs,
+      );
     }
     const written = (n: number) => {
       metrics.enqueued(n);

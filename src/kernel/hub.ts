@@ -30,8 +30,7 @@ import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { listenError, readyLine } from './startup.ts';
 
-/** How often expired idempotency keys are purged, and how many per statement. */
-const KEY_PURGE_EVERY_MS = 60_000;
+/** How many expired idempotency keys one purge statement deletes. */
 const KEY_PURGE_BATCH = 1000;
 
 export interface HubOptions {
@@ -72,7 +71,6 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
-  private stopPurge: () => void = () => {};
 
   private constructor(
     private readonly options: HubOptions,
@@ -105,6 +103,7 @@ export class Hub {
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
       () => this.current.messages.idempotencyWindowSeconds * 1000,
+      () => void this.purgeIdempotencyKeys(),
     );
     this.host = new PluginHost({
       log: this.log,
@@ -187,7 +186,7 @@ export class Hub {
     }
     hub.state = 'ready';
     hub.startedAt = hub.clock.now();
-    hub.stopPurge = hub.clock.setInterval(() => void hub.purgeIdempotencyKeys(), KEY_PURGE_EVERY_MS);
+
     if (config.watch)
       source.watch(
         (err) => hub.log.error({ err }, 'config reload failed'),
@@ -284,7 +283,11 @@ export class Hub {
     });
   }
 
-  /** Deletes idempotency keys whose window is over, in bounded batches (every node does; deletes are idempotent). */
+  /**
+   * Deletes idempotency keys whose window is over, in bounded batches. The message core
+   * calls it after commits that claimed keys (at most once a minute, no timer: with no
+   * keyed traffic nothing new accumulates); any node may, deletes are idempotent.
+   */
   async purgeIdempotencyKeys(): Promise<number> {
     let total = 0;
     try {
@@ -310,7 +313,6 @@ export class Hub {
     const wasServing = this.state !== 'starting';
     this.drain();
     this.source.close();
-    this.stopPurge();
     const timeout = this.current.server.shutdownTimeoutMs;
     if (wasServing && this.current.server.drainDelayMs > 0) await sleep(this.current.server.drainDelayMs);
     // Stop accepting; requests already being handled finish (bounded), idle keep-alive sockets don't count.

@@ -84,6 +84,9 @@ export interface SendResult {
   replayed: boolean;
 }
 
+/** Expired idempotency keys are purged at most this often (after commits that claim keys). */
+const KEY_PURGE_EVERY_MS = 60_000;
+
 /** How long idempotency keys are kept by default (24 h). */
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -110,6 +113,8 @@ export class MessageCore implements MessageService {
   private markIdle: () => void = () => {};
   /** Per-node cache of the retention horizon (stale across nodes until `refresh`). */
   private horizonCache: number | null = null;
+  /** When keys were last purged (clock ms). */
+  private lastPurge = Number.NEGATIVE_INFINITY;
   /** While plugins change, ingest waits so every message sees one consistent set of hooks. */
   private holds = 0;
   private held: Promise<void> = Promise.resolve();
@@ -127,6 +132,8 @@ export class MessageCore implements MessageService {
     private readonly maxBatch: number,
     /** How long an idempotency key is remembered (read at every claim: config reloads apply). */
     private readonly idempotencyWindowMs: () => number = () => DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    /** Purges expired keys; called after commits that claimed keys, at most every KEY_PURGE_EVERY_MS. */
+    private readonly purgeExpiredKeys: () => void = () => {},
   ) {
     this.retention = this.createRetention();
   }
@@ -426,6 +433,11 @@ export class MessageCore implements MessageService {
     // One lock order for every batch in the cluster: no deadlock between two batches' claims.
     claims.sort((a, b) => (claimId(a) < claimId(b) ? -1 : 1));
     const won = new Set((await this.store.claimKeys(tx, claims, now, now + this.idempotencyWindowMs())).map(claimId));
+    if (now - this.lastPurge >= KEY_PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      // After this transaction: the purge runs on its own, off the commit path.
+      setImmediate(this.purgeExpiredKeys);
+    }
     const lost = claims.filter((c) => !won.has(claimId(c)));
     if (!lost.length) return replays;
     const records = await this.store.readKeys(tx, lost);

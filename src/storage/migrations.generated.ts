@@ -51,5 +51,16 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796460044439,
     "hash": "91559baec863581cb1ebc9cdc145643e6f45e1dc75ba6d2ad3ba61401da64e03"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `webhook_meta` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`value` integer NOT NULL\n);\n",
+      "\nALTER TABLE `webhook_deliveries` ADD `lease_token` text;",
+      "\nALTER TABLE `webhook_events` ADD `dedupe_key` text;",
+      "\nCREATE UNIQUE INDEX `webhook_events_dedupe_key_idx` ON `webhook_events` (`dedupe_key`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796460550287,
+    "hash": "fc5b92d54e6d3658addebc041e6a7fdf200ab48c856679257392577cafe41afc"
   }
 ];

@@ -81,6 +81,36 @@ export const MessagesSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const ClusterSection = Type.Object(
+  {
+    leadership: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('advisory'), Type.Literal('lease')], {
+          default: 'advisory',
+          description:
+            'How nodes sharing a PostgreSQL database pick the one that runs each singleton (ttl sweeper, webhook retention): `advisory` (a session advisory lock on a dedicated connection) or `lease` (a row in relaykit_leases; use it behind PgBouncer in transaction mode). SQLite runs one node, always the leader',
+        }),
+        intervalMs: Type.Integer({
+          minimum: 50,
+          maximum: 60_000,
+          default: 1000,
+          description:
+            'advisory: how often a node checks or tries the lock (leadership moves within about this long of a leader dying)',
+        }),
+        leaseTtlMs: Type.Integer({
+          minimum: 150,
+          maximum: 300_000,
+          default: 10_000,
+          description:
+            'lease: how long a lease lasts unless renewed (renewed every third of it); a dead leader is replaced within it',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JwtSection = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret for HS256 tokens', ...secret })),
@@ -225,6 +255,7 @@ export const CoreSections = {
   server: ServerSection,
   storage: StorageSection,
   messages: MessagesSection,
+  cluster: ClusterSection,
   auth: AuthSection,
   limits: LimitsSection,
   log: LogSection,
@@ -242,6 +273,7 @@ export const PluginEntryBase = {
 export type ServerConfig = Static<typeof ServerSection>;
 export type StorageConfig = Static<typeof StorageSection>;
 export type MessagesConfig = Static<typeof MessagesSection>;
+export type ClusterConfig = Static<typeof ClusterSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
 export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
@@ -260,6 +292,7 @@ export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
   messages: MessagesConfig;
+  cluster: ClusterConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
   log: LogConfig;

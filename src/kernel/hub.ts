@@ -1,6 +1,8 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
+import { LeadershipFactory } from '../cluster/leadership-open.ts';
+import { defaultNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
@@ -63,6 +65,7 @@ export class Hub {
   readonly clock: Clock;
   readonly log: Logger;
   private readonly host: PluginHost;
+  private readonly leaderships: LeadershipFactory;
   private readonly source: ConfigSource;
   private server: HttpServer | null = null;
   private readonly front: Front;
@@ -92,6 +95,14 @@ export class Hub {
       options.env ?? process.env,
       () => this.clock.now(),
     );
+    this.leaderships = new LeadershipFactory({
+      storage,
+      url: current.storage.url,
+      nodeId: defaultNodeId(),
+      settings: () => this.current.cluster.leadership,
+      clock: this.clock,
+      onError: (name, err) => this.log.warn({ err, leadership: name }, 'leadership round failed'),
+    });
     this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new MessageCore(
       storage,
@@ -108,7 +119,7 @@ export class Hub {
     this.host = new PluginHost({
       log: this.log,
       stopTimeoutMs: () => this.current.server.shutdownTimeoutMs,
-      newScope: () => new PluginScope(this.bus, this.registry),
+      newScope: () => new PluginScope(this.bus, this.registry, (name) => this.leaderships.open(name)),
       migrate: async (def) => {
         const folder = migrationFolder(def.name, def.migrations, storage.dialect);
         if (folder) await storage.migrate(folder, `__relaykit_migrations_${def.name}`);
@@ -132,6 +143,7 @@ export class Hub {
         quotas: this.quotas,
         hub: this.view,
         signal: scope.abort.signal,
+        leadership: (leader) => scope.leadership(leader),
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });

@@ -14,7 +14,6 @@ afterAll(async () => {
   await Promise.all(nodes.map((n) => n.dispose()));
 });
 
-
 async function send(node: HubUnderTest, key: string, payload: unknown) {
   const res = await fetch(`${node.url}/messages`, {
     method: 'POST',
@@ -28,23 +27,26 @@ async function send(node: HubUnderTest, key: string, payload: unknown) {
   return { status: res.status, replayed: res.headers.get('idempotent-replayed') === 'true', body: await res.json() };
 }
 
-test.skipIf(!db)('the same key to node A then node B returns the same message; another body is a 409 on either', async () => {
-  nodes = await startNodes(2, db!.url(), '');
-  const [a, b] = nodes;
-  const first = await send(a, 'order-1', { total: 7 });
-  expect(first.status).toBe(201);
-  expect(first.replayed).toBe(false);
-  const retry = await send(b, 'order-1', { total: 7 });
-  expect(retry).toEqual({ status: 201, replayed: true, body: first.body });
-  const other = await send(b, 'order-1', { total: 8 });
-  expect(other.status).toBe(409);
-  expect(other.body.error.code).toBe('RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED');
+test.skipIf(!db)(
+  'the same key to node A then node B returns the same message; another body is a 409 on either',
+  async () => {
+    nodes = await startNodes(2, db!.url(), '');
+    const [a, b] = nodes;
+    const first = await send(a, 'order-1', { total: 7 });
+    expect(first.status).toBe(201);
+    expect(first.replayed).toBe(false);
+    const retry = await send(b, 'order-1', { total: 7 });
+    expect(retry).toEqual({ status: 201, replayed: true, body: first.body });
+    const other = await send(b, 'order-1', { total: 8 });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED');
 
-  // Racing retries on both nodes at once: one message.
-  const raced = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 ? a : b, 'order-2', { total: 9 })));
-  expect(new Set(raced.map((r) => r.body.id)).size).toBe(1);
-  expect(raced.filter((r) => !r.replayed).length).toBe(1);
+    // Racing retries on both nodes at once: one message.
+    const raced = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 ? a : b, 'order-2', { total: 9 })));
+    expect(new Set(raced.map((r) => r.body.id)).size).toBe(1);
+    expect(raced.filter((r) => !r.replayed).length).toBe(1);
 
-  const listed = await (await admin(a, '/messages?channel=orders')).json();
-  expect(listed.messages.map((m: { id: number }) => m.id)).toEqual([first.body.id, raced[0].body.id]);
-});
+    const listed = await (await admin(a, '/messages?channel=orders')).json();
+    expect(listed.messages.map((m: { id: number }) => m.id)).toEqual([first.body.id, raced[0].body.id]);
+  },
+);

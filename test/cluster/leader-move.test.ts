@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import postgres from 'postgres';
-import type { HubUnderTest } from '../helpers/hub-process.ts';
 import { waitFor } from '../helpers/hub.ts';
+import type { HubUnderTest } from '../helpers/hub-process.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { ADMIN_TOKEN, admin, startNodes } from './nodes.ts';
 
@@ -23,10 +23,9 @@ const sweeps = async (node: HubUnderTest): Promise<number> =>
 
 /** Rows past their expiry still in the table (reads hide them; only a sweep deletes them). */
 async function expiredRows(schema: string): Promise<number> {
-  const [row] = await sql!.unsafe(
-    `select count(*)::int as n from "${schema}".messages where expires_at <= $1`,
-    [Date.now()],
-  );
+  const [row] = await sql!.unsafe(`select count(*)::int as n from "${schema}".messages where expires_at <= $1`, [
+    Date.now(),
+  ]);
   return row.n;
 }
 
@@ -49,9 +48,17 @@ for (const mode of ['advisory', 'lease'] as const) {
 
     // Exactly one node sweeps.
     const before = await Promise.all(nodes.map(sweeps));
-    await waitFor(async () => (await Promise.all(nodes.map(sweeps))).some((n, i) => n > before[i] + 3), 10_000, 'a sweep');
+    await waitFor(
+      async () => (await Promise.all(nodes.map(sweeps))).some((n, i) => n > before[i] + 3),
+      10_000,
+      'a sweep',
+    );
     const first = await Promise.all(nodes.map(sweeps));
-    await waitFor(async () => (await Promise.all(nodes.map(sweeps))).some((n, i) => n > first[i] + 3), 10_000, 'sweeps');
+    await waitFor(
+      async () => (await Promise.all(nodes.map(sweeps))).some((n, i) => n > first[i] + 3),
+      10_000,
+      'sweeps',
+    );
     const second = await Promise.all(nodes.map(sweeps));
     const sweeping = second.map((n, i) => n > first[i]);
     expect(sweeping.filter(Boolean).length).toBe(1);
@@ -61,7 +68,10 @@ for (const mode of ['advisory', 'lease'] as const) {
     await leader.kill('SIGKILL');
     const killedAt = Date.now();
     // Expires one second after the kill: only the follower can delete it.
-    await follower.send({ channel: 'c', type: 'short', payload: 1, ttl: 1 }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    await follower.send(
+      { channel: 'c', type: 'short', payload: 1, ttl: 1 },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
     await waitFor(async () => (await expiredRows(schema)) === 0 && Date.now() - killedAt > 1100, 10_000, 'the sweep');
     const taken = await sweeps(follower);
     await waitFor(async () => (await sweeps(follower)) > taken + 3, 5000, 'the new leader sweeping');

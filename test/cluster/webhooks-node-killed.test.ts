@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import postgres from 'postgres';
-import type { HubUnderTest } from '../helpers/hub-process.ts';
 import { waitFor } from '../helpers/hub.ts';
+import type { HubUnderTest } from '../helpers/hub-process.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { ADMIN_TOKEN, admin, startNodes } from './nodes.ts';
 

@@ -2,18 +2,20 @@
  * The migration race, with whole hubs: three `relaykit start` processes started at the
  * same moment on one empty PostgreSQL database all come up ready, and the schema is
  * migrated exactly once (the advisory lock serialises them: one migrates, the others
- * wait, then find nothing to do).
+ * wait, then find nothing to do), a third-party plugin's own migrations included.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { BUILTIN_PG_MIGRATIONS } from '../../src/storage/postgres/migrate.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { type HubProcess, spawnHub } from '../helpers/process.ts';
 
 const db = await createTestDatabase(import.meta.path);
+/** A third-party plugin with migrations of its own: they race too. */
+const PINS = resolve(import.meta.dir, '../../examples/custom-plugin/pins/index.ts');
 const withPostgres = db ? test : test.skip;
 
 const hubs: HubProcess[] = [];
@@ -26,14 +28,16 @@ afterAll(async () => {
 
 describe('three hubs starting together on an empty PostgreSQL database', () => {
   withPostgres(
-    'all come up ready, the schema is migrated once, and they share one id sequence',
+    "all come up ready, the schema (a plugin's tables too) is migrated once, and they share one id sequence",
     async () => {
       const url = db!.url();
       const started = await Promise.all(
         [1, 2, 3].map((n) => {
           const dir = mkdtempSync(join(tmpdir(), `relaykit-race-${n}-`));
           dirs.push(dir);
-          return spawnHub({ cwd: dir, env: { RELAYKIT_STORAGE_URL: url, RELAYKIT_LOG_LEVEL: 'info' } });
+          const config = join(dir, 'relaykit.config.yaml');
+          writeFileSync(config, `plugins:\n  pins:\n    module: ${PINS}\n`);
+          return spawnHub({ cwd: dir, args: ['--config', config], env: { RELAYKIT_STORAGE_URL: url } });
         }),
       );
       hubs.push(...started);
@@ -65,6 +69,8 @@ describe('three hubs starting together on an empty PostgreSQL database', () => {
       try {
         const applied = await sql<{ hash: string }[]>`select hash from public.__drizzle_migrations order by id`;
         expect(applied.map((r) => r.hash)).toEqual(BUILTIN_PG_MIGRATIONS.map((m) => m.hash));
+        const [plugin] = await sql<{ n: number }[]>`select count(*)::int as n from public.__relaykit_migrations_pins`;
+        expect(plugin.n).toBe(1);
         const [counter] = await sql<{ n: number }[]>`select count(*)::int as n from public.message_id_counter`;
         expect(counter.n).toBe(1);
       } finally {

@@ -43,10 +43,10 @@ export interface DialectTables<T> {
  * - `transaction` commits when `fn` resolves and rolls back when it rejects; the
  *   promise settles only after the commit (a 201 is never sent for an uncommitted
  *   message). Transactions do not nest: pass the `Tx` down instead.
- * - Queries issued through `db` outside a transaction run on their own (autocommit).
- *   On SQLite, which has one connection, a query issued through `db` while another
- *   task's transaction is open between two of its awaits runs inside that
- *   transaction: hold transactions briefly and keep awaits inside them to queries.
+ * - Queries issued through `db` outside a transaction run on their own (autocommit):
+ *   they never see a transaction's uncommitted rows and never join it (on SQLite,
+ *   which has one connection, they wait while another task's transaction is open:
+ *   hold transactions briefly).
  * - `ping` rejects when the database cannot answer (readiness, recovery).
  */
 export interface Storage {

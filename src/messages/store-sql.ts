@@ -79,14 +79,17 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async get(id: number, now: number): Promise<Message | null> {
-    const row = this.prepared
-      ? await this.prepared.byId(id, now)
-      : (
-          await this.storage.db
-            .select()
-            .from(this.t.messages)
-            .where(and(eq(this.t.messages.id, id), this.live(now)))
-        )[0];
+    let row: MessageRow | undefined;
+    if (this.prepared) {
+      const read = this.prepared.byId(id, now);
+      // Only a read that waited for a transaction is a promise: the usual one costs no extra tick.
+      row = read instanceof Promise ? await read : read;
+    } else {
+      [row] = await this.storage.db
+        .select()
+        .from(this.t.messages)
+        .where(and(eq(this.t.messages.id, id), this.live(now)));
+    }
     return row ? toMessage(row) : null;
   }
 

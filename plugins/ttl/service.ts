@@ -16,7 +16,7 @@ import { createTtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 import { PolicyTable } from './policies.ts';
 import { Sweeper, type SweeperStats } from './sweeper.ts';
-import { ttlTables } from './tables.ts';
+import type { TtlTables } from './tables.ts';
 
 export const TtlErrors = defineErrors({
   RELAYKIT_ERR_TTL_TOO_LONG: {
@@ -51,13 +51,14 @@ export class TtlService {
   readonly policies: PolicyTable;
   readonly sweeper: Sweeper;
   private readonly since: number;
-  private readonly tables: typeof ttlTables.sqlite;
 
-  constructor(private readonly ctx: PluginContext<TtlOptions>) {
+  constructor(
+    private readonly ctx: PluginContext<TtlOptions>,
+    private readonly tables: TtlTables,
+  ) {
     const { options } = ctx;
     this.policies = new PolicyTable(options);
     this.since = ctx.clock.now();
-    this.tables = ctx.storage.tables(ttlTables);
     this.sweeper = new Sweeper({
       storage: ctx.storage,
       clock: ctx.clock,

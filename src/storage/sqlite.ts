@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { SQLiteSession, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { SqliteDatabase, SqliteHandle } from '../runtime/types.ts';
-import type { Database, DialectTables, Storage, Tx } from './storage.ts';
+import type { Database, DialectTables, LazyDialectTables, Storage, Tx } from './storage.ts';
 
 export { BUILTIN_MIGRATIONS } from './migrations.generated.ts';
 
@@ -125,8 +125,10 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  tables<T>(byDialect: DialectTables<T>): T {
-    return byDialect.sqlite;
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
+  tables<T>(byDialect: DialectTables<T>): T;
+  tables<T>(byDialect: DialectTables<T>): T | Promise<T> {
+    return typeof byDialect.postgres === 'function' ? Promise.resolve(byDialect.sqlite) : byDialect.sqlite;
   }
 
   async migrate(migrations: MigrationMeta[] | string, table?: string): Promise<void> {

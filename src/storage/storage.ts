@@ -37,6 +37,15 @@ export interface DialectTables<T> {
 }
 
 /**
+ * The same, with the PostgreSQL tables behind a function that imports them
+ * (`() => import('./schema.pg.ts').then(...)`), so a SQLite hub never loads pg-core.
+ */
+export interface LazyDialectTables<T> {
+  sqlite: T;
+  postgres: () => Promise<unknown>;
+}
+
+/**
  * A store: where the hub keeps its event log and where plugins keep their tables.
  *
  * Contract (test/contracts/storage.contract.ts runs it against every store):
@@ -57,7 +66,8 @@ export interface Storage {
   readonly file: string | null;
   readonly db: Database;
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Picks this dialect's table objects (typed as the SQLite ones). */
+  /** Picks this dialect's table objects (typed as the SQLite ones); with lazy PostgreSQL tables, a promise of them. */
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
   tables<T>(byDialect: DialectTables<T>): T;
   /**
    * Applies the migrations not applied yet, tracked in `table`: a list embedded in the

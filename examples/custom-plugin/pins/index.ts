@@ -14,11 +14,16 @@
 import { fileURLToPath } from 'node:url';
 import { asc, eq } from 'drizzle-orm';
 import { definePlugin, Elysia, errorResponses, HubError, Type, t } from 'relaykit';
-import { pins as pgPins } from './schema.pg.ts';
 import { type Pin, pins as sqlitePins } from './schema.ts';
 
-/** The plugin's tables for each dialect; `ctx.storage.tables` picks the hub's. */
-const tables = { sqlite: { pins: sqlitePins }, postgres: { pins: pgPins } };
+/**
+ * The plugin's tables for each dialect; `ctx.storage.tables` picks the hub's. The
+ * PostgreSQL twin is imported only on PostgreSQL, so a SQLite hub never loads pg-core.
+ */
+const tables = {
+  sqlite: { pins: sqlitePins },
+  postgres: () => import('./schema.pg.ts').then((pg) => ({ pins: pg.pins })),
+};
 
 const PinsOptions = Type.Object(
   {
@@ -47,8 +52,8 @@ export default definePlugin({
     sqlite: fileURLToPath(new URL('./drizzle/sqlite', import.meta.url)),
     postgres: fileURLToPath(new URL('./drizzle/pg', import.meta.url)),
   },
-  setup(ctx) {
-    const { pins } = ctx.storage.tables(tables);
+  async setup(ctx) {
+    const { pins } = await ctx.storage.tables(tables);
     const { db } = ctx.storage;
 
     return {

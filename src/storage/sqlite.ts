@@ -144,9 +144,10 @@ export class SqliteStorage implements Storage {
   }
 }
 
-type Session = Record<string, unknown> & {
+interface Session {
   prepareQuery(...args: unknown[]): PreparedQuery;
-};
+  prepareOneTimeQuery(...args: unknown[]): PreparedQuery;
+}
 type PreparedQuery = Record<'run' | 'all' | 'get' | 'values', (placeholders?: unknown) => unknown>;
 
 /**
@@ -159,7 +160,7 @@ function gatedDatabase(db: SqliteDatabase, storage: SqliteStorage): SqliteDataba
   const session = Object.create(raw) as Session;
   session.prepareQuery = (...args: unknown[]) => gatedQuery(raw.prepareQuery(...args), storage);
   session.prepareOneTimeQuery = (...args: unknown[]) => {
-    const prepared = raw.prepareQuery(...args);
+    const prepared = raw.prepareOneTimeQuery(...args);
     return storage.mustWait() ? gatedQuery(prepared, storage) : prepared;
   };
   const gated = Object.create(db) as SqliteDatabase;

@@ -17,7 +17,7 @@ import { createTtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 import { PolicyTable } from './policies.ts';
 import { Sweeper, type SweeperStats } from './sweeper.ts';
-import { ttlTables } from './tables.ts';
+import type { TtlTables } from './tables.ts';
 
 export const TtlErrors = defineErrors({
   RELAYKIT_ERR_TTL_TOO_LONG: {
@@ -47,23 +47,24 @@ export interface TtlStats {
   sweeper: Omit<SweeperStats, 'expired' | 'archived' | 'pruned' | 'lastSweepAt'> & { lastSweepAt: string | null };
 }
 
-/** One ttl instance: its policy table, the sweeper, the archive, and the ingest and ack hooks. */
 /** The singleton the sweeper runs as: one node at a time sweeps a shared database. */
 export const SWEEPER_LEADERSHIP = 'ttl-sweeper';
 
+/** One ttl instance: its policy table, the sweeper, the archive, and the ingest and ack hooks. */
 export class TtlService {
   readonly policies: PolicyTable;
   readonly sweeper: Sweeper;
   private readonly since: number;
-  private readonly tables: typeof ttlTables.sqlite;
   /** One sweeper runs in a cluster: this node's candidacy (always the leader on SQLite). */
   private leader: Leadership | null = null;
 
-  constructor(private readonly ctx: PluginContext<TtlOptions>) {
+  constructor(
+    private readonly ctx: PluginContext<TtlOptions>,
+    private readonly tables: TtlTables,
+  ) {
     const { options } = ctx;
     this.policies = new PolicyTable(options);
     this.since = ctx.clock.now();
-    this.tables = ctx.storage.tables(ttlTables);
     this.sweeper = new Sweeper({
       storage: ctx.storage,
       clock: ctx.clock,

@@ -53,7 +53,7 @@ export default definePlugin({
   options: WebhooksOptions,
   emits: [WebhookEvents.endpointDisabled, WebhookEvents.deliveryExhausted],
   consumes: Object.values(CoreEvents),
-  setup(ctx) {
+  async setup(ctx) {
     const { options } = ctx;
     const guard = new AddressGuard({
       httpsOnly: options.security.httpsOnly,
@@ -61,7 +61,7 @@ export default definePlugin({
       optionPath: `plugins.${ctx.name}.security.allowNetworks`,
     });
     const { storage } = ctx;
-    const tables = storage.tables(webhookTables);
+    const tables = await storage.tables(webhookTables);
     const endpoints = new EndpointStore(storage, tables, ctx.clock);
     const events = new EventCache(EVENT_CACHE_BYTES);
     const outbox = new Outbox(storage, tables, ctx.clock, endpoints, events);

@@ -1,7 +1,9 @@
-import * as pg from './schema.pg.ts';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents, webhookMeta } from './schema.ts';
 
-/** The plugin's tables per dialect (picked at runtime by `ctx.storage.tables`): these, and their pg-core twins. */
+/**
+ * The plugin's tables per dialect (picked at setup by `ctx.storage.tables`): these, and
+ * their pg-core twins, imported only on PostgreSQL (a SQLite hub never loads pg-core).
+ */
 export const webhookTables = {
   sqlite: {
     endpoints: webhookEndpoints,
@@ -10,13 +12,14 @@ export const webhookTables = {
     attempts: webhookAttempts,
     meta: webhookMeta,
   },
-  postgres: {
-    endpoints: pg.webhookEndpoints,
-    events: pg.webhookEvents,
-    deliveries: pg.webhookDeliveries,
-    attempts: pg.webhookAttempts,
-    meta: pg.webhookMeta,
-  },
+  postgres: () =>
+    import('./schema.pg.ts').then((pg) => ({
+      endpoints: pg.webhookEndpoints,
+      events: pg.webhookEvents,
+      deliveries: pg.webhookDeliveries,
+      attempts: pg.webhookAttempts,
+      meta: pg.webhookMeta,
+    })),
 };
 
 export type WebhookTables = typeof webhookTables.sqlite;

@@ -49,17 +49,19 @@ function prepareSqlite(storage: SqliteStorage) {
     .orderBy(asc(messages.expiresAt))
     .limit(sql.placeholder('limit'));
   const remove = db.delete(messages).where(inArray(messages.id, due));
+  const byId = db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.id, sql.placeholder('id')),
+        or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+      ),
+    )
+    .prepare();
   return {
-    byId: db
-      .select()
-      .from(messages)
-      .where(
-        and(
-          eq(messages.id, sql.placeholder('id')),
-          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-        ),
-      )
-      .prepare(),
+    /** The hot read; like any read through `db`, it waits for a transaction open elsewhere. */
+    byId: (id: number, now: number) => storage.outside(() => byId.get({ id, now })),
     deleteWhole: remove.returning().prepare(),
     deleteIds: remove.returning({ id: messages.id, type: messages.type }).prepare(),
   };
@@ -90,14 +92,17 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async get(id: number, now: number): Promise<Message | null> {
-    const row = this.prepared
-      ? this.prepared.byId.get({ id, now })
-      : (
-          await this.storage.db
-            .select()
-            .from(this.t.messages)
-            .where(and(eq(this.t.messages.id, id), this.live(now)))
-        )[0];
+    let row: MessageRow | undefined;
+    if (this.prepared) {
+      const read = this.prepared.byId(id, now);
+      // Only a read that waited for a transaction is a promise: the usual one costs no extra tick.
+      row = read instanceof Promise ? await read : read;
+    } else {
+      [row] = await this.storage.db
+        .select()
+        .from(this.t.messages)
+        .where(and(eq(this.t.messages.id, id), this.live(now)));
+    }
     return row ? toMessage(row) : null;
   }
 

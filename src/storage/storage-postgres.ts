@@ -10,7 +10,14 @@ import {
   openPostgres,
   type PostgresStore,
 } from './postgres/index.ts';
-import { type Database, type DialectTables, DialectUnsupported, type Storage, type Tx } from './storage.ts';
+import {
+  type Database,
+  type DialectTables,
+  DialectUnsupported,
+  type LazyDialectTables,
+  type Storage,
+  type Tx,
+} from './storage.ts';
 
 /**
  * The PostgreSQL store over postgres-js (a pool): transactions are real, concurrent
@@ -34,8 +41,11 @@ export class PostgresStorage implements Storage {
     return this.store.db.transaction((tx) => fn(tx as unknown as Tx));
   }
 
-  tables<T>(byDialect: DialectTables<T>): T {
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
+  tables<T>(byDialect: DialectTables<T>): T;
+  tables<T>(byDialect: DialectTables<T>): T | Promise<T> {
     if (!byDialect.postgres) throw new DialectUnsupported('a set of tables', 'postgres');
+    if (typeof byDialect.postgres === 'function') return (byDialect.postgres as () => Promise<T>)();
     return byDialect.postgres as T;
   }
 

@@ -20,6 +20,7 @@ import { EventCache } from './event-cache.ts';
 import { WebhookEvents } from './events.ts';
 import { AddressGuard } from './guard.ts';
 import { WebhookMetrics } from './metrics.ts';
+import { webhookDocs } from './openapi.ts';
 import { WebhooksOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { DeliveryQueries } from './queries.ts';
@@ -103,6 +104,13 @@ export default definePlugin({
         await capture.flush();
       },
       routes: () => webhookRoutes(service, ctx.auth, ctx.clock),
+      openapiWebhooks: () =>
+        webhookDocs(
+          ctx.hub
+            .plugins()
+            .filter((p) => p.state === 'running')
+            .flatMap((p) => p.emits.map((event) => ({ event, plugin: p.name }))),
+        ),
       health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
       messageHooks: {
         // Inside the message's own transaction: its deliveries commit (or roll back) with it.

@@ -36,6 +36,7 @@ export function documentationApp(parts: AppParts): AnyElysia {
             description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
           },
           tags: [...CORE_TAGS, ...(parts.tags ?? [])],
+          ...(parts.webhooks && Object.keys(parts.webhooks).length ? { webhooks: parts.webhooks } : {}),
           components: {
             securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
           },

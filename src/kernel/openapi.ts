@@ -28,6 +28,8 @@ const COERCED_FORMATS = new Set(['integer', 'numeric', 'boolean']);
 export function refineDocument<T extends object>(document: T): T {
   const doc = structuredClone(document) as unknown as JsonObject;
   const paths = isObject(doc.paths) ? doc.paths : {};
+  // Outgoing requests (`webhooks`, OpenAPI 3.1) are refined like the paths.
+  const webhooks = isObject(doc.webhooks) ? doc.webhooks : {};
   const components = isObject(doc.components) ? doc.components : {};
   const existing = isObject(components.schemas) ? components.schemas : {};
   const named = new Map<string, { schema: JsonObject; key: string }>(
@@ -52,7 +54,7 @@ export function refineDocument<T extends object>(document: T): T {
     return { $ref: `#/components/schemas/${title}` };
   };
 
-  for (const item of Object.values(paths)) {
+  for (const item of [...Object.values(paths), ...Object.values(webhooks)]) {
     if (!isObject(item)) continue;
     for (const operation of Object.values(item)) {
       if (!isObject(operation)) continue;

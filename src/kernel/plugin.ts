@@ -79,6 +79,11 @@ export interface PluginInstance {
    * composed with the other running plugins' at every rebuild.
    */
   asyncapi?(): AsyncApiFragment;
+  /**
+   * Requests the plugin itself sends to its users' servers, as OpenAPI 3.1 `webhooks`
+   * entries (name -> Path Item), merged into `/openapi/json` at every rebuild.
+   */
+  openapiWebhooks?(): Record<string, unknown>;
 }
 
 /** A runtime-neutral WebSocket endpoint (Bun serves it natively, Deno through upgradeWebSocket). */

@@ -4,6 +4,8 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type Webhooks = WebhookChannelOccupiedWebhookRequest | WebhookChannelVacatedWebhookRequest | WebhookClientConnectedWebhookRequest | WebhookClientDisconnectedWebhookRequest | WebhookErrorOccurredWebhookRequest | WebhookHealthChangedWebhookRequest | WebhookMessageDeliveredWebhookRequest | WebhookMessageExpiredWebhookRequest | WebhookMessageSentWebhookRequest | WebhookMetricsSnapshotWebhookRequest | WebhookPluginDisabledWebhookRequest | WebhookPluginEnabledWebhookRequest | WebhookPluginReconfiguredWebhookRequest | WebhookWebhookDeliveryExhaustedWebhookRequest | WebhookWebhookEndpointDisabledWebhookRequest | WebhookWebhookTestWebhookRequest;
+
 /**
  * SendMessage
  */
@@ -2402,3 +2404,485 @@ export type GetHealthResponses = {
 };
 
 export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+/**
+ * channel.occupied webhook
+ */
+export type WebhookChannelOccupiedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'channel.occupied';
+    timestamp: string;
+    data: {
+        channel: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookChannelOccupiedWebhookRequest = {
+    body: WebhookChannelOccupiedWebhookPayload;
+    key: 'channel.occupied';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * channel.vacated webhook
+ */
+export type WebhookChannelVacatedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'channel.vacated';
+    timestamp: string;
+    data: {
+        channel: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookChannelVacatedWebhookRequest = {
+    body: WebhookChannelVacatedWebhookPayload;
+    key: 'channel.vacated';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * client.connected webhook
+ */
+export type WebhookClientConnectedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'client.connected';
+    timestamp: string;
+    data: {
+        clientId: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookClientConnectedWebhookRequest = {
+    body: WebhookClientConnectedWebhookPayload;
+    key: 'client.connected';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * client.disconnected webhook
+ */
+export type WebhookClientDisconnectedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'client.disconnected';
+    timestamp: string;
+    data: {
+        clientId: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+        reason?: string;
+    };
+};
+
+export type WebhookClientDisconnectedWebhookRequest = {
+    body: WebhookClientDisconnectedWebhookPayload;
+    key: 'client.disconnected';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * error.occurred webhook
+ */
+export type WebhookErrorOccurredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'error.occurred';
+    timestamp: string;
+    data: {
+        source: string;
+        code: string;
+        message: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookErrorOccurredWebhookRequest = {
+    body: WebhookErrorOccurredWebhookPayload;
+    key: 'error.occurred';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * health.changed webhook
+ */
+export type WebhookHealthChangedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'health.changed';
+    timestamp: string;
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+export type WebhookHealthChangedWebhookRequest = {
+    body: WebhookHealthChangedWebhookPayload;
+    key: 'health.changed';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.delivered webhook
+ */
+export type WebhookMessageDeliveredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.delivered';
+    timestamp: string;
+    data: {
+        id: number;
+        by: string | null;
+        /**
+         * When it happened
+         */
+        at: string;
+        /**
+         * Message
+         */
+        message: {
+            /**
+             * Monotonic per hub; use it as a resume cursor
+             */
+            id: number;
+            from: string | null;
+            to: string | null;
+            channel: string | null;
+            type: string;
+            payload: unknown;
+            createdAt: string;
+            expiresAt: string | null;
+            deliveredAt: string | null;
+        };
+    };
+};
+
+export type WebhookMessageDeliveredWebhookRequest = {
+    body: WebhookMessageDeliveredWebhookPayload;
+    key: 'message.delivered';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.expired webhook
+ */
+export type WebhookMessageExpiredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.expired';
+    timestamp: string;
+    data: {
+        ids: Array<number>;
+        types: Array<string>;
+        /**
+         * Whether they were copied to the archive first
+         */
+        archived: boolean;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookMessageExpiredWebhookRequest = {
+    body: WebhookMessageExpiredWebhookPayload;
+    key: 'message.expired';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.sent webhook
+ */
+export type WebhookMessageSentWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.sent';
+    timestamp: string;
+    /**
+     * Message
+     */
+    data: {
+        /**
+         * Monotonic per hub; use it as a resume cursor
+         */
+        id: number;
+        from: string | null;
+        to: string | null;
+        channel: string | null;
+        type: string;
+        payload: unknown;
+        createdAt: string;
+        expiresAt: string | null;
+        deliveredAt: string | null;
+    };
+};
+
+export type WebhookMessageSentWebhookRequest = {
+    body: WebhookMessageSentWebhookPayload;
+    key: 'message.sent';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * metrics.snapshot webhook
+ */
+export type WebhookMetricsSnapshotWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'metrics.snapshot';
+    timestamp: string;
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+export type WebhookMetricsSnapshotWebhookRequest = {
+    body: WebhookMetricsSnapshotWebhookPayload;
+    key: 'metrics.snapshot';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.disabled webhook
+ */
+export type WebhookPluginDisabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.disabled';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginDisabledWebhookRequest = {
+    body: WebhookPluginDisabledWebhookPayload;
+    key: 'plugin.disabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.enabled webhook
+ */
+export type WebhookPluginEnabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.enabled';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginEnabledWebhookRequest = {
+    body: WebhookPluginEnabledWebhookPayload;
+    key: 'plugin.enabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.reconfigured webhook
+ */
+export type WebhookPluginReconfiguredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.reconfigured';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginReconfiguredWebhookRequest = {
+    body: WebhookPluginReconfiguredWebhookPayload;
+    key: 'plugin.reconfigured';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.delivery.exhausted webhook
+ */
+export type WebhookWebhookDeliveryExhaustedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.delivery.exhausted';
+    timestamp: string;
+    data: {
+        deliveryId: number;
+        endpointId: string;
+        eventId: string;
+        eventType: string;
+        attempts: number;
+        lastStatus: number | null;
+        lastError: string | null;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookWebhookDeliveryExhaustedWebhookRequest = {
+    body: WebhookWebhookDeliveryExhaustedWebhookPayload;
+    key: 'webhook.delivery.exhausted';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.endpoint.disabled webhook
+ */
+export type WebhookWebhookEndpointDisabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.endpoint.disabled';
+    timestamp: string;
+    data: {
+        endpointId: string;
+        url: string;
+        /**
+         * Why: by an admin, failing too long, or 410 Gone
+         */
+        reason: string;
+        consecutiveFailures: number;
+        failingSince: string | null;
+        /**
+         * Pending deliveries moved to failed with it
+         */
+        failedDeliveries: number;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookWebhookEndpointDisabledWebhookRequest = {
+    body: WebhookWebhookEndpointDisabledWebhookPayload;
+    key: 'webhook.endpoint.disabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.test webhook
+ */
+export type WebhookWebhookTestWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.test';
+    timestamp: string;
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+export type WebhookWebhookTestWebhookRequest = {
+    body: WebhookWebhookTestWebhookPayload;
+    key: 'webhook.test';
+    path?: never;
+    query?: never;
+};

@@ -1,6 +1,8 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
+import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
+import { defaultNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
@@ -28,7 +30,7 @@ import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoi
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
-import { listenError, readyLine } from './startup.ts';
+import { authMode, listenError, readyLine } from './startup.ts';
 
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
@@ -68,6 +70,7 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
+  private lastReload: ReloadRecord | null = null;
 
   private constructor(
     private readonly options: HubOptions,
@@ -183,7 +186,10 @@ export class Hub {
     hub.startedAt = hub.clock.now();
     if (config.watch)
       source.watch(
-        (err) => hub.log.error({ err }, 'config reload failed'),
+        (err) => {
+          hub.recordReload('file', 0, err);
+          hub.log.error({ err }, 'config reload failed');
+        },
         () => hub.reload('file'),
       );
     hub.log.info(
@@ -231,12 +237,45 @@ export class Hub {
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
-      const next = await this.source.read();
-      this.checkAuthReload(next.config, next.found, next.empty);
-      const changes = await this.applyConfig(next.config, next.catalogue, origin);
-      this.source.commit(next);
-      return changes;
+      try {
+        const next = await this.source.read();
+        this.checkAuthReload(next.config, next.found, next.empty);
+        const changes = await this.applyConfig(next.config, next.catalogue, origin);
+        this.source.commit(next);
+        this.recordReload(origin, changes.length);
+        return changes;
+      } catch (err) {
+        this.recordReload(origin, 0, err);
+        throw err;
+      }
     });
+  }
+
+  private recordReload(origin: 'file' | 'api', changes: number, error?: unknown): void {
+    this.lastReload = {
+      at: this.now(),
+      origin,
+      outcome: error === undefined ? 'applied' : 'rejected',
+      changes,
+      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
+    };
+  }
+
+  /** `GET /admin/status`. */
+  status(): HubStatus {
+    return {
+      version: VERSION,
+      runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
+      node: defaultNodeId(),
+      state: this.state,
+      startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
+      uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
+      configFile: this.source.fromFile ? this.source.path : null,
+      watching: this.current.watch,
+      lastReload: this.lastReload,
+      auth: authMode(this.current),
+      storage: { dialect: this.storage.dialect },
+    };
   }
 
   /**
@@ -355,6 +394,7 @@ export class Hub {
           reload: () => this.reload('api'),
           limits: () => this.limitsView(),
         }),
+        adminStatusRoutes(this.auth, () => this.status()),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
       ],

@@ -99,6 +99,52 @@ export type PluginStatus = {
 };
 
 /**
+ * HubStatus
+ */
+export type HubStatus = {
+    version: string;
+    runtime: {
+        name: string;
+        version: string;
+    };
+    /**
+     * This process’s node id
+     */
+    node: string;
+    /**
+     * starting, ready, draining or stopped
+     */
+    state: string;
+    startedAt: string | null;
+    uptimeSeconds: number;
+    /**
+     * The config file read; null when the defaults apply
+     */
+    configFile: string | null;
+    /**
+     * Whether config file changes are applied live
+     */
+    watching: boolean;
+    /**
+     * ReloadRecord
+     */
+    lastReload: {
+        at: string;
+        origin: 'file' | 'api';
+        outcome: 'applied' | 'rejected';
+        changes: number;
+        error?: string;
+    } | null;
+    /**
+     * The auth mode, e.g. `realtime jwt required, admin token`
+     */
+    auth: string;
+    storage: {
+        dialect: string;
+    };
+};
+
+/**
  * WsStatus
  */
 export type WsStatus = {
@@ -876,6 +922,35 @@ export type ReloadConfigResponses = {
 
 export type ReloadConfigResponse = ReloadConfigResponses[keyof ReloadConfigResponses];
 
+export type GetHubStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/status';
+};
+
+export type GetHubStatusErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetHubStatusError = GetHubStatusErrors[keyof GetHubStatusErrors];
+
+export type GetHubStatusResponses = {
+    /**
+     * Response for status 200
+     */
+    200: HubStatus;
+};
+
+export type GetHubStatusResponse = GetHubStatusResponses[keyof GetHubStatusResponses];
+
 export type GetWsStatsData = {
     body?: never;
     path?: never;
@@ -913,6 +988,10 @@ export type ListWsChannelsData = {
          * Only channels whose name starts with this
          */
         prefix?: string;
+        /**
+         * Cursor: only channels whose name sorts after this
+         */
+        after?: string;
         limit?: number;
     };
     url: '/ws/channels';
@@ -951,6 +1030,14 @@ export type ListWsChannelsResponses = {
              */
             system: boolean;
         }>;
+        /**
+         * Channels with subscribers, whatever the filter
+         */
+        total: number;
+        /**
+         * Pass as `after` for the next page; null on the last
+         */
+        nextCursor: string | null;
     };
 };
 
@@ -993,6 +1080,50 @@ export type GetWsChannelResponses = {
 };
 
 export type GetWsChannelResponse = GetWsChannelResponses[keyof GetWsChannelResponses];
+
+export type DisconnectWsClientData = {
+    body?: never;
+    path: {
+        /**
+         * The client id
+         */
+        clientId: string;
+    };
+    query?: never;
+    url: '/ws/clients/{clientId}';
+};
+
+export type DisconnectWsClientErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type DisconnectWsClientError = DisconnectWsClientErrors[keyof DisconnectWsClientErrors];
+
+export type DisconnectWsClientResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        clientId: string;
+        /**
+         * Connections closed (0 when the client had none)
+         */
+        closed: number;
+    };
+};
+
+export type DisconnectWsClientResponse = DisconnectWsClientResponses[keyof DisconnectWsClientResponses];
 
 export type BroadcastWsData = {
     body: {
@@ -1205,6 +1336,50 @@ export type SendToSseClientResponses = {
 };
 
 export type SendToSseClientResponse = SendToSseClientResponses[keyof SendToSseClientResponses];
+
+export type DisconnectSseClientData = {
+    body?: never;
+    path: {
+        /**
+         * The client id
+         */
+        clientId: string;
+    };
+    query?: never;
+    url: '/stream/clients/{clientId}';
+};
+
+export type DisconnectSseClientErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type DisconnectSseClientError = DisconnectSseClientErrors[keyof DisconnectSseClientErrors];
+
+export type DisconnectSseClientResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        clientId: string;
+        /**
+         * Streams ended (0 when the client had none)
+         */
+        closed: number;
+    };
+};
+
+export type DisconnectSseClientResponse = DisconnectSseClientResponses[keyof DisconnectSseClientResponses];
 
 export type ListSseClientsData = {
     body?: never;

@@ -384,7 +384,7 @@ export class Hub {
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
-      webhooks: Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
+      webhooks: () => Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
       routes: [
         messageRoutes(this.messages, this.auth, this.quotas),
         adminRoutes({

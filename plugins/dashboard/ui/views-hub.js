@@ -53,7 +53,7 @@ export async function overview() {
         'div',
         { class: 'grid' },
         fact('Config file', 'config', status.configFile ?? 'none, defaults'),
-        fact('Watched', 'watching', status.watching ? 'yes, changes apply live' : 'no'),
+        fact('Watched', 'watching', !status.configFile ? '—' : status.watching ? 'yes, changes apply live' : 'no'),
         fact(
           'Last reload',
           'reload',

@@ -16,6 +16,7 @@ export async function webhooks() {
     try {
       await api(path, { method: 'POST', body: '{}' });
       out.textContent = `${label}: done`;
+      attempts.replaceChildren();
       await deliveries.show();
     } catch (err) {
       out.textContent = `${label}: ${err.message}`;
@@ -48,9 +49,11 @@ export async function webhooks() {
         ],
         list,
       ),
-      d.status === 'pending' && d.nextAttemptAt
-        ? h('p', { class: 'muted' }, `Next retry ${when(d.nextAttemptAt)}`)
-        : null,
+      h(
+        'p',
+        { class: 'muted' },
+        d.status === 'pending' && d.nextAttemptAt ? `Next retry ${when(d.nextAttemptAt)}` : '',
+      ),
     );
   };
   const deliveries = pager(

@@ -182,10 +182,15 @@ test('an operator signs in and works every view in headless Chromium', async () 
   expect(await page.textContent(`button[data-retry="${failed.id}"]`)).toBe('Replay');
   await page.click(`button[data-retry="${failed.id}"]`);
   await page.waitForSelector('#webhook-status:has-text("done")');
+  // The retry clears the attempts shown (they are stale); the row's attempts show them again.
+  expect(await page.$$('#attempts [data-attempt-status]')).toHaveLength(0);
   await waitFor(async () => (await deliveries())[0]?.status === 'delivered', 10_000, 'the retried delivery');
   expect(receiver.requests).toHaveLength(2);
   await view(page, 'webhooks');
   await page.waitForSelector(`[data-delivery-status="delivered"]`);
+  await page.click(`button[data-attempts="${failed.id}"]`);
+  await page.waitForSelector('#attempts [data-attempt-status="204"]');
+  expect(await page.textContent('#attempts')).not.toContain('null');
   await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
 
   // A narrow window: the page does not scroll sideways.

@@ -110,6 +110,7 @@ export default definePlugin({
             .plugins()
             .filter((p) => p.state === 'running')
             .flatMap((p) => p.emits.map((event) => ({ event, plugin: p.name }))),
+          ctx.hub.eventSchemas(),
         ),
       health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
       messageHooks: {

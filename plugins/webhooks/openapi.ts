@@ -111,7 +111,10 @@ function envelope(type: string, data: TSchema | Record<string, unknown>): Record
  * The `webhooks` entries. `others` are events of other running plugins (name and the
  * plugin that emits them) whose payload this plugin does not define.
  */
-export function webhookDocs(others: ReadonlyArray<{ event: string; plugin: string }>): Record<string, unknown> {
+export function webhookDocs(
+  others: ReadonlyArray<{ event: string; plugin: string }>,
+  schemas: Record<string, TSchema> = {},
+): Record<string, unknown> {
   const entries: Array<[string, string, string, TSchema | Record<string, unknown>]> = [
     ...Object.entries(EVENT_DATA).map(
       ([type, e]) => [type, e.summary, '', e.data] as [string, string, string, TSchema],
@@ -122,9 +125,9 @@ export function webhookDocs(others: ReadonlyArray<{ event: string; plugin: strin
         (o) =>
           [
             o.event,
-            `An event of the ${o.plugin} plugin`,
-            `Its \`data\` is defined by the ${o.plugin} plugin (see its documentation).`,
-            { type: 'object', additionalProperties: true },
+            (schemas[o.event]?.description as string | undefined) ?? `An event of the ${o.plugin} plugin`,
+            schemas[o.event] ? '' : `Its \`data\` is defined by the ${o.plugin} plugin (see its documentation).`,
+            schemas[o.event] ?? { type: 'object', additionalProperties: true },
           ] as [string, string, string, Record<string, unknown>],
       ),
   ];

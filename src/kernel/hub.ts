@@ -232,6 +232,7 @@ export class Hub {
     startedAt: () => this.startedAt,
     plugins: () => this.pluginStatuses(),
     healthChecks: () => [this.databaseCheck, ...this.host.list().flatMap((p) => p.instance.health?.() ?? [])],
+    eventSchemas: () => Object.assign({}, ...this.host.list().map((p) => p.definition.eventSchemas ?? {})),
   };
 
   /** Re-reads the config file and applies it. */

@@ -2739,8 +2739,17 @@ export type WebhookHealthChangedWebhookPayload = {
     id: string;
     type: 'health.changed';
     timestamp: string;
+    /**
+     * The health checks' overall verdict changed
+     */
     data: {
-        [key: string]: unknown;
+        status: 'pass' | 'warn' | 'fail';
+        previous: 'pass' | 'warn' | 'fail';
+        /**
+         * The failing checks
+         */
+        failing: Array<string>;
+        at: string;
     };
 };
 
@@ -2872,8 +2881,53 @@ export type WebhookMetricsSnapshotWebhookPayload = {
     id: string;
     type: 'metrics.snapshot';
     timestamp: string;
+    /**
+     * MetricsSnapshot
+     */
     data: {
-        [key: string]: unknown;
+        /**
+         * Position in the history (0 for an on-demand read)
+         */
+        seq: number;
+        at: string;
+        metrics: Array<{
+            name: string;
+            help: string;
+            type: 'counter' | 'gauge' | 'histogram' | 'summary';
+            series: Array<{
+                labels: {
+                    [key: string]: unknown | string;
+                };
+                /**
+                 * Counter or gauge value
+                 */
+                value?: number | null;
+                /**
+                 * Observations (histograms, summaries)
+                 */
+                count?: number;
+                /**
+                 * Sum of the observations
+                 */
+                sum?: number | null;
+                /**
+                 * Median; for histograms estimated from the buckets
+                 */
+                p50?: number | null;
+                /**
+                 * 90th percentile
+                 */
+                p90?: number | null;
+                /**
+                 * 95th percentile
+                 */
+                p95?: number | null;
+                /**
+                 * 99th percentile
+                 */
+                p99?: number | null;
+            }>;
+        }>;
     };
 };
 

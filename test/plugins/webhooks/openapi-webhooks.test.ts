@@ -21,7 +21,10 @@ beforeAll(async () => {
   hub = await startTestHub({
     overrides: {
       auth: { adminToken: ADMIN },
-      plugins: { webhooks: { security: { allowNetworks: LOOPBACK }, delivery: { retrySchedule: [] } } },
+      plugins: {
+        webhooks: { security: { allowNetworks: LOOPBACK }, delivery: { retrySchedule: [] } },
+        metrics: { snapshots: { intervalMs: 200 } },
+      },
     },
   });
   doc = (await (await hub.request('/openapi/json')).json()) as Doc;
@@ -43,6 +46,13 @@ test('every event a hub can send is described in the webhooks section', async ()
     ...plugins.filter((p) => p.state === 'running').flatMap((p) => p.emits),
   ]);
   expect(Object.keys(doc.webhooks).sort()).toEqual([...expected].sort());
+  // Other plugins' events carry the payload schema their plugin declares (eventSchemas).
+  for (const type of ['health.changed', 'metrics.snapshot']) {
+    const body = doc.webhooks[type]?.post.requestBody.content['application/json'].schema as {
+      properties: { data: { properties?: object; $ref?: string } };
+    };
+    expect(body.properties.data.properties ?? body.properties.data.$ref, type).toBeDefined();
+  }
 });
 
 /** The documented body schema of `type`, resolved inside the whole document (its `$ref`s to components). */
@@ -73,7 +83,14 @@ test('real deliveries of several event types validate against their documented e
   await hub.request('/admin/plugins/ttl', { method: 'PATCH', token: ADMIN, json: { enabled: true } });
   await hub.request(`/webhooks/endpoints/${endpoint.id}/test`, { method: 'POST', token: ADMIN, json: {} });
 
-  const wanted = ['message.sent', 'message.delivered', 'plugin.disabled', 'plugin.enabled', TEST_EVENT_TYPE];
+  const wanted = [
+    'message.sent',
+    'message.delivered',
+    'plugin.disabled',
+    'plugin.enabled',
+    'metrics.snapshot',
+    TEST_EVENT_TYPE,
+  ];
   const types = () => new Set(receiver.requests.map((r) => (JSON.parse(r.body) as { type: string }).type));
   await waitFor(() => wanted.every((t) => types().has(t)), 10_000, `deliveries of ${wanted.join(', ')}`);
 

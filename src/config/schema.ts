@@ -68,6 +68,54 @@ export const StorageSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const ClusterSection = Type.Object(
+  {
+    nodeId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$',
+        description:
+          "This node's name in the cluster (health, presence, leadership, metric labels); unique among live nodes. Default: <hostname>-<pid>-<random>, fixed for the life of the process",
+      }),
+    ),
+    broker: Type.Object(
+      {
+        url: Type.Optional(
+          Type.String({
+            pattern: '^rediss?://',
+            description:
+              'redis://[user:password@]host:6379[/db]: carry the live feed between nodes over Redis pub/sub (one publish per commit batch). Unset: nodes sharing a PostgreSQL storage.url use its LISTEN/NOTIFY. Needs a PostgreSQL store',
+            ...secret,
+          }),
+        ),
+        prefix: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 100,
+            description:
+              'Prefix of the Redis channel; nodes of one hub must agree. Default relaykit:<database>[.<schema>]: derived from storage.url',
+          }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    holdMs: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 50,
+      description:
+        'How long a node holds a message whose predecessor has not arrived from the broker before reading the gap from the database',
+    }),
+    checkEveryMs: Type.Integer({
+      minimum: 50,
+      maximum: 60_000,
+      default: 1000,
+      description:
+        "How often a node compares the database's last message id with what it delivered (catches publishes that never arrived)",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JwtSection = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret for HS256 tokens', ...secret })),
@@ -211,6 +259,7 @@ export const CoreSections = {
   $schema: Type.Optional(Type.String({ description: 'JSON Schema for editor completion' })),
   server: ServerSection,
   storage: StorageSection,
+  cluster: ClusterSection,
   auth: AuthSection,
   limits: LimitsSection,
   log: LogSection,
@@ -227,6 +276,7 @@ export const PluginEntryBase = {
 
 export type ServerConfig = Static<typeof ServerSection>;
 export type StorageConfig = Static<typeof StorageSection>;
+export type ClusterConfig = Static<typeof ClusterSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
 export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
@@ -244,6 +294,7 @@ export interface PluginEntry {
 export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
+  cluster: ClusterConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
   log: LogConfig;

@@ -44,6 +44,11 @@ export const CoreErrors = {
     status: 503,
     message: 'The database cannot be reached right now: nothing was stored; retry later',
   },
+  RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: {
+    status: 409,
+    message:
+      'Other nodes share this hub: a change made through one node would not reach them. Change the shared config file on every node, then reload',
+  },
   RELAYKIT_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

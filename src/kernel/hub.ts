@@ -2,7 +2,9 @@ import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
 import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
-import { defaultNodeId } from '../cluster/node-id.ts';
+import { registerClusterMetrics } from '../cluster/metrics.ts';
+import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
+import { resolveNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
@@ -78,11 +80,14 @@ export class Hub {
     private readonly storage: Storage,
     store: MessageStore,
     source: ConfigSource,
+    /** This node's part of the cluster (a single hub on SQLite). */
+    readonly cluster: ClusterNode,
   ) {
     this.source = source;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger(current.log.level, current.log.format);
     this.metrics = createCoreMetrics(this.registry);
+    registerClusterMetrics(this.registry, cluster);
     this.bus = new MemoryEventBus(({ event, error }) => {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
@@ -102,6 +107,7 @@ export class Hub {
       this.log,
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
+      cluster.live,
     );
     this.host = new PluginHost({
       log: this.log,
@@ -129,6 +135,7 @@ export class Hub {
         auth: this.auth,
         quotas: this.quotas,
         hub: this.view,
+        cluster: this.clusterView,
         signal: scope.abort.signal,
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
@@ -166,14 +173,34 @@ export class Hub {
     source.commit(initial);
     const { config } = initial;
     const { storage, messages } = await openStorage(config.storage.url, options.runtime);
-    const hub = new Hub(options, config, storage, messages, source);
+    let cluster: ClusterNode;
+    let hub: Hub | null = null;
+    const early = options.logger ?? createLogger(config.log.level, config.log.format);
+    try {
+      cluster = await openClusterNode({
+        config: config.cluster,
+        nodeId: resolveNodeId(config.cluster.nodeId),
+        storage,
+        store: messages,
+        clock: options.clock ?? systemClock,
+        log: () => hub?.log ?? early,
+      });
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+    hub = new Hub(options, config, storage, messages, source, cluster);
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
+      await cluster.close();
       await storage.close();
       throw exposureError(exposed.refused, source.path);
     }
     if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
+    const bus = hub.bus;
     try {
+      // Live before any plugin subscribes: from here every committed message reaches the bus once, in id order.
+      await cluster.live.start((message) => bus.publish('message.sent', message));
       await hub.listen();
       await hub.host.apply(config, source.catalogue);
       hub.metrics.pluginsRunning.set(hub.host.list().length);
@@ -231,9 +258,19 @@ export class Hub {
     state: () => this.state,
     startedAt: () => this.startedAt,
     plugins: () => this.pluginStatuses(),
-    healthChecks: () => [this.databaseCheck, ...this.host.list().flatMap((p) => p.instance.health?.() ?? [])],
+    healthChecks: () => [
+      this.databaseCheck,
+      ...this.cluster.healthChecks(),
+      ...this.host.list().flatMap((p) => p.instance.health?.() ?? []),
+    ],
     eventSchemas: () => Object.assign({}, ...this.host.list().map((p) => p.definition.eventSchemas ?? {})),
   };
+
+  /** What plugins see of the cluster (`ctx.cluster`). */
+  private get clusterView(): ClusterView {
+    const { nodeId, clustered, presence } = this.cluster;
+    return { nodeId, clustered, presence, elect: (name) => this.cluster.elect(name) };
+  }
 
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
@@ -267,7 +304,7 @@ export class Hub {
     return {
       version: VERSION,
       runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
-      node: defaultNodeId(),
+      node: this.cluster.nodeId,
       state: this.state,
       startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
       uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
@@ -310,11 +347,28 @@ export class Hub {
     return this.serialize(async () => {
       if (!this.source.catalogue.has(name))
         throw new HubError('RELAYKIT_ERR_PLUGIN_NOT_FOUND', `No plugin is named "${name}"`);
+      await this.refuseWhenShared(name);
       const next = this.source.patched(name, patch);
       const changes = await this.applyConfig(next.config, next.catalogue, 'api');
       this.source.commit(next);
       return changes;
     });
+  }
+
+  /**
+   * A plugin change through the admin API lives in this node's memory only: with other
+   * live nodes on the same log it would split the hub's behaviour, so it is refused
+   * with the way to do it (the shared config file, then a reload on every node).
+   */
+  private async refuseWhenShared(plugin: string): Promise<void> {
+    if (!this.cluster.clustered) return;
+    const peers = await this.cluster.peers();
+    if (!peers.length) return;
+    throw new HubError(
+      'RELAYKIT_ERR_CLUSTER_SHARED_CONFIG',
+      `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
+      { nodes: [this.cluster.nodeId, ...peers] },
+    );
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */
@@ -338,6 +392,7 @@ export class Hub {
     await this.host.stopAll('shutdown');
     await this.messages.flush();
     await this.server?.stop(true);
+    await this.cluster.close();
     await this.bus.close();
     await this.storage.close();
     this.state = 'stopped';

@@ -1,5 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
+import type { ClusterView } from '../cluster/node.ts';
 import type { MessageHooks, MessageService } from '../messages/service.ts';
 import type { HttpServer, RuntimeAdapter, WebSocketHandlers } from '../runtime/types.ts';
 import type { MigrationFolders, Storage } from '../storage/storage.ts';
@@ -125,6 +126,8 @@ export interface PluginContext<O = Record<string, unknown>> {
   readonly quotas: Quotas;
   /** A read-only view of the hub: its state, plugins and everyone's health checks. */
   readonly hub: HubView;
+  /** This node in the cluster: its id, whether other nodes share the log, and leadership for singletons. */
+  readonly cluster: ClusterView;
   /** Aborted when the instance is told to stop. */
   readonly signal: AbortSignal;
 }

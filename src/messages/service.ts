@@ -7,6 +7,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { CoreMetrics } from '../kernel/metrics.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
+import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
 import type { ExpiredRow, ListQuery, MessageStore, ReplayQuery } from './store.ts';
 import type { Message, MessageDraft, MessageInput } from './types.ts';
@@ -46,6 +47,14 @@ export interface MessageService {
   lastId(): Promise<number>;
   /** Resolves once every message accepted so far is committed. */
   flush(): Promise<void>;
+  /**
+   * The highest id this node has published as `message.sent` (its live path). In a
+   * cluster it can trail `lastId()` by what is still on its way from other nodes:
+   * a resume goes live only once the live path has passed what it read.
+   */
+  published(): number;
+  /** Resolves once `published()` has reached `id` (or soon after, to re-check). */
+  settled(id: number): Promise<void>;
   /** Expiry, extension and removal of messages: the only way to change the log's retention. */
   readonly retention: Retention;
   /**
@@ -89,6 +98,8 @@ export class MessageCore implements MessageService {
     private readonly log: Logger,
     private readonly hooks: () => readonly MessageHooks[],
     private readonly maxBatch: number,
+    /** Where committed messages go: straight to the bus, or through the cluster's ordered feed. */
+    private readonly live: LivePath,
   ) {
     this.retention = this.createRetention();
   }
@@ -153,6 +164,14 @@ export class MessageCore implements MessageService {
 
   refresh(): void {
     this.horizonCache = null;
+  }
+
+  published(): number {
+    return this.live.published();
+  }
+
+  settled(id: number): Promise<void> {
+    return this.live.settled(id);
   }
 
   flush(): Promise<void> {
@@ -292,15 +311,14 @@ export class MessageCore implements MessageService {
         }),
       );
       for (const hook of hooks) await hook.afterInsert?.(tx, messages);
+      await this.live.inCommit?.(tx, messages);
       return messages;
     });
     this.metrics.groupCommitBatch.observe(batch.length);
-    batch.forEach((pending, i) => {
-      const message = stored[i];
-      this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
-      this.bus.publish('message.sent', message);
-      pending.resolve(message);
-    });
+    // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.
+    for (const message of stored) this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
+    this.live.committed(stored);
+    for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
   }
 }
 

@@ -70,7 +70,7 @@ export const listPlugins = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Enable, disable or reconfigure a plugin live
  *
- * All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned.
+ * All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned. In a cluster (other live nodes on the same PostgreSQL database) the change is refused with 409 RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: change the shared config file instead (docs/cluster.md).
  */
 export const updatePlugin = <ThrowOnError extends boolean = false>(options: Options<UpdatePluginData, ThrowOnError>): RequestResult<UpdatePluginResponses, UpdatePluginErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePluginResponses, UpdatePluginErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

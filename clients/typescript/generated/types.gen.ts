@@ -191,9 +191,12 @@ export type WsStatus = {
  */
 export type WsChannel = {
     name: string;
+    /**
+     * Connections subscribed on this node
+     */
     subscribers: number;
     /**
-     * Client ids of the subscribers, sorted
+     * Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)
      */
     clients: Array<string>;
 };
@@ -820,6 +823,10 @@ export type UpdatePluginErrors = {
      * Response for status 404
      */
     404: ErrorResponse;
+    /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
     /**
      * Response for status 422
      */

@@ -2,6 +2,7 @@ import { definePlugin } from '../../src/index.ts';
 import { TtlOptions } from './options.ts';
 import { ttlRoutes } from './routes.ts';
 import { TtlService } from './service.ts';
+import { ttlTables } from './tables.ts';
 
 export type { ArchivedMessage } from './archive.ts';
 export { TtlOptions } from './options.ts';
@@ -22,8 +23,8 @@ export default definePlugin({
   options: TtlOptions,
   emits: ['message.expired', 'error.occurred'],
   consumes: [],
-  setup(ctx) {
-    const service = new TtlService(ctx);
+  async setup(ctx) {
+    const service = new TtlService(ctx, await ctx.storage.tables(ttlTables));
     return {
       messageHooks: service.hooks,
       start: () => service.start(),

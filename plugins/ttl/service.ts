@@ -6,6 +6,7 @@ import {
   defineErrors,
   type HealthCheck,
   HubError,
+  type Leadership,
   type Message,
   type MessageDraft,
   type MessageHooks,
@@ -16,7 +17,7 @@ import { createTtlMetrics } from './metrics.ts';
 import type { TtlOptions } from './options.ts';
 import { PolicyTable } from './policies.ts';
 import { Sweeper, type SweeperStats } from './sweeper.ts';
-import { ttlTables } from './tables.ts';
+import type { TtlTables } from './tables.ts';
 
 export const TtlErrors = defineErrors({
   RELAYKIT_ERR_TTL_TOO_LONG: {
@@ -46,18 +47,24 @@ export interface TtlStats {
   sweeper: Omit<SweeperStats, 'expired' | 'archived' | 'pruned' | 'lastSweepAt'> & { lastSweepAt: string | null };
 }
 
+/** The singleton the sweeper runs as: one node at a time sweeps a shared database. */
+export const SWEEPER_LEADERSHIP = 'ttl-sweeper';
+
 /** One ttl instance: its policy table, the sweeper, the archive, and the ingest and ack hooks. */
 export class TtlService {
   readonly policies: PolicyTable;
   readonly sweeper: Sweeper;
   private readonly since: number;
-  private readonly tables: typeof ttlTables.sqlite;
+  /** One sweeper runs in a cluster: this node's candidacy (always the leader on SQLite). */
+  private leader: Leadership | null = null;
 
-  constructor(private readonly ctx: PluginContext<TtlOptions>) {
+  constructor(
+    private readonly ctx: PluginContext<TtlOptions>,
+    private readonly tables: TtlTables,
+  ) {
     const { options } = ctx;
     this.policies = new PolicyTable(options);
     this.since = ctx.clock.now();
-    this.tables = ctx.storage.tables(ttlTables);
     this.sweeper = new Sweeper({
       storage: ctx.storage,
       clock: ctx.clock,
@@ -67,6 +74,7 @@ export class TtlService {
       archive: new Archive(options.archive, this.tables.ttlArchive),
       metrics: createTtlMetrics(ctx.metrics, () => this.lagSeconds()),
       options: options.sweeper,
+      leads: () => this.leader?.isLeader() ?? false,
     });
   }
 
@@ -76,12 +84,18 @@ export class TtlService {
     afterAck: (message) => this.onDelivered(message),
   };
 
-  start(): void {
+  async start(): Promise<void> {
+    this.leader = await this.ctx.leadership(SWEEPER_LEADERSHIP);
+    // A node that takes over sweeps at once: what was due while the old leader died is not left waiting.
+    this.leader.onChange((leads) => {
+      if (leads) this.sweeper.kick();
+    });
     this.sweeper.start();
   }
 
-  stop(): Promise<void> {
-    return this.sweeper.stop();
+  async stop(): Promise<void> {
+    await this.sweeper.stop();
+    await this.leader?.close();
   }
 
   /** A client's `ttl` wins (within the maximum); otherwise the type's policy sets the expiry. */

@@ -4,7 +4,6 @@ import type { Message } from '../messages/types.ts';
 import type { PostgresStorage } from '../storage/storage-postgres.ts';
 import type { Broker } from './broker.ts';
 import { notifyStatement, PostgresBroker } from './broker-postgres.ts';
-import { LeaseLeadership } from './leadership-postgres.ts';
 import { ClusterLivePath, type ClusterLivePathOptions } from './live-feed.ts';
 import type { ClusterNode, ClusterNodeOptions } from './node.ts';
 import { PostgresPresence } from './presence-postgres.ts';
@@ -137,14 +136,6 @@ export async function openPostgresClusterNode(
     clustered: true,
     live: feed,
     brokerKind: broker.kind,
-    elect: (name) =>
-      new LeaseLeadership({
-        name,
-        nodeId,
-        client,
-        clock,
-        onError: (err) => options.log().warn({ err, name }, 'leadership round failed'),
-      }),
     healthChecks: () => [nodeCheck, nodesCheck, brokerCheck, lagCheck],
     peers,
     presence: registry,

@@ -6,28 +6,20 @@ import { type LivePath, LocalLivePath } from '../messages/live.ts';
 import type { MessageStore } from '../messages/store.ts';
 import type { Message } from '../messages/types.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { Leadership } from './leadership.ts';
-import { MemoryElection } from './leadership-memory.ts';
 import type { OrderedFeedStats } from './ordered-feed.ts';
 import type { Presence } from './presence.ts';
 import { MemoryPresence } from './presence-memory.ts';
 
 /**
  * What a plugin sees of the cluster (`ctx.cluster`): who this node is, whether
- * other nodes may share its log, and leadership for work that must run on one
- * node at a time (sweeps, retention).
+ * other nodes may share its log, and presence across nodes. Work that must run on
+ * one node at a time (sweeps, retention) elects a leader with `ctx.leadership`.
  */
 export interface ClusterView {
   /** This node's id (`cluster.nodeId`). */
   readonly nodeId: string;
   /** True on a PostgreSQL store: other nodes may commit to the same log. */
   readonly clustered: boolean;
-  /**
-   * Runs for leadership of `name` among the nodes: a lease row in PostgreSQL
-   * (moves within its ttl, 10 s, after the leader dies), or at once on a single
-   * hub. Close it when the work stops.
-   */
-  elect(name: string): Leadership;
   /**
    * Who is present in a channel across the nodes (PostgreSQL tables with node
    * heartbeats on a cluster, memory on a single hub). Namespace channel names with
@@ -87,7 +79,6 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
 }
 
 function singleNode(nodeId: string, live: LivePath, clock: Clock): ClusterNode {
-  const election = new MemoryElection();
   // The only node never expires: no heartbeat timer needed.
   const presence = new MemoryPresence({ nodeId, clock, heartbeatMs: 0, nodeTtlMs: Number.MAX_SAFE_INTEGER / 4 });
   return {
@@ -95,7 +86,6 @@ function singleNode(nodeId: string, live: LivePath, clock: Clock): ClusterNode {
     clustered: false,
     live,
     brokerKind: 'memory',
-    elect: (name) => election.candidate(name),
     healthChecks: () => [],
     peers: async () => [],
     feedStats: () => null,

@@ -219,8 +219,8 @@ export function resolveConfig(raw: Record<string, unknown>, catalogue: PluginCat
       options: filled,
     };
   }
-  const { server, storage, cluster, auth, limits, log, watch } = value as unknown as HubConfig;
-  return { server, storage, cluster, auth, limits, log, watch, plugins };
+  const { server, storage, messages, cluster, auth, limits, log, watch } = value as unknown as HubConfig;
+  return { server, storage, messages, cluster, auth, limits, log, watch, plugins };
 }
 
 /** Reads, env-overrides, loads plugin modules and validates: the whole path from file to config. */

@@ -68,6 +68,19 @@ export const StorageSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const MessagesSection = Type.Object(
+  {
+    idempotencyWindowSeconds: Type.Integer({
+      minimum: 60,
+      maximum: 30 * 24 * 3600,
+      default: 24 * 3600,
+      description:
+        'How long an Idempotency-Key of POST /messages is remembered: a retry within it returns the original message (keys are purged after it)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ClusterSection = Type.Object(
   {
     nodeId: Type.Optional(
@@ -112,6 +125,30 @@ export const ClusterSection = Type.Object(
       description:
         "How often a node compares the database's last message id with what it delivered (catches publishes that never arrived)",
     }),
+    leadership: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('advisory'), Type.Literal('lease')], {
+          default: 'advisory',
+          description:
+            'How nodes sharing a PostgreSQL database pick the one that runs each singleton (ttl sweeper, webhook retention): `advisory` (a session advisory lock on a dedicated connection) or `lease` (a row in relaykit_leases; use it behind PgBouncer in transaction mode). SQLite runs one node, always the leader',
+        }),
+        intervalMs: Type.Integer({
+          minimum: 50,
+          maximum: 60_000,
+          default: 1000,
+          description:
+            'advisory: how often a node checks or tries the lock (leadership moves within about this long of a leader dying)',
+        }),
+        leaseTtlMs: Type.Integer({
+          minimum: 150,
+          maximum: 300_000,
+          default: 10_000,
+          description:
+            'lease: how long a lease lasts unless renewed (renewed every third of it); a dead leader is replaced within it',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -259,6 +296,7 @@ export const CoreSections = {
   $schema: Type.Optional(Type.String({ description: 'JSON Schema for editor completion' })),
   server: ServerSection,
   storage: StorageSection,
+  messages: MessagesSection,
   cluster: ClusterSection,
   auth: AuthSection,
   limits: LimitsSection,
@@ -276,6 +314,7 @@ export const PluginEntryBase = {
 
 export type ServerConfig = Static<typeof ServerSection>;
 export type StorageConfig = Static<typeof StorageSection>;
+export type MessagesConfig = Static<typeof MessagesSection>;
 export type ClusterConfig = Static<typeof ClusterSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
@@ -294,6 +333,7 @@ export interface PluginEntry {
 export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
+  messages: MessagesConfig;
   cluster: ClusterConfig;
   auth: AuthConfig;
   limits: LimitsConfig;

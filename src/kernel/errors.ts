@@ -25,6 +25,14 @@ export const CoreErrors = {
   RELAYKIT_ERR_MESSAGE_NOT_FOUND: { status: 404, message: 'No message has this id' },
   RELAYKIT_ERR_PLUGIN_NOT_FOUND: { status: 404, message: 'No plugin has this name' },
   RELAYKIT_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
+  RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    message: 'This Idempotency-Key was already used for a different request',
+  },
+  RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE: {
+    status: 410,
+    message: 'The message this Idempotency-Key stored has expired or was removed',
+  },
   RELAYKIT_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than server.maxBodyBytes' },
   RELAYKIT_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -2,6 +2,7 @@ import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
 import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
+import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
 import { resolveNodeId } from '../cluster/node-id.ts';
@@ -34,6 +35,9 @@ import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { authMode, listenError, readyLine } from './startup.ts';
 
+/** How many expired idempotency keys one purge statement deletes. */
+const KEY_PURGE_BATCH = 1000;
+
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
   plugins: readonly PluginDefinition[];
@@ -64,6 +68,7 @@ export class Hub {
   readonly clock: Clock;
   readonly log: Logger;
   private readonly host: PluginHost;
+  private readonly leaderships: LeadershipFactory;
   private readonly source: ConfigSource;
   private server: HttpServer | null = null;
   private readonly front: Front;
@@ -97,6 +102,14 @@ export class Hub {
       options.env ?? process.env,
       () => this.clock.now(),
     );
+    this.leaderships = new LeadershipFactory({
+      storage,
+      url: current.storage.url,
+      nodeId: cluster.nodeId,
+      settings: () => this.current.cluster.leadership,
+      clock: this.clock,
+      onError: (name, err) => this.log.warn({ err, leadership: name }, 'leadership round failed'),
+    });
     this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new MessageCore(
       storage,
@@ -108,11 +121,13 @@ export class Hub {
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
       cluster.live,
+      () => this.current.messages.idempotencyWindowSeconds * 1000,
+      () => void this.purgeIdempotencyKeys(),
     );
     this.host = new PluginHost({
       log: this.log,
       stopTimeoutMs: () => this.current.server.shutdownTimeoutMs,
-      newScope: () => new PluginScope(this.bus, this.registry),
+      newScope: () => new PluginScope(this.bus, this.registry, (name) => this.leaderships.open(name)),
       migrate: async (def) => {
         const folder = migrationFolder(def.name, def.migrations, storage.dialect);
         if (folder) await storage.migrate(folder, `__relaykit_migrations_${def.name}`);
@@ -137,6 +152,7 @@ export class Hub {
         hub: this.view,
         cluster: this.clusterView,
         signal: scope.abort.signal,
+        leadership: (leader) => scope.leadership(leader),
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
@@ -211,6 +227,7 @@ export class Hub {
     }
     hub.state = 'ready';
     hub.startedAt = hub.clock.now();
+
     if (config.watch)
       source.watch(
         (err) => {
@@ -269,7 +286,7 @@ export class Hub {
   /** What plugins see of the cluster (`ctx.cluster`). */
   private get clusterView(): ClusterView {
     const { nodeId, clustered, presence } = this.cluster;
-    return { nodeId, clustered, presence, elect: (name) => this.cluster.elect(name) };
+    return { nodeId, clustered, presence };
   }
 
   /** Re-reads the config file and applies it. */
@@ -369,6 +386,25 @@ export class Hub {
       `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
       { nodes: [this.cluster.nodeId, ...peers] },
     );
+  }
+
+  /**
+   * Deletes idempotency keys whose window is over, in bounded batches. The message core
+   * calls it after commits that claimed keys (at most once a minute, no timer: with no
+   * keyed traffic nothing new accumulates); any node may, deletes are idempotent.
+   */
+  async purgeIdempotencyKeys(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.messages.purgeKeys(KEY_PURGE_BATCH);
+        total += n;
+        if (n < KEY_PURGE_BATCH) return total;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'expired idempotency keys could not be purged');
+      return total;
+    }
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */

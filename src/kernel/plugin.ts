@@ -1,5 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
+import type { Leadership } from '../cluster/leadership.ts';
 import type { ClusterView } from '../cluster/node.ts';
 import type { MessageHooks, MessageService } from '../messages/service.ts';
 import type { HttpServer, RuntimeAdapter, WebSocketHandlers } from '../runtime/types.ts';
@@ -130,6 +131,14 @@ export interface PluginContext<O = Record<string, unknown>> {
   readonly cluster: ClusterView;
   /** Aborted when the instance is told to stop. */
   readonly signal: AbortSignal;
+  /**
+   * Joins the election for a singleton named `name` (`ttl-sweeper`): among the nodes
+   * sharing the store, one leads at a time, and another takes over within seconds of
+   * its death (`cluster.leadership`). On SQLite this node always leads. Do the
+   * singleton's work only while `isLeader()`; close it in `stop` (the kernel also
+   * closes what is left when the instance ends).
+   */
+  leadership(name: string): Promise<Leadership>;
 }
 
 /**

@@ -1,8 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { SQLiteSession, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { SqliteDatabase, SqliteHandle } from '../runtime/types.ts';
-import type { Database, DialectTables, Storage, Tx } from './storage.ts';
+import type { Database, DialectTables, LazyDialectTables, Storage, Tx } from './storage.ts';
 
 export { BUILTIN_MIGRATIONS } from './migrations.generated.ts';
 
@@ -38,22 +39,67 @@ export function migrate(
  * Queries run synchronously when awaited, so an awaited builder costs a microtask.
  * Transactions are explicit BEGIN IMMEDIATE ... COMMIT around an async function and
  * run one at a time (one connection): a second `transaction` waits for the first.
+ *
+ * One connection also means a query sent while a transaction is open would run
+ * inside it. So while one is open, a query through `db` from outside it (any task
+ * not running inside the transaction's function) waits its turn behind it, in the
+ * same queue as transactions; the transaction's own `tx`, and `db` used from inside
+ * it, run at once. With no transaction open, `db` runs queries directly: one flag
+ * is checked, nothing else.
  */
 export class SqliteStorage implements Storage {
   readonly dialect = 'sqlite' as const;
   readonly db: Database;
-  /** The synchronous driver, for the SQLite-only fast paths (prepared statements of the message store). */
+  /**
+   * The synchronous driver, for the SQLite-only fast paths (prepared statements of the
+   * message store). It is not gated: a read through it outside a transaction goes
+   * through `outside`.
+   */
   readonly sync: SqliteDatabase;
   private busy = false;
   private readonly waiting: Array<() => void> = [];
+  /** Set while a transaction's function (and everything it awaits) runs. */
+  private readonly inside = new AsyncLocalStorage<true>();
 
   constructor(
     private readonly handle: SqliteHandle,
     readonly file: string | null,
   ) {
     this.sync = handle.db;
-    // Same builder, same tables: awaiting a synchronous query yields its result.
-    this.db = handle.db as unknown as Database;
+    // Same builder, same tables (awaiting a synchronous query yields its result), over a
+    // session that makes outside queries wait for an open transaction.
+    this.db = gatedDatabase(handle.db, this) as unknown as Database;
+  }
+
+  /**
+   * Runs `query` now when no transaction is open or the caller is inside it, or else
+   * once the open transaction (and any queued before this call) has ended.
+   */
+  outside<T>(query: () => T): T | Promise<T> {
+    if (!this.busy || this.inside.getStore()) return query();
+    return this.turn().then(() => {
+      try {
+        return query();
+      } finally {
+        this.release();
+      }
+    });
+  }
+
+  /** Whether a query issued now must wait (a transaction is open and the caller is not in it). */
+  mustWait(): boolean {
+    return this.busy && !this.inside.getStore();
+  }
+
+  /** Waits until the connection is handed to the caller (FIFO among transactions and outside queries). */
+  private turn(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
   }
 
   get location(): string {
@@ -61,13 +107,13 @@ export class SqliteStorage implements Storage {
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.busy) await this.turn();
     this.busy = true;
     try {
       this.handle.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
-        result = await fn(this.db as Tx);
+        result = await this.inside.run(true, () => fn(this.handle.db as unknown as Tx));
       } catch (err) {
         this.handle.exec('ROLLBACK');
         throw err;
@@ -75,14 +121,14 @@ export class SqliteStorage implements Storage {
       this.handle.exec('COMMIT');
       return result;
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.busy = false;
+      this.release();
     }
   }
 
-  tables<T>(byDialect: DialectTables<T>): T {
-    return byDialect.sqlite;
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
+  tables<T>(byDialect: DialectTables<T>): T;
+  tables<T>(byDialect: DialectTables<T>): T | Promise<T> {
+    return typeof byDialect.postgres === 'function' ? Promise.resolve(byDialect.sqlite) : byDialect.sqlite;
   }
 
   async migrate(migrations: MigrationMeta[] | string, table?: string): Promise<void> {
@@ -96,4 +142,37 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     this.handle.close();
   }
+}
+
+interface Session {
+  prepareQuery(...args: unknown[]): PreparedQuery;
+  prepareOneTimeQuery(...args: unknown[]): PreparedQuery;
+}
+type PreparedQuery = Record<'run' | 'all' | 'get' | 'values', (placeholders?: unknown) => unknown>;
+
+/**
+ * `db` over a session whose queries wait for an open transaction when issued from
+ * outside it. A one-time query (an awaited builder) is checked when it runs, which is
+ * when it is prepared; a query prepared once (`.prepare()`) is checked on every run.
+ */
+function gatedDatabase(db: SqliteDatabase, storage: SqliteStorage): SqliteDatabase {
+  const raw = (db as unknown as { session: Session }).session;
+  const session = Object.create(raw) as Session;
+  session.prepareQuery = (...args: unknown[]) => gatedQuery(raw.prepareQuery(...args), storage);
+  session.prepareOneTimeQuery = (...args: unknown[]) => {
+    const prepared = raw.prepareOneTimeQuery(...args);
+    return storage.mustWait() ? gatedQuery(prepared, storage) : prepared;
+  };
+  const gated = Object.create(db) as SqliteDatabase;
+  Object.defineProperty(gated, 'session', { value: session });
+  return gated;
+}
+
+/** A prepared query whose runs go through `storage.outside` (its own methods call the ungated ones). */
+function gatedQuery(prepared: PreparedQuery, storage: SqliteStorage): PreparedQuery {
+  const gated = Object.create(prepared) as PreparedQuery;
+  for (const method of ['run', 'all', 'get', 'values'] as const) {
+    gated[method] = (placeholders) => storage.outside(() => prepared[method](placeholders));
+  }
+  return gated;
 }

@@ -1,5 +1,5 @@
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
-import { hubMeta, messages } from '../messages/schema.pg.ts';
+import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
 import { kernelTables, SqlMessageStore } from '../messages/store-sql.ts';
 import {
@@ -10,7 +10,14 @@ import {
   openPostgres,
   type PostgresStore,
 } from './postgres/index.ts';
-import { type Database, type DialectTables, DialectUnsupported, type Storage, type Tx } from './storage.ts';
+import {
+  type Database,
+  type DialectTables,
+  DialectUnsupported,
+  type LazyDialectTables,
+  type Storage,
+  type Tx,
+} from './storage.ts';
 
 /**
  * The PostgreSQL store over postgres-js (a pool): transactions are real, concurrent
@@ -34,8 +41,11 @@ export class PostgresStorage implements Storage {
     return this.store.db.transaction((tx) => fn(tx as unknown as Tx));
   }
 
-  tables<T>(byDialect: DialectTables<T>): T {
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
+  tables<T>(byDialect: DialectTables<T>): T;
+  tables<T>(byDialect: DialectTables<T>): T | Promise<T> {
     if (!byDialect.postgres) throw new DialectUnsupported('a set of tables', 'postgres');
+    if (typeof byDialect.postgres === 'function') return (byDialect.postgres as () => Promise<T>)();
     return byDialect.postgres as T;
   }
 
@@ -54,7 +64,7 @@ export class PostgresStorage implements Storage {
 }
 
 /** The kernel's tables on PostgreSQL (same names, columns and JS types as the SQLite ones). */
-const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta } };
+const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta, idempotency: messageIdempotency } };
 
 /**
  * The message store on PostgreSQL: the shared queries, with ids allocated dense and

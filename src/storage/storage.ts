@@ -37,16 +37,25 @@ export interface DialectTables<T> {
 }
 
 /**
+ * The same, with the PostgreSQL tables behind a function that imports them
+ * (`() => import('./schema.pg.ts').then(...)`), so a SQLite hub never loads pg-core.
+ */
+export interface LazyDialectTables<T> {
+  sqlite: T;
+  postgres: () => Promise<unknown>;
+}
+
+/**
  * A store: where the hub keeps its event log and where plugins keep their tables.
  *
  * Contract (test/contracts/storage.contract.ts runs it against every store):
  * - `transaction` commits when `fn` resolves and rolls back when it rejects; the
  *   promise settles only after the commit (a 201 is never sent for an uncommitted
  *   message). Transactions do not nest: pass the `Tx` down instead.
- * - Queries issued through `db` outside a transaction run on their own (autocommit).
- *   On SQLite, which has one connection, a query issued through `db` while another
- *   task's transaction is open between two of its awaits runs inside that
- *   transaction: hold transactions briefly and keep awaits inside them to queries.
+ * - Queries issued through `db` outside a transaction run on their own (autocommit):
+ *   they never see a transaction's uncommitted rows and never join it (on SQLite,
+ *   which has one connection, they wait while another task's transaction is open:
+ *   hold transactions briefly).
  * - `ping` rejects when the database cannot answer (readiness, recovery).
  */
 export interface Storage {
@@ -57,7 +66,8 @@ export interface Storage {
   readonly file: string | null;
   readonly db: Database;
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Picks this dialect's table objects (typed as the SQLite ones). */
+  /** Picks this dialect's table objects (typed as the SQLite ones); with lazy PostgreSQL tables, a promise of them. */
+  tables<T>(byDialect: LazyDialectTables<T>): Promise<T>;
   tables<T>(byDialect: DialectTables<T>): T;
   /**
    * Applies the migrations not applied yet, tracked in `table`: a list embedded in the

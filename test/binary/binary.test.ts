@@ -9,8 +9,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Subprocess, spawn } from 'bun';
+import postgres from 'postgres';
 import { compile } from '../../scripts/compile.ts';
+import { BUILTIN_PG_MIGRATIONS } from '../../src/storage/postgres/migrate.ts';
 import { VERSION } from '../../src/version.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/process.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
@@ -231,6 +234,53 @@ test('the operator commands work from the binary against the binary hub, and a t
     expect((await hub.stop()).code).toBe(0);
   }
 }, 30_000);
+
+const pg = await createTestDatabase(import.meta.path);
+const withPostgres = pg ? test : test.skip;
+
+withPostgres(
+  'runs on PostgreSQL: `relaykit migrate` applies the embedded migrations, then the hub relays and keeps a message',
+  async () => {
+    const url = pg!.url({ schema: 'from_binary' });
+    const port = freePort();
+    const dir = folder({
+      'relaykit.config.yaml': ['server:', '  host: 127.0.0.1', `  port: ${port}`, 'storage:', `  url: ${url}`, ''].join(
+        '\n',
+      ),
+    });
+    const migrate = await run(['migrate'], dir);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.code).toBe(0);
+    const sql = postgres(pg!.url(), { max: 1, onnotice: () => {} });
+    try {
+      const applied = await sql<{ hash: string }[]>`select hash from from_binary.__drizzle_migrations order by id`;
+      expect(applied.map((r) => r.hash)).toEqual(BUILTIN_PG_MIGRATIONS.map((m) => m.hash));
+
+      let id = 0;
+      const hub = await start(dir, port);
+      try {
+        const sent = await fetch(`${hub.url}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: 'smoke', type: 'smoke.pg', payload: { n: 1 } }),
+        });
+        expect(sent.status).toBe(201);
+        id = ((await sent.json()) as { id: number }).id;
+        const read = await fetch(`${hub.url}/messages/${id}`);
+        expect(await read.json()).toMatchObject({ id, channel: 'smoke', payload: { n: 1 } });
+      } finally {
+        expect((await hub.stop()).code).toBe(0);
+      }
+      // In PostgreSQL, not in a SQLite file beside the binary.
+      const [row] = await sql<{ type: string }[]>`select type from from_binary.messages where id = ${id}`;
+      expect(row.type).toBe('smoke.pg');
+      expect(existsSync(join(dir, 'data/relaykit.db'))).toBe(false);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  },
+  30_000,
+);
 
 /** A third-party plugin as a user would write it next to the binary: no node_modules, just `import 'relaykit'`. */
 const GREETER_PLUGIN = `import { definePlugin, Elysia, Type } from 'relaykit';

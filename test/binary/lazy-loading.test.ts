@@ -66,3 +66,24 @@ test('starting the hub does not load the OpenAPI machinery', async () => {
   expect(eager.filter((file) => file.includes('@elysiajs/openapi') || file === 'src/kernel/docs.ts')).toEqual([]);
   expect(dynamic).toContain('src/kernel/docs.ts');
 }, 60_000);
+
+test('a SQLite hub does not load the PostgreSQL driver, pg-core or any pg-core schema', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  const postgresOnly = (file: string) =>
+    file.includes('node_modules/postgres/') ||
+    file.endsWith('.pg.ts') ||
+    // drizzle's own sql module imports pg-core's enum helper; nothing else of pg-core is needed on SQLite.
+    (file.includes('node_modules/drizzle-orm/pg-core/') && !file.endsWith('pg-core/columns/enum.js'));
+  expect(eager.filter(postgresOnly)).toEqual([]);
+  // They are in the build, behind the imports that open a PostgreSQL store and pick a plugin's tables.
+  expect(dynamic).toContain('src/storage/storage-postgres.ts');
+  const outputs = (await build).metafile?.outputs as Record<string, Output>;
+  const built = Object.values(outputs).flatMap((o) => Object.keys(o.inputs));
+  for (const file of [
+    'plugins/webhooks/schema.pg.ts',
+    'plugins/ttl/schema.pg.ts',
+    'node_modules/drizzle-orm/pg-core/table.js',
+  ])
+    expect(built).toContain(file);
+  expect(built.some((file) => file.includes('node_modules/postgres/'))).toBe(true);
+}, 60_000);

@@ -23,10 +23,10 @@ const seen: Array<{ cluster: ClusterView; leader: () => boolean }> = [];
 const probe = definePlugin({
   name: 'cluster-probe',
   options: Type.Object({}, { default: {} }),
-  setup(ctx) {
-    const leadership = ctx.cluster.elect('probe');
+  async setup(ctx) {
+    const leadership = await ctx.leadership('probe');
     seen.push({ cluster: ctx.cluster, leader: () => leadership.isLeader() });
-    return { stop: () => leadership.close() };
+    return {};
   },
 });
 
@@ -68,7 +68,7 @@ test.skipIf(!db)('hubs on one PostgreSQL database are clustered and elect exactl
   expect(seen.map((s) => s.cluster.clustered)).toEqual([true, true]);
   expect(seen.map((s) => s.cluster.nodeId)).toEqual(['pg-a', 'pg-b']);
   await waitFor(() => seen.filter((s) => s.leader()).length === 1, 10_000, 'one leader');
-  // The leader stops: the other takes over (its lease is released on close).
+  // The leader stops: the other takes over (it releases its lock or lease on close).
   const leader = seen.findIndex((s) => s.leader());
   await hubs[leader].stop();
   hubs.splice(leader, 1);

@@ -103,6 +103,67 @@ export function storageContract(name: string, open: OpenStore | null) {
       ]);
     });
 
+    test('a query outside an open transaction neither sees its uncommitted writes nor joins it', async () => {
+      await fresh();
+      const t = storage.tables(tables);
+      let paused!: () => void;
+      const atAwait = new Promise<void>((resolve) => {
+        paused = resolve;
+      });
+      let resume!: () => void;
+      const released = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      // A transaction that writes, then waits at an await (as one does for a hook or a lock).
+      const rolledBack = storage.transaction(async (tx) => {
+        await tx.insert(t.hubMeta).values({ key: 'inside', value: 'uncommitted' });
+        const [id] = await store.insert(tx, [row(1)]);
+        paused();
+        await released;
+        // The transaction's own handle still sees its writes while others wait.
+        expect(await tx.select().from(t.hubMeta).where(eq(t.hubMeta.key, 'inside'))).toHaveLength(1);
+        throw new Error(`roll back message ${id}`);
+      });
+      await atAwait;
+      // Issued by other tasks while it is paused: a read, the message core's read, a write.
+      const read = storage.db.select().from(t.hubMeta);
+      const message = store.get(1, T0);
+      const written = storage.db.insert(t.hubMeta).values({ key: 'outside', value: 'committed' });
+      const results = Promise.all([read, message, written]);
+      resume();
+      await expect(rolledBack).rejects.toThrow('roll back message');
+      const [seen, got] = await results;
+      expect(seen.filter((r) => r.key === 'inside')).toEqual([]);
+      expect(got).toBeNull();
+      // The outside write was its own: the rollback did not take it along.
+      expect(await storage.db.select().from(t.hubMeta)).toEqual([{ key: 'outside', value: 'committed' }]);
+      expect(await store.list({ limit: 10 }, T0)).toEqual([]);
+    });
+
+    test('an outside write and a second transaction issued while a transaction waits all complete, nothing lost', async () => {
+      await fresh();
+      const t = storage.tables(tables);
+      const first = storage.transaction(async (tx) => {
+        await tx.insert(t.hubMeta).values({ key: 'a', value: '1' });
+        // Give every other task a chance to run its query now.
+        for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      });
+      const outside = (async () => {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await storage.db.insert(t.hubMeta).values({ key: 'b', value: '2' });
+      })();
+      const second = storage.transaction(async (tx) => {
+        await tx.insert(t.hubMeta).values({ key: 'c', value: '3' });
+      });
+      await Promise.all([first, outside, second]);
+      const rows = await storage.db.select().from(t.hubMeta);
+      expect(rows.sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+        { key: 'c', value: '3' },
+      ]);
+    });
+
     test('reads filter by channel, recipient and type, hide expired messages, and page by id', async () => {
       await fresh();
       const [a, b, c, d] = await storage.transaction((tx) =>

@@ -640,6 +640,14 @@ export type SendMessageErrors = {
      */
     403: ErrorResponse;
     /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+    /**
+     * Response for status 410
+     */
+    410: ErrorResponse;
+    /**
      * Response for status 413
      */
     413: ErrorResponse;

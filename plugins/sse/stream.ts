@@ -2,7 +2,16 @@ import type { Resume } from '../../src/messages/resume.ts';
 import type { Message } from '../../src/messages/types.ts';
 
 /** Why a stream ended (the `reason` of `client.disconnected`). */
-export type CloseReason = 'client' | 'slow_consumer' | 'restart' | 'disabled' | 'shutdown' | 'token_expired' | 'error';
+export type CloseReason =
+  | 'client'
+  | 'slow_consumer'
+  | 'restart'
+  | 'disabled'
+  | 'shutdown'
+  | 'token_expired'
+  | 'error'
+  /** `DELETE /stream/clients/{clientId}`. */
+  | 'operator';
 
 /** What a stream receives, fixed when it connects. */
 export interface StreamFilter {

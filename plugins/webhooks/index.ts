@@ -21,6 +21,7 @@ import { EventCache } from './event-cache.ts';
 import { WebhookEvents } from './events.ts';
 import { AddressGuard } from './guard.ts';
 import { WebhookMetrics } from './metrics.ts';
+import { webhookDocs } from './openapi.ts';
 import { WebhooksOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { DeliveryQueries } from './queries.ts';
@@ -132,6 +133,14 @@ export default definePlugin({
         await capture.flush();
       },
       routes: () => webhookRoutes(service, ctx.auth, ctx.clock),
+      openapiWebhooks: () =>
+        webhookDocs(
+          ctx.hub
+            .plugins()
+            .filter((p) => p.state === 'running')
+            .flatMap((p) => p.emits.map((event) => ({ event, plugin: p.name }))),
+          ctx.hub.eventSchemas(),
+        ),
       health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
       messageHooks: {
         // Inside the message's own transaction: its deliveries commit (or roll back) with it.

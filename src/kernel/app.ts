@@ -27,6 +27,8 @@ export interface AppParts {
   tags?: ReadonlyArray<{ name: string; description?: string }>;
   /** AsyncAPI fragments of the running plugins, for `/asyncapi.json`. */
   asyncapi?: readonly AsyncApiFragment[];
+  /** The running plugins' OpenAPI `webhooks` entries (outgoing requests), built with the document. */
+  webhooks?: () => Record<string, unknown>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
 import { adminRoutes } from '../admin/routes.ts';
+import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
 import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
@@ -32,7 +33,7 @@ import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoi
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
-import { listenError, readyLine } from './startup.ts';
+import { authMode, listenError, readyLine } from './startup.ts';
 
 /** How many expired idempotency keys one purge statement deletes. */
 const KEY_PURGE_BATCH = 1000;
@@ -76,6 +77,7 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
+  private lastReload: ReloadRecord | null = null;
 
   private constructor(
     private readonly options: HubOptions,
@@ -228,7 +230,10 @@ export class Hub {
 
     if (config.watch)
       source.watch(
-        (err) => hub.log.error({ err }, 'config reload failed'),
+        (err) => {
+          hub.recordReload('file', 0, err);
+          hub.log.error({ err }, 'config reload failed');
+        },
         () => hub.reload('file'),
       );
     hub.log.info(
@@ -275,6 +280,7 @@ export class Hub {
       ...this.cluster.healthChecks(),
       ...this.host.list().flatMap((p) => p.instance.health?.() ?? []),
     ],
+    eventSchemas: () => Object.assign({}, ...this.host.list().map((p) => p.definition.eventSchemas ?? {})),
   };
 
   /** What plugins see of the cluster (`ctx.cluster`). */
@@ -286,12 +292,45 @@ export class Hub {
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
-      const next = await this.source.read();
-      this.checkAuthReload(next.config, next.found, next.empty);
-      const changes = await this.applyConfig(next.config, next.catalogue, origin);
-      this.source.commit(next);
-      return changes;
+      try {
+        const next = await this.source.read();
+        this.checkAuthReload(next.config, next.found, next.empty);
+        const changes = await this.applyConfig(next.config, next.catalogue, origin);
+        this.source.commit(next);
+        this.recordReload(origin, changes.length);
+        return changes;
+      } catch (err) {
+        this.recordReload(origin, 0, err);
+        throw err;
+      }
     });
+  }
+
+  private recordReload(origin: 'file' | 'api', changes: number, error?: unknown): void {
+    this.lastReload = {
+      at: this.now(),
+      origin,
+      outcome: error === undefined ? 'applied' : 'rejected',
+      changes,
+      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
+    };
+  }
+
+  /** `GET /admin/status`. */
+  status(): HubStatus {
+    return {
+      version: VERSION,
+      runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
+      node: this.cluster.nodeId,
+      state: this.state,
+      startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
+      uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
+      configFile: this.source.fromFile ? this.source.path : null,
+      watching: this.current.watch,
+      lastReload: this.lastReload,
+      auth: authMode(this.current),
+      storage: { dialect: this.storage.dialect },
+    };
   }
 
   /**
@@ -437,6 +476,7 @@ export class Hub {
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
+      webhooks: () => Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
       routes: [
         messageRoutes(this.messages, this.auth, this.quotas),
         adminRoutes({
@@ -446,6 +486,7 @@ export class Hub {
           reload: () => this.reload('api'),
           limits: () => this.limitsView(),
         }),
+        adminStatusRoutes(this.auth, () => this.status()),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
       ],

@@ -181,6 +181,23 @@ export const LimitsSection = Type.Object(
       default: 1_048_576,
       description: 'Largest payload of one message, as stored JSON; larger ones get 422',
     }),
+    connectionsPerIdentity: Type.Integer({
+      minimum: 1,
+      default: 256,
+      description:
+        'WebSockets and SSE streams one API key or JWT subject may hold open at once; over it: 429 (SSE) or close code 4029 (WebSocket)',
+    }),
+    connectionsPerIp: Type.Integer({
+      minimum: 1,
+      default: 1024,
+      description: 'WebSockets and SSE streams one IP address may hold open at once (the admin is not counted)',
+    }),
+    maxPageBytes: Type.Integer({
+      minimum: 1024,
+      default: 4_194_304,
+      description:
+        'Most payload bytes one GET /messages page returns: a page stops early (with its cursor) rather than grow past it; a single larger message still comes alone',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

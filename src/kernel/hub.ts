@@ -1,5 +1,6 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
+import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
@@ -20,8 +21,8 @@ import { HubError } from './errors.ts';
 import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
-import { diffAuth } from './identity/auth-changes.ts';
 import { exposure, exposureError } from './identity/exposure.ts';
+import { checkAuthReload } from './identity/reload-guard.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
@@ -232,34 +233,16 @@ export class Hub {
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
       const next = await this.source.read();
-      this.checkAuthReload(next.config, next.found, next.empty);
+      try {
+        checkAuthReload(this.current, next, this.source, this.log);
+      } catch (err) {
+        this.metrics.pluginReloads.inc({ outcome: 'rejected' });
+        throw err;
+      }
       const changes = await this.applyConfig(next.config, next.catalogue, origin);
       this.source.commit(next);
       return changes;
     });
-  }
-
-  /**
-   * Fails closed: a config file that disappeared, is empty or would weaken auth is
-   * refused at error level, and the running config keeps serving. Other auth
-   * changes are logged with the fields that changed.
-   */
-  private checkAuthReload(next: HubConfig, found: boolean, empty: boolean): void {
-    const { weaker, changed } = diffAuth(this.current.auth, next.auth);
-    const problem =
-      !found && this.source.fromFile
-        ? `the config file ${this.source.path} is gone`
-        : empty && this.source.fromFile
-          ? `the config file ${this.source.path} is empty`
-          : weaker.length
-            ? `it would weaken auth (${weaker.join(', ')}); weakening auth takes a restart`
-            : null;
-    if (problem) {
-      this.metrics.pluginReloads.inc({ outcome: 'rejected' });
-      this.log.error({ weaker }, `configuration refused: ${problem}; the running configuration keeps serving`);
-      throw new HubError('RELAYKIT_ERR_CONFIG_INVALID', `Configuration refused: ${problem}`);
-    }
-    if (changed.length) this.log.warn({ changed }, 'auth configuration changed');
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */
@@ -346,13 +329,19 @@ export class Hub {
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       routes: [
-        messageRoutes(this.messages, this.auth, this.quotas),
+        messageRoutes(this.messages, this.auth, this.quotas, () => this.current.limits.maxPageBytes),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),
           patch: (name, patch) => this.patchPlugin(name, patch),
           reload: () => this.reload('api'),
-          limits: () => this.limitsView(),
+          limits: () =>
+            limitsView({
+              config: this.current,
+              trackedCallers: this.quotas.tracked,
+              openConnections: this.quotas.connections.open,
+              rateLimited: this.metrics.rateLimited,
+            }),
         }),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
@@ -377,19 +366,6 @@ export class Hub {
     } catch (err) {
       throw listenError(err, server.host, server.port);
     }
-  }
-
-  private async limitsView() {
-    const { server, limits } = this.current;
-    const counted = await this.metrics.rateLimited.get();
-    return {
-      limits,
-      maxBodyBytes: server.maxBodyBytes,
-      maxJsonDepth: server.maxJsonDepth,
-      bodyTimeoutMs: server.bodyTimeoutMs,
-      trackedCallers: this.quotas.tracked,
-      rateLimited: Object.fromEntries(counted.values.map((v) => [String(v.labels.reason), v.value])),
-    };
   }
 
   private httpServer(): HttpServer {

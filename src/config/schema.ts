@@ -64,6 +64,18 @@ export const StorageSection = Type.Object(
       default: 512,
       description: 'Most messages committed in one transaction by group commit',
     }),
+    lockTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description:
+        'SQLite: how long a write waits for a lock another process holds on the database file (in short steps that leave the hub responsive); then 503 RELAYKIT_ERR_STORAGE_BUSY',
+    }),
+    integrityCheckIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 3_600_000,
+      description:
+        'SQLite: how often readiness runs PRAGMA quick_check (0: never); a failed check makes the hub not ready. The check reads the whole file',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -163,7 +163,13 @@ export class Hub {
     const initial = await source.read();
     source.commit(initial);
     const { config } = initial;
-    const { storage, messages } = await openStorage(config.storage.url, options.runtime);
+    const clock = options.clock ?? systemClock;
+    const { storage, messages } = await openStorage(config.storage.url, options.runtime, {
+      lockTimeoutMs: config.storage.lockTimeoutMs,
+      integrityCheckIntervalMs: config.storage.integrityCheckIntervalMs,
+      now: () => clock.now(),
+      sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+    });
     const hub = new Hub(options, config, storage, messages, source);
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {

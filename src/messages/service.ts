@@ -1,10 +1,11 @@
 import { setImmediate } from 'node:timers';
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
-import { HubError } from '../kernel/errors.ts';
+import { HubError, storageFaultError } from '../kernel/errors.ts';
 import { assertFaithfulJson } from '../kernel/json-guard.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CoreMetrics } from '../kernel/metrics.ts';
+import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
 import type { Retention } from './retention.ts';
@@ -254,12 +255,15 @@ export class MessageCore implements MessageService {
 
   private fail(pending: Pending, err: unknown): void {
     this.log.error({ err, type: pending.draft.input.type }, 'message commit failed');
+    const fault = storageFault(err);
     pending.reject(
       err instanceof HubError
         ? err
         : isStorageUnavailable(err)
           ? new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE')
-          : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
+          : fault
+            ? storageFaultError(fault)
+            : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
     );
   }
 

@@ -6,10 +6,11 @@ import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database } from '../../src/storage/storage.ts';
 import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
+import { Sealer } from './sealing.ts';
 import { secretKey } from './signing.ts';
 import type { WebhookTables } from './tables.ts';
 
-/** An endpoint as the API shows it (never its secrets). */
+/** An endpoint as the API shows it (never its secrets, and only the names of its headers). */
 export interface Endpoint {
   id: string;
   url: string;
@@ -19,7 +20,8 @@ export interface Endpoint {
   format: EndpointFormat;
   enabled: boolean;
   disabledReason: DisabledReason | null;
-  headers: Record<string, string>;
+  /** Names of the extra request headers: their values (receivers' credentials) are write-only. */
+  headers: string[];
   retrySchedule: number[] | null;
   timeoutMs: number | null;
   consecutiveFailures: number;
@@ -65,7 +67,7 @@ export class CachedEndpoint {
       format: r.format,
       enabled: r.enabled,
       disabledReason: r.disabledReason ?? null,
-      headers: r.headers,
+      headers: Object.keys(r.headers),
       retrySchedule: r.retrySchedule ?? null,
       timeoutMs: r.timeoutMs ?? null,
       consecutiveFailures: r.consecutiveFailures,
@@ -82,6 +84,9 @@ export class CachedEndpoint {
  * through here, so the cache the outbox hook reads inside each message commit is
  * current for this node. It is a per-node cache: a write by another node sharing the
  * database is not seen until `reload` (docs/storage.md lists these caches).
+ *
+ * Secrets and headers are sealed (`sealing.ts`) on the way to the table and opened on
+ * the way back: the cache holds plaintext, the database never does once a key is set.
  */
 export class EndpointStore {
   private cache = new Map<string, CachedEndpoint>();
@@ -91,14 +96,34 @@ export class EndpointStore {
     private readonly storage: PluginStorage,
     tables: WebhookTables,
     private readonly clock: Clock,
+    private readonly sealer: Sealer = new Sealer(''),
   ) {
     this.table = tables.endpoints;
   }
 
-  /** Reads every endpoint from the database into the cache (at start, and to invalidate it). */
+  /**
+   * Reads every endpoint from the database into the cache (at start, and to invalidate
+   * it). Rows stored in plaintext, or sealed under a previous key, are sealed again
+   * under the current key.
+   */
   async reload(): Promise<void> {
     const rows = await this.storage.db.select().from(this.table);
-    this.cache = new Map(rows.map((row) => [row.id, new CachedEndpoint(row)]));
+    const cache = new Map<string, CachedEndpoint>();
+    for (const row of rows) {
+      const open = this.openRow(row);
+      cache.set(row.id, new CachedEndpoint(open));
+      if (
+        this.sealer.stale(row.secret) ||
+        this.sealer.stale(row.previousSecret) ||
+        this.sealer.staleHeaders(row.headers)
+      ) {
+        await this.storage.db
+          .update(this.table)
+          .set(this.sealValues({ secret: open.secret, previousSecret: open.previousSecret, headers: open.headers }))
+          .where(eq(this.table.id, row.id));
+      }
+    }
+    this.cache = cache;
   }
 
   all(): CachedEndpoint[] {
@@ -128,7 +153,13 @@ export class EndpointStore {
     const now = this.clock.now();
     const [row] = await this.storage.db
       .insert(this.table)
-      .values({ ...values, id: `ep_${randomBytes(12).toString('base64url')}`, createdAt: now, updatedAt: now })
+      .values({
+        ...values,
+        ...this.sealValues(values),
+        id: `ep_${randomBytes(12).toString('base64url')}`,
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
     return this.remember(row);
   }
@@ -141,7 +172,7 @@ export class EndpointStore {
   ): Promise<CachedEndpoint> {
     const [row] = await tx
       .update(this.table)
-      .set({ ...values, updatedAt: this.clock.now() })
+      .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
       .where(eq(this.table.id, id))
       .returning();
     if (!row) throw new Error(`endpoint ${id} vanished`);
@@ -154,9 +185,29 @@ export class EndpointStore {
   }
 
   private remember(row: EndpointRow): CachedEndpoint {
-    const cached = new CachedEndpoint(row);
+    const cached = new CachedEndpoint(this.openRow(row));
     this.cache.set(row.id, cached);
     return cached;
+  }
+
+  /** The secret columns of `values` as they are stored: sealed when a key is set. */
+  private sealValues(values: Partial<Pick<EndpointRow, 'secret' | 'previousSecret' | 'headers'>>) {
+    const sealed: Partial<Pick<EndpointRow, 'secret' | 'previousSecret' | 'headers'>> = {};
+    if (values.secret !== undefined) sealed.secret = this.sealer.seal(values.secret);
+    if (values.previousSecret !== undefined && values.previousSecret !== null) {
+      sealed.previousSecret = this.sealer.seal(values.previousSecret);
+    }
+    if (values.headers !== undefined) sealed.headers = this.sealer.sealHeaders(values.headers);
+    return sealed;
+  }
+
+  private openRow(row: EndpointRow): EndpointRow {
+    return {
+      ...row,
+      secret: this.sealer.open(row.secret),
+      previousSecret: row.previousSecret === null ? null : this.sealer.open(row.previousSecret),
+      headers: this.sealer.openHeaders(row.headers),
+    };
   }
 }
 

@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * List messages in ascending id order
  *
- * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.
+ * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either. A page holds at most `limit` messages and about `limits.maxPageBytes` of payload (4 MiB by default): a page of large messages stops early, and `nextCursor` continues it.
  */
 export const listMessages = <ThrowOnError extends boolean = false>(options?: Options<ListMessagesData, ThrowOnError>): RequestResult<ListMessagesResponses, ListMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError>({ url: '/messages', ...options });
 

@@ -216,9 +216,10 @@ export type CreatedWebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -268,9 +269,10 @@ export type WebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -827,6 +829,7 @@ export type GetLimitsResponses = {
         maxJsonDepth: number;
         bodyTimeoutMs: number;
         trackedCallers: number;
+        openConnections: number;
         rateLimited: {
             [key: string]: unknown | number;
         };
@@ -1311,6 +1314,10 @@ export type OpenSseStreamErrors = {
      * A channel the token does not allow, or client_id differing from the token subject
      */
     403: ErrorResponse;
+    /**
+     * This identity or IP already holds limits.connectionsPerIdentity / connectionsPerIp streams and sockets
+     */
+    429: ErrorResponse;
     /**
      * maxStreams reached
      */

@@ -56,6 +56,8 @@ export class PusherService {
     this.endpoint = {
       path: '/app/*',
       upgrade: (request) => this.upgrade(request),
+      // Pusher apps have their own allowedOrigins (public channels are public by design).
+      checksOrigin: true,
       handlers: {
         open: (ws) => this.open(ws),
         message: (ws, data) => this.message(ws, data),

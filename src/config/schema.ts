@@ -3,6 +3,24 @@ import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox
 /** Marks an option whose value is a secret: redacted in `GET /admin/plugins` and logs. */
 export const secret = { 'x-relaykit-secret': true } as const;
 
+export const CorsSection = Type.Object(
+  {
+    origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^/\\s]+)$' }), {
+      default: [],
+      maxItems: 256,
+      description:
+        'Origins (https://app.example.com) whose pages may call the REST API and SSE, with credentials, and open WebSockets without a token; "*" lets any origin read without credentials. Empty: none (same-origin pages only)',
+    }),
+    maxAgeSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 86_400,
+      default: 600,
+      description: 'How long browsers may cache a preflight answer',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ServerSection = Type.Object(
   {
     host: Type.String({
@@ -40,6 +58,7 @@ export const ServerSection = Type.Object(
       default: 10_000,
       description: 'How long graceful shutdown waits for in-flight requests and plugins',
     }),
+    cors: CorsSection,
     drainDelayMs: Type.Integer({
       minimum: 0,
       default: 0,
@@ -255,6 +274,7 @@ export const PluginEntryBase = {
 };
 
 export type ServerConfig = Static<typeof ServerSection>;
+export type CorsConfig = Static<typeof CorsSection>;
 export type StorageConfig = Static<typeof StorageSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;

@@ -140,6 +140,7 @@ export class Hub {
           setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
         }),
         acceptingWebSockets: () => this.state === 'ready',
+        cors: () => this.current.server.cors,
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {

@@ -24,7 +24,7 @@ import { type PluginChange, PluginHost } from './host.ts';
 import { exposure, exposureError } from './identity/exposure.ts';
 import { checkAuthReload } from './identity/reload-guard.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
+import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
@@ -144,7 +144,7 @@ export class Hub {
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {
-          const labels = { method: request.method, route, status: String(status) };
+          const labels = { method: methodLabel(request.method), route, status: String(status) };
           this.metrics.httpDuration.observe(labels, seconds);
           if (this.current.log.requests) {
             this.log.info({ requestId, ...labels, ms: Math.round(seconds * 1e5) / 100 }, 'request');

@@ -4,7 +4,7 @@ import type { Clock } from '../kernel/clock.ts';
 import { HubError, storageFaultError } from '../kernel/errors.ts';
 import { assertFaithfulJson } from '../kernel/json-guard.ts';
 import type { Logger } from '../kernel/logger.ts';
-import type { CoreMetrics } from '../kernel/metrics.ts';
+import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
 import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
@@ -68,6 +68,8 @@ interface Pending {
  * one transaction), reads straight from the store, and retention.
  */
 export class MessageCore implements MessageService {
+  /** The bounded `type` label of relaykit_messages_published_total. */
+  private readonly typeLabel = typeLabeler();
   private queue: Pending[] = [];
   private scheduled = false;
   private draining = false;
@@ -301,15 +303,24 @@ export class MessageCore implements MessageService {
     this.metrics.groupCommitBatch.observe(batch.length);
     batch.forEach((pending, i) => {
       const message = stored[i];
-      this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
+      this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
       this.bus.publish('message.sent', message);
       pending.resolve(message);
     });
   }
 }
 
-/** Message types are user-supplied: keep the label set bounded by their first segment. */
-function typeLabel(type: string): string {
-  const head = type.split(/[.:/]/, 1)[0];
-  return head.length <= 32 ? head : 'other';
+/** Distinct message-type labels kept by name; later ones count as `other`. */
+const MAX_TYPE_LABELS = 100;
+
+/**
+ * Message types are user-supplied: the label is their first segment, for at most
+ * MAX_TYPE_LABELS distinct segments (then `other`), so the registry stays bounded.
+ */
+function typeLabeler(): (type: string) => string {
+  const bounded = boundedLabel(MAX_TYPE_LABELS);
+  return function typeLabel(type: string): string {
+    const head = type.split(/[.:/]/, 1)[0];
+    return head.length <= 32 ? bounded(head) : 'other';
+  };
 }

@@ -1,5 +1,6 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
+import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
@@ -23,6 +24,7 @@ import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
 import { exposure, exposureError } from './identity/exposure.ts';
 import { checkAuthReload } from './identity/reload-guard.ts';
+import { StoredKeys } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
@@ -57,6 +59,8 @@ export class Hub {
   readonly metrics: CoreMetrics;
   readonly messages: MessageCore;
   readonly auth: KernelAuth;
+  /** API keys created through the admin API. */
+  readonly storedKeys: StoredKeys;
   readonly quotas: Quotas;
   readonly clock: Clock;
   readonly log: Logger;
@@ -85,10 +89,12 @@ export class Hub {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
     });
+    this.storedKeys = new StoredKeys(storage, this.clock);
     this.auth = new KernelAuth(
       () => this.current.auth,
       options.env ?? process.env,
       () => this.clock.now(),
+      this.storedKeys,
     );
     this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new MessageCore(
@@ -172,6 +178,12 @@ export class Hub {
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
     });
     const hub = new Hub(options, config, storage, messages, source);
+    try {
+      await hub.storedKeys.start();
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
       await storage.close();
@@ -287,6 +299,7 @@ export class Hub {
     while (this.front.inflight > 0 && Date.now() < deadline) await sleep(10);
     await this.host.stopAll('shutdown');
     await this.messages.flush();
+    await this.storedKeys.stop();
     await this.server?.stop(true);
     await this.bus.close();
     await this.storage.close();
@@ -337,6 +350,7 @@ export class Hub {
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       routes: [
         messageRoutes(this.messages, this.auth, this.quotas, () => this.current.limits.maxPageBytes),
+        keyRoutes(this.auth, this.storedKeys),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),

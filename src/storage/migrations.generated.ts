@@ -42,5 +42,14 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795349164879,
     "hash": "a8a47499e1c94a45cfbcda2eb1753c40996b7ac2c2a5867e4c333742cfbf96c9"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `api_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`scopes` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`last_used_at` integer,\n\t`revoked_at` integer\n);\n",
+      "\nCREATE UNIQUE INDEX `api_keys_hash_unique` ON `api_keys` (`hash`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796461991544,
+    "hash": "1f10c271bff53ffe2d62cb9237bc6b6fcd93e04e93b7f5c0d571d8f6135f29d1"
   }
 ];

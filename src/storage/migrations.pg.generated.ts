@@ -57,5 +57,14 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796449950216,
     "hash": "e37ac8e45952bfb0e51e0fb6594209c97f64b9ed9e1660429a5a6850eb7120e2"
+  },
+  {
+    "tag": "0004_api_keys",
+    "sql": [
+      "CREATE TABLE \"api_keys\" (\n\t\"id\" text PRIMARY KEY NOT NULL,\n\t\"name\" text NOT NULL,\n\t\"hash\" text NOT NULL,\n\t\"scopes\" jsonb NOT NULL,\n\t\"created_at\" bigint NOT NULL,\n\t\"last_used_at\" bigint,\n\t\"revoked_at\" bigint,\n\tCONSTRAINT \"api_keys_hash_unique\" UNIQUE(\"hash\")\n);\n"
+    ],
+    "bps": true,
+    "folderMillis": 1796461994756,
+    "hash": "13364de138744515fbb8f6327014fed45d469915c3ad6a948cf10be2ace724fb"
   }
 ];

@@ -126,7 +126,11 @@ function encode(value: string): string {
   try {
     return encodeURIComponent(value);
   } catch {
-    return encodeURIComponent(value.toWellFormed()).replaceAll('%EF%BF%BD', '%ED%A0%80');
+    const wellFormed = value.replace(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+      '\ufffd',
+    );
+    return encodeURIComponent(wellFormed).replaceAll('%EF%BF%BD', '%ED%A0%80');
   }
 }
 

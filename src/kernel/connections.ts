@@ -1,10 +1,13 @@
 import type { Counter } from 'prom-client';
 import type { LimitsConfig } from '../config/schema.ts';
-import type { ClientAccess } from './access.ts';
+import { anonymousAccess, type ClientAccess } from './access.ts';
 import { HubError } from './errors.ts';
 
 /** How long a caller refused for holding too many connections is told to wait. */
 const RETRY_AFTER_SECONDS = 5;
+
+/** A caller known only by its address. */
+const ADDRESS_ONLY = anonymousAccess({ open: false });
 
 /** Releases one counted connection; calling it again does nothing. */
 export type ConnectionRelease = () => void;
@@ -57,6 +60,14 @@ export class ConnectionCaps {
       bump(this.byIp, remoteAddress, -1);
       this.total--;
     };
+  }
+
+  /**
+   * Counts one connection that has no identity of its own (a Pusher socket, whose app
+   * key is public) against `limits.connectionsPerIp` only; throws as `acquire` does.
+   */
+  acquireAddress(remoteAddress: string): ConnectionRelease {
+    return this.acquire(ADDRESS_ONLY, remoteAddress);
   }
 
   private refuse(why: string): never {

@@ -44,6 +44,7 @@ interface Result {
   delivered: number;
   gaps: number;
   duplicates: number;
+  outOfOrder?: number;
   closes: Record<string, number>;
 }
 
@@ -78,14 +79,14 @@ async function measure(target: Target, clients: number): Promise<Result> {
       : await startHub(port, dir);
   try {
     const load = LOAD[clients] ?? { rate: 20, messages: 200 };
-    const loadgen = target === 'pusher' ? 'bench/pusher/loadgen.ts' : 'bench/ws/loadgen.ts';
     const proc = spawn(
       [
         'taskset',
         '-c',
         LOAD_CORE,
         'bun',
-        loadgen,
+        'bench/ws/loadgen.ts',
+        `--protocol=${target === 'pusher' ? 'pusher' : 'relaykit'}`,
         `--url=http://127.0.0.1:${port}`,
         `--pid=${server.pid}`,
         `--clients=${clients}`,
@@ -114,7 +115,7 @@ for (let round = 1; round <= rounds; round++) {
       const key = `${target}/${clients}`;
       results.set(key, [...(results.get(key) ?? []), r]);
       console.error(
-        `round ${round} ${key}: ${r.throughput.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50ms.toFixed(1)} ms, p99 ${r.latency.p99ms.toFixed(1)} ms, ${r.memoryPerConnectionBytes} B/conn, gaps ${r.gaps}, dups ${r.duplicates}, delivered ${r.delivered}/${r.expectedDeliveries}, closes ${JSON.stringify(r.closes)}`,
+        `round ${round} ${key}: ${r.throughput.deliveriesPerSecond} deliveries/s, p50 ${r.latency.p50ms.toFixed(1)} ms, p99 ${r.latency.p99ms.toFixed(1)} ms, ${r.memoryPerConnectionBytes} B/conn, gaps ${r.gaps}, dups ${r.duplicates}, out of order ${r.outOfOrder ?? 0}, delivered ${r.delivered}/${r.expectedDeliveries}, closes ${JSON.stringify(r.closes)}`,
       );
     }
   }
@@ -148,8 +149,8 @@ for (const clients of sizes) {
   const anchor = results.get(`anchor/${clients}`) ?? [];
   const rate = (rs: Result[]) => m(rs, (r) => r.throughput.deliveriesPerSecond);
   const vsWs = rate(pusher) / rate(ws);
-  const gaps = pusher.reduce((s, r) => s + r.gaps + r.duplicates, 0);
+  const gaps = pusher.reduce((s, r) => s + r.gaps + r.duplicates + (r.outOfOrder ?? 0), 0);
   console.log(
-    `${fmt(clients)} subscribers: pusher ${vsWs.toFixed(2)}× ws-channels (${vsWs >= 0.8 ? 'ok' : 'MISSED'}), ${(rate(pusher) / rate(anchor)).toFixed(2)}× anchor, gaps+dups ${gaps} (${gaps === 0 ? 'ok' : 'MISSED'})`,
+    `${fmt(clients)} subscribers: pusher ${vsWs.toFixed(2)}× ws-channels (${vsWs >= 0.8 ? 'ok' : 'MISSED'}), ${(rate(pusher) / rate(anchor)).toFixed(2)}× anchor, gaps+dups+out-of-order ${gaps} (${gaps === 0 ? 'ok' : 'MISSED'})`,
   );
 }

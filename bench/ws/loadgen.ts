@@ -11,12 +11,19 @@
  *
  * `--protocol=socketio` speaks Socket.IO 4 (Engine.IO v4 over a raw WebSocket: `40`
  * joins the main namespace, `42["subscribe",…]` subscribes, pings `2` get `3`) instead
- * of ws-channels' JSON frames. Both read every frame the same way (the raw text, two
- * `indexOf`s), so the load generator costs the same per delivery for every target and
- * only the servers differ.
+ * of ws-channels' JSON frames. `--protocol=pusher` speaks Pusher protocol 7 on
+ * `/app/{key}` and triggers events through the signed Pusher HTTP API. All read every
+ * frame the same way (the raw text and `indexOf`), so the load generator costs the same
+ * per delivery for every target and only the servers differ.
+ *
+ * Order checks: ws-channels and Socket.IO frames carry the hub's id (dense: only this
+ * channel is posted to), so a subscriber must see consecutive ids. Pusher frames carry
+ * no id; there every subscriber must see each event once and all of them in the same
+ * order (the commit order, which can differ from the numbering of 8 concurrent posts).
  *
  * Prints one JSON object on stdout.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -30,6 +37,9 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '1000' },
     window: { type: 'string', default: '32' },
     protocol: { type: 'string', default: 'relaykit' },
+    app: { type: 'string', default: 'bench' },
+    key: { type: 'string', default: 'bench-key' },
+    secret: { type: 'string', default: 'bench-secret' },
   },
 });
 const base = values.url as string;
@@ -39,7 +49,8 @@ const SECONDS = Number(values.seconds);
 const MESSAGES = Number(values.messages);
 const WINDOW = Number(values.window);
 const SOCKET_IO = values.protocol === 'socketio';
-if (!SOCKET_IO && values.protocol !== 'relaykit') throw new Error(`unknown --protocol ${values.protocol}`);
+const PUSHER = values.protocol === 'pusher';
+if (!SOCKET_IO && !PUSHER && values.protocol !== 'relaykit') throw new Error(`unknown --protocol ${values.protocol}`);
 
 function rssBytes(pid: string): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -60,7 +71,39 @@ let latencies = new Float64Array(0);
 let latencyCount = 0;
 let lastDeliveryAt = 0;
 
+/** Pusher: which events each subscriber saw, and the order the first to see a position saw. */
+const TOTAL = 1 + RATE * SECONDS + MESSAGES;
+const seen = PUSHER ? new Uint8Array(N * TOTAL) : new Uint8Array(0);
+const position = PUSHER ? new Int32Array(N) : new Int32Array(0);
+const order = PUSHER ? new Int32Array(TOTAL).fill(-1) : new Int32Array(0);
+let outOfOrder = 0;
+
+function onPusherFrame(index: number, text: string): void {
+  // The event's data is a JSON string inside the frame: `"data":"{\"seq\":12}"`.
+  const at = text.indexOf('seq\\":');
+  if (at < 0) {
+    if (text.includes('subscription_succeeded')) subscribed++;
+    return;
+  }
+  const seq = Number.parseInt(text.slice(at + 6, at + 18), 10);
+  const now = performance.now();
+  if (seen[index * TOTAL + seq]) duplicates++;
+  else {
+    seen[index * TOTAL + seq] = 1;
+    const p = position[index]++;
+    if (order[p] < 0) order[p] = seq;
+    else if (order[p] !== seq) outOfOrder++;
+  }
+  delivered++;
+  lastDeliveryAt = now;
+  if (latencyCount < latencies.length) latencies[latencyCount++] = now - sentAt[seq];
+}
+
 function onFrame(index: number, text: string): void {
+  if (PUSHER) {
+    onPusherFrame(index, text);
+    return;
+  }
   const at = text.indexOf('"seq":');
   if (at < 0) {
     if (text.includes('"subscribed"')) subscribed++;
@@ -83,14 +126,29 @@ function onFrame(index: number, text: string): void {
 
 /** Opens one subscriber; resolves once it asked to subscribe to `bench`. */
 function connect(index: number, sockets: WebSocket[]): Promise<void> {
+  const ws_ = base.replace(/^http/, 'ws');
   const url = SOCKET_IO
-    ? `${base.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`
-    : `${base.replace(/^http/, 'ws')}/ws?client_id=bench-${index}`;
+    ? `${ws_}/socket.io/?EIO=4&transport=websocket`
+    : PUSHER
+      ? `${ws_}/app/${values.key}?protocol=7&client=bench`
+      : `${ws_}/ws?client_id=bench-${index}`;
   const ws = new WebSocket(url);
   sockets.push(ws);
   ws.onclose = (event) => closes.set(event.code, (closes.get(event.code) ?? 0) + 1);
   return new Promise((resolve, reject) => {
     ws.onerror = () => reject(new Error(`client ${index} failed to connect`));
+    if (PUSHER) {
+      ws.onmessage = (event) => {
+        const text = event.data as string;
+        if (!text.includes('connection_established')) {
+          onFrame(index, text);
+          return;
+        }
+        ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'bench' } }));
+        resolve();
+      };
+      return;
+    }
     if (!SOCKET_IO) {
       ws.onopen = () => {
         ws.send(JSON.stringify({ type: 'subscribe', channels: ['bench'] }));
@@ -128,9 +186,39 @@ async function connectAll(): Promise<WebSocket[]> {
 let nextSeq = 0;
 let lastId = 0;
 
+/** A Pusher HTTP API URL signed the way the server SDKs sign it. */
+function signedUrl(path: string, body: string): string {
+  const params: Record<string, string> = {
+    auth_key: values.key as string,
+    auth_timestamp: String(Math.floor(Date.now() / 1000)),
+    auth_version: '1.0',
+    body_md5: createHash('md5').update(body).digest('hex'),
+  };
+  const query = Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
+  const signature = createHmac('sha256', values.secret as string)
+    .update(`POST\n${path}\n${query}`)
+    .digest('hex');
+  return `${base}${path}?${query}&auth_signature=${signature}`;
+}
+
+async function triggerPusher(seq: number): Promise<void> {
+  const path = `/apps/${values.app}/events`;
+  const body = JSON.stringify({ name: 'tick', channels: ['bench'], data: JSON.stringify({ seq }) });
+  const res = await fetch(signedUrl(path, body), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
+}
+
 async function post(): Promise<void> {
   const seq = nextSeq++;
   sentAt[seq] = performance.now();
+  if (PUSHER) return triggerPusher(seq);
   const res = await fetch(`${base}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -205,8 +293,11 @@ const result = {
   throughput,
   expectedDeliveries: nextSeq * N,
   delivered,
-  gaps: gaps + expected.reduce((sum, next) => sum + Math.max(0, lastId + 1 - next), 0),
+  gaps: PUSHER
+    ? nextSeq * N - seen.reduce((sum, bit) => sum + bit, 0)
+    : gaps + expected.reduce((sum, next) => sum + Math.max(0, lastId + 1 - next), 0),
   duplicates,
+  outOfOrder,
   closes: Object.fromEntries(closes),
 };
 for (const ws of sockets) ws.close();

@@ -123,7 +123,7 @@ const Security = Type.Object(
     encryptionKey: Type.String({
       default: '',
       description:
-        'AES-256-GCM key (32 bytes, base64: `openssl rand -base64 32`) sealing endpoint secrets and custom headers in the database; give it as ${ENV_VAR}. Empty: stored as given',
+        'AES-256-GCM key (32 bytes, base64: `openssl rand -base64 32`) sealing endpoint secrets and custom headers in the database; take it from the environment (config substitution), never write it in the file. Empty: stored as given',
       ...secret,
     }),
     previousEncryptionKeys: Type.Array(Type.String({ ...secret }), {

@@ -52,7 +52,7 @@ const text = fc.oneof(fc.string({ maxLength: 40 }), nasty, fc.integer().map(Stri
 const deep = fc
   .integer({ min: 1, max: 3000 })
   .chain((depth) =>
-    fc.constantFrom('['.repeat(depth) + ']'.repeat(depth), '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)),
+    fc.constantFrom('['.repeat(depth) + ']'.repeat(depth), `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
   );
 
 const body = fc.oneof(

@@ -9,6 +9,7 @@
 export type { Static, TObject } from '@sinclair/typebox';
 export { Type } from '@sinclair/typebox';
 export { Elysia, t } from 'elysia';
+export type { Leadership } from './cluster/leadership.ts';
 export { ConfigError } from './config/load.ts';
 export type { HubConfig, PluginEntry } from './config/schema.ts';
 export { secret } from './config/schema.ts';

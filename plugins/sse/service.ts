@@ -85,8 +85,8 @@ export class SseService implements SseGauges {
     });
     this.ctx.bus.onAny((event) => this.fanOutSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
-    // Subscribed first: a message committed while the last id is read is counted either way.
-    const last = await this.ctx.messages.lastId();
+    // Subscribed first: whatever the live path publishes from here is counted either way.
+    const last = this.ctx.messages.published();
     if (last > this.published) this.published = last;
   }
 
@@ -240,6 +240,7 @@ export class SseService implements SseGauges {
           return { messages, complete: messages.length < limit };
         },
         published: () => this.published,
+        settle: (id) => this.ctx.messages.settled(id),
       },
       {
         get open() {

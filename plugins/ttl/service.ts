@@ -6,6 +6,7 @@ import {
   defineErrors,
   type HealthCheck,
   HubError,
+  type Leadership,
   type Message,
   type MessageDraft,
   type MessageHooks,
@@ -47,11 +48,16 @@ export interface TtlStats {
 }
 
 /** One ttl instance: its policy table, the sweeper, the archive, and the ingest and ack hooks. */
+/** The singleton the sweeper runs as: one node at a time sweeps a shared database. */
+export const SWEEPER_LEADERSHIP = 'ttl-sweeper';
+
 export class TtlService {
   readonly policies: PolicyTable;
   readonly sweeper: Sweeper;
   private readonly since: number;
   private readonly tables: typeof ttlTables.sqlite;
+  /** One sweeper runs in a cluster: this node's candidacy (always the leader on SQLite). */
+  private leader: Leadership | null = null;
 
   constructor(private readonly ctx: PluginContext<TtlOptions>) {
     const { options } = ctx;
@@ -67,6 +73,7 @@ export class TtlService {
       archive: new Archive(options.archive, this.tables.ttlArchive),
       metrics: createTtlMetrics(ctx.metrics, () => this.lagSeconds()),
       options: options.sweeper,
+      leads: () => this.leader?.isLeader() ?? false,
     });
   }
 
@@ -76,12 +83,18 @@ export class TtlService {
     afterAck: (message) => this.onDelivered(message),
   };
 
-  start(): void {
+  async start(): Promise<void> {
+    this.leader = await this.ctx.leadership(SWEEPER_LEADERSHIP);
+    // A node that takes over sweeps at once: what was due while the old leader died is not left waiting.
+    this.leader.onChange((leads) => {
+      if (leads) this.sweeper.kick();
+    });
     this.sweeper.start();
   }
 
-  stop(): Promise<void> {
-    return this.sweeper.stop();
+  async stop(): Promise<void> {
+    await this.sweeper.stop();
+    await this.leader?.close();
   }
 
   /** A client's `ttl` wins (within the maximum); otherwise the type's policy sets the expiry. */

@@ -38,6 +38,8 @@ export interface SweeperDeps {
   archive: Archive;
   metrics: TtlMetrics;
   options: TtlOptions['sweeper'];
+  /** Whether this node leads the sweeper singleton: followers skip their sweeps (the leader's cover the database). */
+  leads(): boolean;
 }
 
 /** What the sweeper has done since the instance started. */
@@ -119,6 +121,7 @@ export class Sweeper {
   private async run(): Promise<void> {
     do {
       this.again = false;
+      if (!this.deps.leads()) return;
       await this.sweep();
     } while (this.again && !this.stopped);
   }

@@ -1,6 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
@@ -79,11 +79,18 @@ export class CachedEndpoint {
   }
 }
 
+const VERSION_KEY = 'endpoints_version';
+
 /**
  * The endpoints table and its in-memory mirror. Every write of this process goes
- * through here, so the cache the outbox hook reads inside each message commit is
- * current for this node. It is a per-node cache: a write by another node sharing the
- * database is not seen until `reload` (docs/storage.md lists these caches).
+ * through here, so the cache is current for this node's own writes.
+ *
+ * On a store several nodes share (PostgreSQL), every endpoint write also bumps
+ * `webhook_meta.endpoints_version` in its transaction, and `sync` compares that
+ * counter with the version the cache was loaded at (one primary-key read) and reloads
+ * when they differ. The message hook syncs inside each commit's transaction, so an
+ * endpoint created or changed on node A is used by node B's very next commit. On
+ * SQLite (one node) there is nothing to sync and no counter is written.
  *
  * Secrets and headers are sealed (`sealing.ts`) on the way to the table and opened on
  * the way back: the cache holds plaintext, the database never does once a key is set.
@@ -91,6 +98,11 @@ export class CachedEndpoint {
 export class EndpointStore {
   private cache = new Map<string, CachedEndpoint>();
   private readonly table: WebhookTables['endpoints'];
+  private readonly meta: WebhookTables['meta'];
+  /** The counter value the cache reflects. */
+  private version = 0;
+  /** Whether other processes may write endpoints (a server database). */
+  private readonly shared: boolean;
 
   constructor(
     private readonly storage: PluginStorage,
@@ -99,15 +111,20 @@ export class EndpointStore {
     private readonly sealer: Sealer = new Sealer(''),
   ) {
     this.table = tables.endpoints;
+    this.meta = tables.meta;
+    this.shared = storage.dialect !== 'sqlite';
   }
 
   /**
    * Reads every endpoint from the database into the cache (at start, and to invalidate
-   * it). Rows stored in plaintext, or sealed under a previous key, are sealed again
-   * under the current key.
+   * it). Outside a transaction, rows stored in plaintext or sealed under a previous key
+   * are sealed again under the current key (every node of a cluster needs the same key).
    */
-  async reload(): Promise<void> {
-    const rows = await this.storage.db.select().from(this.table);
+  async reload(db: Database = this.storage.db): Promise<void> {
+    // The counter first: a write landing between the two reads makes the next sync reload again.
+    const version = this.shared ? await this.readVersion(db) : 0;
+    const rows = await db.select().from(this.table);
+    const stale: EndpointRow[] = [];
     const cache = new Map<string, CachedEndpoint>();
     for (const row of rows) {
       const open = this.openRow(row);
@@ -117,13 +134,49 @@ export class EndpointStore {
         this.sealer.stale(row.previousSecret) ||
         this.sealer.staleHeaders(row.headers)
       ) {
-        await this.storage.db
-          .update(this.table)
-          .set(this.sealValues({ secret: open.secret, previousSecret: open.previousSecret, headers: open.headers }))
-          .where(eq(this.table.id, row.id));
+        stale.push(open);
       }
     }
     this.cache = cache;
+    this.version = version;
+    if (db !== this.storage.db) return;
+    for (const open of stale) {
+      await this.write(undefined, async (w) => {
+        await w
+          .update(this.table)
+          .set(this.sealValues({ secret: open.secret, previousSecret: open.previousSecret, headers: open.headers }))
+          .where(eq(this.table.id, open.id));
+        await this.bump(w);
+      });
+    }
+  }
+  /** Reloads the cache if another node changed an endpoint since it was loaded (inside `db`: a transaction or not). */
+  async sync(db: Database = this.storage.db): Promise<void> {
+    if (!this.shared) return;
+    if ((await this.readVersion(db)) !== this.version) await this.reload(db);
+  }
+
+  private async readVersion(db: Database): Promise<number> {
+    const [row] = await db.select({ value: this.meta.value }).from(this.meta).where(eq(this.meta.key, VERSION_KEY));
+    return row ? Number(row.value) : 0;
+  }
+
+  /** Counts one endpoint write, inside the writing transaction (shared stores only). */
+  private async bump(tx: Database): Promise<void> {
+    if (!this.shared) return;
+    const [row] = await tx
+      .insert(this.meta)
+      .values({ key: VERSION_KEY, value: 1 })
+      .onConflictDoUpdate({ target: this.meta.key, set: { value: sql`${this.meta.value} + 1` } })
+      .returning({ value: this.meta.value });
+    // Only when no other node wrote in between: otherwise the next sync reloads their change.
+    if (Number(row.value) === this.version + 1) this.version = Number(row.value);
+  }
+
+  /** Runs a write in `tx`, or in a transaction of its own on a shared store (the write and its bump commit together). */
+  private write<T>(tx: Database | undefined, fn: (db: Database) => Promise<T>): Promise<T> {
+    if (tx) return fn(tx);
+    return this.shared ? this.storage.transaction(fn) : fn(this.storage.db);
   }
 
   all(): CachedEndpoint[] {
@@ -151,16 +204,20 @@ export class EndpointStore {
 
   async insert(values: Omit<EndpointRow, 'id' | 'createdAt' | 'updatedAt'>): Promise<CachedEndpoint> {
     const now = this.clock.now();
-    const [row] = await this.storage.db
-      .insert(this.table)
-      .values({
-        ...values,
-        ...this.sealValues(values),
-        id: `ep_${randomBytes(12).toString('base64url')}`,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
+    const row = await this.write(undefined, async (db) => {
+      const [inserted] = await db
+        .insert(this.table)
+        .values({
+          ...values,
+          ...this.sealValues(values),
+          id: `ep_${randomBytes(12).toString('base64url')}`,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      await this.bump(db);
+      return inserted;
+    });
     return this.remember(row);
   }
 
@@ -168,19 +225,26 @@ export class EndpointStore {
   async update(
     id: string,
     values: Partial<Omit<EndpointRow, 'id' | 'createdAt'>>,
-    tx: Database = this.storage.db,
+    tx?: Database,
   ): Promise<CachedEndpoint> {
-    const [row] = await tx
-      .update(this.table)
-      .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
-      .where(eq(this.table.id, id))
-      .returning();
+    const row = await this.write(tx, async (db) => {
+      const [updated] = await db
+        .update(this.table)
+        .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
+        .where(eq(this.table.id, id))
+        .returning();
+      if (updated) await this.bump(db);
+      return updated;
+    });
     if (!row) throw new Error(`endpoint ${id} vanished`);
     return this.remember(row);
   }
 
-  async remove(id: string, tx: Database = this.storage.db): Promise<void> {
-    await tx.delete(this.table).where(eq(this.table.id, id));
+  async remove(id: string, tx?: Database): Promise<void> {
+    await this.write(tx, async (db) => {
+      await db.delete(this.table).where(eq(this.table.id, id));
+      await this.bump(db);
+    });
     this.cache.delete(id);
   }
 

@@ -12,6 +12,7 @@
  * ```
  */
 
+import type { Leadership } from '../../src/cluster/leadership.ts';
 import { CoreEvents } from '../../src/kernel/events.ts';
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { EventCapture } from './capture.ts';
@@ -41,6 +42,9 @@ export { DEFAULT_RETRY_SCHEDULE, WebhooksOptions } from './options.ts';
 export type { Attempt, Delivery } from './queries.ts';
 export type { EndpointInput, EndpointPatch } from './service.ts';
 
+/** The singleton webhook retention runs as. */
+const RETENTION_LEADERSHIP = 'webhooks-retention';
+
 /** Bodies of recently written events kept for the worker (it reads the database on a miss). */
 const EVENT_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -67,7 +71,16 @@ export default definePlugin({
     );
     const events = new EventCache(EVENT_CACHE_BYTES);
     const outbox = new Outbox(storage, tables, ctx.clock, endpoints, events);
-    const pruner = new Pruner(storage.db, tables, ctx.clock, ctx.log, endpoints, options.retention);
+    let leader: Leadership | null = null;
+    const pruner = new Pruner(
+      storage.db,
+      tables,
+      ctx.clock,
+      ctx.log,
+      endpoints,
+      options.retention,
+      () => leader?.isLeader() ?? false,
+    );
     let worker: Worker | null = null;
     const wake = () => worker?.wake();
     const service = new WebhooksService(
@@ -87,7 +100,17 @@ export default definePlugin({
       const sender = new Sender(ctx.runtime, guard, ctx.clock, options.delivery.userAgent);
       const queue = new DeliveryQueue(storage, tables, ctx.clock, events);
       const settler = new Settler(ctx.clock, ctx.bus, queue, service, options.autoDisable, metrics);
-      worker = new Worker(options.worker, ctx.clock, ctx.log, service, queue, sender, settler, () => pruner.touch());
+      worker = new Worker(
+        options.worker,
+        ctx.clock,
+        ctx.log,
+        service,
+        queue,
+        sender,
+        settler,
+        () => pruner.touch(),
+        storage.dialect === 'sqlite' ? null : options.worker.pollIntervalMs,
+      );
     }
     const written = (n: number) => {
       metrics.enqueued(n);
@@ -101,10 +124,16 @@ export default definePlugin({
         await endpoints.reload();
         ctx.bus.onAny(capture.handle);
         worker?.start();
+        // Retention is a cluster singleton: one node prunes the shared tables at a time.
+        leader = await ctx.leadership(RETENTION_LEADERSHIP);
+        leader.onChange((leads) => {
+          if (leads) pruner.lead();
+        });
         pruner.start();
       },
       async stop() {
         await pruner.stop();
+        await leader?.close();
         await worker?.stop();
         await capture.flush();
       },

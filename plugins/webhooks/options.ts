@@ -67,6 +67,12 @@ const Worker = Type.Object(
       description:
         'A claimed delivery is leased for twice its timeout (a wait for a slot, then the attempt) plus this; if the process dies, it is retried once the lease expires',
     }),
+    pollIntervalMs: Type.Integer({
+      minimum: 50,
+      default: 2000,
+      description:
+        'On a shared database (PostgreSQL), how often an idle worker also looks for due deliveries: work written by other nodes, and deliveries a killed node had leased once their lease ends. Not used on SQLite',
+    }),
     drainTimeoutMs: Type.Integer({
       minimum: 0,
       default: 5000,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { and, count, eq, gte, lte, min, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
@@ -17,6 +17,23 @@ interface Capture {
   data: unknown;
   messageId: number | null;
   endpoints: readonly CachedEndpoint[];
+  /** Set for cluster-scoped events: every node capturing the same event computes the same key. */
+  dedupeKey?: string;
+}
+
+/**
+ * Events about the cluster as a whole, which several nodes may see and capture: they
+ * are written once per cluster, deduplicated by a key derived from the event's name
+ * and payload (the unique `webhook_events.dedupe_key`). Contract for whoever publishes
+ * them on several nodes: the payload is the same on each (the same `at`).
+ */
+export const CLUSTER_SCOPED_EVENTS: ReadonlySet<string> = new Set(['channel.occupied', 'channel.vacated']);
+
+/** The key that tells one cluster-scoped event from another, identical on every node. */
+export function dedupeKeyOf(name: string, payload: unknown): string {
+  return `${name}:${createHash('sha256')
+    .update(JSON.stringify(payload ?? null))
+    .digest('base64url')}`;
 }
 
 /** Rows per INSERT, well under SQLite's bound-parameter limit. */
@@ -37,7 +54,9 @@ export class Outbox {
   ) {}
 
   /** Writes deliveries for committed-in-this-transaction messages (the message hook). */
-  captureMessages(tx: Tx, messages: readonly Message[]): Promise<number> {
+  async captureMessages(tx: Tx, messages: readonly Message[]): Promise<number> {
+    // Another node may have changed endpoints: this commit uses them as of its own transaction.
+    await this.endpoints.sync(tx);
     const captures: Capture[] = [];
     for (const message of messages) {
       const endpoints = this.endpoints.matching('message.sent', message.channel);
@@ -54,7 +73,8 @@ export class Outbox {
   }
 
   /** Writes one bus event for every enabled endpoint that wants it; returns how many deliveries. */
-  captureEvents(tx: Tx, events: ReadonlyArray<{ name: string; payload: unknown }>): Promise<number> {
+  async captureEvents(tx: Tx, events: ReadonlyArray<{ name: string; payload: unknown }>): Promise<number> {
+    await this.endpoints.sync(tx);
     const captures: Capture[] = [];
     for (const { name, payload } of events) {
       const data = (payload ?? {}) as Record<string, unknown>;
@@ -64,7 +84,14 @@ export class Outbox {
         .filter((e) => !name.startsWith('webhook.') || data.endpointId !== e.id);
       if (!endpoints.length) continue;
       const timestamp = typeof data.at === 'string' ? data.at : new Date(this.clock.now()).toISOString();
-      captures.push({ type: name, timestamp, data: payload ?? null, messageId: null, endpoints });
+      captures.push({
+        type: name,
+        timestamp,
+        data: payload ?? null,
+        messageId: null,
+        endpoints,
+        ...(CLUSTER_SCOPED_EVENTS.has(name) ? { dedupeKey: dedupeKeyOf(name, payload) } : {}),
+      });
     }
     return this.write(tx, captures);
   }
@@ -77,7 +104,7 @@ export class Outbox {
     for (const c of captures) {
       const id = newEventId();
       const body = envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data });
-      events.push({ id, type: c.type, body, messageId: c.messageId, createdAt: now });
+      events.push({ id, type: c.type, body, messageId: c.messageId, createdAt: now, dedupeKey: c.dedupeKey ?? null });
       // Cached before the commit: an id whose transaction rolls back is never claimed, so never looked up.
       this.cache.set(id, c.type, body);
       for (const endpoint of c.endpoints) {
@@ -90,11 +117,26 @@ export class Outbox {
         });
       }
     }
-    for (let i = 0; i < events.length; i += INSERT_CHUNK)
-      await tx.insert(this.t.events).values(events.slice(i, i + INSERT_CHUNK));
-    for (let i = 0; i < deliveries.length; i += INSERT_CHUNK)
-      await tx.insert(this.t.deliveries).values(deliveries.slice(i, i + INSERT_CHUNK));
-    return deliveries.length;
+    let kept = deliveries;
+    if (captures.some((c) => c.dedupeKey)) {
+      // Another node may have written the same cluster event: only events this insert wrote get deliveries.
+      const written = new Set<string>();
+      for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+        const rows = await tx
+          .insert(this.t.events)
+          .values(events.slice(i, i + INSERT_CHUNK))
+          .onConflictDoNothing()
+          .returning({ id: this.t.events.id });
+        for (const row of rows) written.add(row.id);
+      }
+      kept = deliveries.filter((d) => written.has(d.eventId));
+    } else {
+      for (let i = 0; i < events.length; i += INSERT_CHUNK)
+        await tx.insert(this.t.events).values(events.slice(i, i + INSERT_CHUNK));
+    }
+    for (let i = 0; i < kept.length; i += INSERT_CHUNK)
+      await tx.insert(this.t.deliveries).values(kept.slice(i, i + INSERT_CHUNK));
+    return kept.length;
   }
 
   /** Fails every pending delivery of an endpoint (it was disabled); returns how many. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
@@ -16,6 +17,8 @@ export interface ClaimedDelivery {
   /** Attempts made before this one, and failures since the last (re)queue. */
   attempts: number;
   failures: number;
+  /** The fencing token of this claim: only a row still carrying it may be settled by this worker. */
+  leaseToken: string;
 }
 
 /** What an attempt left on a delivery that stays pending or ends failed. */
@@ -64,22 +67,37 @@ function dialectSql(dialect: PluginStorage['dialect']) {
  */
 type Statements = ReturnType<typeof prepareStatements>;
 
+/**
+ * On PostgreSQL, the candidates a worker reads are locked (`FOR UPDATE SKIP LOCKED`):
+ * workers of other nodes claiming at the same moment skip them instead of queueing
+ * behind this transaction, and take other due rows. SQLite has one writer: as is.
+ */
+function skipLocked<Q>(query: Q, dialect: PluginStorage['dialect']): Q {
+  if (dialect === 'sqlite') return query;
+  // The builder is PostgreSQL's at runtime (typed as SQLite's, see Database).
+  return (query as unknown as { for(strength: 'update', config: { skipLocked: true }): Q }).for('update', {
+    skipLocked: true,
+  });
+}
+
 function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorage['dialect']) {
   const { deliveries, events, attempts } = t;
   const d = dialectSql(dialect);
   const pending = eq(deliveries.status, 'pending');
   return {
-    due: db
-      .select({ id: deliveries.id, endpointId: deliveries.endpointId })
-      .from(deliveries)
-      .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
-      .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
-      .limit(p('limit'))
-      .prepare(),
+    due: skipLocked(
+      db
+        .select({ id: deliveries.id, endpointId: deliveries.endpointId })
+        .from(deliveries)
+        .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
+        .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+        .limit(p('limit')),
+      dialect,
+    ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
     lease: db
       .update(deliveries)
-      .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}` })
+      .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
       // The ids are looked up by primary key, not through the due index.
       .where(
         and(
@@ -94,7 +112,18 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
         eventId: deliveries.eventId,
         attempts: deliveries.attempts,
         failures: deliveries.failures,
+        leaseToken: deliveries.leaseToken,
       })
+      .prepare(),
+    /**
+     * Locks `ids` for the settling transaction and returns their current tokens: a
+     * row whose token is not the settling claim's was claimed again by someone else.
+     */
+    fence: db
+      .update(deliveries)
+      .set({ leaseToken: sql`${deliveries.leaseToken}` })
+      .where(inArray(deliveries.id, d.ids('ids')))
+      .returning({ id: deliveries.id, leaseToken: deliveries.leaseToken })
       .prepare(),
     events: db
       .select({ id: events.id, type: events.type, body: events.body })
@@ -158,11 +187,11 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
       })
       .where(eq(deliveries.id, p('id')))
       .prepare(),
-    /** Gives a claimed delivery back, due at `now`, nothing counted. */
+    /** Gives a claimed delivery back, due at `now`, nothing counted (only while the claim still holds it). */
     handBack: db
       .update(deliveries)
       .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
-      .where(eq(deliveries.id, p('id')))
+      .where(and(eq(deliveries.id, p('id')), eq(deliveries.leaseToken, p('token'))))
       .prepare(),
   };
 }
@@ -172,6 +201,9 @@ export class DeliveryQueue {
   /** SQLite: prepared once on its one connection. Other stores: per transaction (a prepared statement runs where it was built). */
   private readonly statements: Statements | null;
   private readonly perTx = new WeakMap<Tx, Statements>();
+  /** This queue's fencing tokens: `<random>.<claim number>`, unique across processes and claims. */
+  private readonly owner = randomBytes(6).toString('base64url');
+  private claims = 0;
 
   constructor(
     private readonly storage: PluginStorage,
@@ -202,18 +234,21 @@ export class DeliveryQueue {
   ): Promise<Array<{ id: number; endpointId: string }>> {
     const { deliveries } = this.t;
     if (!skipEndpoints.length) return this.on(tx).due.execute({ now, limit });
-    return tx
-      .select({ id: deliveries.id, endpointId: deliveries.endpointId })
-      .from(deliveries)
-      .where(
-        and(
-          eq(deliveries.status, 'pending'),
-          lte(deliveries.nextAttemptAt, now),
-          notInArray(deliveries.endpointId, [...skipEndpoints]),
-        ),
-      )
-      .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
-      .limit(limit);
+    return skipLocked(
+      tx
+        .select({ id: deliveries.id, endpointId: deliveries.endpointId })
+        .from(deliveries)
+        .where(
+          and(
+            eq(deliveries.status, 'pending'),
+            lte(deliveries.nextAttemptAt, now),
+            notInArray(deliveries.endpointId, [...skipEndpoints]),
+          ),
+        )
+        .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+        .limit(limit),
+      this.storage.dialect,
+    );
   }
 
   /**
@@ -229,9 +264,11 @@ export class DeliveryQueue {
       if (ids) ids.push(id);
       else byUntil.set(until, [id]);
     }
-    const rows: Array<Omit<ClaimedDelivery, 'eventType' | 'body'>> = [];
-    for (const [until, ids] of byUntil)
-      rows.push(...(await statements.lease.execute({ ids: JSON.stringify(ids), until, now })));
+    const rows: Array<Omit<ClaimedDelivery, 'eventType' | 'body' | 'leaseToken'> & { leaseToken: string | null }> = [];
+    for (const [until, ids] of byUntil) {
+      const token = `${this.owner}.${++this.claims}`;
+      rows.push(...(await statements.lease.execute({ ids: JSON.stringify(ids), until, now, token })));
+    }
     // Bodies: from the cache when this process wrote them recently, else in one read.
     const missing = [...new Set(rows.filter((r) => !this.events.get(r.eventId)).map((r) => r.eventId))];
     const read = new Map(
@@ -240,7 +277,7 @@ export class DeliveryQueue {
     const claimed: ClaimedDelivery[] = [];
     for (const row of rows) {
       const stored = this.events.get(row.eventId) ?? read.get(row.eventId);
-      if (stored) claimed.push({ ...row, eventType: stored.type, body: stored.body });
+      if (stored) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', eventType: stored.type, body: stored.body });
     }
     return claimed.sort((a, b) => a.id - b.id);
   }
@@ -279,8 +316,20 @@ export class DeliveryQueue {
     await this.on(tx).failed.execute({ id, reason, ...last, now: this.clock.now() });
   }
 
-  /** Gives a claimed delivery back, due now, without counting an attempt. */
-  async handBack(tx: Tx, id: number): Promise<void> {
-    await this.on(tx).handBack.execute({ id, now: this.clock.now() });
+  /** Gives a claimed delivery back, due now, without counting an attempt (if the claim still holds it). */
+  async handBack(tx: Tx, delivery: ClaimedDelivery): Promise<void> {
+    await this.on(tx).handBack.execute({ id: delivery.id, token: delivery.leaseToken, now: this.clock.now() });
+  }
+
+  /**
+   * The fence before settling: locks the deliveries (until `tx` ends) and returns the
+   * ids this worker's claims still hold. A delivery whose lease expired and that another
+   * worker claimed since carries that worker's token: its result is not ours to record.
+   */
+  async fence(tx: Tx, deliveries: readonly ClaimedDelivery[]): Promise<Set<number>> {
+    if (!deliveries.length) return new Set();
+    const tokens = new Map(deliveries.map((d) => [d.id, d.leaseToken]));
+    const rows = await this.on(tx).fence.execute({ ids: JSON.stringify([...tokens.keys()]) });
+    return new Set(rows.filter((r) => r.leaseToken === tokens.get(r.id)).map((r) => r.id));
   }
 }

@@ -39,6 +39,8 @@ export class Pruner {
     private readonly log: Logger,
     private readonly endpoints: EndpointStore,
     private readonly options: WebhooksOptions['retention'],
+    /** Whether this node leads retention (one node prunes a shared database); passes on other nodes do nothing. */
+    private readonly leads: () => boolean = () => true,
   ) {}
 
   start(): void {
@@ -58,6 +60,11 @@ export class Pruner {
     this.current = this.pass().finally(() => {
       this.current = null;
     });
+  }
+
+  /** This node became the retention leader: a pass now, which schedules the next ones. */
+  lead(): void {
+    if (this.running) this.run();
   }
 
   /** Rows were recorded that will expire: a pass is due by the time the first of them can. */
@@ -83,7 +90,8 @@ export class Pruner {
 
   /** One pass; when a batch came back full, another follows on the next tick, else the next expiry is awaited. */
   private async pass(): Promise<void> {
-    if (!this.running) return;
+    // A follower stays idle; the leader's passes cover the shared tables, and `lead` starts this node's when it takes over.
+    if (!this.running || !this.leads()) return;
     this.lastPass = this.clock.now();
     try {
       const counts = await this.prune();

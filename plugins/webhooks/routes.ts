@@ -31,8 +31,10 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
     name: 'relaykit-webhooks',
     detail: { tags: ['webhooks'], security: [{ adminToken: [] }] },
   })
-    .onBeforeHandle(function requireAdmin({ request }) {
+    .onBeforeHandle(async function requireAdmin({ request }) {
       auth.requireAdmin(request);
+      // Another node may have changed endpoints (shared stores; nothing to do on SQLite).
+      await service.endpoints.sync();
     })
     .post(
       '/webhooks/endpoints',

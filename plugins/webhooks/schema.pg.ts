@@ -1,4 +1,4 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, DISABLED_REASONS, ENDPOINT_FORMATS, FAILURE_REASONS } from './schema.ts';
 
 /**
@@ -44,8 +44,10 @@ export const webhookEvents = pgTable(
     body: text('body').notNull(),
     messageId: bigint('message_id', { mode: 'number' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    dedupeKey: text('dedupe_key'),
   },
   (t) => [
+    uniqueIndex('webhook_events_dedupe_key_idx').on(t.dedupeKey),
     index('webhook_events_message_id_idx').on(t.messageId),
     index('webhook_events_created_at_idx').on(t.createdAt),
   ],
@@ -67,6 +69,7 @@ export const webhookDeliveries = pgTable(
     failures: integer('failures').notNull().default(0),
     nextAttemptAt: bigint('next_attempt_at', { mode: 'number' }).notNull(),
     leaseUntil: bigint('lease_until', { mode: 'number' }),
+    leaseToken: text('lease_token'),
     lastStatus: integer('last_status'),
     lastError: text('last_error'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
@@ -99,5 +102,11 @@ export const webhookAttempts = pgTable(
   },
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)],
 );
+
+/** Counters the plugin keeps (see schema.ts). */
+export const webhookMeta = pgTable('webhook_meta', {
+  key: text('key').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+});
 
 export type PgEndpointRow = typeof webhookEndpoints.$inferSelect;

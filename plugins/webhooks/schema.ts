@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const ENDPOINT_FORMATS = ['standard', 'slack', 'discord', 'raw'] as const;
 export type EndpointFormat = (typeof ENDPOINT_FORMATS)[number];
@@ -56,8 +56,14 @@ export const webhookEvents = sqliteTable(
     /** The message this event carries, for `message.sent`. */
     messageId: integer('message_id'),
     createdAt: integer('created_at').notNull(),
+    /**
+     * Set for events several nodes of a cluster may capture (channel.occupied ...): the
+     * same event gives the same key on every node, and the unique index keeps one.
+     */
+    dedupeKey: text('dedupe_key'),
   },
   (t) => [
+    uniqueIndex('webhook_events_dedupe_key_idx').on(t.dedupeKey),
     index('webhook_events_message_id_idx').on(t.messageId),
     index('webhook_events_created_at_idx').on(t.createdAt),
   ],
@@ -84,6 +90,12 @@ export const webhookDeliveries = sqliteTable(
     nextAttemptAt: integer('next_attempt_at').notNull(),
     /** Until when a worker holds it (null when not claimed). */
     leaseUntil: integer('lease_until'),
+    /**
+     * The fencing token of the claim that holds it, new at every claim: a worker settles
+     * only rows still carrying its token, so one whose lease expired (and was claimed
+     * by another worker meanwhile) cannot overwrite what the new holder records.
+     */
+    leaseToken: text('lease_token'),
     lastStatus: integer('last_status'),
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull(),
@@ -119,5 +131,14 @@ export const webhookAttempts = sqliteTable(
   // Retention prunes attempts from the lowest id (the oldest) and needs no index on time.
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)],
 );
+
+/**
+ * Counters the plugin keeps (`endpoints_version`: bumped by every endpoint write, so
+ * each node notices, inside its next commit, that its endpoint cache is stale).
+ */
+export const webhookMeta = sqliteTable('webhook_meta', {
+  key: text('key').primaryKey(),
+  value: integer('value').notNull(),
+});
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;

@@ -21,6 +21,8 @@ type Publish = () => void;
 export interface Recorded {
   publish: Publish[];
   nextRetryAt: number | null;
+  /** Results dropped because the lease had passed to another claim (the attempt will be, or was, made again). */
+  fenced: number;
 }
 
 /**
@@ -43,10 +45,19 @@ export class Settler {
    * once it has committed, and the earliest retry it scheduled.
    */
   async record(tx: Tx, batch: readonly Finished[]): Promise<Recorded> {
-    const out: Recorded = { publish: [], nextRetryAt: null };
+    const out: Recorded = { publish: [], nextRetryAt: null, fenced: 0 };
+    // Endpoints may have changed on another node since the attempts started.
+    await this.service.endpoints.sync(tx);
+    const held = await this.queue.fence(
+      tx,
+      batch.map((item) => item.delivery),
+    );
     // Successes are marked delivered together, one statement per status code.
     const delivered = new Map<number | null, number[]>();
-    for (const item of batch) await this.settleOne(tx, item, out, delivered);
+    for (const item of batch) {
+      if (held.has(item.delivery.id)) await this.settleOne(tx, item, out, delivered);
+      else out.fenced++;
+    }
     for (const [status, ids] of delivered) await this.queue.delivered(tx, ids, status);
     return out;
   }
@@ -62,7 +73,7 @@ export class Settler {
     const now = this.clock.now();
     if (r.outcome === null) {
       // Cancelled by a stop: back to the outbox, due now, without counting an attempt.
-      await this.queue.handBack(tx, d.id);
+      await this.queue.handBack(tx, d);
       return;
     }
     const endpoint = endpoints.get(d.endpointId);

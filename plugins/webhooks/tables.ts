@@ -1,5 +1,5 @@
 import * as pg from './schema.pg.ts';
-import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from './schema.ts';
+import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents, webhookMeta } from './schema.ts';
 
 /** The plugin's tables per dialect (picked at runtime by `ctx.storage.tables`): these, and their pg-core twins. */
 export const webhookTables = {
@@ -8,12 +8,14 @@ export const webhookTables = {
     events: webhookEvents,
     deliveries: webhookDeliveries,
     attempts: webhookAttempts,
+    meta: webhookMeta,
   },
   postgres: {
     endpoints: pg.webhookEndpoints,
     events: pg.webhookEvents,
     deliveries: pg.webhookDeliveries,
     attempts: pg.webhookAttempts,
+    meta: pg.webhookMeta,
   },
 };
 

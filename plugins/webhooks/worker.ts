@@ -51,6 +51,8 @@ export class Worker {
     private readonly settler: Settler,
     /** Told after results were recorded (retention schedules its next pass). */
     private readonly recorded: () => void,
+    /** Other nodes share the outbox: look for due work at least this often (ms), else null. */
+    private readonly pollMs: number | null = null,
   ) {
     this.batch = Math.max(1, Math.floor(options.concurrency / 4));
   }
@@ -134,7 +136,7 @@ export class Worker {
     if (settle) this.finished = [];
     const handBack = this.running ? [] : this.ready;
     if (!this.running) this.ready = [];
-    let recorded: Recorded = { publish: [], nextRetryAt: null };
+    let recorded: Recorded = { publish: [], nextRetryAt: null, fenced: 0 };
     if (batch.length || claim || handBack.length) {
       try {
         let settled = recorded;
@@ -142,11 +144,17 @@ export class Worker {
         await this.queue.atomically(async (tx) => {
           if (batch.length) settled = await this.settler.record(tx, batch);
           // Stopping: leased deliveries that never started go back to the outbox, due now.
-          for (const delivery of handBack) await this.queue.handBack(tx, delivery.id);
+          for (const delivery of handBack) await this.queue.handBack(tx, delivery);
           if (claim) claimed = await this.claim(tx);
         });
         // Only what committed counts: its events are published, its leases are ours to send.
         recorded = settled;
+        if (recorded.fenced) {
+          this.log.warn(
+            { results: recorded.fenced },
+            'webhook attempts ended after their lease had passed to another claim; their results were not recorded',
+          );
+        }
         this.ready.push(...claimed);
         if (batch.length) this.recorded();
       } catch (err) {
@@ -168,6 +176,8 @@ export class Worker {
    */
   private async claim(tx: Tx): Promise<ClaimedDelivery[]> {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
+    // Endpoints created, changed or disabled on another node count from this claim on.
+    await this.service.endpoints.sync(tx);
     const now = this.clock.now();
     const claimed: ClaimedDelivery[] = [];
     const cap = 2 * perEndpointConcurrency;
@@ -251,6 +261,7 @@ export class Worker {
    * already but left for lack of room are picked up when an attempt ends.
    */
   private armTimer(next: number | null): void {
+    if (this.pollMs !== null) next = Math.min(next ?? Number.POSITIVE_INFINITY, this.clock.now() + this.pollMs);
     if (!this.running || next === null) return;
     if (this.timer && this.timer.at <= next) return;
     this.timer?.cancel();

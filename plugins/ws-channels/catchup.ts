@@ -87,6 +87,7 @@ export async function catchUp(
           return { messages, complete: messages.length < host.pageSize };
         },
         published: () => host.busSeenId(),
+        settle: (id) => host.messages.settled(id),
       },
       {
         get open() {

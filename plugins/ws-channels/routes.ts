@@ -34,8 +34,11 @@ const ChannelSummary = t.Object({
 const ChannelDetail = t.Object(
   {
     name: t.String(),
-    subscribers: t.Integer(),
-    clients: t.Array(t.String(), { description: 'Client ids of the subscribers, sorted' }),
+    subscribers: t.Integer({ description: 'Connections subscribed on this node' }),
+    clients: t.Array(t.String(), {
+      description:
+        'Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)',
+    }),
   },
   { title: 'WsChannel' },
 );
@@ -100,10 +103,13 @@ export function wsRoutes(svc: WsService) {
     )
     .get(
       '/ws/channels/:channel',
-      function channelPresence({ params }) {
+      async function channelPresence({ params }) {
         const state = svc.channels.get(params.channel);
-        const clients = new Set([...(state?.sessions ?? [])].map((s) => s.clientId));
-        return { name: params.channel, subscribers: state?.sessions.size ?? 0, clients: [...clients].sort() };
+        return {
+          name: params.channel,
+          subscribers: state?.sessions.size ?? 0,
+          clients: await svc.clientsOf(params.channel),
+        };
       },
       {
         beforeHandle: statsGuard,

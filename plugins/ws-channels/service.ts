@@ -1,3 +1,4 @@
+import type { Presence } from '../../src/cluster/presence.ts';
 import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
@@ -18,6 +19,12 @@ export interface ChannelState {
   live: number;
   /** For system channels: whether a bus event belongs here. */
   readonly matches?: (event: string) => boolean;
+}
+
+/** Whether another session of `clientId` is in the channel on this node. */
+function hasClient(state: ChannelState, clientId: string): boolean {
+  for (const session of state.sessions) if (session.clientId === clientId) return true;
+  return false;
 }
 
 const STOP_REASONS: Record<StopReason, string> = {
@@ -55,6 +62,8 @@ export class WsService {
   private serial = 0;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
+  /** The chain of presence writes to the cluster (kept in order). */
+  private presenceWrites: Promise<void> = Promise.resolve();
 
   constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
     this.topicPrefix = `${ctx.name}|`;
@@ -99,8 +108,8 @@ export class WsService {
       for (const resume of this.resumes) resume.offer(message);
       this.fanout.deliver(message);
     });
-    // Subscribed first: a message committed while the last id is read is seen either way.
-    const last = await this.ctx.messages.lastId();
+    // Subscribed first: whatever the live path publishes from here is seen either way.
+    const last = this.ctx.messages.published();
     if (last > this.busSeenId) this.busSeenId = last;
     this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
@@ -253,8 +262,35 @@ export class WsService {
       if (system) this.systemChannels.set(channel, state);
       this.ctx.bus.publish('channel.occupied', { channel, transport: 'ws', at: this.now() });
     }
+    const first = !hasClient(state, session.clientId);
     state.sessions.add(session);
     session.startCatchingUp(channel);
+    if (first) this.sharePresence((p) => p.join(this.presenceKey(channel), session.clientId));
+  }
+
+  /**
+   * The client ids subscribed to `channel`: on every node of a cluster (shared
+   * presence; a dead node's clients drop out within seconds), else this node's.
+   */
+  async clientsOf(channel: string): Promise<string[]> {
+    if (this.ctx.cluster.clustered) {
+      return (await this.ctx.cluster.presence.list(this.presenceKey(channel))).map((e) => e.clientId);
+    }
+    const state = this.channels.get(channel);
+    return [...new Set([...(state?.sessions ?? [])].map((s) => s.clientId))].sort();
+  }
+
+  private presenceKey(channel: string): string {
+    return `${this.ctx.name}:${channel}`;
+  }
+
+  /** Writes to the cluster's presence in call order (a leave never overtakes its join); failures are logged. */
+  private sharePresence(write: (presence: Presence) => Promise<void>): void {
+    if (!this.ctx.cluster.clustered) return;
+    const presence = this.ctx.cluster.presence;
+    this.presenceWrites = this.presenceWrites
+      .then(() => write(presence))
+      .catch((err: unknown) => this.ctx.log.warn({ err }, 'ws-channels: cluster presence write failed'));
   }
 
   /** Joins the channels' topics (and with `inbox`, resumes live direct messages), in the tick of the last read. */
@@ -276,7 +312,11 @@ export class WsService {
       if (state) state.live--;
       session.ws?.unsubscribe(this.channelTopic(channel));
     }
-    if (!state?.sessions.delete(session) || state.sessions.size) return;
+    if (!state?.sessions.delete(session)) return;
+    if (!hasClient(state, session.clientId)) {
+      this.sharePresence((p) => p.leave(this.presenceKey(channel), session.clientId));
+    }
+    if (state.sessions.size) return;
     this.channels.delete(channel);
     this.systemChannels.delete(channel);
     this.ctx.bus.publish('channel.vacated', { channel, transport: 'ws', at: this.now() });

@@ -81,12 +81,12 @@ export function adminRoutes(api: AdminApi) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ApplyResult, ...errorResponses(400, 401, 403, 404, 422) },
+        response: { 200: ApplyResult, ...errorResponses(400, 401, 403, 404, 409, 422) },
         detail: {
           operationId: 'updatePlugin',
           summary: 'Enable, disable or reconfigure a plugin live',
           description:
-            'All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned.',
+            'All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned. In a cluster (other live nodes on the same PostgreSQL database) the change is refused with 409 RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: change the shared config file instead (docs/cluster.md).',
         },
       },
     )

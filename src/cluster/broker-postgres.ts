@@ -21,6 +21,11 @@ export interface PostgresBrokerOptions {
   readRange: ReadRange;
   /** The NOTIFY channel; nodes sharing a database share it. Default `relaykit_feed`. */
   channel?: string;
+  /**
+   * The highest id this node already has (its feed's position): the part of a
+   * notified range at or below it is not read again (a node's own commits). Default 0.
+   */
+  delivered?(): number;
   onError?: BrokerErrorHandler;
 }
 
@@ -100,9 +105,12 @@ export class PostgresBroker implements Broker {
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       let messages: Message[] = [];
+      const have = this.options.delivered?.() ?? 0;
+      // Already delivered here (this node's own commit): nothing to read or to tell.
+      if (lastId <= have) return;
       if (first !== null) {
         try {
-          messages = await this.options.readRange(first - 1, lastId);
+          messages = await this.options.readRange(Math.max(first - 1, have), lastId);
         } catch (err) {
           this.onError(err);
         }

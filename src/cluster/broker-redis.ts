@@ -76,6 +76,11 @@ export class RedisBroker implements Broker {
     return this.subscribed;
   }
 
+  /** One round trip to Redis on the publishing connection (health checks). */
+  async ping(): Promise<void> {
+    await this.pub.ping();
+  }
+
   /** The subscribing connection, for fault-injection tests (kill it to lose publishes). */
   get subscriber(): Redis {
     return this.sub;

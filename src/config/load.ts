@@ -119,6 +119,7 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: [string, string]; numeri
   { env: 'RELAYKIT_HOST', path: ['server', 'host'] },
   { env: 'RELAYKIT_STORAGE_URL', path: ['storage', 'url'] },
   { env: 'RELAYKIT_ADMIN_TOKEN', path: ['auth', 'adminToken'] },
+  { env: 'RELAYKIT_CLUSTER_NODE_ID', path: ['cluster', 'nodeId'] },
 ];
 
 /** Applies the deployment-basics environment variables over the file's values. */
@@ -218,8 +219,8 @@ export function resolveConfig(raw: Record<string, unknown>, catalogue: PluginCat
       options: filled,
     };
   }
-  const { server, storage, auth, limits, log, watch } = value as unknown as HubConfig;
-  return { server, storage, auth, limits, log, watch, plugins };
+  const { server, storage, messages, cluster, auth, limits, log, watch } = value as unknown as HubConfig;
+  return { server, storage, messages, cluster, auth, limits, log, watch, plugins };
 }
 
 /** Reads, env-overrides, loads plugin modules and validates: the whole path from file to config. */

@@ -99,6 +99,91 @@ export const StorageSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const MessagesSection = Type.Object(
+  {
+    idempotencyWindowSeconds: Type.Integer({
+      minimum: 60,
+      maximum: 30 * 24 * 3600,
+      default: 24 * 3600,
+      description:
+        'How long an Idempotency-Key of POST /messages is remembered: a retry within it returns the original message (keys are purged after it)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ClusterSection = Type.Object(
+  {
+    nodeId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$',
+        description:
+          "This node's name in the cluster (health, presence, leadership, metric labels); unique among live nodes. Default: <hostname>-<pid>-<random>, fixed for the life of the process",
+      }),
+    ),
+    broker: Type.Object(
+      {
+        url: Type.Optional(
+          Type.String({
+            pattern: '^rediss?://',
+            description:
+              'redis://[user:password@]host:6379[/db]: carry the live feed between nodes over Redis pub/sub (one publish per commit batch). Unset: nodes sharing a PostgreSQL storage.url use its LISTEN/NOTIFY. Needs a PostgreSQL store',
+            ...secret,
+          }),
+        ),
+        prefix: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 100,
+            description:
+              'Prefix of the Redis channel; nodes of one hub must agree. Default relaykit:<database>[.<schema>]: derived from storage.url',
+          }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    holdMs: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 50,
+      description:
+        'How long a node holds a message whose predecessor has not arrived from the broker before reading the gap from the database',
+    }),
+    checkEveryMs: Type.Integer({
+      minimum: 50,
+      maximum: 60_000,
+      default: 1000,
+      description:
+        "How often a node compares the database's last message id with what it delivered (catches publishes that never arrived)",
+    }),
+    leadership: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('advisory'), Type.Literal('lease')], {
+          default: 'advisory',
+          description:
+            'How nodes sharing a PostgreSQL database pick the one that runs each singleton (ttl sweeper, webhook retention): `advisory` (a session advisory lock on a dedicated connection) or `lease` (a row in relaykit_leases; use it behind PgBouncer in transaction mode). SQLite runs one node, always the leader',
+        }),
+        intervalMs: Type.Integer({
+          minimum: 50,
+          maximum: 60_000,
+          default: 1000,
+          description:
+            'advisory: how often a node checks or tries the lock (leadership moves within about this long of a leader dying)',
+        }),
+        leaseTtlMs: Type.Integer({
+          minimum: 150,
+          maximum: 300_000,
+          default: 10_000,
+          description:
+            'lease: how long a lease lasts unless renewed (renewed every third of it); a dead leader is replaced within it',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JwtSection = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret for HS256 tokens', ...secret })),
@@ -259,6 +344,8 @@ export const CoreSections = {
   $schema: Type.Optional(Type.String({ description: 'JSON Schema for editor completion' })),
   server: ServerSection,
   storage: StorageSection,
+  messages: MessagesSection,
+  cluster: ClusterSection,
   auth: AuthSection,
   limits: LimitsSection,
   log: LogSection,
@@ -276,6 +363,8 @@ export const PluginEntryBase = {
 export type ServerConfig = Static<typeof ServerSection>;
 export type CorsConfig = Static<typeof CorsSection>;
 export type StorageConfig = Static<typeof StorageSection>;
+export type MessagesConfig = Static<typeof MessagesSection>;
+export type ClusterConfig = Static<typeof ClusterSection>;
 export type AuthConfig = Static<typeof AuthSection>;
 export type JwtConfig = Static<typeof JwtSection>;
 export type ApiKeyConfig = Static<typeof ApiKeyEntry>;
@@ -293,6 +382,8 @@ export interface PluginEntry {
 export interface HubConfig {
   server: ServerConfig;
   storage: StorageConfig;
+  messages: MessagesConfig;
+  cluster: ClusterConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
   log: LogConfig;

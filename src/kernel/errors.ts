@@ -25,6 +25,14 @@ export const CoreErrors = {
   RELAYKIT_ERR_MESSAGE_NOT_FOUND: { status: 404, message: 'No message has this id' },
   RELAYKIT_ERR_PLUGIN_NOT_FOUND: { status: 404, message: 'No plugin has this name' },
   RELAYKIT_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
+  RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    message: 'This Idempotency-Key was already used for a different request',
+  },
+  RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE: {
+    status: 410,
+    message: 'The message this Idempotency-Key stored has expired or was removed',
+  },
   RELAYKIT_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than server.maxBodyBytes' },
   RELAYKIT_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -51,6 +59,11 @@ export const CoreErrors = {
   RELAYKIT_ERR_STORAGE_BUSY: {
     status: 503,
     message: 'Another process holds a lock on the database (storage.lockTimeoutMs): nothing was stored; retry',
+  },
+  RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: {
+    status: 409,
+    message:
+      'Other nodes share this hub: a change made through one node would not reach them. Change the shared config file on every node, then reload',
   },
   RELAYKIT_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

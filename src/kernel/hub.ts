@@ -3,6 +3,10 @@ import { Registry } from 'prom-client';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
+import { LeadershipFactory } from '../cluster/leadership-open.ts';
+import { registerClusterMetrics } from '../cluster/metrics.ts';
+import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
+import { resolveNodeId } from '../cluster/node-id.ts';
 import { configPath, type PluginCatalogue } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { messageRoutes } from '../messages/routes.ts';
@@ -32,6 +36,9 @@ import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { listenError, readyLine } from './startup.ts';
+
+/** How many expired idempotency keys one purge statement deletes. */
+const KEY_PURGE_BATCH = 1000;
 
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
@@ -65,6 +72,7 @@ export class Hub {
   readonly clock: Clock;
   readonly log: Logger;
   private readonly host: PluginHost;
+  private readonly leaderships: LeadershipFactory;
   private readonly source: ConfigSource;
   private server: HttpServer | null = null;
   private readonly front: Front;
@@ -80,11 +88,14 @@ export class Hub {
     private readonly storage: Storage,
     store: MessageStore,
     source: ConfigSource,
+    /** This node's part of the cluster (a single hub on SQLite). */
+    readonly cluster: ClusterNode,
   ) {
     this.source = source;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger(current.log.level, current.log.format);
     this.metrics = createCoreMetrics(this.registry);
+    registerClusterMetrics(this.registry, cluster);
     this.bus = new MemoryEventBus(({ event, error }) => {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
@@ -96,6 +107,14 @@ export class Hub {
       () => this.clock.now(),
       this.storedKeys,
     );
+    this.leaderships = new LeadershipFactory({
+      storage,
+      url: current.storage.url,
+      nodeId: cluster.nodeId,
+      settings: () => this.current.cluster.leadership,
+      clock: this.clock,
+      onError: (name, err) => this.log.warn({ err, leadership: name }, 'leadership round failed'),
+    });
     this.quotas = new Quotas(() => this.current.limits, this.clock, this.metrics.rateLimited);
     this.messages = new MessageCore(
       storage,
@@ -106,11 +125,14 @@ export class Hub {
       this.log,
       () => this.host.list().flatMap((p) => (p.instance.messageHooks ? [p.instance.messageHooks] : [])),
       current.storage.groupCommitMaxBatch,
+      cluster.live,
+      () => this.current.messages.idempotencyWindowSeconds * 1000,
+      () => void this.purgeIdempotencyKeys(),
     );
     this.host = new PluginHost({
       log: this.log,
       stopTimeoutMs: () => this.current.server.shutdownTimeoutMs,
-      newScope: () => new PluginScope(this.bus, this.registry),
+      newScope: () => new PluginScope(this.bus, this.registry, (name) => this.leaderships.open(name)),
       migrate: async (def) => {
         const folder = migrationFolder(def.name, def.migrations, storage.dialect);
         if (folder) await storage.migrate(folder, `__relaykit_migrations_${def.name}`);
@@ -133,7 +155,9 @@ export class Hub {
         auth: this.auth,
         quotas: this.quotas,
         hub: this.view,
+        cluster: this.clusterView,
         signal: scope.abort.signal,
+        leadership: (leader) => scope.leadership(leader),
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
@@ -177,20 +201,41 @@ export class Hub {
       now: () => clock.now(),
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
     });
-    const hub = new Hub(options, config, storage, messages, source);
+    let cluster: ClusterNode;
+    let hub: Hub | null = null;
+    const early = options.logger ?? createLogger(config.log.level, config.log.format);
+    try {
+      cluster = await openClusterNode({
+        config: config.cluster,
+        nodeId: resolveNodeId(config.cluster.nodeId),
+        storage,
+        store: messages,
+        clock,
+        log: () => hub?.log ?? early,
+      });
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+    hub = new Hub(options, config, storage, messages, source, cluster);
     try {
       await hub.storedKeys.start();
     } catch (err) {
+      await cluster.close();
       await storage.close();
       throw err;
     }
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
+      await cluster.close();
       await storage.close();
       throw exposureError(exposed.refused, source.path);
     }
     if (exposed.warning) hub.log.warn({ host: config.server.host }, exposed.warning);
+    const bus = hub.bus;
     try {
+      // Live before any plugin subscribes: from here every committed message reaches the bus once, in id order.
+      await cluster.live.start((message) => bus.publish('message.sent', message));
       await hub.listen();
       await hub.host.apply(config, source.catalogue);
       hub.metrics.pluginsRunning.set(hub.host.list().length);
@@ -201,6 +246,7 @@ export class Hub {
     }
     hub.state = 'ready';
     hub.startedAt = hub.clock.now();
+
     if (config.watch)
       source.watch(
         (err) => hub.log.error({ err }, 'config reload failed'),
@@ -245,8 +291,18 @@ export class Hub {
     state: () => this.state,
     startedAt: () => this.startedAt,
     plugins: () => this.pluginStatuses(),
-    healthChecks: () => [this.databaseCheck, ...this.host.list().flatMap((p) => p.instance.health?.() ?? [])],
+    healthChecks: () => [
+      this.databaseCheck,
+      ...this.cluster.healthChecks(),
+      ...this.host.list().flatMap((p) => p.instance.health?.() ?? []),
+    ],
   };
+
+  /** What plugins see of the cluster (`ctx.cluster`). */
+  private get clusterView(): ClusterView {
+    const { nodeId, clustered, presence } = this.cluster;
+    return { nodeId, clustered, presence };
+  }
 
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
@@ -272,11 +328,47 @@ export class Hub {
     return this.serialize(async () => {
       if (!this.source.catalogue.has(name))
         throw new HubError('RELAYKIT_ERR_PLUGIN_NOT_FOUND', `No plugin is named "${name}"`);
+      await this.refuseWhenShared(name);
       const next = this.source.patched(name, patch);
       const changes = await this.applyConfig(next.config, next.catalogue, 'api');
       this.source.commit(next);
       return changes;
     });
+  }
+
+  /**
+   * A plugin change through the admin API lives in this node's memory only: with other
+   * live nodes on the same log it would split the hub's behaviour, so it is refused
+   * with the way to do it (the shared config file, then a reload on every node).
+   */
+  private async refuseWhenShared(plugin: string): Promise<void> {
+    if (!this.cluster.clustered) return;
+    const peers = await this.cluster.peers();
+    if (!peers.length) return;
+    throw new HubError(
+      'RELAYKIT_ERR_CLUSTER_SHARED_CONFIG',
+      `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
+      { nodes: [this.cluster.nodeId, ...peers] },
+    );
+  }
+
+  /**
+   * Deletes idempotency keys whose window is over, in bounded batches. The message core
+   * calls it after commits that claimed keys (at most once a minute, no timer: with no
+   * keyed traffic nothing new accumulates); any node may, deletes are idempotent.
+   */
+  async purgeIdempotencyKeys(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.messages.purgeKeys(KEY_PURGE_BATCH);
+        total += n;
+        if (n < KEY_PURGE_BATCH) return total;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'expired idempotency keys could not be purged');
+      return total;
+    }
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */
@@ -301,6 +393,7 @@ export class Hub {
     await this.messages.flush();
     await this.storedKeys.stop();
     await this.server?.stop(true);
+    await this.cluster.close();
     await this.bus.close();
     await this.storage.close();
     this.state = 'stopped';

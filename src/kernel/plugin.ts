@@ -1,5 +1,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
+import type { Leadership } from '../cluster/leadership.ts';
+import type { ClusterView } from '../cluster/node.ts';
 import type { MessageHooks, MessageService } from '../messages/service.ts';
 import type { HttpServer, RuntimeAdapter, WebSocketHandlers } from '../runtime/types.ts';
 import type { MigrationFolders, Storage } from '../storage/storage.ts';
@@ -120,8 +122,18 @@ export interface PluginContext<O = Record<string, unknown>> {
   readonly quotas: Quotas;
   /** A read-only view of the hub: its state, plugins and everyone's health checks. */
   readonly hub: HubView;
+  /** This node in the cluster: its id, whether other nodes share the log, and leadership for singletons. */
+  readonly cluster: ClusterView;
   /** Aborted when the instance is told to stop. */
   readonly signal: AbortSignal;
+  /**
+   * Joins the election for a singleton named `name` (`ttl-sweeper`): among the nodes
+   * sharing the store, one leads at a time, and another takes over within seconds of
+   * its death (`cluster.leadership`). On SQLite this node always leads. Do the
+   * singleton's work only while `isLeader()`; close it in `stop` (the kernel also
+   * closes what is left when the instance ends).
+   */
+  leadership(name: string): Promise<Leadership>;
 }
 
 /**

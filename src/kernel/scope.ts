@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { Leadership } from '../cluster/leadership.ts';
 import type { AnyEventHandler, EventBus, EventHandler, Unsubscribe } from './bus.ts';
 import type { EventName, RelaykitEvents } from './events.ts';
 import { ScopedMetrics } from './metrics.ts';
@@ -42,14 +43,29 @@ export class PluginScope {
   readonly bus: ScopedBus;
   readonly metrics: ScopedMetrics;
   readonly abort = new AbortController();
+  private readonly leaderships = new Set<Leadership>();
 
-  constructor(bus: EventBus, registry: Registry) {
+  constructor(
+    bus: EventBus,
+    registry: Registry,
+    private readonly elect: (name: string) => Promise<Leadership> = () =>
+      Promise.reject(new Error('this hub has no leadership factory')),
+  ) {
     this.bus = new ScopedBus(bus);
     this.metrics = new ScopedMetrics(registry);
   }
 
+  /** A leadership closed with the instance (if the plugin has not closed it already). */
+  async leadership(name: string): Promise<Leadership> {
+    const leadership = await this.elect(name);
+    this.leaderships.add(leadership);
+    return leadership;
+  }
+
   async release(): Promise<void> {
     this.abort.abort();
+    await Promise.all([...this.leaderships].map((l) => l.close()));
+    this.leaderships.clear();
     await this.bus.close();
     this.metrics.release();
   }

@@ -18,6 +18,12 @@ export interface ResumeSource {
    * sent again once live: the resume waits until the live path has passed its cursor.
    */
   published(): number;
+  /**
+   * Resolves once the live path has been handed `id` (MessageService.settled): in a
+   * cluster the live path can trail the store by a broker hop or a hold. Without it
+   * the resume re-reads at the next turn of the event loop.
+   */
+  settle?(id: number): Promise<void>;
 }
 
 /** The subscriber side of a resume: a WebSocket session or an SSE stream. */
@@ -106,7 +112,11 @@ export class Resume {
         return this.result();
       }
       // Either more pages, or the live path is about to be handed what was just read.
-      if (page.complete) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (page.complete) {
+        await (source.settle && source.published() < this.lastRead
+          ? source.settle(this.lastRead)
+          : new Promise<void>((resolve) => setImmediate(resolve)));
+      }
     }
   }
 

@@ -65,6 +65,22 @@ export const SendMessageBody = t.Object(
   { additionalProperties: false, title: 'SendMessage' },
 );
 
+/** The request header that makes `POST /messages` safe to retry, and the one marking a replayed answer. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's idempotency key, or null without one; a malformed key is refused. */
+export function idempotencyKeyOf(request: Request): string | null {
+  const key = request.headers.get(IDEMPOTENCY_HEADER);
+  if (key === null) return null;
+  if (IDEMPOTENCY_KEY_PATTERN.test(key)) return key;
+  throw new HubError('RELAYKIT_ERR_VALIDATION', 'Idempotency-Key: use 1-255 visible ASCII characters (e.g. a UUID)', [
+    { in: 'headers', path: '/idempotency-key', message: 'expected 1-255 characters from ! to ~, no spaces' },
+  ]);
+}
+
 const IdParams = t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) });
 
 /**
@@ -91,22 +107,27 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
             { in: 'body', path: '/', message: 'at least one of `to` and `channel` is required' },
           ]);
         }
+        const key = idempotencyKeyOf(request);
         const access = await auth.identify(request);
         const input = authorizeSend(access, body);
         quotas.admitMessage(access, remoteAddressOf(request), input.payload);
-        const message = await messages.send(input);
         set.status = 201;
+        if (key === null) return messages.send(input);
+        const scope = access.subject ?? `ip:${remoteAddressOf(request)}`;
+        const { message, replayed } = await messages.sendOnce(input, { scope, key });
+        if (replayed) set.headers[REPLAYED_HEADER] = 'true';
         return message;
       },
       {
         parse: 'json',
         body: SendMessageBody,
-        response: { 201: MessageSchema, ...errorResponses(400, 401, 403, 413, 415, 422, 429) },
+        response: { 201: MessageSchema, ...errorResponses(400, 401, 403, 409, 410, 413, 415, 422, 429) },
         detail: {
           operationId: 'sendMessage',
-          summary: 'Send a message',
+          summary: 'Send a message (retry safely with an Idempotency-Key header)',
           description:
-            "Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.",
+            "Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.\n\n" +
+            'Send an `Idempotency-Key` header (1-255 visible ASCII characters, e.g. a UUID) to retry safely: a retry with the same key and the same body within `messages.idempotencyWindowSeconds` (default 24 h), on any node, answers 201 with the original message and the header `Idempotent-Replayed: true`, and stores nothing. The same key with a different body is refused with 409 `RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED`; 410 `RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE` when the original message has expired since. Keys are scoped to the caller (its API key, JWT subject, or address when anonymous).',
         },
       },
     )

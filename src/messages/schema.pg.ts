@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /**
  * The PostgreSQL twin of `schema.ts`: same tables, columns and indexes, so query
@@ -55,6 +55,20 @@ export const messageIdCounter = pgTable(
     lastId: bigint('last_id', { mode: 'number' }).notNull().default(0),
   },
   (t) => [check('message_id_counter_singleton', sql`${t.singleton}`)],
+);
+
+/** Idempotency keys of `POST /messages` (see schema.ts). */
+export const messageIdempotency = pgTable(
+  'message_idempotency',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    messageId: bigint('message_id', { mode: 'number' }),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('message_idempotency_expires_at_idx').on(t.expiresAt)],
 );
 
 export type PgMessageRow = typeof messages.$inferSelect;

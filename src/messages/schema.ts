@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** The event log: every message the hub accepted, in id order. */
 export const messages = sqliteTable(
@@ -30,6 +30,27 @@ export const hubMeta = sqliteTable('hub_meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Idempotency keys of `POST /messages` (the `Idempotency-Key` header): one row per
+ * caller and key, claimed in the transaction that stores the message, so a retry on
+ * any node finds it. Rows live until `expires_at` (the window) and are then purged.
+ */
+export const messageIdempotency = sqliteTable(
+  'message_idempotency',
+  {
+    /** Who sent it: the caller's subject (`key:<name>`, `jwt:<sub>`, `admin`) or `ip:<address>`. */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    /** Hash of the request as stored (sender, recipient, channel, type, payload, ttl). */
+    fingerprint: text('fingerprint').notNull(),
+    /** The message the key created (set in the same transaction as the claim). */
+    messageId: integer('message_id'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('message_idempotency_expires_at_idx').on(t.expiresAt)],
+);
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessageRow = typeof messages.$inferInsert;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers';
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -8,8 +9,17 @@ import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
 import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
+import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
-import type { ExpiredRow, ListQuery, MessageStore, ReplayQuery } from './store.ts';
+import {
+  claimId,
+  type ExpiredRow,
+  type IdempotencyClaim,
+  type IdempotencyRecord,
+  type ListQuery,
+  type MessageStore,
+  type ReplayQuery,
+} from './store.ts';
 import type { Message, MessageDraft, MessageInput } from './types.ts';
 
 export type { ListQuery, ReplayQuery } from './store.ts';
@@ -35,6 +45,14 @@ export interface MessageHooks {
 export interface MessageService {
   /** Validates through the hooks, commits (group commit), publishes `message.sent`, resolves with the stored message. */
   send(input: MessageInput): Promise<Message>;
+  /**
+   * `send` under an idempotency key: the first request with a key stores the message;
+   * a later one with the same key and the same input, within the window and on any
+   * node, resolves with that message (`replayed`) and stores nothing. The same key with
+   * another input is refused (RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED). Safe under
+   * concurrent retries: the key is claimed in the message's own transaction.
+   */
+  sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult>;
   /** The message, unless it does not exist or has expired. */
   get(id: number): Promise<Message | null>;
   list(query: ListQuery): Promise<Message[]>;
@@ -47,6 +65,14 @@ export interface MessageService {
   lastId(): Promise<number>;
   /** Resolves once every message accepted so far is committed. */
   flush(): Promise<void>;
+  /**
+   * The highest id this node has published as `message.sent` (its live path). In a
+   * cluster it can trail `lastId()` by what is still on its way from other nodes:
+   * a resume goes live only once the live path has passed what it read.
+   */
+  published(): number;
+  /** Resolves once `published()` has reached `id` (or soon after, to re-check). */
+  settled(id: number): Promise<void>;
   /** Expiry, extension and removal of messages: the only way to change the log's retention. */
   readonly retention: Retention;
   /**
@@ -56,12 +82,34 @@ export interface MessageService {
   refresh(): void;
 }
 
+/** Whose key it is (`scope`: the caller's identity) and the key itself. */
+export interface IdempotencyKey {
+  scope: string;
+  key: string;
+}
+
+export interface SendResult {
+  message: Message;
+  /** True when the key had already stored this message (nothing new was stored). */
+  replayed: boolean;
+}
+
+/** Expired idempotency keys are purged at most this often (after commits that claim keys). */
+const KEY_PURGE_EVERY_MS = 60_000;
+
+/** How long idempotency keys are kept by default (24 h). */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 interface Pending {
   draft: MessageDraft;
   payload: string;
-  resolve(message: Message): void;
+  claim?: IdempotencyClaim;
+  resolve(result: SendResult): void;
   reject(error: unknown): void;
 }
+
+/** What the commit decided for a message whose key was already claimed. */
+type Replay = { leader: number } | { record: IdempotencyRecord };
 
 /**
  * The message core over a store: group commit on the way in (concurrent sends share
@@ -77,6 +125,8 @@ export class MessageCore implements MessageService {
   private markIdle: () => void = () => {};
   /** Per-node cache of the retention horizon (stale across nodes until `refresh`). */
   private horizonCache: number | null = null;
+  /** When keys were last purged (clock ms). */
+  private lastPurge = Number.NEGATIVE_INFINITY;
   /** While plugins change, ingest waits so every message sees one consistent set of hooks. */
   private holds = 0;
   private held: Promise<void> = Promise.resolve();
@@ -92,11 +142,48 @@ export class MessageCore implements MessageService {
     private readonly log: Logger,
     private readonly hooks: () => readonly MessageHooks[],
     private readonly maxBatch: number,
+    /** Where committed messages go: straight to the bus, or through the cluster's ordered feed. */
+    private readonly live: LivePath,
+    /** How long an idempotency key is remembered (read at every claim: config reloads apply). */
+    private readonly idempotencyWindowMs: () => number = () => DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    /** Purges expired keys; called after commits that claimed keys, at most every KEY_PURGE_EVERY_MS. */
+    private readonly purgeExpiredKeys: () => void = () => {},
   ) {
     this.retention = this.createRetention();
   }
 
   async send(input: MessageInput): Promise<Message> {
+    return (await this.enqueue(input)).message;
+  }
+
+  async sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult> {
+    assertFaithfulJson(input.payload);
+    const claim: IdempotencyClaim = { ...key, fingerprint: fingerprint(input) };
+    // Most retries find the key committed already: answer them without joining a commit.
+    const record = await this.store.findKey(claim.scope, claim.key, this.clock.now());
+    if (record) return this.replayOf(claim, record);
+    return this.enqueue(input, claim);
+  }
+
+  /** The answer to a retry whose key is held by `record`. */
+  private async replayOf(claim: IdempotencyClaim, record: IdempotencyRecord): Promise<SendResult> {
+    if (record.fingerprint !== claim.fingerprint) {
+      throw new HubError(
+        'RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key "${claim.key}" was already used for a different request; use a new key for a new message`,
+      );
+    }
+    const message = record.messageId === null ? null : await this.get(record.messageId);
+    if (!message) {
+      throw new HubError(
+        'RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE',
+        `The message Idempotency-Key "${claim.key}" stored (id ${record.messageId}) has expired or was removed`,
+      );
+    }
+    return { message, replayed: true };
+  }
+
+  private async enqueue(input: MessageInput, claim?: IdempotencyClaim): Promise<SendResult> {
     assertFaithfulJson(input.payload);
     if (this.holds > 0) await this.held;
     const createdAt = this.clock.now();
@@ -107,8 +194,8 @@ export class MessageCore implements MessageService {
     };
     for (const hook of this.hooks()) hook.prepare?.(draft);
     const payload = JSON.stringify(input.payload ?? null);
-    return new Promise<Message>((resolve, reject) => {
-      this.queue.push({ draft, payload, resolve, reject });
+    return new Promise<SendResult>((resolve, reject) => {
+      this.queue.push({ draft, payload, claim, resolve, reject });
       this.schedule();
     });
   }
@@ -156,6 +243,19 @@ export class MessageCore implements MessageService {
 
   refresh(): void {
     this.horizonCache = null;
+  }
+
+  published(): number {
+    return this.live.published();
+  }
+
+  settled(id: number): Promise<void> {
+    return this.live.settled(id);
+  }
+
+  /** Deletes up to `limit` idempotency keys whose window is over; returns how many. */
+  purgeKeys(limit: number): Promise<number> {
+    return this.store.purgeKeys(this.clock.now(), limit);
   }
 
   flush(): Promise<void> {
@@ -271,20 +371,25 @@ export class MessageCore implements MessageService {
 
   private async commit(batch: Pending[]): Promise<void> {
     const hooks = this.hooks();
-    const stored = await this.storage.transaction(async (tx) => {
-      const ids = await this.store.insert(
-        tx,
-        batch.map(({ draft, payload }) => ({
-          from: draft.input.from ?? null,
-          to: draft.input.to ?? null,
-          channel: draft.input.channel ?? null,
-          type: draft.input.type,
-          payload,
-          createdAt: draft.createdAt,
-          expiresAt: draft.expiresAt,
-        })),
-      );
-      const messages = batch.map(
+    const now = this.clock.now();
+    const { stored, replays, messages } = await this.storage.transaction(async (tx) => {
+      const replays = await this.claimKeys(tx, batch, now);
+      const fresh = batch.filter((_, i) => !replays.has(i));
+      const ids = !fresh.length
+        ? []
+        : await this.store.insert(
+            tx,
+            fresh.map(({ draft, payload }) => ({
+              from: draft.input.from ?? null,
+              to: draft.input.to ?? null,
+              channel: draft.input.channel ?? null,
+              type: draft.input.type,
+              payload,
+              createdAt: draft.createdAt,
+              expiresAt: draft.expiresAt,
+            })),
+          );
+      const messages = fresh.map(
         ({ draft }, i): Message => ({
           id: ids[i],
           from: draft.input.from ?? null,
@@ -297,17 +402,91 @@ export class MessageCore implements MessageService {
           deliveredAt: null,
         }),
       );
-      for (const hook of hooks) await hook.afterInsert?.(tx, messages);
-      return messages;
+      const bound = fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : []));
+      if (bound.length) await this.store.bindKeys(tx, bound);
+      if (messages.length) {
+        for (const hook of hooks) await hook.afterInsert?.(tx, messages);
+        await this.live.inCommit?.(tx, messages);
+      }
+      const stored = new Map<Pending, Message>();
+      for (const [i, pending] of fresh.entries()) stored.set(pending, messages[i]);
+      return { stored, replays, messages };
     });
-    this.metrics.groupCommitBatch.observe(batch.length);
+    if (stored.size) {
+      this.metrics.groupCommitBatch.observe(stored.size);
+      // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.
+      for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
+      this.live.committed(messages);
+    }
     batch.forEach((pending, i) => {
-      const message = stored[i];
-      this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
-      this.bus.publish('message.sent', message);
-      pending.resolve(message);
+      const message = stored.get(pending);
+      if (message) {
+        pending.resolve({ message, replayed: false });
+        return;
+      }
+      const replay = replays.get(i) as Replay;
+      const claim = pending.claim as IdempotencyClaim;
+      if ('record' in replay) {
+        this.replayOf(claim, replay.record).then(pending.resolve, pending.reject);
+        return;
+      }
+      // A retry that arrived in the same batch as the request it repeats.
+      const leader = batch[replay.leader];
+      const first = stored.get(leader);
+      const record =
+        first !== undefined
+          ? { fingerprint: (leader.claim as IdempotencyClaim).fingerprint, messageId: first.id }
+          : (replays.get(replay.leader) as { record: IdempotencyRecord }).record;
+      this.replayOf(claim, record).then(pending.resolve, pending.reject);
     });
   }
+
+  /**
+   * Claims the batch's idempotency keys inside its transaction. Returns, by index in
+   * `batch`, the messages that must not be stored: their key is held by a committed
+   * record (another node or an earlier batch), or by an earlier message of this batch.
+   */
+  private async claimKeys(tx: Tx, batch: readonly Pending[], now: number): Promise<Map<number, Replay>> {
+    const replays = new Map<number, Replay>();
+    const leaders = new Map<string, number>();
+    const claims: IdempotencyClaim[] = [];
+    batch.forEach(({ claim }, i) => {
+      if (!claim) return;
+      const id = claimId(claim);
+      const leader = leaders.get(id);
+      if (leader !== undefined) replays.set(i, { leader });
+      else {
+        leaders.set(id, i);
+        claims.push(claim);
+      }
+    });
+    if (!claims.length) return replays;
+    // One lock order for every batch in the cluster: no deadlock between two batches' claims.
+    claims.sort((a, b) => (claimId(a) < claimId(b) ? -1 : 1));
+    const won = new Set((await this.store.claimKeys(tx, claims, now, now + this.idempotencyWindowMs())).map(claimId));
+    if (now - this.lastPurge >= KEY_PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      // After this transaction: the purge runs on its own, off the commit path.
+      setImmediate(this.purgeExpiredKeys);
+    }
+    const lost = claims.filter((c) => !won.has(claimId(c)));
+    if (!lost.length) return replays;
+    const records = await this.store.readKeys(tx, lost);
+    for (const claim of lost) {
+      const record = records.get(claimId(claim));
+      if (!record) throw new Error(`idempotency key ${claim.key} is neither free nor held`);
+      replays.set(leaders.get(claimId(claim)) as number, { record });
+    }
+    return replays;
+  }
+}
+
+/** What makes two requests "the same" for an idempotency key: the message as it would be stored. */
+function fingerprint(input: MessageInput): string {
+  const { from, to, channel, type, payload, ttl } = input;
+  return createHash('sha256')
+    .update(JSON.stringify([from ?? null, to ?? null, channel ?? null, type, payload ?? null, ttl ?? null]))
+    .digest('base64url');
 }
 
 /** Distinct message-type labels kept by name; later ones count as `other`. */

@@ -1,15 +1,28 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import { SqliteStorage } from '../storage/sqlite.ts';
 import type { DialectTables, Storage, Tx } from '../storage/storage.ts';
-import { hubMeta, type MessageRow, messages, type NewMessageRow } from './schema.ts';
-import type { ExpiredRow, ExpiryCount, ListQuery, MessageStore, ReplayQuery } from './store.ts';
+import { hubMeta, type MessageRow, messageIdempotency, messages, type NewMessageRow } from './schema.ts';
+import {
+  claimId,
+  type ExpiredRow,
+  type ExpiryCount,
+  type IdempotencyClaim,
+  type IdempotencyRecord,
+  type ListQuery,
+  type MessageStore,
+  type ReplayQuery,
+} from './store.ts';
 import type { Message } from './types.ts';
 
 const HORIZON_KEY = 'retention_horizon';
 
 /** The kernel's tables (SQLite; the PostgreSQL store brings their twins, loaded only with it). */
-export const kernelTables: DialectTables<{ messages: typeof messages; hubMeta: typeof hubMeta }> = {
-  sqlite: { messages, hubMeta },
+export const kernelTables: DialectTables<{
+  messages: typeof messages;
+  hubMeta: typeof hubMeta;
+  idempotency: typeof messageIdempotency;
+}> = {
+  sqlite: { messages, hubMeta, idempotency: messageIdempotency },
 };
 
 export function toMessage(row: MessageRow): Message {
@@ -209,6 +222,87 @@ export class SqlMessageStore implements MessageStore {
     const rows = db.select({ one: sql`1` }).from(m).where(where).limit(limit).as('counted');
     const [row] = await db.select({ n: count() }).from(rows);
     return Number(row?.n ?? 0);
+  }
+
+  async findKey(scope: string, key: string, now: number): Promise<IdempotencyRecord | null> {
+    const k = this.t.idempotency;
+    const [row] = await this.storage.db
+      .select({ fingerprint: k.fingerprint, messageId: k.messageId })
+      .from(k)
+      .where(and(eq(k.scope, scope), eq(k.key, key), gt(k.expiresAt, now)));
+    return row
+      ? { fingerprint: row.fingerprint, messageId: row.messageId === null ? null : Number(row.messageId) }
+      : null;
+  }
+
+  async claimKeys(
+    tx: Tx,
+    claims: readonly IdempotencyClaim[],
+    now: number,
+    expiresAt: number,
+  ): Promise<IdempotencyClaim[]> {
+    if (!claims.length) return [];
+    const k = this.t.idempotency;
+    const taken = await tx
+      .insert(k)
+      .values(claims.map((c) => ({ ...c, messageId: null, createdAt: now, expiresAt })))
+      .onConflictDoUpdate({
+        target: [k.scope, k.key],
+        // Only a record whose window is over is replaced.
+        set: {
+          fingerprint: sql`excluded.fingerprint`,
+          messageId: null,
+          createdAt: now,
+          expiresAt,
+        },
+        setWhere: lte(k.expiresAt, now),
+      })
+      .returning({ scope: k.scope, key: k.key });
+    const won = new Set(taken.map(claimId));
+    return claims.filter((c) => won.has(claimId(c)));
+  }
+
+  async readKeys(tx: Tx, claims: readonly IdempotencyClaim[]): Promise<Map<string, IdempotencyRecord>> {
+    const out = new Map<string, IdempotencyRecord>();
+    if (!claims.length) return out;
+    const k = this.t.idempotency;
+    const rows = await tx
+      .select({ scope: k.scope, key: k.key, fingerprint: k.fingerprint, messageId: k.messageId })
+      .from(k)
+      .where(or(...claims.map((c) => and(eq(k.scope, c.scope), eq(k.key, c.key)))));
+    for (const row of rows) {
+      out.set(claimId(row), {
+        fingerprint: row.fingerprint,
+        messageId: row.messageId === null ? null : Number(row.messageId),
+      });
+    }
+    return out;
+  }
+
+  async bindKeys(tx: Tx, bound: ReadonlyArray<{ scope: string; key: string; messageId: number }>): Promise<void> {
+    const k = this.t.idempotency;
+    for (const { scope, key, messageId } of bound) {
+      await tx
+        .update(k)
+        .set({ messageId })
+        .where(and(eq(k.scope, scope), eq(k.key, key)));
+    }
+  }
+
+  async purgeKeys(now: number, limit: number): Promise<number> {
+    const k = this.t.idempotency;
+    const { db } = this.storage;
+    // Bounded by expiry: at most about `limit` rows (ties aside) per call.
+    const [nth] = await db
+      .select({ at: k.expiresAt })
+      .from(k)
+      .where(lte(k.expiresAt, now))
+      .orderBy(asc(k.expiresAt))
+      .limit(1)
+      .offset(limit - 1);
+    const cutoff = nth ? Number(nth.at) : now;
+    const removed = await db.delete(k).where(lte(k.expiresAt, cutoff)).returning({ scope: k.scope });
+    return removed.length;
   }
 
   private async page(where: SQL[], limit: number): Promise<Message[]> {

@@ -67,6 +67,45 @@ export interface MessageStore {
   earliestExpiry(after: number | null): Promise<number | null>;
   /** Counts expiring messages, stopping at `limit` (cheap on huge tables). */
   countExpiring(kind: ExpiryCount, now: number, limit: number): Promise<number>;
+
+  // Idempotency keys (`Idempotency-Key` on POST /messages).
+
+  /** The live (unexpired at `now`) record of a key, or null. */
+  findKey(scope: string, key: string, now: number): Promise<IdempotencyRecord | null>;
+  /**
+   * Claims keys inside `tx`: a key not held, or held by a record expired at `now`, is
+   * taken (until `expiresAt`, message id unset) and returned; a key held by a live
+   * record is left alone and not returned. On PostgreSQL a claim another open
+   * transaction holds waits for it to end. Claims are taken in the order given: pass
+   * them sorted so concurrent batches lock keys in one order.
+   */
+  claimKeys(tx: Tx, claims: readonly IdempotencyClaim[], now: number, expiresAt: number): Promise<IdempotencyClaim[]>;
+  /** The records of keys inside `tx` (those `claimKeys` did not take), by `scope` + NUL + `key`. */
+  readKeys(tx: Tx, claims: readonly IdempotencyClaim[]): Promise<Map<string, IdempotencyRecord>>;
+  /** Sets the message each key created, inside the claiming `tx`. */
+  bindKeys(tx: Tx, bound: ReadonlyArray<{ scope: string; key: string; messageId: number }>): Promise<void>;
+  /** Deletes up to `limit` records expired at `now`; returns how many. */
+  purgeKeys(now: number, limit: number): Promise<number>;
+}
+
+/** How claims and records are keyed in maps. */
+export function claimId(claim: { scope: string; key: string }): string {
+  return `${claim.scope}\u0000${claim.key}`;
+}
+
+/** An `Idempotency-Key` a message of a batch claims. */
+export interface IdempotencyClaim {
+  /** Whose key it is: keys of different callers never collide. */
+  scope: string;
+  key: string;
+  /** Hash of the request, so a retry with another body is told apart. */
+  fingerprint: string;
+}
+
+/** A key already claimed: the request that claimed it and the message it created. */
+export interface IdempotencyRecord {
+  fingerprint: string;
+  messageId: number | null;
 }
 
 /** A deleted message: the whole stored row (payload as JSON text), or only its id and type. */

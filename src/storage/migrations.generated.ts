@@ -45,11 +45,31 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
   },
   {
     "sql": [
+      "CREATE TABLE `message_idempotency` (\n\t`scope` text NOT NULL,\n\t`key` text NOT NULL,\n\t`fingerprint` text NOT NULL,\n\t`message_id` integer,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tPRIMARY KEY(`scope`, `key`)\n);\n",
+      "\nCREATE INDEX `message_idempotency_expires_at_idx` ON `message_idempotency` (`expires_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796460044439,
+    "hash": "91559baec863581cb1ebc9cdc145643e6f45e1dc75ba6d2ad3ba61401da64e03"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `webhook_meta` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`value` integer NOT NULL\n);\n",
+      "\nALTER TABLE `webhook_deliveries` ADD `lease_token` text;",
+      "\nALTER TABLE `webhook_events` ADD `dedupe_key` text;",
+      "\nCREATE UNIQUE INDEX `webhook_events_dedupe_key_idx` ON `webhook_events` (`dedupe_key`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796460550287,
+    "hash": "fc5b92d54e6d3658addebc041e6a7fdf200ab48c856679257392577cafe41afc"
+  },
+  {
+    "sql": [
       "CREATE TABLE `api_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`scopes` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`last_used_at` integer,\n\t`revoked_at` integer\n);\n",
       "\nCREATE UNIQUE INDEX `api_keys_hash_unique` ON `api_keys` (`hash`);"
     ],
     "bps": true,
-    "folderMillis": 1796461991544,
+    "folderMillis": 1796464475569,
     "hash": "1f10c271bff53ffe2d62cb9237bc6b6fcd93e04e93b7f5c0d571d8f6135f29d1"
   }
 ];

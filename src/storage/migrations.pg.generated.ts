@@ -59,12 +59,43 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "hash": "e37ac8e45952bfb0e51e0fb6594209c97f64b9ed9e1660429a5a6850eb7120e2"
   },
   {
-    "tag": "0004_api_keys",
+    "tag": "0004_message_idempotency",
+    "sql": [
+      "CREATE TABLE \"message_idempotency\" (\n\t\"scope\" text NOT NULL,\n\t\"key\" text NOT NULL,\n\t\"fingerprint\" text NOT NULL,\n\t\"message_id\" bigint,\n\t\"created_at\" bigint NOT NULL,\n\t\"expires_at\" bigint NOT NULL,\n\tCONSTRAINT \"message_idempotency_scope_key_pk\" PRIMARY KEY(\"scope\",\"key\")\n);\n",
+      "\nCREATE INDEX \"message_idempotency_expires_at_idx\" ON \"message_idempotency\" USING btree (\"expires_at\");"
+    ],
+    "bps": true,
+    "folderMillis": 1796460047198,
+    "hash": "df9c98758d96488b28b99994e59301d3a1ae8944045ef86e1e5577f61586a004"
+  },
+  {
+    "tag": "0005_webhooks_cluster",
+    "sql": [
+      "CREATE TABLE \"webhook_meta\" (\n\t\"key\" text PRIMARY KEY NOT NULL,\n\t\"value\" bigint NOT NULL\n);\n",
+      "\nALTER TABLE \"webhook_deliveries\" ADD COLUMN \"lease_token\" text;",
+      "\nALTER TABLE \"webhook_events\" ADD COLUMN \"dedupe_key\" text;",
+      "\nCREATE UNIQUE INDEX \"webhook_events_dedupe_key_idx\" ON \"webhook_events\" USING btree (\"dedupe_key\");"
+    ],
+    "bps": true,
+    "folderMillis": 1796460553221,
+    "hash": "3291f6d22781fac112df4946e7b7df24f1e27fab87218afe88de5f6d177a265c"
+  },
+  {
+    "tag": "0006_cluster_leases",
+    "sql": [
+      "CREATE TABLE IF NOT EXISTS \"relaykit_leases\" (\n\t\"name\" text PRIMARY KEY NOT NULL,\n\t\"holder\" text NOT NULL,\n\t\"until\" timestamp with time zone NOT NULL\n);\n"
+    ],
+    "bps": true,
+    "folderMillis": 1796460560133,
+    "hash": "46ab49ca2bf4e189b3f76dfa10f97ffe6f583480cfcc8ae7d115cc92e1b5ae16"
+  },
+  {
+    "tag": "0007_api_keys",
     "sql": [
       "CREATE TABLE \"api_keys\" (\n\t\"id\" text PRIMARY KEY NOT NULL,\n\t\"name\" text NOT NULL,\n\t\"hash\" text NOT NULL,\n\t\"scopes\" jsonb NOT NULL,\n\t\"created_at\" bigint NOT NULL,\n\t\"last_used_at\" bigint,\n\t\"revoked_at\" bigint,\n\tCONSTRAINT \"api_keys_hash_unique\" UNIQUE(\"hash\")\n);\n"
     ],
     "bps": true,
-    "folderMillis": 1796461994756,
+    "folderMillis": 1796464478236,
     "hash": "13364de138744515fbb8f6327014fed45d469915c3ad6a948cf10be2ace724fb"
   }
 ];

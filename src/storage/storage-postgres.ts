@@ -1,5 +1,5 @@
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
-import { hubMeta, messages } from '../messages/schema.pg.ts';
+import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
 import { kernelTables, SqlMessageStore } from '../messages/store-sql.ts';
 import {
@@ -54,7 +54,7 @@ export class PostgresStorage implements Storage {
 }
 
 /** The kernel's tables on PostgreSQL (same names, columns and JS types as the SQLite ones). */
-const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta } };
+const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta, idempotency: messageIdempotency } };
 
 /**
  * The message store on PostgreSQL: the shared queries, with ids allocated dense and

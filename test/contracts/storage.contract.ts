@@ -5,6 +5,7 @@ import { MemoryEventBus } from '../../src/kernel/bus-memory.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
 import { createCoreMetrics } from '../../src/kernel/metrics.ts';
+import { LocalLivePath } from '../../src/messages/live.ts';
 import * as pgKernel from '../../src/messages/schema.pg.ts';
 import { MessageCore, type MessageHooks } from '../../src/messages/service.ts';
 import type { MessageStore } from '../../src/messages/store.ts';
@@ -192,7 +193,9 @@ export function storageContract(name: string, open: OpenStore | null) {
           if (refuse) throw new Error('the outbox refused');
         },
       };
-      const core = new MessageCore(storage, store, bus, clock, metrics, silentLogger, () => [hook], 64);
+      const live = new LocalLivePath(() => store.maxId());
+      const core = new MessageCore(storage, store, bus, clock, metrics, silentLogger, () => [hook], 64, live);
+      await live.start((message) => bus.publish('message.sent', message));
       const sent: Message[] = [];
       bus.on('message.sent', (m) => {
         sent.push(m);

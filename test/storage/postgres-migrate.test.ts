@@ -32,12 +32,15 @@ const KERNEL_AND_BUILTINS = [
   '__drizzle_migrations',
   'hub_meta',
   'message_id_counter',
+  'message_idempotency',
   'messages',
+  'relaykit_leases',
   'ttl_archive',
   'webhook_attempts',
   'webhook_deliveries',
   'webhook_endpoints',
   'webhook_events',
+  'webhook_meta',
 ];
 
 describe('PostgreSQL migrations', () => {

@@ -15,6 +15,8 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 const sameRows: [
   Equal<typeof kernel.messages.$inferSelect, typeof kernelPg.messages.$inferSelect>,
   Equal<typeof kernel.hubMeta.$inferSelect, typeof kernelPg.hubMeta.$inferSelect>,
+  Equal<typeof kernel.messageIdempotency.$inferSelect, typeof kernelPg.messageIdempotency.$inferSelect>,
+  Equal<typeof webhooks.webhookMeta.$inferSelect, typeof webhooksPg.webhookMeta.$inferSelect>,
   Equal<typeof ttl.ttlArchive.$inferSelect, typeof ttlPg.ttlArchive.$inferSelect>,
   Equal<typeof webhooks.webhookEndpoints.$inferSelect, typeof webhooksPg.webhookEndpoints.$inferSelect>,
   Equal<typeof webhooks.webhookEvents.$inferSelect, typeof webhooksPg.webhookEvents.$inferSelect>,
@@ -27,11 +29,13 @@ const sameRows: [
   Equal<typeof webhooks.webhookAttempts.$inferInsert, typeof webhooksPg.webhookAttempts.$inferInsert>,
   Equal<typeof identity.apiKeys.$inferSelect, typeof identityPg.apiKeys.$inferSelect>,
   Equal<typeof identity.apiKeys.$inferInsert, typeof identityPg.apiKeys.$inferInsert>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 const twins: [string, SQLiteTable, PgTable][] = [
   ['messages', kernel.messages, kernelPg.messages],
   ['hub_meta', kernel.hubMeta, kernelPg.hubMeta],
+  ['message_idempotency', kernel.messageIdempotency, kernelPg.messageIdempotency],
+  ['webhook_meta', webhooks.webhookMeta, webhooksPg.webhookMeta],
   ['ttl_archive', ttl.ttlArchive, ttlPg.ttlArchive],
   ['webhook_endpoints', webhooks.webhookEndpoints, webhooksPg.webhookEndpoints],
   ['webhook_events', webhooks.webhookEvents, webhooksPg.webhookEvents],

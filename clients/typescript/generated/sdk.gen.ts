@@ -26,9 +26,11 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 export const listMessages = <ThrowOnError extends boolean = false>(options?: Options<ListMessagesData, ThrowOnError>): RequestResult<ListMessagesResponses, ListMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError>({ url: '/messages', ...options });
 
 /**
- * Send a message
+ * Send a message (retry safely with an Idempotency-Key header)
  *
  * Stores the message (committed before the response: once acknowledged it is never lost), then publishes it to subscribers of its channel and to its recipient. `from` defaults to the caller's client id; another one needs a key that may act as it.
+ *
+ * Send an `Idempotency-Key` header (1-255 visible ASCII characters, e.g. a UUID) to retry safely: a retry with the same key and the same body within `messages.idempotencyWindowSeconds` (default 24 h), on any node, answers 201 with the original message and the header `Idempotent-Replayed: true`, and stores nothing. The same key with a different body is refused with 409 `RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED`; 410 `RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE` when the original message has expired since. Keys are scoped to the caller (its API key, JWT subject, or address when anonymous).
  */
 export const sendMessage = <ThrowOnError extends boolean = false>(options: Options<SendMessageData, ThrowOnError>): RequestResult<SendMessageResponses, SendMessageErrors, ThrowOnError> => (options.client ?? client).post<SendMessageResponses, SendMessageErrors, ThrowOnError>({
     url: '/messages',
@@ -105,7 +107,7 @@ export const listPlugins = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Enable, disable or reconfigure a plugin live
  *
- * All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned.
+ * All or nothing: when the new options are invalid or the plugin fails to start, the previous plugins keep serving and the error is returned. In a cluster (other live nodes on the same PostgreSQL database) the change is refused with 409 RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: change the shared config file instead (docs/cluster.md).
  */
 export const updatePlugin = <ThrowOnError extends boolean = false>(options: Options<UpdatePluginData, ThrowOnError>): RequestResult<UpdatePluginResponses, UpdatePluginErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePluginResponses, UpdatePluginErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -214,9 +214,12 @@ export type WsStatus = {
  */
 export type WsChannel = {
     name: string;
+    /**
+     * Connections subscribed on this node
+     */
     subscribers: number;
     /**
-     * Client ids of the subscribers, sorted
+     * Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)
      */
     clients: Array<string>;
 };
@@ -662,6 +665,14 @@ export type SendMessageErrors = {
      */
     403: ErrorResponse;
     /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
+    /**
+     * Response for status 410
+     */
+    410: ErrorResponse;
+    /**
      * Response for status 413
      */
     413: ErrorResponse;
@@ -995,6 +1006,10 @@ export type UpdatePluginErrors = {
      * Response for status 404
      */
     404: ErrorResponse;
+    /**
+     * Response for status 409
+     */
+    409: ErrorResponse;
     /**
      * Response for status 422
      */

@@ -47,3 +47,32 @@ test('the Kubernetes example wires its probes to the health endpoints and covers
   expect((await t.request(probes.startup.httpGet.path)).status).toBe(200);
   expect((await t.request(probes.live.httpGet.path)).status).toBe(200);
 });
+
+test('the Kubernetes cluster example runs three replicas on one PostgreSQL with a valid config and the same drain', () => {
+  const docs = parseAllDocuments(
+    readFileSync(join(import.meta.dir, '../../../examples/kubernetes/cluster.yaml'), 'utf8'),
+  )
+    .map((d) => d.toJS())
+    .filter(Boolean);
+  const hub = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'relaykit');
+  const configMap = docs.find((d) => d.kind === 'ConfigMap');
+  const config = parseConfigText(configMap.data['relaykit.config.yaml']);
+  const resolved = resolveConfig(config, new Map(withPlugins().map((p) => [p.name, p])));
+  expect(resolved.cluster.leadership.mode).toBe('advisory');
+  expect(hub.spec.replicas).toBe(3);
+  const pod = hub.spec.template.spec;
+  const container = pod.containers[0];
+  // Every replica on the same PostgreSQL database; no volume on the hub pods.
+  const url = container.env.find((e: { name: string }) => e.name === 'RELAYKIT_STORAGE_URL').value;
+  expect(url).toStartWith('postgres://');
+  expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(['config']);
+  const ready = container.readinessProbe as Probe;
+  expect(ready.httpGet.path).toBe('/health/ready');
+  const { drainDelayMs, shutdownTimeoutMs } = resolved.server;
+  expect(ready.periodSeconds * ready.failureThreshold * 1000).toBeLessThan(drainDelayMs);
+  expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drainDelayMs + shutdownTimeoutMs);
+  // PostgreSQL and Redis are part of the example; a disruption budget keeps two replicas up.
+  const services = docs.filter((d) => d.kind === 'Service').map((d) => d.metadata.name);
+  expect(services).toEqual(expect.arrayContaining(['relaykit', 'relaykit-postgres', 'relaykit-redis']));
+  expect(docs.find((d) => d.kind === 'PodDisruptionBudget').spec.minAvailable).toBe(2);
+});

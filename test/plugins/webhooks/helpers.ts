@@ -81,6 +81,8 @@ export async function startWebhookHub(
     clock?: ManualClock;
     dir?: string;
     plugins?: readonly PluginDefinition[];
+    /** A store URL instead of the folder's SQLite file (a PostgreSQL test database). */
+    storageUrl?: string;
   } = {},
 ): Promise<WebhookHub> {
   const clock = options.clock ?? new ManualClock(Date.now());
@@ -90,6 +92,7 @@ export async function startWebhookHub(
     dir: options.dir,
     plugins: options.plugins,
     overrides: {
+      ...(options.storageUrl ? { storage: { url: options.storageUrl } } : {}),
       auth: { adminToken: ADMIN },
       plugins: { webhooks: { security: { allowNetworks: LOOPBACK, ...security }, ...rest } },
     },

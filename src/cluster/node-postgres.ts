@@ -1,0 +1,172 @@
+import type { SQL } from 'drizzle-orm';
+import type { HealthCheck } from '../kernel/health.ts';
+import type { Message } from '../messages/types.ts';
+import type { PostgresStorage } from '../storage/storage-postgres.ts';
+import type { Broker } from './broker.ts';
+import { notifyStatement, PostgresBroker } from './broker-postgres.ts';
+import { ClusterLivePath, type ClusterLivePathOptions } from './live-feed.ts';
+import type { ClusterNode, ClusterNodeOptions } from './node.ts';
+import { PostgresPresence } from './presence-postgres.ts';
+
+/** How often a node marks itself alive, and how long it counts without doing so. */
+const NODE_HEARTBEAT_MS = 2000;
+const NODE_TTL_MS = 6000;
+
+/** How long the broker's health check waits for Redis. */
+const BROKER_PING_TIMEOUT_MS = 2000;
+
+/**
+ * A node of a cluster on PostgreSQL: the ordered feed fed by NOTIFY (sent inside
+ * each commit) or by Redis pub/sub (`cluster.broker.url`, published after each
+ * commit), with gap reads and the last-id check from the shared database.
+ */
+export async function openPostgresClusterNode(
+  options: ClusterNodeOptions & { readRange(afterId: number, uptoId: number): Promise<Message[]> },
+): Promise<ClusterNode> {
+  const { config, nodeId, clock, store } = options;
+  const storage = options.storage as PostgresStorage;
+  const { client, target } = storage.store;
+  const scope = target.schema ? `${target.database}.${target.schema}` : target.database;
+  const onBrokerError = (err: unknown) => options.log().warn({ err }, 'cluster broker error');
+  let live: ClusterLivePath | null = null;
+  const delivered = () => live?.published() ?? 0;
+
+  let broker: Broker;
+  let ping: () => Promise<void>;
+  let announce: ClusterLivePathOptions['announce'];
+  if (config.broker.url) {
+    const { RedisBroker } = await import('./broker-redis.ts');
+    const redis = new RedisBroker({
+      url: config.broker.url,
+      prefix: config.broker.prefix ?? `relaykit:${scope}:`,
+      onError: onBrokerError,
+      // Named, so an operator (or a test) can find this node's connections in CLIENT LIST.
+      redis: { maxRetriesPerRequest: 2, connectTimeout: 5000, connectionName: `relaykit-${nodeId}` },
+    });
+    broker = redis;
+    ping = () => redis.ping();
+  } else {
+    const channel = notifyChannel(target.schema);
+    broker = new PostgresBroker({ client, channel, readRange: options.readRange, delivered, onError: onBrokerError });
+    ping = () => storage.ping();
+    // Inside the commit: PostgreSQL sends it only if the batch commits, so no commit goes unannounced.
+    announce = async (tx, batch) => {
+      await (tx as unknown as { execute(query: SQL): Promise<unknown> }).execute(notifyStatement(batch, channel));
+    };
+  }
+
+  live = new ClusterLivePath({
+    broker,
+    announce,
+    readRange: options.readRange,
+    lastId: () => store.maxId(),
+    holdMs: config.holdMs,
+    checkEveryMs: config.checkEveryMs,
+    clock,
+    onFeedError: (err) => options.log().warn({ err }, 'cluster feed: a gap read or last-id check failed (retried)'),
+    onPublishError: (err) =>
+      options.log().warn({ err }, 'cluster broker publish failed: other nodes read the batch from the database'),
+  });
+  const feed = live;
+
+  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out);
+  // the same store holds plugins' presence (ctx.cluster.presence).
+  const registry = new PostgresPresence({
+    nodeId,
+    client,
+    clock,
+    heartbeatMs: NODE_HEARTBEAT_MS,
+    nodeTtlMs: NODE_TTL_MS,
+    onError: (err) => options.log().warn({ err }, 'cluster node heartbeat failed'),
+  });
+  try {
+    await registry.heartbeat();
+  } catch (err) {
+    // Nothing of this node may linger (the broker's connections) when it cannot start.
+    await feed.close();
+    await registry.close().catch(() => {});
+    throw err;
+  }
+  const peers = async (): Promise<string[]> => {
+    const rows = await client<{ node_id: string }[]>`
+      select node_id from relaykit_presence_nodes where expires_at > ${clock.now()} and node_id <> ${nodeId}
+      order by node_id`;
+    return rows.map((r) => r.node_id);
+  };
+
+  const brokerCheck: HealthCheck = {
+    name: 'cluster:broker',
+    componentType: 'component',
+    affectsReadiness: true,
+    check: async () => {
+      const started = performance.now();
+      try {
+        await withTimeout(ping(), BROKER_PING_TIMEOUT_MS, `the ${broker.kind} broker did not answer`);
+      } catch (err) {
+        return { status: 'fail', output: `${broker.kind} broker unreachable: ${(err as Error).message}` };
+      }
+      return { status: 'pass', observedValue: Number((performance.now() - started).toFixed(3)), observedUnit: 'ms' };
+    },
+  };
+  const nodeCheck: HealthCheck = {
+    name: 'cluster:node',
+    componentType: 'system',
+    affectsReadiness: false,
+    check: () => ({ status: 'pass', observedValue: nodeId, output: `broker ${broker.kind}` }),
+  };
+  const nodesCheck: HealthCheck = {
+    name: 'cluster:nodes',
+    componentType: 'system',
+    affectsReadiness: false,
+    check: async () => ({ status: 'pass', observedValue: (await peers()).length + 1, observedUnit: 'nodes' }),
+  };
+  const lagCheck: HealthCheck = {
+    name: 'cluster:feedLag',
+    componentType: 'component',
+    affectsReadiness: false,
+    check: () => {
+      const stats = feed.stats();
+      const lag = stats ? Math.max(0, stats.known - stats.delivered) : 0;
+      return { status: 'pass', observedValue: lag, observedUnit: 'messages' };
+    },
+  };
+
+  return {
+    nodeId,
+    clustered: true,
+    live: feed,
+    brokerKind: broker.kind,
+    healthChecks: () => [nodeCheck, nodesCheck, brokerCheck, lagCheck],
+    peers,
+    presence: registry,
+    feedStats: () => feed.stats(),
+    close: async () => {
+      await feed.close();
+      await registry.close().catch((err) => options.log().warn({ err }, 'cluster node deregistration failed'));
+    },
+  };
+}
+
+/** The NOTIFY channel of one log: one per schema, since NOTIFY is database-wide. */
+export function notifyChannel(schema: string | null): string {
+  if (!schema) return 'relaykit_feed';
+  // A channel is an identifier (at most 63 bytes): long schema names are hashed.
+  return schema.length <= 48 ? `relaykit_feed_${schema}` : `relaykit_feed_${fnv1a(schema)}`;
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -36,9 +36,10 @@ function iso(ms: number | null): string | null {
  * API keys created through the admin API (`/admin/keys`), kept in the database as
  * the sha256 of the key: shown once at creation, named, scoped like config keys,
  * revocable, with their last use. Lookups hit an in-memory map of active keys (a
- * presented token costs one hash, never a query); the map is re-read, and last-used
- * times written back, every 30 s, so a key revoked on another node stops working
- * here within that time (at once on the node that revoked it).
+ * presented token costs one hash, never a query). On a shared store (PostgreSQL) the
+ * map is re-read, and last-used times written back, every 30 s, so a key revoked on
+ * another node stops working here within that time (at once on the node that revoked
+ * it); on SQLite last-used times are written when the keys are listed and at stop.
  */
 export class StoredKeys {
   private active = new Map<string, { row: ApiKeyRow; access: ClientAccess }>();
@@ -58,9 +59,11 @@ export class StoredKeys {
     return this.active.size;
   }
 
-  /** Reads the active keys and starts the periodic sync. */
+  /** Reads the active keys and, on a store several nodes share, starts the periodic sync. */
   async start(): Promise<void> {
     await this.reload();
+    // One node alone (SQLite) sees every change itself; last-used times are written at list and stop.
+    if (this.storage.dialect === 'sqlite') return;
     this.cancelSync = this.clock.setInterval(() => {
       this.sync().catch(() => {
         // The database is unavailable: readiness reports it; the cache keeps serving.

@@ -97,6 +97,7 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
             400: 'Malformed query, filter or Last-Event-ID',
             401: 'Token missing (auth.jwt.required), invalid or expired',
             403: 'A channel the token does not allow, or client_id differing from the token subject',
+            429: 'This identity or IP already holds limits.connectionsPerIdentity / connectionsPerIp streams and sockets',
             503: 'maxStreams reached',
           }),
         },

@@ -68,6 +68,8 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   private state: 'catching-up' | 'live' | 'closed' = 'catching-up';
   /** The resume in progress while catching up: it holds the live messages. */
   resume: Resume | null = null;
+  /** Frees the stream's slot under the per-identity and per-IP connection caps. */
+  releaseSlot: (() => void) | null = null;
   private waiters: Array<() => void> | null = null;
   private cancelTimer: (() => void) | null = null;
 

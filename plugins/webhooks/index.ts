@@ -28,6 +28,7 @@ import { DeliveryQueries } from './queries.ts';
 import { DeliveryQueue } from './queue.ts';
 import { Pruner } from './retention.ts';
 import { webhookRoutes } from './routes.ts';
+import { Sealer } from './sealing.ts';
 import { Sender } from './sender.ts';
 import { WebhooksService } from './service.ts';
 import { Settler } from './settle.ts';
@@ -63,7 +64,12 @@ export default definePlugin({
     });
     const { storage } = ctx;
     const tables = await storage.tables(webhookTables);
-    const endpoints = new EndpointStore(storage, tables, ctx.clock);
+    const endpoints = new EndpointStore(
+      storage,
+      tables,
+      ctx.clock,
+      new Sealer(options.security.encryptionKey, options.security.previousEncryptionKeys),
+    );
     const events = new EventCache(EVENT_CACHE_BYTES);
     const outbox = new Outbox(storage, tables, ctx.clock, endpoints, events);
     let leader: Leadership | null = null;

@@ -100,6 +100,11 @@ export interface WebSocketEndpoint<T = unknown> {
   /** Decides on an upgrade request: the connection's data, or a Response that refuses it. */
   upgrade(request: Request, remoteAddress: string): T | Response | Promise<T | Response>;
   readonly handlers: WebSocketHandlers<T>;
+  /**
+   * True when the endpoint checks the Origin of browsers itself (its own allow list):
+   * the kernel's `server.cors.origins` check of WebSocket upgrades is then skipped.
+   */
+  readonly checksOrigin?: boolean;
 }
 
 /** What the kernel hands a plugin. Subscriptions and metrics made through it end with the instance. */

@@ -75,6 +75,77 @@ export type ErrorResponse = {
 };
 
 /**
+ * ApiKeyScopes
+ */
+export type ApiKeyScopes = {
+    /**
+     * Channels the key may publish on
+     */
+    publish?: Array<string>;
+    /**
+     * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+     */
+    read?: Array<string>;
+    /**
+     * Client ids the key may send direct messages to
+     */
+    to?: Array<string>;
+    /**
+     * Client ids the key may act as: `from`, their inbox, ack and extend
+     */
+    actAs?: Array<string>;
+    /**
+     * Everything the admin token may do
+     */
+    admin?: boolean;
+};
+
+/**
+ * ApiKey
+ */
+export type ApiKey = {
+    /**
+     * key_…: names the key in this API
+     */
+    id: string;
+    /**
+     * Shown in logs; the key acts as client id key:<name>
+     */
+    name: string;
+    /**
+     * ApiKeyScopes
+     */
+    scopes: {
+        /**
+         * Channels the key may publish on
+         */
+        publish: Array<string>;
+        /**
+         * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+         */
+        read: Array<string>;
+        /**
+         * Client ids the key may send direct messages to
+         */
+        to: Array<string>;
+        /**
+         * Client ids the key may act as: `from`, their inbox, ack and extend
+         */
+        actAs: Array<string>;
+        /**
+         * Everything the admin token may do
+         */
+        admin: boolean;
+    };
+    createdAt: string;
+    /**
+     * Last presented (written every 30 s)
+     */
+    lastUsedAt: string | null;
+    revokedAt: string | null;
+};
+
+/**
  * PluginStatus
  */
 export type PluginStatus = {
@@ -267,9 +338,10 @@ export type CreatedWebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -319,9 +391,10 @@ export type WebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -768,6 +841,156 @@ export type AckMessageResponses = {
 
 export type AckMessageResponse = AckMessageResponses[keyof AckMessageResponses];
 
+export type ListApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/keys';
+};
+
+export type ListApiKeysErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
+
+export type ListApiKeysResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        keys: Array<ApiKey>;
+    };
+};
+
+export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponses];
+
+export type CreateApiKeyData = {
+    body: {
+        name: string;
+        scopes?: ApiKeyScopes;
+    };
+    path?: never;
+    query?: never;
+    url: '/admin/keys';
+};
+
+export type CreateApiKeyErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
+
+export type CreateApiKeyResponses = {
+    /**
+     * Response for status 201
+     */
+    201: {
+        /**
+         * key_…: names the key in this API
+         */
+        id: string;
+        /**
+         * Shown in logs; the key acts as client id key:<name>
+         */
+        name: string;
+        /**
+         * ApiKeyScopes
+         */
+        scopes: {
+            /**
+             * Channels the key may publish on
+             */
+            publish: Array<string>;
+            /**
+             * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+             */
+            read: Array<string>;
+            /**
+             * Client ids the key may send direct messages to
+             */
+            to: Array<string>;
+            /**
+             * Client ids the key may act as: `from`, their inbox, ack and extend
+             */
+            actAs: Array<string>;
+            /**
+             * Everything the admin token may do
+             */
+            admin: boolean;
+        };
+        createdAt: string;
+        /**
+         * Last presented (written every 30 s)
+         */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+        /**
+         * The key: shown now, never again
+         */
+        key: string;
+    };
+};
+
+export type CreateApiKeyResponse = CreateApiKeyResponses[keyof CreateApiKeyResponses];
+
+export type RevokeApiKeyData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/admin/keys/{id}';
+};
+
+export type RevokeApiKeyErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
+
+export type RevokeApiKeyResponses = {
+    /**
+     * Response for status 200
+     */
+    200: ApiKey;
+};
+
+export type RevokeApiKeyResponse = RevokeApiKeyResponses[keyof RevokeApiKeyResponses];
+
 export type ListPluginsData = {
     body?: never;
     path?: never;
@@ -890,6 +1113,7 @@ export type GetLimitsResponses = {
         maxJsonDepth: number;
         bodyTimeoutMs: number;
         trackedCallers: number;
+        openConnections: number;
         rateLimited: {
             [key: string]: unknown | number;
         };
@@ -1503,6 +1727,10 @@ export type OpenSseStreamErrors = {
      * A channel the token does not allow, or client_id differing from the token subject
      */
     403: ErrorResponse;
+    /**
+     * This identity or IP already holds limits.connectionsPerIdentity / connectionsPerIp streams and sockets
+     */
+    429: ErrorResponse;
     /**
      * maxStreams reached
      */

@@ -14,6 +14,10 @@ export const GENERATED = join(import.meta.dir, '../plugins/dashboard/assets.gene
 const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'lib.js': 'text/javascript; charset=utf-8',
+  'views-hub.js': 'text/javascript; charset=utf-8',
+  'views-live.js': 'text/javascript; charset=utf-8',
+  'views-webhooks.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 } as const;
 

@@ -57,6 +57,8 @@ async function startHub(port: number, dir: string): Promise<Subprocess> {
       `storage: { url: "sqlite:${join(dir, 'bench.db')}" }`,
       'log: { level: warn }',
       'watch: false',
+      // Every load-generator socket comes from 127.0.0.1: lift the per-IP cap.
+      'limits: { connectionsPerIp: 1000000, connectionsPerIdentity: 1000000 }',
       'plugins:',
       '  pusher:',
       '    enabled: true',

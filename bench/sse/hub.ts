@@ -21,6 +21,8 @@ const hub = await Hub.start({
     server: { host: '127.0.0.1', port: Number(process.argv[2] ?? 0) },
     storage: { url: `sqlite:${join(dir, 'relaykit.db')}` },
     watch: false,
+    // Every benchmark stream comes from 127.0.0.1: lift the per-IP cap.
+    limits: { connectionsPerIp: 1_000_000, connectionsPerIdentity: 1_000_000 },
     plugins: { sse: { maxStreams: 50_000 } },
   },
   runtime: bunRuntime,

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { HealthStatus } from '../../src/kernel/health.ts';
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { HealthOptionsSchema } from './options.ts';
@@ -25,6 +26,17 @@ export default definePlugin({
   description: 'Kubernetes liveness, readiness and startup probes and application/health+json status',
   options: HealthOptionsSchema,
   emits: ['health.changed'],
+  eventSchemas: {
+    'health.changed': Type.Object(
+      {
+        status: Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail')]),
+        previous: Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail')]),
+        failing: Type.Array(Type.String(), { description: 'The failing checks' }),
+        at: Type.String({ format: 'date-time' }),
+      },
+      { description: "The health checks' overall verdict changed" },
+    ),
+  },
   consumes: ['plugin.enabled', 'plugin.disabled', 'plugin.reconfigured'],
   setup(ctx) {
     const service = new HealthService(ctx);

@@ -1,6 +1,6 @@
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { MetricsOptionsSchema } from './options.ts';
-import { metricsRoutes } from './routes.ts';
+import { metricsRoutes, SnapshotSchema } from './routes.ts';
 import { MetricsService } from './service.ts';
 import type { MetricsSnapshot } from './snapshot.ts';
 
@@ -25,6 +25,7 @@ export default definePlugin({
   description: 'Prometheus /metrics, JSON snapshots with percentiles and their history',
   options: MetricsOptionsSchema,
   emits: ['metrics.snapshot'],
+  eventSchemas: { 'metrics.snapshot': SnapshotSchema },
   setup(ctx) {
     const service = new MetricsService(ctx);
     return {

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/kernel/plugin.ts';
 import { pusherHealthChecks } from './health.ts';
 import { pusherRoutes } from './http-api.ts';
@@ -21,6 +22,18 @@ export default definePlugin({
   options: PusherOptions,
   enabledByDefault: false,
   emits: ['channel.occupied', 'channel.vacated', 'pusher.webhook'],
+  eventSchemas: {
+    'pusher.webhook': Type.Object(
+      {
+        appId: Type.String(),
+        channel: Type.String({ description: '`pusher.{appId}`' }),
+        body: Type.String({ description: "Pusher's `{time_ms, events}` JSON, sent as is to `raw` endpoints" }),
+        headers: Type.Record(Type.String(), Type.String(), { description: 'X-Pusher-Key and X-Pusher-Signature' }),
+        at: Type.String({ format: 'date-time' }),
+      },
+      { description: "A batch of a Pusher app's webhook events" },
+    ),
+  },
   consumes: ['message.sent'],
   setup(ctx) {
     if (ctx.options.apps.length === 0) throw new Error('plugins.pusher.apps: configure at least one app');

@@ -55,7 +55,9 @@ export class PusherService {
     });
     this.endpoint = {
       path: '/app/*',
-      upgrade: (request) => this.upgrade(request),
+      upgrade: (request, remoteAddress) => this.upgrade(request, remoteAddress),
+      // Pusher apps have their own allowedOrigins (public channels are public by design).
+      checksOrigin: true,
       handlers: {
         open: (ws) => this.open(ws),
         message: (ws, data) => this.message(ws, data),
@@ -88,9 +90,11 @@ export class PusherService {
 
   // -- connections ----------------------------------------------------------------------
 
-  private upgrade(request: Request): Session | Response {
+  private upgrade(request: Request, remoteAddress: string): Session | Response {
     if (this.stopping) return new Response('the pusher plugin is restarting', { status: 503 });
-    return new Session(newSocketId(), this.admit(request));
+    const session = new Session(newSocketId(), this.admit(request));
+    session.remoteAddress = remoteAddress;
+    return session;
   }
 
   /** Decides whether the upgrade may become a connection of an app. */
@@ -140,6 +144,17 @@ export class PusherService {
       ws.close(PusherCodes.reconnect, 'the server is restarting; reconnect');
       return;
     }
+    try {
+      // One address cannot take every socket (limits.connectionsPerIp, shared with /ws and SSE).
+      session.releaseSlot = this.ctx.quotas.connections.acquireAddress(session.remoteAddress);
+    } catch (err) {
+      const reason = (err as Error).message;
+      session.send(errorFrame(PusherCodes.overQuota, reason));
+      session.state = 'closed';
+      ws.close(PusherCodes.overQuota, closeReason(reason));
+      this.metrics.closes.inc({ cause: closeCause(PusherCodes.overQuota) });
+      return;
+    }
     session.state = 'open';
     admission.app.sessions.add(session);
     this.bySocket.set(session.socketId, session);
@@ -179,6 +194,7 @@ export class PusherService {
   private release(session: Session, code: number): void {
     if (session.state === 'closed') return;
     session.state = 'closed';
+    session.releaseSlot?.();
     const app = session.app;
     if (!app) return;
     for (const channel of [...session.channels.keys()]) this.leave(app, session, channel);

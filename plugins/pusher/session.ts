@@ -19,6 +19,10 @@ export class Session {
   /** Client events sent in the current one-second window. */
   clientEvents = 0;
   clientEventsWindow = 0;
+  /** Where the socket comes from (the per-IP connection cap). */
+  remoteAddress = '';
+  /** Frees the socket's slot under the per-IP connection cap (null until admitted). */
+  releaseSlot: (() => void) | null = null;
   /** Frames run one after the other: a client event awaits its commit. */
   queue: Promise<void> = Promise.resolve();
 

@@ -102,7 +102,7 @@ export default definePlugin({
     return {
       start: () => service.start(),
       stop: (reason) => service.stop(reason),
-      routes: () => sseRoutes(service, ctx.messages, ctx.auth),
+      routes: () => sseRoutes(service, ctx.messages, ctx.auth, ctx.log),
       health: () => sseHealthChecks(service, ctx.options),
       asyncapi: sseAsyncApi,
     };

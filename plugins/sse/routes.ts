@@ -1,5 +1,7 @@
 import { Elysia, t } from 'elysia';
+import { remoteAddressOf } from '../../src/kernel/app.ts';
 import type { AuthService } from '../../src/kernel/auth.ts';
+import type { Logger } from '../../src/kernel/logger.ts';
 import { ErrorResponse, errorResponses } from '../../src/kernel/schemas.ts';
 import { MessageSchema, NAME_PATTERN } from '../../src/messages/routes.ts';
 import type { MessageService } from '../../src/messages/service.ts';
@@ -75,9 +77,9 @@ const Stats = t.Object({
 });
 
 /** `/stream/*`: the event stream, the public statistics and the management routes. */
-export function sseRoutes(service: SseService, messages: MessageService, auth: AuthService) {
+export function sseRoutes(service: SseService, messages: MessageService, auth: AuthService, log: Logger) {
   return new Elysia({ name: 'relaykit-sse', detail: { tags: ['sse'] } })
-    .use(managementRoutes(service, messages, auth))
+    .use(managementRoutes(service, messages, auth, log))
     .get('/stream/events', ({ request, query }) => service.open(request, query), {
       query: StreamQuery,
       // No `response` schemas: the handler returns its own Response (a byte stream), documented below.
@@ -95,6 +97,7 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
             400: 'Malformed query, filter or Last-Event-ID',
             401: 'Token missing (auth.jwt.required), invalid or expired',
             403: 'A channel the token does not allow, or client_id differing from the token subject',
+            429: 'This identity or IP already holds limits.connectionsPerIdentity / connectionsPerIp streams and sockets',
             503: 'maxStreams reached',
           }),
         },
@@ -107,7 +110,7 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
 }
 
 /** `/stream/broadcast`, `/stream/send`, `/stream/clients`: admin token. */
-function managementRoutes(service: SseService, messages: MessageService, auth: AuthService) {
+function managementRoutes(service: SseService, messages: MessageService, auth: AuthService, log: Logger) {
   return new Elysia({
     name: 'relaykit-sse-admin',
     detail: { tags: ['sse'], security: [{ adminToken: [] }] },
@@ -187,6 +190,40 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
           summary: 'Send a message to one client',
           description:
             'Stores the message addressed to `client_id` (also reaching its WebSocket connections); a client without an open stream gets it when it resumes.',
+        },
+      },
+    )
+    .delete(
+      '/stream/clients/:clientId',
+      function disconnectClient({ params, request }) {
+        const streams = [...service.streams.all].filter((s) => s.info.clientId === params.clientId);
+        for (const stream of streams) stream.end('operator');
+        // Audited: who asked (the admin token's caller address) and what was closed.
+        log.warn(
+          {
+            audit: 'client.disconnect',
+            clientId: params.clientId,
+            closed: streams.length,
+            by: remoteAddressOf(request),
+          },
+          'an operator disconnected an SSE client',
+        );
+        return { clientId: params.clientId, closed: streams.length };
+      },
+      {
+        params: t.Object({ clientId: t.String({ minLength: 1, maxLength: 128, description: 'The client id' }) }),
+        response: {
+          200: t.Object({
+            clientId: t.String(),
+            closed: t.Integer({ description: 'Streams ended (0 when the client had none)' }),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+        detail: {
+          operationId: 'disconnectSseClient',
+          summary: 'End every stream of a client',
+          description:
+            'The client may reconnect and resume with Last-Event-ID: to keep it out, revoke its token or key. Logged at warn level with the caller address.',
         },
       },
     )

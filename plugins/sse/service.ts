@@ -1,3 +1,4 @@
+import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import type { BusEvent } from '../../src/kernel/events.ts';
 import type { PluginContext, StopReason } from '../../src/kernel/plugin.ts';
@@ -122,7 +123,9 @@ export class SseService implements SseGauges {
     if (this.streams.size >= this.settings.maxStreams) throw new HubError('RELAYKIT_ERR_SSE_TOO_MANY_STREAMS');
     const gap = resumeFrom === null ? null : await this.gapFor(resumeFrom);
     if (this.stopping) return retryLater(this.settings.retryMs);
-    return this.openStream(filter, access.via, resumeFrom, gap, expiresAt);
+    // One caller (its identity, or its IP) cannot take every stream: 429 over its cap.
+    const slot = this.ctx.quotas.connections.acquire(access, remoteAddressOf(request));
+    return this.openStream(filter, access.via, resumeFrom, gap, expiresAt, slot);
   }
 
   /**
@@ -136,6 +139,7 @@ export class SseService implements SseGauges {
     resumeFrom: number | null,
     gap: GapNotice | null,
     expiresAt: number | null,
+    releaseSlot: () => void,
   ): Response {
     const now = this.ctx.clock.now();
     const stream = new SseStream(
@@ -143,6 +147,7 @@ export class SseService implements SseGauges {
       this.limits,
       this.closedHandler,
     );
+    stream.releaseSlot = releaseSlot;
     stream.write(encodeRetry(this.settings.retryMs));
     stream.write(
       encodeEvent(ControlEvents.connected, {
@@ -309,6 +314,7 @@ export class SseService implements SseGauges {
   }
 
   private onClosed(stream: SseStream, reason: CloseReason): void {
+    stream.releaseSlot?.();
     const at = iso(this.ctx.clock.now());
     const vacated = this.streams.remove(stream);
     this.metrics.closed.inc({ reason });

@@ -2,7 +2,16 @@ import type { Resume } from '../../src/messages/resume.ts';
 import type { Message } from '../../src/messages/types.ts';
 
 /** Why a stream ended (the `reason` of `client.disconnected`). */
-export type CloseReason = 'client' | 'slow_consumer' | 'restart' | 'disabled' | 'shutdown' | 'token_expired' | 'error';
+export type CloseReason =
+  | 'client'
+  | 'slow_consumer'
+  | 'restart'
+  | 'disabled'
+  | 'shutdown'
+  | 'token_expired'
+  | 'error'
+  /** `DELETE /stream/clients/{clientId}`. */
+  | 'operator';
 
 /** What a stream receives, fixed when it connects. */
 export interface StreamFilter {
@@ -59,6 +68,8 @@ export class SseStream implements UnderlyingDefaultSource<Uint8Array> {
   private state: 'catching-up' | 'live' | 'closed' = 'catching-up';
   /** The resume in progress while catching up: it holds the live messages. */
   resume: Resume | null = null;
+  /** Frees the stream's slot under the per-identity and per-IP connection caps. */
+  releaseSlot: (() => void) | null = null;
   private waiters: Array<() => void> | null = null;
   private cancelTimer: (() => void) | null = null;
 

@@ -126,7 +126,9 @@ const endpointProperties = {
   format: fields.format,
   enabled: t.Boolean(),
   disabledReason: t.Nullable(DisabledReason),
-  headers: t.Record(t.String(), t.String()),
+  headers: t.Array(t.String(), {
+    description: 'Names of the extra request headers; their values are write-only (never shown, sealed at rest)',
+  }),
   retrySchedule: t.Nullable(t.Array(t.Integer())),
   timeoutMs: t.Nullable(t.Integer()),
   consecutiveFailures: t.Integer({ description: 'Failed attempts since the last success' }),

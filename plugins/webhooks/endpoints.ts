@@ -6,10 +6,11 @@ import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database } from '../../src/storage/storage.ts';
 import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
+import { Sealer } from './sealing.ts';
 import { secretKey } from './signing.ts';
 import type { WebhookTables } from './tables.ts';
 
-/** An endpoint as the API shows it (never its secrets). */
+/** An endpoint as the API shows it (never its secrets, and only the names of its headers). */
 export interface Endpoint {
   id: string;
   url: string;
@@ -19,7 +20,8 @@ export interface Endpoint {
   format: EndpointFormat;
   enabled: boolean;
   disabledReason: DisabledReason | null;
-  headers: Record<string, string>;
+  /** Names of the extra request headers: their values (receivers' credentials) are write-only. */
+  headers: string[];
   retrySchedule: number[] | null;
   timeoutMs: number | null;
   consecutiveFailures: number;
@@ -65,7 +67,7 @@ export class CachedEndpoint {
       format: r.format,
       enabled: r.enabled,
       disabledReason: r.disabledReason ?? null,
-      headers: r.headers,
+      headers: Object.keys(r.headers),
       retrySchedule: r.retrySchedule ?? null,
       timeoutMs: r.timeoutMs ?? null,
       consecutiveFailures: r.consecutiveFailures,
@@ -89,6 +91,9 @@ const VERSION_KEY = 'endpoints_version';
  * when they differ. The message hook syncs inside each commit's transaction, so an
  * endpoint created or changed on node A is used by node B's very next commit. On
  * SQLite (one node) there is nothing to sync and no counter is written.
+ *
+ * Secrets and headers are sealed (`sealing.ts`) on the way to the table and opened on
+ * the way back: the cache holds plaintext, the database never does once a key is set.
  */
 export class EndpointStore {
   private cache = new Map<string, CachedEndpoint>();
@@ -103,21 +108,48 @@ export class EndpointStore {
     private readonly storage: PluginStorage,
     tables: WebhookTables,
     private readonly clock: Clock,
+    private readonly sealer: Sealer = new Sealer(''),
   ) {
     this.table = tables.endpoints;
     this.meta = tables.meta;
     this.shared = storage.dialect !== 'sqlite';
   }
 
-  /** Reads every endpoint from the database into the cache (at start, and to invalidate it). */
+  /**
+   * Reads every endpoint from the database into the cache (at start, and to invalidate
+   * it). Outside a transaction, rows stored in plaintext or sealed under a previous key
+   * are sealed again under the current key (every node of a cluster needs the same key).
+   */
   async reload(db: Database = this.storage.db): Promise<void> {
     // The counter first: a write landing between the two reads makes the next sync reload again.
     const version = this.shared ? await this.readVersion(db) : 0;
     const rows = await db.select().from(this.table);
-    this.cache = new Map(rows.map((row) => [row.id, new CachedEndpoint(row)]));
+    const stale: EndpointRow[] = [];
+    const cache = new Map<string, CachedEndpoint>();
+    for (const row of rows) {
+      const open = this.openRow(row);
+      cache.set(row.id, new CachedEndpoint(open));
+      if (
+        this.sealer.stale(row.secret) ||
+        this.sealer.stale(row.previousSecret) ||
+        this.sealer.staleHeaders(row.headers)
+      ) {
+        stale.push(open);
+      }
+    }
+    this.cache = cache;
     this.version = version;
+    if (db !== this.storage.db) return;
+    for (const open of stale) {
+      await this.write(undefined, async (w) => {
+        await w
+          .update(this.table)
+          .set(this.sealValues({ secret: open.secret, previousSecret: open.previousSecret, headers: open.headers }))
+          .where(eq(this.table.id, open.id));
+        await this.bump(w);
+      });
+    }
   }
-
   /** Reloads the cache if another node changed an endpoint since it was loaded (inside `db`: a transaction or not). */
   async sync(db: Database = this.storage.db): Promise<void> {
     if (!this.shared) return;
@@ -175,7 +207,13 @@ export class EndpointStore {
     const row = await this.write(undefined, async (db) => {
       const [inserted] = await db
         .insert(this.table)
-        .values({ ...values, id: `ep_${randomBytes(12).toString('base64url')}`, createdAt: now, updatedAt: now })
+        .values({
+          ...values,
+          ...this.sealValues(values),
+          id: `ep_${randomBytes(12).toString('base64url')}`,
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning();
       await this.bump(db);
       return inserted;
@@ -192,7 +230,7 @@ export class EndpointStore {
     const row = await this.write(tx, async (db) => {
       const [updated] = await db
         .update(this.table)
-        .set({ ...values, updatedAt: this.clock.now() })
+        .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
         .where(eq(this.table.id, id))
         .returning();
       if (updated) await this.bump(db);
@@ -211,9 +249,29 @@ export class EndpointStore {
   }
 
   private remember(row: EndpointRow): CachedEndpoint {
-    const cached = new CachedEndpoint(row);
+    const cached = new CachedEndpoint(this.openRow(row));
     this.cache.set(row.id, cached);
     return cached;
+  }
+
+  /** The secret columns of `values` as they are stored: sealed when a key is set. */
+  private sealValues(values: Partial<Pick<EndpointRow, 'secret' | 'previousSecret' | 'headers'>>) {
+    const sealed: Partial<Pick<EndpointRow, 'secret' | 'previousSecret' | 'headers'>> = {};
+    if (values.secret !== undefined) sealed.secret = this.sealer.seal(values.secret);
+    if (values.previousSecret !== undefined && values.previousSecret !== null) {
+      sealed.previousSecret = this.sealer.seal(values.previousSecret);
+    }
+    if (values.headers !== undefined) sealed.headers = this.sealer.sealHeaders(values.headers);
+    return sealed;
+  }
+
+  private openRow(row: EndpointRow): EndpointRow {
+    return {
+      ...row,
+      secret: this.sealer.open(row.secret),
+      previousSecret: row.previousSecret === null ? null : this.sealer.open(row.previousSecret),
+      headers: this.sealer.openHeaders(row.headers),
+    };
   }
 }
 

@@ -21,12 +21,14 @@ import { EventCache } from './event-cache.ts';
 import { WebhookEvents } from './events.ts';
 import { AddressGuard } from './guard.ts';
 import { WebhookMetrics } from './metrics.ts';
+import { webhookDocs } from './openapi.ts';
 import { WebhooksOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { DeliveryQueries } from './queries.ts';
 import { DeliveryQueue } from './queue.ts';
 import { Pruner } from './retention.ts';
 import { webhookRoutes } from './routes.ts';
+import { Sealer } from './sealing.ts';
 import { Sender } from './sender.ts';
 import { WebhooksService } from './service.ts';
 import { Settler } from './settle.ts';
@@ -62,7 +64,12 @@ export default definePlugin({
     });
     const { storage } = ctx;
     const tables = await storage.tables(webhookTables);
-    const endpoints = new EndpointStore(storage, tables, ctx.clock);
+    const endpoints = new EndpointStore(
+      storage,
+      tables,
+      ctx.clock,
+      new Sealer(options.security.encryptionKey, options.security.previousEncryptionKeys),
+    );
     const events = new EventCache(EVENT_CACHE_BYTES);
     const outbox = new Outbox(storage, tables, ctx.clock, endpoints, events);
     let leader: Leadership | null = null;
@@ -132,6 +139,14 @@ export default definePlugin({
         await capture.flush();
       },
       routes: () => webhookRoutes(service, ctx.auth, ctx.clock),
+      openapiWebhooks: () =>
+        webhookDocs(
+          ctx.hub
+            .plugins()
+            .filter((p) => p.state === 'running')
+            .flatMap((p) => p.emits.map((event) => ({ event, plugin: p.name }))),
+          ctx.hub.eventSchemas(),
+        ),
       health: () => [metrics.healthCheck(options.health.oldestPendingWarnSeconds)],
       messageHooks: {
         // Inside the message's own transaction: its deliveries commit (or roll back) with it.

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { secret } from '../../src/config/schema.ts';
 
 /** Svix's schedule: after the first attempt, retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
@@ -124,6 +125,19 @@ const Security = Type.Object(
       default: [],
       description:
         'CIDRs delivered to even though they are loopback, private, link-local or otherwise refused (e.g. ["127.0.0.0/8", "::1/128"] for local development)',
+    }),
+    encryptionKey: Type.String({
+      default: '',
+      description:
+        'AES-256-GCM key (32 bytes, base64: `openssl rand -base64 32`) sealing endpoint secrets and custom headers in the database; take it from the environment (config substitution), never write it in the file. Empty: stored as given',
+      ...secret,
+    }),
+    previousEncryptionKeys: Type.Array(Type.String({ ...secret }), {
+      default: [],
+      maxItems: 8,
+      description:
+        'Keys that only open values sealed before a rotation; at start every endpoint is sealed again under encryptionKey, after which they can go',
+      ...secret,
     }),
   },
   { additionalProperties: false, default: {} },

@@ -5,6 +5,7 @@ export type CloseCause =
   | 'client'
   | 'restart'
   | 'slow_consumer'
+  | 'rate_limited'
   | 'idle'
   | 'unauthorized'
   | 'forbidden'
@@ -111,6 +112,8 @@ export function closeCause(code: number): CloseCause {
       return 'forbidden';
     case 4008:
       return 'slow_consumer';
+    case 4029:
+      return 'rate_limited';
     default:
       return 'other';
   }

@@ -1,9 +1,11 @@
 import { Elysia, t } from 'elysia';
 import { isSystemChannel } from '../../src/kernel/access.ts';
+import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { matchesPattern } from '../../src/kernel/bus.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
+import { CloseCodes } from './protocol.ts';
 import type { WsService } from './service.ts';
 
 const ChannelName = t.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'A channel name' });
@@ -80,20 +82,33 @@ export function wsRoutes(svc: WsService) {
     .get(
       '/ws/channels',
       function listChannels({ query }) {
-        const channels = [...svc.channels]
-          .filter(([name]) => !query.prefix || name.startsWith(query.prefix))
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .slice(0, query.limit ?? 1000)
-          .map(([name, state]) => ({ name, subscribers: state.sessions.size, system: isSystemChannel(name) }));
-        return { channels };
+        const limit = query.limit ?? 1000;
+        const names = [...svc.channels.keys()]
+          .filter((name) => (!query.prefix || name.startsWith(query.prefix)) && (!query.after || name > query.after))
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        const channels = names.slice(0, limit).map((name) => ({
+          name,
+          subscribers: svc.channels.get(name)?.sessions.size ?? 0,
+          system: isSystemChannel(name),
+        }));
+        const nextCursor = names.length > limit ? (channels.at(-1)?.name ?? null) : null;
+        return { channels, total: svc.channels.size, nextCursor };
       },
       {
         beforeHandle: statsGuard,
         query: t.Object({
           prefix: t.Optional(t.String({ description: 'Only channels whose name starts with this' })),
+          after: t.Optional(t.String({ description: 'Cursor: only channels whose name sorts after this' })),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
         }),
-        response: { 200: t.Object({ channels: t.Array(ChannelSummary) }), ...errorResponses(400, 401, 403) },
+        response: {
+          200: t.Object({
+            channels: t.Array(ChannelSummary),
+            total: t.Integer({ description: 'Channels with subscribers, whatever the filter' }),
+            nextCursor: t.Nullable(t.String({ description: 'Pass as `after` for the next page; null on the last' })),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
         detail: {
           operationId: 'listWsChannels',
           summary: 'Channels that have subscribers, by name',
@@ -120,6 +135,44 @@ export function wsRoutes(svc: WsService) {
           summary: 'Who is subscribed to a channel',
           description: 'Channels exist on first use: a channel nobody subscribes to has no subscribers.',
           security: security(),
+        },
+      },
+    )
+    .delete(
+      '/ws/clients/:clientId',
+      function disconnectClient({ params, request }) {
+        const sessions = [...svc.byClient.get(params.clientId)];
+        for (const session of sessions) svc.close(session, CloseCodes.normal, 'disconnected by an operator');
+        // Audited: who asked (the admin token's caller address) and what was closed.
+        svc.ctx.log.warn(
+          {
+            audit: 'client.disconnect',
+            clientId: params.clientId,
+            closed: sessions.length,
+            by: remoteAddressOf(request),
+          },
+          'an operator disconnected a WebSocket client',
+        );
+        return { clientId: params.clientId, closed: sessions.length };
+      },
+      {
+        beforeHandle: function requireAdmin({ request }) {
+          auth.requireAdmin(request);
+        },
+        params: t.Object({ clientId: t.String({ minLength: 1, maxLength: 128, description: 'The client id' }) }),
+        response: {
+          200: t.Object({
+            clientId: t.String(),
+            closed: t.Integer({ description: 'Connections closed (0 when the client had none)' }),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+        detail: {
+          operationId: 'disconnectWsClient',
+          summary: "Close every WebSocket connection of a client (code 1000, 'disconnected by an operator')",
+          description:
+            'The client may reconnect and resume: to keep it out, revoke its token or key. Logged at warn level with the caller address.',
+          security: [{ adminToken: [] }],
         },
       },
     )

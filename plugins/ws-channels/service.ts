@@ -7,7 +7,7 @@ import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import type { CatchUpHost } from './catchup.ts';
 import { handleFrame } from './commands.ts';
 import { Fanout } from './fanout.ts';
-import { decide } from './handshake.ts';
+import { closeReason, decide } from './handshake.ts';
 import { closeCause, createWsMetrics, type WsMetrics } from './metrics.ts';
 import type { WsChannelsConfig } from './options.ts';
 import { CloseCodes, frameBytes } from './protocol.ts';
@@ -162,6 +162,15 @@ export class WsService {
   /** Gives the session its identity, direct messages and the broadcast topic, and says `connected`. */
   admit(session: Session, who: Extract<Handshake, { kind: 'ready' }>, requestId: string | number | undefined): void {
     const ws = session.ws as WebSocketConnection<Session>;
+    // A re-authenticated connection gives back the slot of its previous identity first.
+    session.releaseSlot?.();
+    session.releaseSlot = null;
+    try {
+      session.releaseSlot = this.ctx.quotas.connections.acquire(who.access, session.remoteAddress);
+    } catch (err) {
+      this.close(session, CloseCodes.rateLimited, closeReason((err as Error).message));
+      return;
+    }
     if (session.state === 'open') this.leaveClient(session);
     session.clientId = who.clientId;
     session.access = who.access;
@@ -222,6 +231,7 @@ export class WsService {
     if (session.state === 'closed') return;
     const wasOpen = session.state === 'open';
     session.state = 'closed';
+    session.releaseSlot?.();
     session.clearTimers();
     session.wake();
     for (const channel of [...session.live, ...(session.catching ?? [])]) this.leaveChannel(session, channel);

@@ -40,6 +40,8 @@ export class Session {
   lastSeen = 0;
   /** Frames received so far (`auth` is only accepted as the first). */
   framesReceived = 0;
+  /** Frees the connection's slot under the per-identity and per-IP caps (null until admitted). */
+  releaseSlot: (() => void) | null = null;
   /** Frames other than `ping` run one after the other, in the order they arrived. */
   queue: Promise<void> = SETTLED;
   /** Cancels timers tied to the session (auth deadline, token expiry). */

@@ -22,6 +22,8 @@ export interface AdminLimits {
   bodyTimeoutMs: number;
   /** Identities (keys, JWT subjects, IPs) with a quota bucket right now. */
   trackedCallers: number;
+  /** WebSockets and streams counted against the connection caps right now. */
+  openConnections: number;
   /** Requests and frames refused by a quota since start, by reason. */
   rateLimited: Record<string, number>;
 }
@@ -96,6 +98,7 @@ export function adminRoutes(api: AdminApi) {
           maxJsonDepth: t.Integer(),
           bodyTimeoutMs: t.Integer(),
           trackedCallers: t.Integer(),
+          openConnections: t.Integer(),
           rateLimited: t.Record(t.String(), t.Number()),
         }),
         ...errorResponses(401, 403),

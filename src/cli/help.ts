@@ -21,7 +21,8 @@ Commands:
   publish JSON          Send a message: --channel NAME | --to CLIENT, --type TYPE [--from ID] [--ttl 1h] '{"text":"hi"}'
   subscribe CHANNEL...  Print messages on these channels as JSON lines, resuming after drops [--since ID] [--count N]
   tail [CHANNEL...]     Like subscribe, every channel by default (*, needs the admin token)
-  status                Health, plugins and realtime counts of a running hub [--json]
+  status                Health, plugins, realtime counts; with the admin token also node,
+                        uptime, config file and the last reload [--json]
 
 Client options: --url URL (default $RELAYKIT_URL or http://127.0.0.1:3000), --token TOKEN (default $RELAYKIT_TOKEN)
 

@@ -68,6 +68,14 @@ export interface HubStatus {
   health: { status: string; version?: string; notes?: string[]; checks: Record<string, string> } | null;
   plugins: Array<{ name: string; enabled: boolean; state: string; error?: string }> | string;
   counts: Record<string, number>;
+  /** `/admin/status` (with the admin token): node, uptime, config file, the last reload, auth mode. */
+  hub?: {
+    node: string;
+    uptimeSeconds: number;
+    configFile: string | null;
+    auth: string;
+    lastReload: { at: string; origin: string; outcome: string; error?: string } | null;
+  };
 }
 
 /** Reads `/health/status`, `/admin/plugins`, `/ws/status` and `/stream/stats`, whichever the hub serves. */
@@ -104,6 +112,11 @@ export async function status(remote: Remote): Promise<HubStatus> {
     await plugins.arrayBuffer();
     out.plugins = plugins.status === 403 ? 'the admin API is disabled' : 'needs the admin token (--token)';
   }
+  if (plugins.ok) {
+    const hub = await call(remote, '/admin/status');
+    if (hub.ok) out.hub = (await hub.json()) as HubStatus['hub'];
+    else await hub.arrayBuffer();
+  }
   for (const [path, keys] of [
     ['/ws/status', ['connections', 'channels', 'subscriptions', 'lastId']],
     ['/stream/stats', ['streams', 'clients', 'channels']],
@@ -123,6 +136,15 @@ export async function status(remote: Remote): Promise<HubStatus> {
 /** The status as a few lines for a terminal. */
 export function formatStatus(s: HubStatus): string {
   const lines = [`hub      ${s.url}`];
+  if (s.hub) {
+    const reload = s.hub.lastReload;
+    lines.push(
+      `node     ${s.hub.node}, up ${Math.round(s.hub.uptimeSeconds)} s`,
+      `config   ${s.hub.configFile ?? 'none, defaults'}`,
+      `reload   ${reload ? `${reload.outcome} (${reload.origin}) at ${reload.at}${reload.error ? `: ${reload.error}` : ''}` : 'none since start'}`,
+      `auth     ${s.hub.auth}`,
+    );
+  }
   if (s.health) {
     lines.push(`health   ${s.health.status}${s.health.version ? ` (version ${s.health.version})` : ''}`);
     for (const [name, value] of Object.entries(s.health.checks)) lines.push(`  ${name.padEnd(26)} ${value}`);

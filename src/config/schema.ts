@@ -3,6 +3,24 @@ import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox
 /** Marks an option whose value is a secret: redacted in `GET /admin/plugins` and logs. */
 export const secret = { 'x-relaykit-secret': true } as const;
 
+export const CorsSection = Type.Object(
+  {
+    origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^/\\s]+)$' }), {
+      default: [],
+      maxItems: 256,
+      description:
+        'Origins (https://app.example.com) whose pages may call the REST API and SSE, with credentials, and open WebSockets without a token; "*" lets any origin read without credentials. Empty: none (same-origin pages only)',
+    }),
+    maxAgeSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 86_400,
+      default: 600,
+      description: 'How long browsers may cache a preflight answer',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ServerSection = Type.Object(
   {
     host: Type.String({
@@ -40,6 +58,7 @@ export const ServerSection = Type.Object(
       default: 10_000,
       description: 'How long graceful shutdown waits for in-flight requests and plugins',
     }),
+    cors: CorsSection,
     drainDelayMs: Type.Integer({
       minimum: 0,
       default: 0,
@@ -63,6 +82,18 @@ export const StorageSection = Type.Object(
       maximum: 4096,
       default: 512,
       description: 'Most messages committed in one transaction by group commit',
+    }),
+    lockTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description:
+        'SQLite: how long a write waits for a lock another process holds on the database file (in short steps that leave the hub responsive); then 503 RELAYKIT_ERR_STORAGE_BUSY',
+    }),
+    integrityCheckIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 3_600_000,
+      description:
+        'SQLite: how often readiness runs PRAGMA quick_check (0: never); a failed check makes the hub not ready. The check reads the whole file',
     }),
   },
   { additionalProperties: false, default: {} },
@@ -266,6 +297,23 @@ export const LimitsSection = Type.Object(
       default: 1_048_576,
       description: 'Largest payload of one message, as stored JSON; larger ones get 422',
     }),
+    connectionsPerIdentity: Type.Integer({
+      minimum: 1,
+      default: 256,
+      description:
+        'WebSockets and SSE streams one API key or JWT subject may hold open at once; over it: 429 (SSE) or close code 4029 (WebSocket)',
+    }),
+    connectionsPerIp: Type.Integer({
+      minimum: 1,
+      default: 1024,
+      description: 'WebSockets and SSE streams one IP address may hold open at once (the admin is not counted)',
+    }),
+    maxPageBytes: Type.Integer({
+      minimum: 1024,
+      default: 4_194_304,
+      description:
+        'Most payload bytes one GET /messages page returns: a page stops early (with its cursor) rather than grow past it; a single larger message still comes alone',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -313,6 +361,7 @@ export const PluginEntryBase = {
 };
 
 export type ServerConfig = Static<typeof ServerSection>;
+export type CorsConfig = Static<typeof CorsSection>;
 export type StorageConfig = Static<typeof StorageSection>;
 export type MessagesConfig = Static<typeof MessagesSection>;
 export type ClusterConfig = Static<typeof ClusterSection>;

@@ -2,9 +2,10 @@ import { type AnyElysia, Elysia } from 'elysia';
 import Memoirist from 'memoirist';
 import { formatIssue } from '../config/errors.ts';
 import { ConfigError } from '../config/load.ts';
+import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import { type AsyncApiFragment, asyncApiRoutes } from './asyncapi.ts';
-import { errorResponse, HubError } from './errors.ts';
+import { errorResponse, HubError, storageFaultError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { viewerRoutes } from './openapi-viewer.ts';
 
@@ -27,6 +28,8 @@ export interface AppParts {
   tags?: ReadonlyArray<{ name: string; description?: string }>;
   /** AsyncAPI fragments of the running plugins, for `/asyncapi.json`. */
   asyncapi?: readonly AsyncApiFragment[];
+  /** The running plugins' OpenAPI `webhooks` entries (outgoing requests), built with the document. */
+  webhooks?: () => Record<string, unknown>;
 }
 
 /**
@@ -102,6 +105,8 @@ export function toHubError(code: string | number, error: unknown): HubError {
   if (error instanceof HubError) return error;
   // The database went away (PostgreSQL restarting, a failover): 503, the client retries.
   if (isStorageUnavailable(error)) return new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE');
+  const fault = storageFault(error);
+  if (fault) return storageFaultError(fault);
   if (error instanceof ConfigError) {
     return new HubError('RELAYKIT_ERR_CONFIG_INVALID', error.issues.map(formatIssue).join('; '), error.issues);
   }

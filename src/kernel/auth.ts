@@ -58,6 +58,12 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** Keys kept outside the config (created through the admin API). */
+export interface KeyDirectory {
+  readonly size: number;
+  find(token: string, now: number): ClientAccess | null;
+}
+
 export class KernelAuth implements AuthService {
   private keyCache: { source: string; key: Promise<Uint8Array | CryptoKey | JWTVerifyGetKey> } | null = null;
   private keysCache: { config: AuthConfig; keys: ApiKeys } | null = null;
@@ -66,6 +72,7 @@ export class KernelAuth implements AuthService {
     private readonly config: () => AuthConfig,
     private readonly env: Record<string, string | undefined> = {},
     private readonly now: () => number = Date.now,
+    private readonly stored: KeyDirectory | null = null,
   ) {}
 
   adminConfigured(): boolean {
@@ -81,7 +88,7 @@ export class KernelAuth implements AuthService {
 
   openMode(): boolean {
     const config = this.config();
-    return config.open || (this.keys.size === 0 && !this.jwtConfigured());
+    return config.open || (this.keys.size === 0 && (this.stored?.size ?? 0) === 0 && !this.jwtConfigured());
   }
 
   identify(request: Request, elsewhere?: TokenElsewhere): Promise<ClientAccess> {
@@ -107,7 +114,7 @@ export class KernelAuth implements AuthService {
       }
       return adminAccess();
     }
-    const key = this.keys.find(token, this.now());
+    const key = this.keys.find(token, this.now()) ?? this.stored?.find(token, this.now());
     if (key) return key;
     return accessFromClaims(await this.verifyJwt(token));
   }
@@ -120,7 +127,8 @@ export class KernelAuth implements AuthService {
   isAdmin(request: Request): boolean {
     const token = bearerToken(request);
     if (token === null) return false;
-    return this.isAdminToken(token) || Boolean(this.keys.find(token, this.now())?.admin);
+    const key = this.keys.find(token, this.now()) ?? this.stored?.find(token, this.now());
+    return this.isAdminToken(token) || Boolean(key?.admin);
   }
 
   requireAdmin(request: Request): void {

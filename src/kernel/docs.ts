@@ -20,6 +20,7 @@ const CORE_TAGS = [
  * per instance.
  */
 export function documentationApp(parts: AppParts): AnyElysia {
+  const webhooks = parts.webhooks?.() ?? {};
   const app = new Elysia({ name: 'relaykit-docs', normalize: false })
     .onAfterHandle(function refineOpenApi({ response }) {
       if (response && typeof response === 'object' && !(response instanceof Response)) return refineDocument(response);
@@ -36,6 +37,7 @@ export function documentationApp(parts: AppParts): AnyElysia {
             description: `The Relaykit realtime event hub. Errors share one shape; codes: ${[...allErrors().keys()].join(', ')}.`,
           },
           tags: [...CORE_TAGS, ...(parts.tags ?? [])],
+          ...(Object.keys(webhooks).length ? { webhooks } : {}),
           components: {
             securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
           },

@@ -52,6 +52,14 @@ export const CoreErrors = {
     status: 503,
     message: 'The database cannot be reached right now: nothing was stored; retry later',
   },
+  RELAYKIT_ERR_STORAGE_FULL: {
+    status: 507,
+    message: 'The disk of the database is full: nothing was stored; retry once space was freed',
+  },
+  RELAYKIT_ERR_STORAGE_BUSY: {
+    status: 503,
+    message: 'Another process holds a lock on the database (storage.lockTimeoutMs): nothing was stored; retry',
+  },
   RELAYKIT_ERR_CLUSTER_SHARED_CONFIG: {
     status: 409,
     message:
@@ -106,6 +114,19 @@ export class HubError extends Error {
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
+}
+
+/** Seconds a client waits before retrying after a full disk or a locked database. */
+const STORAGE_RETRY_AFTER = { full: '30', busy: '1' } as const;
+
+/** The catalogue error for a storage fault (507 full disk, 503 locked), with Retry-After. */
+export function storageFaultError(fault: 'full' | 'busy'): HubError {
+  return new HubError(
+    fault === 'full' ? 'RELAYKIT_ERR_STORAGE_FULL' : 'RELAYKIT_ERR_STORAGE_BUSY',
+    undefined,
+    undefined,
+    { 'retry-after': STORAGE_RETRY_AFTER[fault] },
+  );
 }
 
 /** A JSON error response in the catalogue's shape. */

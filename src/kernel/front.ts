@@ -1,7 +1,9 @@
 import type { AnyElysia } from 'elysia';
 import type Memoirist from 'memoirist';
+import type { CorsConfig } from '../config/schema.ts';
 import type { RequestInfo } from '../runtime/types.ts';
 import { requestIds, requestOrigins } from './app.ts';
+import { applyCors, preflight, websocketOriginRefusal } from './cors.ts';
 import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
@@ -15,6 +17,8 @@ export interface FrontOptions {
   starting(): boolean;
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   accepting(): boolean;
+  /** Which browser origins may call the hub (server.cors). */
+  cors(): CorsConfig;
   /** Called once per answered request with its route template (`unmatched` when none). */
   observe(request: Request, route: string, status: number, seconds: number, requestId: string): void;
 }
@@ -57,6 +61,8 @@ export class Front {
       });
     }
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.upgrade(request, info);
+    const preflighted = preflight(request, this.options.cors());
+    if (preflighted) return preflighted;
     // Until the plugins have started there is nothing to serve: probes and clients read 503 "starting".
     if (this.options.starting()) {
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
@@ -68,7 +74,9 @@ export class Front {
 
   private async handleWithBody(request: Request, info: RequestInfo): Promise<Response> {
     const guarded = await guardBody(request, this.options.bodyLimits());
-    return guarded instanceof Response ? guarded : this.dispatch(guarded, info);
+    return guarded instanceof Response
+      ? applyCors(request, guarded, this.options.cors())
+      : this.dispatch(guarded, info);
   }
 
   private dispatch(request: Request, info: RequestInfo): Promise<Response> {
@@ -93,7 +101,7 @@ export class Front {
         } catch {
           // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
         }
-        return response;
+        return applyCors(request, response, this.options.cors());
       },
       (err: unknown) => {
         this.inflightCount--;
@@ -108,6 +116,8 @@ export class Front {
       return errorResponse(new HubError('RELAYKIT_ERR_ROUTE_NOT_FOUND', 'No WebSocket endpoint at this path'));
     }
     if (!this.options.acceptingWebSockets()) return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE'));
+    const refused = endpoint.checksOrigin ? null : websocketOriginRefusal(request, this.options.cors());
+    if (refused) return refused;
     const decision = await endpoint.upgrade(request, info.remoteAddress);
     if (decision instanceof Response) return decision;
     return info.upgrade(request, endpoint.handlers, decision);

@@ -1,6 +1,9 @@
 import type { AnyElysia } from 'elysia';
 import { Registry } from 'prom-client';
+import { keyRoutes } from '../admin/keys.ts';
+import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
+import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
 import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
@@ -24,15 +27,16 @@ import { HubError } from './errors.ts';
 import { Front } from './front.ts';
 import type { HealthCheck } from './health.ts';
 import { type PluginChange, PluginHost } from './host.ts';
-import { diffAuth } from './identity/auth-changes.ts';
 import { exposure, exposureError } from './identity/exposure.ts';
+import { checkAuthReload } from './identity/reload-guard.ts';
+import { StoredKeys } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type CoreMetrics, createCoreMetrics } from './metrics.ts';
+import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
-import { listenError, readyLine } from './startup.ts';
+import { authMode, listenError, readyLine } from './startup.ts';
 
 /** How many expired idempotency keys one purge statement deletes. */
 const KEY_PURGE_BATCH = 1000;
@@ -63,6 +67,8 @@ export class Hub {
   readonly metrics: CoreMetrics;
   readonly messages: MessageCore;
   readonly auth: KernelAuth;
+  /** API keys created through the admin API. */
+  readonly storedKeys: StoredKeys;
   readonly quotas: Quotas;
   readonly clock: Clock;
   readonly log: Logger;
@@ -76,6 +82,7 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
+  private lastReload: ReloadRecord | null = null;
 
   private constructor(
     private readonly options: HubOptions,
@@ -95,10 +102,12 @@ export class Hub {
       this.metrics.busHandlerErrors.inc({ event });
       this.log.error({ err: error, event }, 'event subscriber failed');
     });
+    this.storedKeys = new StoredKeys(storage, this.clock);
     this.auth = new KernelAuth(
       () => this.current.auth,
       options.env ?? process.env,
       () => this.clock.now(),
+      this.storedKeys,
     );
     this.leaderships = new LeadershipFactory({
       storage,
@@ -163,10 +172,11 @@ export class Hub {
           setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
         }),
         acceptingWebSockets: () => this.state === 'ready',
+        cors: () => this.current.server.cors,
         starting: () => this.state === 'starting',
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {
-          const labels = { method: request.method, route, status: String(status) };
+          const labels = { method: methodLabel(request.method), route, status: String(status) };
           this.metrics.httpDuration.observe(labels, seconds);
           if (this.current.log.requests) {
             this.log.info({ requestId, ...labels, ms: Math.round(seconds * 1e5) / 100 }, 'request');
@@ -186,7 +196,13 @@ export class Hub {
     const initial = await source.read();
     source.commit(initial);
     const { config } = initial;
-    const { storage, messages } = await openStorage(config.storage.url, options.runtime);
+    const clock = options.clock ?? systemClock;
+    const { storage, messages } = await openStorage(config.storage.url, options.runtime, {
+      lockTimeoutMs: config.storage.lockTimeoutMs,
+      integrityCheckIntervalMs: config.storage.integrityCheckIntervalMs,
+      now: () => clock.now(),
+      sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+    });
     let cluster: ClusterNode;
     let hub: Hub | null = null;
     const early = options.logger ?? createLogger(config.log.level, config.log.format);
@@ -196,7 +212,7 @@ export class Hub {
         nodeId: resolveNodeId(config.cluster.nodeId),
         storage,
         store: messages,
-        clock: options.clock ?? systemClock,
+        clock,
         log: () => hub?.log ?? early,
       });
     } catch (err) {
@@ -204,6 +220,13 @@ export class Hub {
       throw err;
     }
     hub = new Hub(options, config, storage, messages, source, cluster);
+    try {
+      await hub.storedKeys.start();
+    } catch (err) {
+      await cluster.close();
+      await storage.close();
+      throw err;
+    }
     const exposed = exposure(config.server.host, hub.auth.openMode(), config.auth.open);
     if (exposed.refused) {
       await cluster.close();
@@ -228,7 +251,10 @@ export class Hub {
 
     if (config.watch)
       source.watch(
-        (err) => hub.log.error({ err }, 'config reload failed'),
+        (err) => {
+          hub.recordReload('file', 0, err);
+          hub.log.error({ err }, 'config reload failed');
+        },
         () => hub.reload('file'),
       );
     hub.log.info(
@@ -275,6 +301,7 @@ export class Hub {
       ...this.cluster.healthChecks(),
       ...this.host.list().flatMap((p) => p.instance.health?.() ?? []),
     ],
+    eventSchemas: () => Object.assign({}, ...this.host.list().map((p) => p.definition.eventSchemas ?? {})),
   };
 
   /** What plugins see of the cluster (`ctx.cluster`). */
@@ -286,35 +313,50 @@ export class Hub {
   /** Re-reads the config file and applies it. */
   async reload(origin: 'file' | 'api' = 'api'): Promise<PluginChange[]> {
     return this.serialize(async () => {
-      const next = await this.source.read();
-      this.checkAuthReload(next.config, next.found, next.empty);
-      const changes = await this.applyConfig(next.config, next.catalogue, origin);
-      this.source.commit(next);
-      return changes;
+      try {
+        const next = await this.source.read();
+        try {
+          checkAuthReload(this.current, next, this.source, this.log);
+        } catch (err) {
+          this.metrics.pluginReloads.inc({ outcome: 'rejected' });
+          throw err;
+        }
+        const changes = await this.applyConfig(next.config, next.catalogue, origin);
+        this.source.commit(next);
+        this.recordReload(origin, changes.length);
+        return changes;
+      } catch (err) {
+        this.recordReload(origin, 0, err);
+        throw err;
+      }
     });
   }
 
-  /**
-   * Fails closed: a config file that disappeared, is empty or would weaken auth is
-   * refused at error level, and the running config keeps serving. Other auth
-   * changes are logged with the fields that changed.
-   */
-  private checkAuthReload(next: HubConfig, found: boolean, empty: boolean): void {
-    const { weaker, changed } = diffAuth(this.current.auth, next.auth);
-    const problem =
-      !found && this.source.fromFile
-        ? `the config file ${this.source.path} is gone`
-        : empty && this.source.fromFile
-          ? `the config file ${this.source.path} is empty`
-          : weaker.length
-            ? `it would weaken auth (${weaker.join(', ')}); weakening auth takes a restart`
-            : null;
-    if (problem) {
-      this.metrics.pluginReloads.inc({ outcome: 'rejected' });
-      this.log.error({ weaker }, `configuration refused: ${problem}; the running configuration keeps serving`);
-      throw new HubError('RELAYKIT_ERR_CONFIG_INVALID', `Configuration refused: ${problem}`);
-    }
-    if (changed.length) this.log.warn({ changed }, 'auth configuration changed');
+  private recordReload(origin: 'file' | 'api', changes: number, error?: unknown): void {
+    this.lastReload = {
+      at: this.now(),
+      origin,
+      outcome: error === undefined ? 'applied' : 'rejected',
+      changes,
+      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
+    };
+  }
+
+  /** `GET /admin/status`. */
+  status(): HubStatus {
+    return {
+      version: VERSION,
+      runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
+      node: this.cluster.nodeId,
+      state: this.state,
+      startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
+      uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
+      configFile: this.source.fromFile ? this.source.path : null,
+      watching: this.current.watch,
+      lastReload: this.lastReload,
+      auth: authMode(this.current),
+      storage: { dialect: this.storage.dialect },
+    };
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */
@@ -388,6 +430,7 @@ export class Hub {
     while (this.front.inflight > 0 && Date.now() < deadline) await sleep(10);
     await this.host.stopAll('shutdown');
     await this.messages.flush();
+    await this.storedKeys.stop();
     await this.server?.stop(true);
     await this.cluster.close();
     await this.bus.close();
@@ -437,15 +480,24 @@ export class Hub {
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
       asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
+      webhooks: () => Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
       routes: [
-        messageRoutes(this.messages, this.auth, this.quotas),
+        messageRoutes(this.messages, this.auth, this.quotas, () => this.current.limits.maxPageBytes),
+        keyRoutes(this.auth, this.storedKeys),
         adminRoutes({
           auth: this.auth,
           plugins: () => this.pluginStatuses(),
           patch: (name, patch) => this.patchPlugin(name, patch),
           reload: () => this.reload('api'),
-          limits: () => this.limitsView(),
+          limits: () =>
+            limitsView({
+              config: this.current,
+              trackedCallers: this.quotas.tracked,
+              openConnections: this.quotas.connections.open,
+              rateLimited: this.metrics.rateLimited,
+            }),
         }),
+        adminStatusRoutes(this.auth, () => this.status()),
         ...plugins.flatMap((p) => (p.instance.routes ? [p.instance.routes()] : [])),
         ...(this.options.routes ? [this.options.routes()] : []),
       ],
@@ -469,19 +521,6 @@ export class Hub {
     } catch (err) {
       throw listenError(err, server.host, server.port);
     }
-  }
-
-  private async limitsView() {
-    const { server, limits } = this.current;
-    const counted = await this.metrics.rateLimited.get();
-    return {
-      limits,
-      maxBodyBytes: server.maxBodyBytes,
-      maxJsonDepth: server.maxJsonDepth,
-      bodyTimeoutMs: server.bodyTimeoutMs,
-      trackedCallers: this.quotas.tracked,
-      rateLimited: Object.fromEntries(counted.values.map((v) => [String(v.labels.reason), v.value])),
-    };
   }
 
   private httpServer(): HttpServer {

@@ -62,6 +62,28 @@ export class ScopedMetrics implements PluginMetrics {
   }
 }
 
+/**
+ * A label whose values come from users (message types, HTTP methods): the first
+ * `max` distinct values are kept as they are, every later one is counted as `other`,
+ * so no caller can grow the registry without bound.
+ */
+export function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return function label(value: string): string {
+    if (seen.has(value)) return value;
+    if (seen.size >= max) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
+/** Methods counted by name in relaykit_http_request_duration_seconds; any other is `OTHER`. */
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function methodLabel(method: string): string {
+  return HTTP_METHODS.has(method) ? method : 'OTHER';
+}
+
 /** Buckets for request and delivery latencies, in seconds. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

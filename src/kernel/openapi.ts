@@ -9,10 +9,11 @@
  * - An object schema with a `title` (`Message`, `ErrorResponse`, ...) becomes one named
  *   component referenced by `$ref`, so a client has one `Message` type rather than an
  *   anonymous copy per operation. Two different schemas sharing a title stay inline.
- * - Response schemas are open (no `additionalProperties: false`): a newer hub may add
- *   fields without breaking older clients. Elysia also writes that keyword into a
- *   response schema object the first time the route runs, which would otherwise make
- *   the document depend on which routes a process has served.
+ * - Response schemas, and the bodies of outgoing webhooks, are open (no
+ *   `additionalProperties: false`): a newer hub may add fields without breaking older
+ *   clients. Elysia also writes that keyword into a response schema object the first
+ *   time the route runs, which would otherwise make the document depend on which routes
+ *   a process has served (the metrics snapshot schema is both a response and a webhook).
  * - What linters (`redocly lint`) expect of a 3.1 document: no leftover 3.0
  *   `nullable` (the type already lists "null"), no `content` on a 204 response,
  *   `security: []` on each public operation, a `servers` entry and a license.
@@ -28,6 +29,8 @@ const COERCED_FORMATS = new Set(['integer', 'numeric', 'boolean']);
 export function refineDocument<T extends object>(document: T): T {
   const doc = structuredClone(document) as unknown as JsonObject;
   const paths = isObject(doc.paths) ? doc.paths : {};
+  // Outgoing requests (`webhooks`, OpenAPI 3.1) are refined like the paths.
+  const webhooks = isObject(doc.webhooks) ? doc.webhooks : {};
   const components = isObject(doc.components) ? doc.components : {};
   const existing = isObject(components.schemas) ? components.schemas : {};
   const named = new Map<string, { schema: JsonObject; key: string }>(
@@ -52,7 +55,12 @@ export function refineDocument<T extends object>(document: T): T {
     return { $ref: `#/components/schemas/${title}` };
   };
 
-  for (const item of Object.values(paths)) {
+  const items = [
+    ...Object.values(paths).map((item) => [item, 'request'] as const),
+    // A webhook's body is what the hub sends: open like a response, so a newer hub may add fields.
+    ...Object.values(webhooks).map((item) => [item, 'response'] as const),
+  ];
+  for (const [item, body] of items) {
     if (!isObject(item)) continue;
     for (const operation of Object.values(item)) {
       if (!isObject(operation)) continue;
@@ -60,7 +68,7 @@ export function refineDocument<T extends object>(document: T): T {
       if (!Array.isArray(operation.security)) operation.security = [];
       if (isObject(operation.responses)) dropEmptyBodies(operation.responses);
       if (Array.isArray(operation.parameters)) operation.parameters = hoist(operation.parameters, 'parameter');
-      if (isObject(operation.requestBody)) operation.requestBody = hoist(operation.requestBody, 'request');
+      if (isObject(operation.requestBody)) operation.requestBody = hoist(operation.requestBody, body);
       if (isObject(operation.responses)) operation.responses = hoist(operation.responses, 'response');
     }
   }

@@ -1,4 +1,4 @@
-import type { Static, TObject } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { AnyElysia } from 'elysia';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { ClusterView } from '../cluster/node.ts';
@@ -36,6 +36,11 @@ export interface PluginDefinition<S extends TObject = TObject> {
   /** Events the plugin publishes and subscribes to, for docs and `GET /admin/plugins`. */
   readonly emits?: readonly EventName[];
   readonly consumes?: readonly EventName[];
+  /**
+   * Schemas of the payloads of events this plugin defines (a subset of `emits`), for
+   * documentation such as the OpenAPI `webhooks` section.
+   */
+  readonly eventSchemas?: Readonly<Partial<Record<EventName, TSchema>>>;
   /**
    * drizzle-kit migrations for a third-party plugin's own tables, applied before
    * `setup` (tracked per plugin): a folder (SQLite only), or one folder per dialect
@@ -81,6 +86,11 @@ export interface PluginInstance {
    * composed with the other running plugins' at every rebuild.
    */
   asyncapi?(): AsyncApiFragment;
+  /**
+   * Requests the plugin itself sends to its users' servers, as OpenAPI 3.1 `webhooks`
+   * entries (name -> Path Item), merged into `/openapi/json` at every rebuild.
+   */
+  openapiWebhooks?(): Record<string, unknown>;
 }
 
 /** A runtime-neutral WebSocket endpoint (Bun serves it natively, Deno through upgradeWebSocket). */
@@ -90,6 +100,11 @@ export interface WebSocketEndpoint<T = unknown> {
   /** Decides on an upgrade request: the connection's data, or a Response that refuses it. */
   upgrade(request: Request, remoteAddress: string): T | Response | Promise<T | Response>;
   readonly handlers: WebSocketHandlers<T>;
+  /**
+   * True when the endpoint checks the Origin of browsers itself (its own allow list):
+   * the kernel's `server.cors.origins` check of WebSocket upgrades is then skipped.
+   */
+  readonly checksOrigin?: boolean;
 }
 
 /** What the kernel hands a plugin. Subscriptions and metrics made through it end with the instance. */
@@ -165,4 +180,6 @@ export interface HubView {
   healthChecks(): HealthCheck[];
   /** When the hub finished starting (ms), or null. */
   startedAt(): number | null;
+  /** The payload schemas the running plugins declare (`eventSchemas`), by event name. */
+  eventSchemas(): Record<string, TSchema>;
 }

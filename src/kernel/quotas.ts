@@ -2,10 +2,11 @@ import type { Counter } from 'prom-client';
 import type { LimitsConfig } from '../config/schema.ts';
 import type { ClientAccess } from './access.ts';
 import type { Clock } from './clock.ts';
+import { ConnectionCaps } from './connections.ts';
 import { HubError } from './errors.ts';
 
 /** Why a caller was held back (the `reason` label of relaykit_rate_limited_total). */
-export type RateLimitReason = 'messages' | 'bytes';
+export type RateLimitReason = 'messages' | 'bytes' | 'connections';
 
 interface Bucket {
   messages: number;
@@ -23,12 +24,16 @@ const MAX_TRACKED = 50_000;
  */
 export class Quotas {
   private readonly buckets = new Map<string, Bucket>();
+  /** Caps on open WebSockets and streams per identity and per IP. */
+  readonly connections: ConnectionCaps;
 
   constructor(
     private readonly config: () => LimitsConfig,
     private readonly clock: Clock,
     private readonly limited: Counter<'reason'>,
-  ) {}
+  ) {
+    this.connections = new ConnectionCaps(config, limited);
+  }
 
   /**
    * Admits one message from `access` (at `remoteAddress`): its payload must fit

@@ -101,7 +101,7 @@ export function requireCanonicalId(request: Request): void {
 }
 
 /** `/messages`: the bridge between clients. */
-export function messageRoutes(messages: MessageService, auth: AuthService, quotas: Quotas) {
+export function messageRoutes(messages: MessageService, auth: AuthService, quotas: Quotas, maxPageBytes: () => number) {
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
     .post(
       '/messages',
@@ -150,6 +150,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
           type: query.type,
           after: query.after,
           limit: query.limit ?? 100,
+          maxBytes: maxPageBytes(),
         });
         const last = page.at(-1);
         return { messages: page, nextCursor: last ? last.id : (query.after ?? null) };
@@ -173,7 +174,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
           operationId: 'listMessages',
           summary: 'List messages in ascending id order',
           description:
-            "`client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.",
+            "`client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either. A page holds at most `limit` messages and about `limits.maxPageBytes` of payload (4 MiB by default): a page of large messages stops early, and `nextCursor` continues it.",
         },
       },
     )

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers';
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
-import { HubError } from '../kernel/errors.ts';
+import { HubError, storageFaultError } from '../kernel/errors.ts';
 import { assertFaithfulJson } from '../kernel/json-guard.ts';
 import type { Logger } from '../kernel/logger.ts';
-import type { CoreMetrics } from '../kernel/metrics.ts';
+import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
+import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
 import type { LivePath } from './live.ts';
@@ -124,6 +125,8 @@ type Replay = { leader: number } | { record: IdempotencyRecord };
  * one transaction), reads straight from the store, and retention.
  */
 export class MessageCore implements MessageService {
+  /** The bounded `type` label of relaykit_messages_published_total. */
+  private readonly typeLabel = typeLabeler();
   private queue: Pending[] = [];
   private scheduled = false;
   private draining = false;
@@ -363,12 +366,15 @@ export class MessageCore implements MessageService {
 
   private fail(pending: Pending, err: unknown): void {
     this.log.error({ err, type: pending.draft.input.type }, 'message commit failed');
+    const fault = storageFault(err);
     pending.reject(
       err instanceof HubError
         ? err
         : isStorageUnavailable(err)
           ? new HubError('RELAYKIT_ERR_STORAGE_UNAVAILABLE')
-          : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
+          : fault
+            ? storageFaultError(fault)
+            : new HubError('RELAYKIT_ERR_INTERNAL', 'The message could not be stored'),
     );
   }
 
@@ -419,7 +425,7 @@ export class MessageCore implements MessageService {
     if (stored.size) {
       this.metrics.groupCommitBatch.observe(stored.size);
       // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.
-      for (const message of messages) this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
+      for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
       this.live.committed(messages);
     }
     batch.forEach((pending, i) => {
@@ -533,8 +539,17 @@ function fingerprint(input: MessageInput): string {
     .digest('base64url');
 }
 
-/** Message types are user-supplied: keep the label set bounded by their first segment. */
-function typeLabel(type: string): string {
-  const head = type.split(/[.:/]/, 1)[0];
-  return head.length <= 32 ? head : 'other';
+/** Distinct message-type labels kept by name; later ones count as `other`. */
+const MAX_TYPE_LABELS = 100;
+
+/**
+ * Message types are user-supplied: the label is their first segment, for at most
+ * MAX_TYPE_LABELS distinct segments (then `other`), so the registry stays bounded.
+ */
+function typeLabeler(): (type: string) => string {
+  const bounded = boundedLabel(MAX_TYPE_LABELS);
+  return function typeLabel(type: string): string {
+    const head = type.split(/[.:/]/, 1)[0];
+    return head.length <= 32 ? bounded(head) : 'other';
+  };
 }

@@ -151,7 +151,31 @@ export class SqlMessageStore implements MessageStore {
     if (query.client !== undefined) where.push(eq(m.to, query.client));
     if (query.channel !== undefined) where.push(eq(m.channel, query.channel));
     if (query.type !== undefined) where.push(eq(m.type, query.type));
-    return this.page(where, query.limit);
+    if (query.maxBytes === undefined) return this.page(where, query.limit);
+    return this.boundedPage(where, query.limit, query.maxBytes);
+  }
+
+  /**
+   * A page of at most `maxBytes` payload characters: the sizes are read first (ids and
+   * lengths only), so a page of large messages never loads more than it returns.
+   */
+  private async boundedPage(where: SQL[], limit: number, maxBytes: number): Promise<Message[]> {
+    const m = this.t.messages;
+    const sizes = await this.storage.db
+      .select({ id: m.id, size: sql<number>`length(${m.payload})` })
+      .from(m)
+      .where(and(...where))
+      .orderBy(asc(m.id))
+      .limit(limit);
+    let total = 0;
+    let last = 0;
+    for (const row of sizes) {
+      total += Number(row.size);
+      if (total > maxBytes && last !== 0) break;
+      last = row.id;
+    }
+    if (last === 0) return [];
+    return this.page([...where, lte(m.id, last)], limit);
   }
 
   async replay(query: ReplayQuery, now: number): Promise<Message[]> {

@@ -9,6 +9,11 @@ export interface ListQuery {
   type?: string;
   after?: number;
   limit: number;
+  /**
+   * Most payload characters the page may hold (limits.maxPageBytes): the page stops
+   * before the message that would go over it, but always holds at least one message.
+   */
+  maxBytes?: number;
 }
 
 /** Filters for resuming a subscriber: a message matches when it is on one of `channels` or addressed to `to`. */

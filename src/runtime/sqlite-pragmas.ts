@@ -4,6 +4,8 @@ export const SQLITE_PRAGMAS = [
   // With WAL, NORMAL is durable against process crashes (a killed hub loses nothing
   // it committed); only an OS crash or power loss can roll back the last commits.
   'PRAGMA synchronous = NORMAL',
-  'PRAGMA busy_timeout = 5000',
+  // The driver's busy wait blocks the event loop: keep it short. The store waits for
+  // longer locks in steps off the loop (storage.lockTimeoutMs, src/storage/sqlite.ts).
+  'PRAGMA busy_timeout = 20',
   'PRAGMA foreign_keys = ON',
 ] as const;

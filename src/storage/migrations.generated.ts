@@ -62,5 +62,14 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796460550287,
     "hash": "fc5b92d54e6d3658addebc041e6a7fdf200ab48c856679257392577cafe41afc"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `api_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`scopes` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`last_used_at` integer,\n\t`revoked_at` integer\n);\n",
+      "\nCREATE UNIQUE INDEX `api_keys_hash_unique` ON `api_keys` (`hash`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796464475569,
+    "hash": "1f10c271bff53ffe2d62cb9237bc6b6fcd93e04e93b7f5c0d571d8f6135f29d1"
   }
 ];

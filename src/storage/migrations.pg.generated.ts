@@ -88,5 +88,14 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796460560133,
     "hash": "46ab49ca2bf4e189b3f76dfa10f97ffe6f583480cfcc8ae7d115cc92e1b5ae16"
+  },
+  {
+    "tag": "0007_api_keys",
+    "sql": [
+      "CREATE TABLE \"api_keys\" (\n\t\"id\" text PRIMARY KEY NOT NULL,\n\t\"name\" text NOT NULL,\n\t\"hash\" text NOT NULL,\n\t\"scopes\" jsonb NOT NULL,\n\t\"created_at\" bigint NOT NULL,\n\t\"last_used_at\" bigint,\n\t\"revoked_at\" bigint,\n\tCONSTRAINT \"api_keys_hash_unique\" UNIQUE(\"hash\")\n);\n"
+    ],
+    "bps": true,
+    "folderMillis": 1796464478236,
+    "hash": "13364de138744515fbb8f6327014fed45d469915c3ad6a948cf10be2ace724fb"
   }
 ];

@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { SQLiteSession, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { SqliteDatabase, SqliteHandle } from '../runtime/types.ts';
+import { isDatabaseFault, storageFault } from './faults.ts';
+import { StorageError } from './postgres/errors.ts';
 import type { Database, DialectTables, LazyDialectTables, Storage, Tx } from './storage.ts';
 
 export { BUILTIN_MIGRATIONS } from './migrations.generated.ts';
@@ -33,6 +37,37 @@ export function migrate(
   dialect.migrate(list, session, { migrationsFolder: '', migrationsTable: table });
 }
 
+/** How the SQLite store watches over its file. */
+export interface SqliteFaultOptions {
+  /** How long a transaction waits for a lock another process holds, in short waits off the event loop. */
+  lockTimeoutMs: number;
+  /** How often `ping` runs `PRAGMA quick_check` (0: never). */
+  integrityCheckIntervalMs: number;
+  /** The hub's clock. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const DEFAULT_FAULT_OPTIONS: SqliteFaultOptions = {
+  lockTimeoutMs: 5000,
+  integrityCheckIntervalMs: 0,
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Pause between two attempts to take the write lock (the driver's own busy wait is 20 ms: see sqlite-pragmas.ts). */
+const LOCK_RETRY_MS = 20;
+
+/** The device and inode of a file, to notice it was deleted or replaced under the open connection. */
+function identityOf(file: string): string | null {
+  try {
+    const stat = statSync(file);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The SQLite store, over the runtime's synchronous driver (bun:sqlite, node:sqlite).
  *
@@ -46,6 +81,12 @@ export function migrate(
  * same queue as transactions; the transaction's own `tx`, and `db` used from inside
  * it, run at once. With no transaction open, `db` runs queries directly: one flag
  * is checked, nothing else.
+ *
+ * Faults are visible, never silent: a write lock held by another process is waited
+ * for in short steps off the event loop (then `RELAYKIT_ERR_STORAGE_BUSY`); a database
+ * file deleted or replaced under the connection refuses transactions (writes would be
+ * acknowledged and lost at the next start) and fails `ping`, as do a failed write (until
+ * one succeeds again) and a failed periodic `quick_check`.
  */
 export class SqliteStorage implements Storage {
   readonly dialect = 'sqlite' as const;
@@ -60,15 +101,25 @@ export class SqliteStorage implements Storage {
   private readonly waiting: Array<() => void> = [];
   /** Set while a transaction's function (and everything it awaits) runs. */
   private readonly inside = new AsyncLocalStorage<true>();
+  private readonly opened: string | null;
+  private readonly faults: SqliteFaultOptions;
+  /** Why the last write failed, until one succeeds again. */
+  private writeFault: string | null = null;
+  private integrityFault: string | null = null;
+  private lastIntegrityCheck: number;
 
   constructor(
     private readonly handle: SqliteHandle,
     readonly file: string | null,
+    faults: Partial<SqliteFaultOptions> = {},
   ) {
     this.sync = handle.db;
     // Same builder, same tables (awaiting a synchronous query yields its result), over a
     // session that makes outside queries wait for an open transaction.
     this.db = gatedDatabase(handle.db, this) as unknown as Database;
+    this.faults = { ...DEFAULT_FAULT_OPTIONS, ...faults };
+    this.opened = file ? identityOf(file) : null;
+    this.lastIntegrityCheck = this.faults.now();
   }
 
   /**
@@ -110,15 +161,18 @@ export class SqliteStorage implements Storage {
     if (this.busy) await this.turn();
     this.busy = true;
     try {
-      this.handle.exec('BEGIN IMMEDIATE');
+      this.checkFile();
+      await this.begin();
       let result: T;
       try {
         result = await this.inside.run(true, () => fn(this.handle.db as unknown as Tx));
+        this.handle.exec('COMMIT');
       } catch (err) {
-        this.handle.exec('ROLLBACK');
+        this.rollback();
+        this.noteWrite(err);
         throw err;
       }
-      this.handle.exec('COMMIT');
+      this.writeFault = null;
       return result;
     } finally {
       this.release();
@@ -135,8 +189,72 @@ export class SqliteStorage implements Storage {
     migrate(this.handle.db, migrations, table);
   }
 
+  /**
+   * Rejects when the database cannot be trusted with writes: its file was deleted or
+   * replaced, the last write failed, or the last integrity check did not pass.
+   */
   async ping(): Promise<void> {
     this.handle.exec('SELECT 1');
+    this.checkFile();
+    if (this.writeFault) throw new Error(`the last write failed: ${this.writeFault}`);
+    const { integrityCheckIntervalMs, now } = this.faults;
+    if (integrityCheckIntervalMs > 0 && now() - this.lastIntegrityCheck >= integrityCheckIntervalMs) {
+      this.lastIntegrityCheck = now();
+      this.integrityFault = this.quickCheck();
+    }
+    if (this.integrityFault) throw new Error(`the integrity check failed: ${this.integrityFault}`);
+  }
+
+  /** `PRAGMA quick_check`: null when it passes, else what it found. */
+  private quickCheck(): string | null {
+    try {
+      const rows = this.sync.all<Record<string, string>>(sql`PRAGMA quick_check`);
+      const findings = rows.map((row) => String(Object.values(row)[0])).filter((v) => v !== 'ok');
+      // One finding per damaged page: the first few say enough.
+      return findings.length ? findings.join('\n').split('\n').slice(0, 4).join('; ') : null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /** Throws 503 (storage unavailable) when the file the connection writes to is no longer at its path. */
+  private checkFile(): void {
+    if (!this.file || this.opened === null) return;
+    const now = identityOf(this.file);
+    if (now === this.opened) return;
+    throw new StorageError(
+      'RELAYKIT_ERR_STORAGE_UNREACHABLE',
+      `the database file ${this.file} was ${now === null ? 'deleted' : 'replaced'} while the hub had it open: nothing more is written to it; restart the hub`,
+    );
+  }
+
+  /** BEGIN IMMEDIATE, waiting for another process's lock in short steps that leave the event loop free. */
+  private async begin(): Promise<void> {
+    const deadline = this.faults.now() + this.faults.lockTimeoutMs;
+    for (;;) {
+      try {
+        this.handle.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if (storageFault(err) !== 'busy' || this.faults.now() >= deadline) {
+          this.noteWrite(err);
+          throw err;
+        }
+      }
+      await this.faults.sleep(LOCK_RETRY_MS);
+    }
+  }
+
+  private rollback(): void {
+    try {
+      this.handle.exec('ROLLBACK');
+    } catch {
+      // SQLite may have rolled back by itself (a full disk, an I/O error): nothing is open.
+    }
+  }
+
+  private noteWrite(err: unknown): void {
+    if (isDatabaseFault(err)) this.writeFault = (err as Error).message ?? String(err);
   }
 
   async close(): Promise<void> {

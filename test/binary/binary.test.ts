@@ -227,7 +227,9 @@ test('the operator commands work from the binary against the binary hub, and a t
     expect(await (await fetch(`${hub.url}/dashboard`)).text()).toContain('Relaykit dashboard');
     const script = await fetch(`${hub.url}/dashboard/assets/app.js`);
     expect(script.status).toBe(200);
-    expect(await script.text()).toContain('relaykit.adminToken');
+    expect(await script.text()).toContain("from './lib.js'");
+    const lib = await fetch(`${hub.url}/dashboard/assets/lib.js`);
+    expect(await lib.text()).toContain('relaykit.adminToken');
   } finally {
     expect((await hub.stop()).code).toBe(0);
   }

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { broadcastWs, getWsChannel, getWsStats, listWsChannels } from '../../clients/typescript/generated/index.ts';
+import {
+  broadcastWs,
+  disconnectWsClient,
+  getWsChannel,
+  getWsStats,
+  listWsChannels,
+} from '../../clients/typescript/generated/index.ts';
 import { TestClient } from '../plugins/ws-channels/client.ts';
 import { type ClientHub, startClientHub } from './fixtures.ts';
 
@@ -27,6 +33,9 @@ describe('generated client: ws-channels REST', () => {
 
     const presence = await getWsChannel({ client: admin, path: { channel: 'room' } });
     expect(presence.data).toEqual({ name: 'room', subscribers: 1, clients: ['watcher'] });
+
+    const nobody = await disconnectWsClient({ client: admin, path: { clientId: 'nobody-here' } });
+    expect(nobody.data).toEqual({ clientId: 'nobody-here', closed: 0 });
   });
 
   test('broadcast reaches the WebSocket subscriber', async () => {

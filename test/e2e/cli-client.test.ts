@@ -184,14 +184,19 @@ forEachRuntime('relaykit client commands', (runtime) => {
       expect(status.stdout).toContain(`hub      ${hub.url}`);
       expect(status.stdout).toMatch(/health {3}pass/);
       expect(status.stdout).toMatch(/ {2}webhooks +running/);
+      expect(status.stdout).toMatch(/^node {5}\S+, up \d+ s$/m);
+      expect(status.stdout).toMatch(/^reload {3}none since start$/m);
+      expect(status.stdout).toMatch(/^auth {5}realtime \S+.*, admin token$/m);
       const json = JSON.parse((await cli(['status', '--url', hub.url, '--json'], { RELAYKIT_TOKEN: ADMIN })).stdout);
       expect(json.health.status).toBe('pass');
       expect(json.plugins.map((p: { name: string }) => p.name)).toEqual(
         expect.arrayContaining(builtinPlugins.map((p) => p.name)),
       );
       expect(json.counts['ws.lastId']).toBeGreaterThanOrEqual(2);
+      expect(json.hub.node).toEqual(expect.any(String));
       const anonymous = await cli(['status', '--url', hub.url]);
       expect(anonymous.stdout).toContain('plugins  needs the admin token (--token)');
+      expect(anonymous.stdout).not.toMatch(/^node {5}/m);
     } finally {
       await hub.dispose();
     }

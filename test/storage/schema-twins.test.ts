@@ -5,6 +5,8 @@ import * as ttlPg from '../../plugins/ttl/schema.pg.ts';
 import * as ttl from '../../plugins/ttl/schema.ts';
 import * as webhooksPg from '../../plugins/webhooks/schema.pg.ts';
 import * as webhooks from '../../plugins/webhooks/schema.ts';
+import * as identityPg from '../../src/kernel/identity/schema.pg.ts';
+import * as identity from '../../src/kernel/identity/schema.ts';
 import * as kernelPg from '../../src/messages/schema.pg.ts';
 import * as kernel from '../../src/messages/schema.ts';
 
@@ -25,7 +27,9 @@ const sameRows: [
   Equal<typeof webhooks.webhookEndpoints.$inferInsert, typeof webhooksPg.webhookEndpoints.$inferInsert>,
   Equal<typeof webhooks.webhookDeliveries.$inferInsert, typeof webhooksPg.webhookDeliveries.$inferInsert>,
   Equal<typeof webhooks.webhookAttempts.$inferInsert, typeof webhooksPg.webhookAttempts.$inferInsert>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+  Equal<typeof identity.apiKeys.$inferSelect, typeof identityPg.apiKeys.$inferSelect>,
+  Equal<typeof identity.apiKeys.$inferInsert, typeof identityPg.apiKeys.$inferInsert>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 const twins: [string, SQLiteTable, PgTable][] = [
   ['messages', kernel.messages, kernelPg.messages],
@@ -37,6 +41,7 @@ const twins: [string, SQLiteTable, PgTable][] = [
   ['webhook_events', webhooks.webhookEvents, webhooksPg.webhookEvents],
   ['webhook_deliveries', webhooks.webhookDeliveries, webhooksPg.webhookDeliveries],
   ['webhook_attempts', webhooks.webhookAttempts, webhooksPg.webhookAttempts],
+  ['api_keys', identity.apiKeys, identityPg.apiKeys],
 ];
 
 function shape(config: {
@@ -68,7 +73,7 @@ describe('every SQLite table has a PostgreSQL twin', () => {
   }
 
   test('no SQLite table is missing from the list above', () => {
-    const exported = [kernel, ttl, webhooks]
+    const exported = [kernel, identity, ttl, webhooks]
       .flatMap((module) => Object.values(module))
       .filter((value) => {
         try {

@@ -34,7 +34,9 @@ from .errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from .realtime import Channel, Heartbeat, RealtimeClient
+from .channel import Channel
+from .heartbeat import Heartbeat
+from .realtime import RealtimeClient
 from .rest import HubClient
 from .sse import EventStream
 from .types import ConnectedInfo, Cursors, DisconnectedInfo, Event, Message, MessagePage

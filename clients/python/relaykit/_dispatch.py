@@ -69,6 +69,10 @@ class EventQueue:
         if not self.closed:
             self._queue.put_nowait(event)
 
+    def empty(self) -> bool:
+        """Whether no event is waiting to be read."""
+        return self._queue.empty()
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True

@@ -41,9 +41,8 @@ async def resolve_token(source: TokenSource, refresh: bool) -> str | None:
     if source is None or isinstance(source, str):
         return source
     value = source(refresh)
-    if inspect.isawaitable(value):
-        value = await value
-    return value or None
+    token = await value if inspect.isawaitable(value) else value
+    return token or None
 
 
 default_sleep: Sleep = asyncio.sleep

@@ -11,15 +11,16 @@ provider is asked for a fresh token after the hub closed with 4001.
 from __future__ import annotations
 
 import asyncio
-import json
 import random as _random
-import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import _ws
+from ._ws import parse_frame, ws_url
 from ._dispatch import EventQueue, Handler, Listeners, TypeHandlers, run_handlers
+from ._requests import Requests, named_channels
+from .channel import Channel
+from .heartbeat import Heartbeat, watch
 from .backoff import Backoff, Sleep, TokenSource, default_sleep, resolve_token
 from .errors import RealtimeError
 from .resume import ResumeState
@@ -28,40 +29,6 @@ from .wire import CloseCode
 
 State = Literal["idle", "connecting", "resuming", "open", "waiting", "closed"]
 LIFECYCLE = ("connected", "disconnected", "reconnecting", "error", "gap", "event")
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """A ping after `interval` seconds without a frame; no frame `timeout` seconds later
-    and the connection is given up (reported as 1006 `heartbeat timeout`) and reopened."""
-
-    interval: float = 15.0
-    timeout: float = 10.0
-
-
-class Channel:
-    """A subscribed channel: `on(type, fn)` handlers, or `async for event in channel`
-    (one consumer per handle; events are queued from the moment the handle exists,
-    until `on()` is used on it)."""
-
-    def __init__(self, client: RealtimeClient, name: str) -> None:
-        self.name = name
-        self._client = client
-        self.handlers = TypeHandlers()
-        self.queue: EventQueue | None = EventQueue()
-
-    def on(self, type: str, handler: Handler) -> Callable[[], None]:
-        if self.queue is not None and not self.queue._queue.qsize():
-            self.queue = None  # handler mode: nothing queues up unread
-        return self.handlers.add(type, handler)
-
-    def __aiter__(self) -> EventQueue:
-        if self.queue is None:
-            self.queue = EventQueue()
-        return self.queue
-
-    async def unsubscribe(self) -> None:
-        await self._client.unsubscribe([self.name])
 
 
 class RealtimeClient:
@@ -85,7 +52,7 @@ class RealtimeClient:
     ) -> None:
         self._url, self._token, self._client_id = url, token, client_id
         self._backoff, self._heartbeat = reconnect, heartbeat
-        self._connect_timeout, self._request_timeout = connect_timeout, request_timeout
+        self._connect_timeout = connect_timeout
         self._sleep, self._random = sleep, random
         self._resume = ResumeState(cursors)
         self._channels: dict[str, Channel] = {}
@@ -98,8 +65,7 @@ class RealtimeClient:
         self._self: str | None = None
         self._ws: Any = None
         self._buffer: list[Event] = []
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._next_id = 0
+        self._requests = Requests(request_timeout, lambda error: self._listeners.emit("error", error))
         self._waiters: list[asyncio.Future[None]] = []
         self._attempt = 0
         self._had_connection = False
@@ -238,7 +204,7 @@ class RealtimeClient:
         while self.state != "closed":
             self.state = "connecting"
             code, reason, was_connected = await self._connection(refresh)
-            if self.state == "closed":
+            if self._closed():
                 return
             self._gone()
             refresh = code == CloseCode.UNAUTHORIZED
@@ -303,7 +269,7 @@ class RealtimeClient:
                     else:
                         self._deliver(event)
                 else:
-                    self._settle(frame)
+                    self._requests.settle(frame)
         except _ws.ConnectionClosed:
             pass
         finally:
@@ -317,26 +283,9 @@ class RealtimeClient:
 
     async def _watch(self, ws: Any, established: asyncio.Event) -> None:
         """Gives up a connection not answered by `connected` in time, or found dead by the heartbeat."""
-        try:
-            await asyncio.wait_for(established.wait(), self._connect_timeout)
-        except asyncio.TimeoutError:
-            return self._abort(ws, "connect timeout")
-        if self._heartbeat is None:
-            return
-        loop = asyncio.get_running_loop()
-        while True:
-            idle = loop.time() - self._last_frame
-            if idle < self._heartbeat.interval:
-                await asyncio.sleep(self._heartbeat.interval - idle)
-                continue
-            pinged_at = loop.time()
-            try:
-                await ws.send(json.dumps({"type": "ping"}))
-            except _ws.ConnectionClosed:
-                return
-            await asyncio.sleep(self._heartbeat.timeout)
-            if self._last_frame < pinged_at:
-                return self._abort(ws, "heartbeat timeout")
+        reason = await watch(ws, established, self._connect_timeout, self._heartbeat, lambda: self._last_frame)
+        if reason is not None:
+            self._abort(ws, reason)
 
     def _abort(self, ws: Any, reason: str) -> None:
         self._override = (1006, reason)
@@ -354,7 +303,7 @@ class RealtimeClient:
                 if self._ws is not ws or error.code == "RELAYKIT_CLIENT_DISCONNECTED":
                     return
                 self._listeners.emit("error", error)
-                refused = _named_channels(error)
+                refused = named_channels(error)
                 if refused:
                     for name in refused:
                         self._resume.remove(name)
@@ -420,33 +369,7 @@ class RealtimeClient:
     # ---- requests ----
 
     async def _request(self, frame: dict[str, Any]) -> dict[str, Any]:
-        self._next_id += 1
-        request_id = self._next_id
-        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = reply
-        try:
-            if self._ws is None:
-                raise RealtimeError("RELAYKIT_CLIENT_DISCONNECTED", "Not connected")
-            try:
-                await self._ws.send(json.dumps({**frame, "id": request_id}))
-            except _ws.ConnectionClosed as error:
-                raise RealtimeError("RELAYKIT_CLIENT_DISCONNECTED", "The connection to the hub was lost") from error
-            try:
-                return await asyncio.wait_for(reply, self._request_timeout)
-            except asyncio.TimeoutError:
-                raise RealtimeError("RELAYKIT_CLIENT_TIMEOUT", f"No reply to {frame['type']}") from None
-        finally:
-            self._pending.pop(request_id, None)
-
-    def _settle(self, frame: dict[str, Any]) -> None:
-        reply = self._pending.get(frame["id"]) if "id" in frame else None
-        if reply is not None and not reply.done():
-            if frame.get("type") == "error":
-                reply.set_exception(_frame_error(frame))
-            else:
-                reply.set_result(frame)
-        elif frame.get("type") == "error":
-            self._listeners.emit("error", _frame_error(frame))
+        return await self._requests.send(self._ws, frame)
 
     async def _subscribe_now(self, names: list[str]) -> None:
         by_since: dict[int | None, list[str]] = {}
@@ -459,7 +382,7 @@ class RealtimeClient:
             try:
                 await self._request(frame)
             except RealtimeError as error:
-                for name in _named_channels(error) or group:
+                for name in named_channels(error) or group:
                     self._resume.remove(name)
                     self._channels.pop(name, None)
                 raise
@@ -475,36 +398,24 @@ class RealtimeClient:
     # ---- helpers ----
 
     def _ws_url(self, token: str | None) -> str:
-        parts = urllib.parse.urlsplit(self._url)
-        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-        path = "/ws" if parts.path in ("", "/") else parts.path
-        query = dict(urllib.parse.parse_qsl(parts.query))
-        if token:
-            query["token"] = token
         # Anonymous clients keep the id the hub gave them, so their direct messages follow them.
-        client_id = self._client_id or (None if token else self._self)
-        if client_id:
-            query["client_id"] = client_id
-        return urllib.parse.urlunsplit((scheme, parts.netloc, path, urllib.parse.urlencode(query), ""))
+        return ws_url(self._url, token, self._client_id or (None if token else self._self))
 
     def _parse(self, raw: str | bytes) -> dict[str, Any] | None:
-        try:
-            frame = json.loads(raw)
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            text = raw if isinstance(raw, str) else raw.decode(errors="replace")
-            self._listeners.emit("error", RealtimeError("RELAYKIT_CLIENT_MALFORMED_FRAME", f"Not a JSON frame: {text[:100]}"))
+        frame = parse_frame(raw)
+        if isinstance(frame, RealtimeError):
+            self._listeners.emit("error", frame)
             return None
         return frame
+
+    def _closed(self) -> bool:
+        """Whether `close()` ran (it may have while a connection was awaited)."""
+        return self.state == "closed"
 
     def _gone(self) -> None:
         self._resume.closed()
         self._buffer = []
-        lost = RealtimeError("RELAYKIT_CLIENT_DISCONNECTED", "The connection to the hub was lost")
-        for reply in list(self._pending.values()):
-            if not reply.done():
-                reply.set_exception(lost)
+        self._requests.fail_all(RealtimeError("RELAYKIT_CLIENT_DISCONNECTED", "The connection to the hub was lost"))
 
     def _fail_waiters(self, error: RealtimeError) -> None:
         waiters, self._waiters = self._waiters, []
@@ -512,12 +423,3 @@ class RealtimeClient:
             if not waiter.done():
                 waiter.set_exception(error)
 
-
-def _frame_error(frame: dict[str, Any]) -> RealtimeError:
-    return RealtimeError(str(frame.get("code")), str(frame.get("message", "")), details=frame.get("details"))
-
-
-def _named_channels(error: RealtimeError) -> list[str]:
-    """The channels a `subscribe` refusal names in its details."""
-    details = error.details if isinstance(error.details, list) else []
-    return [d["channel"] for d in details if isinstance(d, dict) and isinstance(d.get("channel"), str)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
@@ -97,7 +99,7 @@ class HubClient:
 
     # ---- admin (the admin token) ----
 
-    async def plugins(self) -> list[dict[str, Any]]:
+    async def plugins(self) -> builtins.list[dict[str, Any]]:
         """Every plugin with its state (`GET /admin/plugins`)."""
         return cast("list[dict[str, Any]]", await self.request("GET", "/admin/plugins"))
 

@@ -10,6 +10,8 @@ ends live channels move up to `head` and a quiet channel does not drag the next 
 
 from __future__ import annotations
 
+import builtins
+
 from dataclasses import dataclass
 
 from .types import Cursors, Event
@@ -43,7 +45,7 @@ class ResumeState:
         state = self._channels.get(channel)
         return state is not None and state.live
 
-    def list(self) -> list[str]:
+    def list(self) -> builtins.list[str]:
         return list(self._channels)
 
     def add(self, channel: str, since: int | None = None) -> int | None:
@@ -67,7 +69,7 @@ class ResumeState:
             if state.cursor is None and not _is_system(channel):
                 state.cursor = last_id
 
-    def resume_frame(self) -> tuple[list[str], int]:
+    def resume_frame(self) -> tuple[builtins.list[str], int]:
         """The channels and `since` that resume everything after (re)connecting."""
         since = self._direct if self._direct is not None else (self._head or 0)
         for state in self._channels.values():
@@ -75,7 +77,7 @@ class ResumeState:
                 since = min(since, state.cursor)
         return self.list(), since
 
-    def confirmed(self, channels: list[str], resumed: bool) -> None:
+    def confirmed(self, channels: builtins.list[str], resumed: bool) -> None:
         for channel in channels:
             state = self._channels.get(channel)
             if state:

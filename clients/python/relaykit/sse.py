@@ -166,7 +166,8 @@ class EventStream:
     async def _events(self, body: AsyncIterator[bytes]) -> None:
         """Parses the event stream and delivers each event."""
         pending = ""
-        name, data, event_id = "message", [], None
+        name, event_id = "message", None
+        data: list[str] = []
         async for chunk in body:
             pending += chunk.decode()
             *lines, pending = pending.replace("\r\n", "\n").split("\n")

@@ -22,6 +22,7 @@ class CloseCode(IntEnum):
     UNAUTHORIZED = 4001
     FORBIDDEN = 4003
     SLOW_CONSUMER = 4008
+    RATE_LIMITED = 4029
 
 
 #: Frames a client sends on `/ws`.

@@ -21,6 +21,7 @@ export const CloseCodes = {
   unauthorized: 4001,
   forbidden: 4003,
   slowConsumer: 4008,
+  rateLimited: 4029,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCodes;
@@ -43,6 +44,11 @@ export const CloseCodeMeanings: Record<CloseCodeName, { reason: string; client: 
   slowConsumer: {
     reason: 'The send buffer went over sendBufferBytes',
     client: 'Reconnect and resume with `since`: nothing is lost',
+  },
+  rateLimited: {
+    reason:
+      'Over a quota: this identity or IP holds too many connections (limits.connectionsPerIdentity, limits.connectionsPerIp)',
+    client: 'Close another connection, or reconnect after a backoff of at least 5 seconds',
   },
 };
 

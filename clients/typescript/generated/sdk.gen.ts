@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.ts';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.ts';
-import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, ExtendMessageData, ExtendMessageErrors, ExtendMessageResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLimitsData, GetLimitsErrors, GetLimitsResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetRetentionStatsData, GetRetentionStatsErrors, GetRetentionStatsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListArchivedMessagesData, ListArchivedMessagesErrors, ListArchivedMessagesResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListRetentionPoliciesData, ListRetentionPoliciesErrors, ListRetentionPoliciesResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
+import type { AckMessageData, AckMessageErrors, AckMessageResponses, BroadcastSseData, BroadcastSseErrors, BroadcastSseResponses, BroadcastWsData, BroadcastWsErrors, BroadcastWsResponses, CheckLivenessData, CheckLivenessErrors, CheckLivenessResponses, CheckReadinessData, CheckReadinessErrors, CheckReadinessResponses, CheckStartupData, CheckStartupErrors, CheckStartupResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisconnectSseClientData, DisconnectSseClientErrors, DisconnectSseClientResponses, DisconnectWsClientData, DisconnectWsClientErrors, DisconnectWsClientResponses, ExtendMessageData, ExtendMessageErrors, ExtendMessageResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHubStatusData, GetHubStatusErrors, GetHubStatusResponses, GetLimitsData, GetLimitsErrors, GetLimitsResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetMetricsData, GetMetricsErrors, GetMetricsHistoryData, GetMetricsHistoryErrors, GetMetricsHistoryResponses, GetMetricsResponses, GetRetentionStatsData, GetRetentionStatsErrors, GetRetentionStatsResponses, GetSseStatsData, GetSseStatsResponses, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, GetWsChannelData, GetWsChannelErrors, GetWsChannelResponses, GetWsStatsData, GetWsStatsErrors, GetWsStatsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListArchivedMessagesData, ListArchivedMessagesErrors, ListArchivedMessagesResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListPluginsData, ListPluginsErrors, ListPluginsResponses, ListRetentionPoliciesData, ListRetentionPoliciesErrors, ListRetentionPoliciesResponses, ListSseClientsData, ListSseClientsErrors, ListSseClientsResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWsChannelsData, ListWsChannelsErrors, ListWsChannelsResponses, OpenSseStreamData, OpenSseStreamErrors, OpenSseStreamResponse, OpenSseStreamResponses, RecoverWebhookDeliveriesData, RecoverWebhookDeliveriesErrors, RecoverWebhookDeliveriesResponses, ReloadConfigData, ReloadConfigErrors, ReloadConfigResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, ScrapeMetricsData, ScrapeMetricsErrors, ScrapeMetricsResponses, SendMessageData, SendMessageErrors, SendMessageResponses, SendToSseClientData, SendToSseClientErrors, SendToSseClientResponses, TestWebhookEndpointData, TestWebhookEndpointErrors, TestWebhookEndpointResponses, UpdatePluginData, UpdatePluginErrors, UpdatePluginResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses } from './types.gen.ts';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * List messages in ascending id order
  *
- * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either.
+ * `client` must be the caller's own id (or one its key may act as) and `channel` one it may read; only admin and open mode may list without either. A page holds at most `limit` messages and about `limits.maxPageBytes` of payload (4 MiB by default): a page of large messages stops early, and `nextCursor` continues it.
  */
 export const listMessages = <ThrowOnError extends boolean = false>(options?: Options<ListMessagesData, ThrowOnError>): RequestResult<ListMessagesResponses, ListMessagesErrors, ThrowOnError> => (options?.client ?? client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError>({ url: '/messages', ...options });
 
@@ -58,6 +58,41 @@ export const ackMessage = <ThrowOnError extends boolean = false>(options: Option
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List API keys created through the admin API (never the keys)
+ */
+export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>): RequestResult<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError> => (options?.client ?? client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/admin/keys',
+    ...options
+});
+
+/**
+ * Create an API key (shown once; stored as its hash)
+ *
+ * Scopes default to nothing. The key is in this response only: the hub keeps its sha256. Present it as `Authorization: Bearer <key>` (or `?token=` on WebSocket and SSE).
+ */
+export const createApiKey = <ThrowOnError extends boolean = false>(options: Options<CreateApiKeyData, ThrowOnError>): RequestResult<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError> => (options.client ?? client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/admin/keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an API key
+ *
+ * Refused from now on (on other nodes within 30 s); kept in the list with its revocation time.
+ */
+export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>): RequestResult<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError> => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/admin/keys/{id}',
+    ...options
 });
 
 /**
@@ -103,6 +138,15 @@ export const reloadConfig = <ThrowOnError extends boolean = false>(options?: Opt
 });
 
 /**
+ * Version, uptime, node, config file, the last reload and the auth mode
+ */
+export const getHubStatus = <ThrowOnError extends boolean = false>(options?: Options<GetHubStatusData, ThrowOnError>): RequestResult<GetHubStatusResponses, GetHubStatusErrors, ThrowOnError> => (options?.client ?? client).get<GetHubStatusResponses, GetHubStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/admin/status',
+    ...options
+});
+
+/**
  * WebSocket connections, subscriptions and frame counts
  */
 export const getWsStats = <ThrowOnError extends boolean = false>(options?: Options<GetWsStatsData, ThrowOnError>): RequestResult<GetWsStatsResponses, GetWsStatsErrors, ThrowOnError> => (options?.client ?? client).get<GetWsStatsResponses, GetWsStatsErrors, ThrowOnError>({
@@ -128,6 +172,17 @@ export const listWsChannels = <ThrowOnError extends boolean = false>(options?: O
 export const getWsChannel = <ThrowOnError extends boolean = false>(options: Options<GetWsChannelData, ThrowOnError>): RequestResult<GetWsChannelResponses, GetWsChannelErrors, ThrowOnError> => (options.client ?? client).get<GetWsChannelResponses, GetWsChannelErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/ws/channels/{channel}',
+    ...options
+});
+
+/**
+ * Close every WebSocket connection of a client (code 1000, 'disconnected by an operator')
+ *
+ * The client may reconnect and resume: to keep it out, revoke its token or key. Logged at warn level with the caller address.
+ */
+export const disconnectWsClient = <ThrowOnError extends boolean = false>(options: Options<DisconnectWsClientData, ThrowOnError>): RequestResult<DisconnectWsClientResponses, DisconnectWsClientErrors, ThrowOnError> => (options.client ?? client).delete<DisconnectWsClientResponses, DisconnectWsClientErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/ws/clients/{clientId}',
     ...options
 });
 
@@ -174,6 +229,17 @@ export const sendToSseClient = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * End every stream of a client
+ *
+ * The client may reconnect and resume with Last-Event-ID: to keep it out, revoke its token or key. Logged at warn level with the caller address.
+ */
+export const disconnectSseClient = <ThrowOnError extends boolean = false>(options: Options<DisconnectSseClientData, ThrowOnError>): RequestResult<DisconnectSseClientResponses, DisconnectSseClientErrors, ThrowOnError> => (options.client ?? client).delete<DisconnectSseClientResponses, DisconnectSseClientErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/stream/clients/{clientId}',
+    ...options
 });
 
 /**

@@ -4,6 +4,8 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type Webhooks = WebhookChannelOccupiedWebhookRequest | WebhookChannelVacatedWebhookRequest | WebhookClientConnectedWebhookRequest | WebhookClientDisconnectedWebhookRequest | WebhookErrorOccurredWebhookRequest | WebhookHealthChangedWebhookRequest | WebhookMessageDeliveredWebhookRequest | WebhookMessageExpiredWebhookRequest | WebhookMessageSentWebhookRequest | WebhookMetricsSnapshotWebhookRequest | WebhookPluginDisabledWebhookRequest | WebhookPluginEnabledWebhookRequest | WebhookPluginReconfiguredWebhookRequest | WebhookWebhookDeliveryExhaustedWebhookRequest | WebhookWebhookEndpointDisabledWebhookRequest | WebhookWebhookTestWebhookRequest;
+
 /**
  * SendMessage
  */
@@ -73,6 +75,77 @@ export type ErrorResponse = {
 };
 
 /**
+ * ApiKeyScopes
+ */
+export type ApiKeyScopes = {
+    /**
+     * Channels the key may publish on
+     */
+    publish?: Array<string>;
+    /**
+     * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+     */
+    read?: Array<string>;
+    /**
+     * Client ids the key may send direct messages to
+     */
+    to?: Array<string>;
+    /**
+     * Client ids the key may act as: `from`, their inbox, ack and extend
+     */
+    actAs?: Array<string>;
+    /**
+     * Everything the admin token may do
+     */
+    admin?: boolean;
+};
+
+/**
+ * ApiKey
+ */
+export type ApiKey = {
+    /**
+     * key_…: names the key in this API
+     */
+    id: string;
+    /**
+     * Shown in logs; the key acts as client id key:<name>
+     */
+    name: string;
+    /**
+     * ApiKeyScopes
+     */
+    scopes: {
+        /**
+         * Channels the key may publish on
+         */
+        publish: Array<string>;
+        /**
+         * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+         */
+        read: Array<string>;
+        /**
+         * Client ids the key may send direct messages to
+         */
+        to: Array<string>;
+        /**
+         * Client ids the key may act as: `from`, their inbox, ack and extend
+         */
+        actAs: Array<string>;
+        /**
+         * Everything the admin token may do
+         */
+        admin: boolean;
+    };
+    createdAt: string;
+    /**
+     * Last presented (written every 30 s)
+     */
+    lastUsedAt: string | null;
+    revokedAt: string | null;
+};
+
+/**
  * PluginStatus
  */
 export type PluginStatus = {
@@ -94,6 +167,52 @@ export type PluginStatus = {
      * Why the last start failed
      */
     error?: string;
+};
+
+/**
+ * HubStatus
+ */
+export type HubStatus = {
+    version: string;
+    runtime: {
+        name: string;
+        version: string;
+    };
+    /**
+     * This process’s node id
+     */
+    node: string;
+    /**
+     * starting, ready, draining or stopped
+     */
+    state: string;
+    startedAt: string | null;
+    uptimeSeconds: number;
+    /**
+     * The config file read; null when the defaults apply
+     */
+    configFile: string | null;
+    /**
+     * Whether config file changes are applied live
+     */
+    watching: boolean;
+    /**
+     * ReloadRecord
+     */
+    lastReload: {
+        at: string;
+        origin: 'file' | 'api';
+        outcome: 'applied' | 'rejected';
+        changes: number;
+        error?: string;
+    } | null;
+    /**
+     * The auth mode, e.g. `realtime jwt required, admin token`
+     */
+    auth: string;
+    storage: {
+        dialect: string;
+    };
 };
 
 /**
@@ -219,9 +338,10 @@ export type CreatedWebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -271,9 +391,10 @@ export type WebhookEndpoint = {
     format: 'standard' | 'slack' | 'discord' | 'raw';
     enabled: boolean;
     disabledReason: 'manual' | 'failing' | 'gone';
-    headers: {
-        [key: string]: unknown | string;
-    };
+    /**
+     * Names of the extra request headers; their values are write-only (never shown, sealed at rest)
+     */
+    headers: Array<string>;
     retrySchedule: Array<number> | null;
     timeoutMs: number | null;
     /**
@@ -720,6 +841,156 @@ export type AckMessageResponses = {
 
 export type AckMessageResponse = AckMessageResponses[keyof AckMessageResponses];
 
+export type ListApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/keys';
+};
+
+export type ListApiKeysErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
+
+export type ListApiKeysResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        keys: Array<ApiKey>;
+    };
+};
+
+export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponses];
+
+export type CreateApiKeyData = {
+    body: {
+        name: string;
+        scopes?: ApiKeyScopes;
+    };
+    path?: never;
+    query?: never;
+    url: '/admin/keys';
+};
+
+export type CreateApiKeyErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 415
+     */
+    415: ErrorResponse;
+    /**
+     * Response for status 422
+     */
+    422: ErrorResponse;
+};
+
+export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
+
+export type CreateApiKeyResponses = {
+    /**
+     * Response for status 201
+     */
+    201: {
+        /**
+         * key_…: names the key in this API
+         */
+        id: string;
+        /**
+         * Shown in logs; the key acts as client id key:<name>
+         */
+        name: string;
+        /**
+         * ApiKeyScopes
+         */
+        scopes: {
+            /**
+             * Channels the key may publish on
+             */
+            publish: Array<string>;
+            /**
+             * Channels the key may read (GET /messages?channel=, WebSocket and SSE subscriptions)
+             */
+            read: Array<string>;
+            /**
+             * Client ids the key may send direct messages to
+             */
+            to: Array<string>;
+            /**
+             * Client ids the key may act as: `from`, their inbox, ack and extend
+             */
+            actAs: Array<string>;
+            /**
+             * Everything the admin token may do
+             */
+            admin: boolean;
+        };
+        createdAt: string;
+        /**
+         * Last presented (written every 30 s)
+         */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+        /**
+         * The key: shown now, never again
+         */
+        key: string;
+    };
+};
+
+export type CreateApiKeyResponse = CreateApiKeyResponses[keyof CreateApiKeyResponses];
+
+export type RevokeApiKeyData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/admin/keys/{id}';
+};
+
+export type RevokeApiKeyErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+    /**
+     * Response for status 404
+     */
+    404: ErrorResponse;
+};
+
+export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
+
+export type RevokeApiKeyResponses = {
+    /**
+     * Response for status 200
+     */
+    200: ApiKey;
+};
+
+export type RevokeApiKeyResponse = RevokeApiKeyResponses[keyof RevokeApiKeyResponses];
+
 export type ListPluginsData = {
     body?: never;
     path?: never;
@@ -842,6 +1113,7 @@ export type GetLimitsResponses = {
         maxJsonDepth: number;
         bodyTimeoutMs: number;
         trackedCallers: number;
+        openConnections: number;
         rateLimited: {
             [key: string]: unknown | number;
         };
@@ -889,6 +1161,35 @@ export type ReloadConfigResponses = {
 
 export type ReloadConfigResponse = ReloadConfigResponses[keyof ReloadConfigResponses];
 
+export type GetHubStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/admin/status';
+};
+
+export type GetHubStatusErrors = {
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type GetHubStatusError = GetHubStatusErrors[keyof GetHubStatusErrors];
+
+export type GetHubStatusResponses = {
+    /**
+     * Response for status 200
+     */
+    200: HubStatus;
+};
+
+export type GetHubStatusResponse = GetHubStatusResponses[keyof GetHubStatusResponses];
+
 export type GetWsStatsData = {
     body?: never;
     path?: never;
@@ -926,6 +1227,10 @@ export type ListWsChannelsData = {
          * Only channels whose name starts with this
          */
         prefix?: string;
+        /**
+         * Cursor: only channels whose name sorts after this
+         */
+        after?: string;
         limit?: number;
     };
     url: '/ws/channels';
@@ -964,6 +1269,14 @@ export type ListWsChannelsResponses = {
              */
             system: boolean;
         }>;
+        /**
+         * Channels with subscribers, whatever the filter
+         */
+        total: number;
+        /**
+         * Pass as `after` for the next page; null on the last
+         */
+        nextCursor: string | null;
     };
 };
 
@@ -1006,6 +1319,50 @@ export type GetWsChannelResponses = {
 };
 
 export type GetWsChannelResponse = GetWsChannelResponses[keyof GetWsChannelResponses];
+
+export type DisconnectWsClientData = {
+    body?: never;
+    path: {
+        /**
+         * The client id
+         */
+        clientId: string;
+    };
+    query?: never;
+    url: '/ws/clients/{clientId}';
+};
+
+export type DisconnectWsClientErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type DisconnectWsClientError = DisconnectWsClientErrors[keyof DisconnectWsClientErrors];
+
+export type DisconnectWsClientResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        clientId: string;
+        /**
+         * Connections closed (0 when the client had none)
+         */
+        closed: number;
+    };
+};
+
+export type DisconnectWsClientResponse = DisconnectWsClientResponses[keyof DisconnectWsClientResponses];
 
 export type BroadcastWsData = {
     body: {
@@ -1219,6 +1576,50 @@ export type SendToSseClientResponses = {
 
 export type SendToSseClientResponse = SendToSseClientResponses[keyof SendToSseClientResponses];
 
+export type DisconnectSseClientData = {
+    body?: never;
+    path: {
+        /**
+         * The client id
+         */
+        clientId: string;
+    };
+    query?: never;
+    url: '/stream/clients/{clientId}';
+};
+
+export type DisconnectSseClientErrors = {
+    /**
+     * Response for status 400
+     */
+    400: ErrorResponse;
+    /**
+     * Response for status 401
+     */
+    401: ErrorResponse;
+    /**
+     * Response for status 403
+     */
+    403: ErrorResponse;
+};
+
+export type DisconnectSseClientError = DisconnectSseClientErrors[keyof DisconnectSseClientErrors];
+
+export type DisconnectSseClientResponses = {
+    /**
+     * Response for status 200
+     */
+    200: {
+        clientId: string;
+        /**
+         * Streams ended (0 when the client had none)
+         */
+        closed: number;
+    };
+};
+
+export type DisconnectSseClientResponse = DisconnectSseClientResponses[keyof DisconnectSseClientResponses];
+
 export type ListSseClientsData = {
     body?: never;
     path?: never;
@@ -1326,6 +1727,10 @@ export type OpenSseStreamErrors = {
      * A channel the token does not allow, or client_id differing from the token subject
      */
     403: ErrorResponse;
+    /**
+     * This identity or IP already holds limits.connectionsPerIdentity / connectionsPerIp streams and sockets
+     */
+    429: ErrorResponse;
     /**
      * maxStreams reached
      */
@@ -2417,3 +2822,539 @@ export type GetHealthResponses = {
 };
 
 export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+/**
+ * channel.occupied webhook
+ */
+export type WebhookChannelOccupiedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'channel.occupied';
+    timestamp: string;
+    data: {
+        channel: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookChannelOccupiedWebhookRequest = {
+    body: WebhookChannelOccupiedWebhookPayload;
+    key: 'channel.occupied';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * channel.vacated webhook
+ */
+export type WebhookChannelVacatedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'channel.vacated';
+    timestamp: string;
+    data: {
+        channel: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookChannelVacatedWebhookRequest = {
+    body: WebhookChannelVacatedWebhookPayload;
+    key: 'channel.vacated';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * client.connected webhook
+ */
+export type WebhookClientConnectedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'client.connected';
+    timestamp: string;
+    data: {
+        clientId: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookClientConnectedWebhookRequest = {
+    body: WebhookClientConnectedWebhookPayload;
+    key: 'client.connected';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * client.disconnected webhook
+ */
+export type WebhookClientDisconnectedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'client.disconnected';
+    timestamp: string;
+    data: {
+        clientId: string;
+        /**
+         * The transport, e.g. `ws` or `sse`
+         */
+        transport: string;
+        /**
+         * When it happened
+         */
+        at: string;
+        reason?: string;
+    };
+};
+
+export type WebhookClientDisconnectedWebhookRequest = {
+    body: WebhookClientDisconnectedWebhookPayload;
+    key: 'client.disconnected';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * error.occurred webhook
+ */
+export type WebhookErrorOccurredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'error.occurred';
+    timestamp: string;
+    data: {
+        source: string;
+        code: string;
+        message: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookErrorOccurredWebhookRequest = {
+    body: WebhookErrorOccurredWebhookPayload;
+    key: 'error.occurred';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * health.changed webhook
+ */
+export type WebhookHealthChangedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'health.changed';
+    timestamp: string;
+    /**
+     * The health checks' overall verdict changed
+     */
+    data: {
+        status: 'pass' | 'warn' | 'fail';
+        previous: 'pass' | 'warn' | 'fail';
+        /**
+         * The failing checks
+         */
+        failing: Array<string>;
+        at: string;
+    };
+};
+
+export type WebhookHealthChangedWebhookRequest = {
+    body: WebhookHealthChangedWebhookPayload;
+    key: 'health.changed';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.delivered webhook
+ */
+export type WebhookMessageDeliveredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.delivered';
+    timestamp: string;
+    data: {
+        id: number;
+        by: string | null;
+        /**
+         * When it happened
+         */
+        at: string;
+        /**
+         * Message
+         */
+        message: {
+            /**
+             * Monotonic per hub; use it as a resume cursor
+             */
+            id: number;
+            from: string | null;
+            to: string | null;
+            channel: string | null;
+            type: string;
+            payload: unknown;
+            createdAt: string;
+            expiresAt: string | null;
+            deliveredAt: string | null;
+        };
+    };
+};
+
+export type WebhookMessageDeliveredWebhookRequest = {
+    body: WebhookMessageDeliveredWebhookPayload;
+    key: 'message.delivered';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.expired webhook
+ */
+export type WebhookMessageExpiredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.expired';
+    timestamp: string;
+    data: {
+        ids: Array<number>;
+        types: Array<string>;
+        /**
+         * Whether they were copied to the archive first
+         */
+        archived: boolean;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookMessageExpiredWebhookRequest = {
+    body: WebhookMessageExpiredWebhookPayload;
+    key: 'message.expired';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * message.sent webhook
+ */
+export type WebhookMessageSentWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'message.sent';
+    timestamp: string;
+    /**
+     * Message
+     */
+    data: {
+        /**
+         * Monotonic per hub; use it as a resume cursor
+         */
+        id: number;
+        from: string | null;
+        to: string | null;
+        channel: string | null;
+        type: string;
+        payload: unknown;
+        createdAt: string;
+        expiresAt: string | null;
+        deliveredAt: string | null;
+    };
+};
+
+export type WebhookMessageSentWebhookRequest = {
+    body: WebhookMessageSentWebhookPayload;
+    key: 'message.sent';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * metrics.snapshot webhook
+ */
+export type WebhookMetricsSnapshotWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'metrics.snapshot';
+    timestamp: string;
+    /**
+     * MetricsSnapshot
+     */
+    data: {
+        /**
+         * Position in the history (0 for an on-demand read)
+         */
+        seq: number;
+        at: string;
+        metrics: Array<{
+            name: string;
+            help: string;
+            type: 'counter' | 'gauge' | 'histogram' | 'summary';
+            series: Array<{
+                labels: {
+                    [key: string]: unknown | string;
+                };
+                /**
+                 * Counter or gauge value
+                 */
+                value?: number | null;
+                /**
+                 * Observations (histograms, summaries)
+                 */
+                count?: number;
+                /**
+                 * Sum of the observations
+                 */
+                sum?: number | null;
+                /**
+                 * Median; for histograms estimated from the buckets
+                 */
+                p50?: number | null;
+                /**
+                 * 90th percentile
+                 */
+                p90?: number | null;
+                /**
+                 * 95th percentile
+                 */
+                p95?: number | null;
+                /**
+                 * 99th percentile
+                 */
+                p99?: number | null;
+            }>;
+        }>;
+    };
+};
+
+export type WebhookMetricsSnapshotWebhookRequest = {
+    body: WebhookMetricsSnapshotWebhookPayload;
+    key: 'metrics.snapshot';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.disabled webhook
+ */
+export type WebhookPluginDisabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.disabled';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginDisabledWebhookRequest = {
+    body: WebhookPluginDisabledWebhookPayload;
+    key: 'plugin.disabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.enabled webhook
+ */
+export type WebhookPluginEnabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.enabled';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginEnabledWebhookRequest = {
+    body: WebhookPluginEnabledWebhookPayload;
+    key: 'plugin.enabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * plugin.reconfigured webhook
+ */
+export type WebhookPluginReconfiguredWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'plugin.reconfigured';
+    timestamp: string;
+    data: {
+        /**
+         * The plugin
+         */
+        name: string;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookPluginReconfiguredWebhookRequest = {
+    body: WebhookPluginReconfiguredWebhookPayload;
+    key: 'plugin.reconfigured';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.delivery.exhausted webhook
+ */
+export type WebhookWebhookDeliveryExhaustedWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.delivery.exhausted';
+    timestamp: string;
+    data: {
+        deliveryId: number;
+        endpointId: string;
+        eventId: string;
+        eventType: string;
+        attempts: number;
+        lastStatus: number | null;
+        lastError: string | null;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookWebhookDeliveryExhaustedWebhookRequest = {
+    body: WebhookWebhookDeliveryExhaustedWebhookPayload;
+    key: 'webhook.delivery.exhausted';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.endpoint.disabled webhook
+ */
+export type WebhookWebhookEndpointDisabledWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.endpoint.disabled';
+    timestamp: string;
+    data: {
+        endpointId: string;
+        url: string;
+        /**
+         * Why: by an admin, failing too long, or 410 Gone
+         */
+        reason: string;
+        consecutiveFailures: number;
+        failingSince: string | null;
+        /**
+         * Pending deliveries moved to failed with it
+         */
+        failedDeliveries: number;
+        /**
+         * When it happened
+         */
+        at: string;
+    };
+};
+
+export type WebhookWebhookEndpointDisabledWebhookRequest = {
+    body: WebhookWebhookEndpointDisabledWebhookPayload;
+    key: 'webhook.endpoint.disabled';
+    path?: never;
+    query?: never;
+};
+
+/**
+ * webhook.test webhook
+ */
+export type WebhookWebhookTestWebhookPayload = {
+    /**
+     * The event id, also in the `webhook-id` header
+     */
+    id: string;
+    type: 'webhook.test';
+    timestamp: string;
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+export type WebhookWebhookTestWebhookRequest = {
+    body: WebhookWebhookTestWebhookPayload;
+    key: 'webhook.test';
+    path?: never;
+    query?: never;
+};

@@ -16,7 +16,13 @@ export const PACK_TIMEOUT_MS = 180_000;
 /** Installing into a consumer project and running it. */
 export const INSTALL_TIMEOUT_MS = 120_000;
 /** Versions the consumer projects install from the npm registry (pinned). */
-export const CONSUMER_DEPS = { ws: '8.23.0', typescript: '5.9.3', '@types/node': '20.19.9' } as const;
+export const CONSUMER_DEPS = {
+  ws: '8.23.0',
+  typescript: '5.9.3',
+  '@types/node': '20.19.9',
+  /** The `node` package: a Node.js 22 binary from the npm registry, whatever node is on PATH. */
+  node: '22.23.3',
+} as const;
 
 export interface CommandResult {
   code: number;

@@ -62,12 +62,28 @@ describe('the packed packages, installed from their tarballs into a fresh projec
   );
 
   test(
-    'Node 20+ with the `ws` package: REST, WebSocket and SSE (over fetch)',
+    'Node on PATH (20+) with the `ws` package: REST, WebSocket and SSE (over fetch)',
     async () => {
       const dir = await consumerProject('node', [`ws@${CONSUMER_DEPS.ws}`]);
       const version = (await must(['node', '--version'], dir)).trim();
       expect(Number(version.slice(1).split('.')[0])).toBeGreaterThanOrEqual(20);
       const result = await runScenario(['node'], dir, 'node');
+      expect(result.sseTransport).toBe('fetch');
+    },
+    INSTALL_TIMEOUT_MS,
+  );
+
+  test(
+    'Node 22 with its native WebSocket, no `ws` installed',
+    async () => {
+      // The `node` package brings a Node 22 binary into the project, so this runs on
+      // machines whose own node is 20.
+      const dir = await consumerProject('node22', [`node@${CONSUMER_DEPS.node}`]);
+      const node = join(dir, 'node_modules/.bin/node');
+      expect((await must([node, '--version'], dir)).trim()).toBe(`v${CONSUMER_DEPS.node}`);
+      expect(existsSync(join(dir, 'node_modules/ws'))).toBe(false);
+      const result = await runScenario([node], dir, 'node22');
+      expect(result.nativeWebSocket).toBe(true);
       expect(result.sseTransport).toBe('fetch');
     },
     INSTALL_TIMEOUT_MS,

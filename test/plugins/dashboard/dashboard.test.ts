@@ -84,6 +84,14 @@ test('an operator signs in and works every view in headless Chromium', async () 
   expect(await context.cookies()).toEqual([]);
   expect(page.url()).not.toContain(ADMIN);
   expect(await page.textContent('#main')).toMatch(/database:responseTime/);
+  // The overview says what runs where: version, node, uptime, config, the last reload, the auth mode.
+  const status = (await (await live.request('/admin/status', { token: ADMIN })).json()) as Record<string, unknown>;
+  expect(await page.textContent('[data-fact="version"]')).toBe(String(status.version));
+  expect(await page.textContent('[data-fact="node"]')).toBe(String(status.node));
+  expect(await page.textContent('[data-fact="auth"]')).toBe('realtime open, admin token');
+  expect(await page.textContent('[data-fact="config"]')).toBe('none, defaults');
+  expect(await page.textContent('[data-fact="reload"]')).toBe('none since start');
+  expect(await page.textContent('[data-fact="uptime"]')).toMatch(/^\d+[smhd]/);
   await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
 
   // Plugins: ttl off, its view says so; on again.
@@ -127,10 +135,26 @@ test('an operator signs in and works every view in headless Chromium', async () 
   expect(await page.textContent(`#tail li[data-id="${id}"]`)).toContain('from the dashboard');
   await page.screenshot({ path: join(SHOTS, 'messages.png'), fullPage: true });
 
-  // Realtime: the dashboard's own tail is an SSE client.
+  // Realtime: a WebSocket client's presence in its channel; the operator disconnects it.
+  const wsUrl = `${live.url.replace('http', 'ws')}/ws?client_id=watched-client`;
+  const socket = new WebSocket(wsUrl);
+  const closed = new Promise<number>((resolve) => socket.addEventListener('close', (e) => resolve(e.code)));
+  await new Promise((resolve) => socket.addEventListener('open', resolve));
+  socket.send(JSON.stringify({ type: 'subscribe', channels: ['room.watched'], id: 1 }));
+  await waitFor(
+    async () => (await (await live.request('/ws/channels/room.watched', { token: ADMIN })).json()).subscribers === 1,
+    5000,
+    'the subscription',
+  );
   await view(page, 'realtime');
   await page.waitForSelector('#main h2:has-text("Server-Sent Events")');
+  expect(await page.textContent('[data-count="ws-slow"]')).toBe('0');
+  await page.click('button[data-channel="room.watched"]');
+  await page.waitForSelector('button[data-disconnect-ws="watched-client"]');
   await page.screenshot({ path: join(SHOTS, 'realtime.png'), fullPage: true });
+  await page.click('button[data-disconnect-ws="watched-client"]');
+  await page.waitForSelector('#realtime-status:has-text("watched-client: 1 connection closed")');
+  expect(await closed).toBe(1000);
 
   // Webhooks: a delivery fails against the loopback receiver (500, no retries left); retry it from the view.
   const created = await live.request('/webhooks/endpoints', {
@@ -152,12 +176,21 @@ test('an operator signs in and works every view in headless Chromium', async () 
   await waitFor(async () => (await deliveries())[0]?.status === 'failed', 10_000, 'a failed delivery');
   const failed = (await deliveries())[0];
   await view(page, 'webhooks');
+  // Its attempts: the receiver's 500 with its latency.
+  await page.click(`button[data-attempts="${failed.id}"]`);
+  await page.waitForSelector('#attempts [data-attempt-status="500"]');
+  expect(await page.textContent(`button[data-retry="${failed.id}"]`)).toBe('Replay');
   await page.click(`button[data-retry="${failed.id}"]`);
   await page.waitForSelector('#webhook-status:has-text("done")');
+  // The retry clears the attempts shown (they are stale); the row's attempts show them again.
+  expect(await page.$$('#attempts [data-attempt-status]')).toHaveLength(0);
   await waitFor(async () => (await deliveries())[0]?.status === 'delivered', 10_000, 'the retried delivery');
   expect(receiver.requests).toHaveLength(2);
   await view(page, 'webhooks');
   await page.waitForSelector(`[data-delivery-status="delivered"]`);
+  await page.click(`button[data-attempts="${failed.id}"]`);
+  await page.waitForSelector('#attempts [data-attempt-status="204"]');
+  expect(await page.textContent('#attempts')).not.toContain('null');
   await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
 
   // A narrow window: the page does not scroll sideways.

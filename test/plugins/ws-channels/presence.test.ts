@@ -32,6 +32,20 @@ describe('ws-channels presence and REST', () => {
         { name: 'lobby', subscribers: 1, system: false },
         { name: 'room/1', subscribers: 2, system: false },
       ],
+      total: 2,
+      nextCursor: null,
+    });
+    // Paged by name: a page of one, then the rest from its cursor.
+    const first = (await get('/ws/channels?limit=1')).body;
+    expect(first).toEqual({
+      channels: [{ name: 'lobby', subscribers: 1, system: false }],
+      total: 2,
+      nextCursor: 'lobby',
+    });
+    expect((await get('/ws/channels?limit=1&after=lobby')).body).toEqual({
+      channels: [{ name: 'room/1', subscribers: 2, system: false }],
+      total: 2,
+      nextCursor: null,
     });
     expect((await get(`/ws/channels/${encodeURIComponent('room/1')}`)).body).toEqual({
       name: 'room/1',

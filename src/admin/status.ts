@@ -1,0 +1,78 @@
+import { Elysia, t } from 'elysia';
+import type { AuthService } from '../kernel/auth.ts';
+import { errorResponses } from '../kernel/schemas.ts';
+
+/** The outcome of the last config reload (file change or `POST /admin/reload`). */
+export interface ReloadRecord {
+  at: string;
+  origin: 'file' | 'api';
+  outcome: 'applied' | 'rejected';
+  /** Plugins enabled, disabled, reconfigured or restarted by it. */
+  changes: number;
+  /** Why it was refused. */
+  error?: string;
+}
+
+/** `GET /admin/status`: what an operator wants to see first. */
+export interface HubStatus {
+  version: string;
+  runtime: { name: string; version: string };
+  /** This process's node id (`cluster.nodeId`, else host-pid-random). */
+  node: string;
+  state: string;
+  startedAt: string | null;
+  uptimeSeconds: number;
+  /** The config file read, or null when the defaults apply. */
+  configFile: string | null;
+  /** Whether the file is watched and re-applied on change (`watch`). */
+  watching: boolean;
+  lastReload: ReloadRecord | null;
+  /** How clients and operators authenticate, as in the ready line. */
+  auth: string;
+  storage: { dialect: string };
+}
+
+const Iso = t.String({ format: 'date-time' });
+
+const StatusSchema = t.Object(
+  {
+    version: t.String(),
+    runtime: t.Object({ name: t.String(), version: t.String() }),
+    node: t.String({ description: 'This process’s node id' }),
+    state: t.String({ description: 'starting, ready, draining or stopped' }),
+    startedAt: t.Nullable(Iso),
+    uptimeSeconds: t.Number(),
+    configFile: t.Nullable(t.String({ description: 'The config file read; null when the defaults apply' })),
+    watching: t.Boolean({ description: 'Whether config file changes are applied live' }),
+    lastReload: t.Nullable(
+      t.Object(
+        {
+          at: Iso,
+          origin: t.Union([t.Literal('file'), t.Literal('api')]),
+          outcome: t.Union([t.Literal('applied'), t.Literal('rejected')]),
+          changes: t.Integer(),
+          error: t.Optional(t.String()),
+        },
+        { title: 'ReloadRecord' },
+      ),
+    ),
+    auth: t.String({ description: 'The auth mode, e.g. `realtime jwt required, admin token`' }),
+    storage: t.Object({ dialect: t.String() }),
+  },
+  { title: 'HubStatus' },
+);
+
+/** `/admin/status`, behind the admin token. */
+export function adminStatusRoutes(auth: AuthService, status: () => HubStatus) {
+  return new Elysia({ name: 'relaykit-admin-status', detail: { tags: ['admin'], security: [{ adminToken: [] }] } })
+    .onBeforeHandle(function requireAdmin({ request }) {
+      auth.requireAdmin(request);
+    })
+    .get('/admin/status', () => status(), {
+      response: { 200: StatusSchema, ...errorResponses(401, 403) },
+      detail: {
+        operationId: 'getHubStatus',
+        summary: 'Version, uptime, node, config file, the last reload and the auth mode',
+      },
+    });
+}

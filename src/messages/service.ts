@@ -485,7 +485,7 @@ export class MessageCore implements MessageService {
       }),
     );
     this.metrics.groupCommitBatch.observe(messages.length);
-    for (const message of messages) this.metrics.messagesPublished.inc({ type: typeLabel(message.type) });
+    for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
     this.live.committed(messages);
     for (const [i, pending] of batch.entries()) pending.resolve({ message: messages[i], replayed: false });
     return true;

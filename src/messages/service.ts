@@ -457,7 +457,8 @@ export class MessageCore implements MessageService {
    * false, committing nothing, when the batch needs the full transaction.
    */
   private async commitAlone(batch: readonly Pending[], hooks: readonly MessageHooks[]): Promise<boolean> {
-    if (this.live.inCommit || batch.some((pending) => pending.claim)) return false;
+    const { announceChannel } = this.live;
+    if ((this.live.inCommit && announceChannel === undefined) || batch.some((pending) => pending.claim)) return false;
     const drafts = batch.map((pending) => pending.draft);
     if (hooks.some((hook) => hook.afterInsert && (hook.writesAfterInsert?.(drafts) ?? true))) return false;
     const ids = await this.store.insertCommitted(
@@ -470,6 +471,7 @@ export class MessageCore implements MessageService {
         createdAt: draft.createdAt,
         expiresAt: draft.expiresAt,
       })),
+      announceChannel,
     );
     const messages = drafts.map(
       (draft, i): Message => ({

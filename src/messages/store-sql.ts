@@ -125,7 +125,8 @@ export class SqlMessageStore implements MessageStore {
     return ids.map((r) => r.id).sort((a, b) => a - b);
   }
 
-  insertCommitted(rows: readonly NewMessageRow[]): Promise<number[]> {
+  insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
+    if (announce !== undefined) throw new Error('this store cannot announce a batch from its insert');
     return this.storage.transaction((tx) => this.insert(tx, rows));
   }
 

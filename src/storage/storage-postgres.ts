@@ -101,9 +101,9 @@ export class PostgresMessageStore extends SqlMessageStore {
     return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(toPostgresRow));
   }
 
-  /** One statement is its own transaction: the batch commits in one round trip. */
-  override insertCommitted(rows: readonly NewMessageRow[]): Promise<number[]> {
-    return insertMessages((this.storage as PostgresStorage).store.db, rows.map(toPostgresRow));
+  /** One statement is its own transaction: the batch commits (and is announced) in one round trip. */
+  override insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
+    return insertMessages((this.storage as PostgresStorage).store.db, rows.map(toPostgresRow), announce);
   }
 
   override maxId(): Promise<number> {

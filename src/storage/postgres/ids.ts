@@ -39,14 +39,19 @@ export type PostgresExecutor = Pick<PostgresDatabase, 'execute'>;
  * lock until the transaction commits. Rows written after it in the same
  * transaction (the webhooks outbox) may use the returned ids.
  */
-export async function insertMessages(tx: PostgresExecutor, rows: readonly NewPostgresMessage[]): Promise<number[]> {
+export async function insertMessages(
+  tx: PostgresExecutor,
+  rows: readonly NewPostgresMessage[],
+  /** Also NOTIFY this channel with `first:last` (the NOTIFY broker's payload), sent when the statement's transaction commits. */
+  announce?: string,
+): Promise<number[]> {
   if (!rows.length) return [];
   const n = rows.length;
   const column = <T>(pick: (row: NewPostgresMessage) => T): T[] => rows.map(pick);
   // A prepared statement: one round trip per batch (an unprepared query with
   // parameters is described by the driver first, which costs a second one).
   const result = await driverOf(tx).unsafe<{ id: string | number }[]>(
-    INSERT_BATCH,
+    announce === undefined ? INSERT_BATCH : INSERT_BATCH_ANNOUNCED,
     [
       n,
       column((r) => r.from),
@@ -56,6 +61,7 @@ export async function insertMessages(tx: PostgresExecutor, rows: readonly NewPos
       column((r) => r.payload),
       column((r) => r.createdAt),
       column((r) => r.expiresAt),
+      ...(announce === undefined ? [] : [announce]),
     ],
     { prepare: true },
   );
@@ -65,17 +71,30 @@ export async function insertMessages(tx: PostgresExecutor, rows: readonly NewPos
   return ids;
 }
 
-/** The batch insert of `insertMessages`: $1 is the batch size, $2..$8 one array per column. */
-const INSERT_BATCH = `
-  with counter as (
+const COUNTER = `counter as (
     update "${getTableName(messageIdCounter)}" set last_id = last_id + $1 returning last_id
-  )
-  insert into "${getTableName(messages)}" (id, from_client, to_client, channel, type, payload, created_at, expires_at)
+  )`;
+const INSERT = `insert into "${getTableName(messages)}" (id, from_client, to_client, channel, type, payload, created_at, expires_at)
   select counter.last_id - $1 + batch.ord, batch.from_client, batch.to_client, batch.channel,
          batch.type, batch.payload, batch.created_at, batch.expires_at
   from counter, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
     with ordinality as batch(from_client, to_client, channel, type, payload, created_at, expires_at, ord)
   returning id`;
+
+/** The batch insert of `insertMessages`: $1 is the batch size, $2..$8 one array per column. */
+const INSERT_BATCH = `with ${COUNTER} ${INSERT}`;
+
+/**
+ * The same, announcing the batch on channel $9 with `first:last` (pg_notify is
+ * volatile, so its CTE runs exactly once; the NOTIFY goes out when the statement's
+ * transaction commits, never for a rolled-back one).
+ */
+const INSERT_BATCH_ANNOUNCED = `with ${COUNTER},
+  inserted as (${INSERT}),
+  announced as (
+    select pg_notify($9, (select min(id) from inserted)::text || ':' || (select max(id) from inserted)::text)
+  )
+  select inserted.id from inserted, announced`;
 
 /**
  * The postgres-js client under a Drizzle database or transaction (the pool, or the

@@ -159,8 +159,8 @@ async function feedCost(hubs: Hub[]): Promise<Array<Record<string, number>>> {
       return {
         gapReads: read('relaykit_cluster_feed_gap_reads'),
         gapMessages: read('relaykit_cluster_feed_gap_messages'),
-        holdMs: read('relaykit_cluster_feed_hold_ms'),
-        maxHoldMs: read('relaykit_cluster_feed_max_hold_ms'),
+        holdMs: read('relaykit_cluster_feed_hold_seconds') * 1000,
+        maxHoldMs: read('relaykit_cluster_feed_max_hold_seconds') * 1000,
       };
     }),
   );

@@ -4,23 +4,36 @@
  * SQLite schema, in one run. Servers on core 0, wrk on core 1; rounds interleave the
  * three targets and the table shows medians.
  *
- *   bun bench/http/run.ts [--rounds 3] [--seconds 5] [--connections 64]
+ *   bun bench/http/run.ts [--rounds 3] [--seconds 5] [--connections 64] [--baseline <git ref>]
+ *
+ * `--baseline` adds the hub of another commit (e.g. `main`, or the commit before a change)
+ * as a fourth target, so its ratios and the current ones come from the same run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, hasCommand, median, startServer, stopServer, type WrkResult, wrk } from '../lib/run.ts';
+import {
+  checkoutBaseline,
+  freePort,
+  hasCommand,
+  median,
+  startServer,
+  stopServer,
+  type WrkResult,
+  wrk,
+} from '../lib/run.ts';
 
 /** The hub under load is one trusted publisher: its per-caller rate limits are raised out of the way (the limiter still runs). */
-const BENCH_CONFIG =
-  'log:\n  level: warn\nwatch: false\nlimits:\n  messagesPerSecond: 100000000\n  messageBurst: 100000000\n  bytesPerSecond: 100000000000\n  byteBurst: 100000000000\n';
+const BASE_CONFIG = 'log:\n  level: warn\nwatch: false\n';
+const BENCH_CONFIG = `${BASE_CONFIG}limits:\n  messagesPerSecond: 100000000\n  messageBurst: 100000000\n  bytesPerSecond: 100000000000\n  byteBurst: 100000000000\n`;
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -32,7 +45,22 @@ if (!hasCommand('wrk') || !hasCommand('taskset')) {
 }
 
 const ROOT = resolve(import.meta.dir, '../..');
-const targets = {
+const baseline = values.baseline ? checkoutBaseline(values.baseline) : null;
+process.on('exit', () => baseline?.remove());
+
+/** The hub of the source tree at `root`, on SQLite. */
+function hubTarget(root: string, config: string) {
+  return (port: number, db: string, dir: string) => {
+    writeFileSync(join(dir, 'relaykit.config.yaml'), config);
+    return {
+      cmd: ['bun', join(root, 'src/cli.ts'), 'start', '--config', join(dir, 'relaykit.config.yaml')],
+      env: { RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', RELAYKIT_STORAGE_URL: `sqlite:${db}` },
+    };
+  };
+}
+
+type Start = (port: number, db: string, dir: string) => { cmd: string[]; env: Record<string, string> };
+const targets: Record<string, Start> = {
   'bare Bun.serve': (port: number, db: string) => ({
     cmd: ['bun', join(import.meta.dir, 'bare-bun.ts')],
     env: { PORT: String(port), DB_PATH: db },
@@ -41,24 +69,18 @@ const targets = {
     cmd: ['bun', join(import.meta.dir, 'bare-elysia.ts')],
     env: { PORT: String(port), DB_PATH: db },
   }),
-  'Relaykit hub': (port: number, db: string, dir: string) => {
-    writeFileSync(join(dir, 'relaykit.config.yaml'), BENCH_CONFIG);
-    return {
-      cmd: ['bun', join(ROOT, 'src/cli.ts'), 'start', '--config', join(dir, 'relaykit.config.yaml')],
-      env: { RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', RELAYKIT_STORAGE_URL: `sqlite:${db}` },
-    };
-  },
-} as const;
-type Target = keyof typeof targets;
-
-const results: Record<Target, { get: WrkResult[]; post: WrkResult[] }> = {
-  'bare Bun.serve': { get: [], post: [] },
-  'bare Elysia': { get: [], post: [] },
-  'Relaykit hub': { get: [], post: [] },
+  'Relaykit hub': hubTarget(ROOT, BENCH_CONFIG),
 };
+const BASELINE = `hub @ ${values.baseline}`;
+if (baseline) targets[BASELINE] = hubTarget(baseline.root, baseline.limits ? BENCH_CONFIG : BASE_CONFIG);
+type Target = string;
+
+const results: Record<Target, { get: WrkResult[]; post: WrkResult[] }> = Object.fromEntries(
+  Object.keys(targets).map((t) => [t, { get: [], post: [] }]),
+);
 
 for (let round = 1; round <= rounds; round++) {
-  for (const name of Object.keys(targets) as Target[]) {
+  for (const name of Object.keys(targets)) {
     const dir = mkdtempSync(join(tmpdir(), 'relaykit-bench-'));
     const port = freePort();
     const { cmd, env } = targets[name](port, join(dir, 'bench.db'), dir);
@@ -78,7 +100,7 @@ for (let round = 1; round <= rounds; round++) {
       results[name].get.push(get);
       results[name].post.push(post);
       console.log(
-        `round ${round} ${name.padEnd(15)} GET ${get.rps.toFixed(0).padStart(7)} req/s (p99 ${get.p99ms.toFixed(2)} ms, errors ${get.errors})  POST ${post.rps.toFixed(0).padStart(7)} req/s (p99 ${post.p99ms.toFixed(2)} ms, errors ${post.errors})`,
+        `round ${round} ${name.padEnd(16)} GET ${get.rps.toFixed(0).padStart(7)} req/s (p99 ${get.p99ms.toFixed(2)} ms, errors ${get.errors})  POST ${post.rps.toFixed(0).padStart(7)} req/s (p99 ${post.p99ms.toFixed(2)} ms, errors ${post.errors})`,
       );
     } finally {
       await stopServer(proc);
@@ -90,7 +112,7 @@ for (let round = 1; round <= rounds; round++) {
 const med = (t: Target, k: 'get' | 'post', f: keyof WrkResult) => median(results[t][k].map((r) => r[f]));
 console.log(`\nmedians of ${rounds} rounds, ${seconds}s each, ${connections} connections, server core 0, wrk core 1`);
 console.log('target           GET req/s  GET p99 ms  POST req/s  POST p99 ms');
-for (const t of Object.keys(results) as Target[]) {
+for (const t of Object.keys(results)) {
   console.log(
     `${t.padEnd(16)} ${med(t, 'get', 'rps').toFixed(0).padStart(9)}  ${med(t, 'get', 'p99ms').toFixed(2).padStart(10)}  ${med(t, 'post', 'rps').toFixed(0).padStart(10)}  ${med(t, 'post', 'p99ms').toFixed(2).padStart(11)}`,
   );
@@ -101,5 +123,14 @@ const postRatio = med('Relaykit hub', 'post', 'rps') / med('bare Bun.serve', 'po
 console.log(`\nhub GET  / bare Elysia GET     = ${getRatio.toFixed(2)}  (target >= 0.90)`);
 console.log(`hub GET  / bare Bun.serve GET  = ${getVsBun.toFixed(2)}`);
 console.log(
-  `hub POST / bare Bun.serve POST = ${postRatio.toFixed(2)}  (target >= 0.70; the hub's POST is durable, group-committed)`,
+  `hub POST / bare Bun.serve POST = ${postRatio.toFixed(2)}  (#16 target >= 2.0; the hub's POST is durable, group-committed)`,
 );
+if (baseline) {
+  const ratio = (t: Target, k: 'get' | 'post', anchor: Target) => med(t, k, 'rps') / med(anchor, k, 'rps');
+  console.log(
+    `\n${BASELINE}: GET / bare Elysia = ${ratio(BASELINE, 'get', 'bare Elysia').toFixed(2)}, POST / bare Bun.serve = ${ratio(BASELINE, 'post', 'bare Bun.serve').toFixed(2)}`,
+  );
+  console.log(
+    `this tree vs ${values.baseline}, same run: GET ${ratio('Relaykit hub', 'get', BASELINE).toFixed(2)}x, POST ${ratio('Relaykit hub', 'post', BASELINE).toFixed(2)}x`,
+  );
+}

@@ -2,6 +2,9 @@
  * Shared benchmark plumbing: pin processes to cores, run wrk, take medians.
  * The machine has 2 cores: servers run on core 0, load generators on core 1.
  */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Subprocess, spawn } from 'bun';
 
 export const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
@@ -85,4 +88,23 @@ function toMs(value: string): number {
 
 export function hasCommand(name: string): boolean {
   return Bun.spawnSync(['sh', '-c', `command -v ${name}`]).exitCode === 0;
+}
+
+/**
+ * A source tree of the hub at `ref` (a commit, tag or branch of this repository) in a
+ * temporary folder, sharing this checkout's node_modules: benchmarks run it as one more
+ * target, so "did this change cost anything" is answered in the same run.
+ * `limits` says whether that version knows the `limits:` config section.
+ */
+export function checkoutBaseline(ref: string): { root: string; limits: boolean; remove(): void } {
+  const repo = new URL('../..', import.meta.url).pathname;
+  const root = mkdtempSync(join(tmpdir(), 'relaykit-baseline-'));
+  const archive = Bun.spawnSync(['sh', '-c', `git -C "${repo}" archive "${ref}" | tar -x -C "${root}"`]);
+  if (archive.exitCode !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`cannot check out ${ref}: ${archive.stderr.toString().trim()}`);
+  }
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  const limits = readFileSync(join(root, 'src/config/schema.ts'), 'utf8').includes('messagesPerSecond');
+  return { root, limits, remove: () => rmSync(root, { recursive: true, force: true }) };
 }

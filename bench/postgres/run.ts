@@ -9,7 +9,10 @@
  *
  *   bun bench/postgres/run.ts [--rounds 3] [--seconds 5] [--connections 64]
  *     [--targets bun,elysia,hub] [--anchor-ids sequence|counter] [--pg-max 10]
- *     [--admin-url postgres://root@127.0.0.1:5432/postgres?sslmode=disable]
+ *     [--admin-url postgres://root@127.0.0.1:5432/postgres?sslmode=disable] [--baseline <git ref>]
+ *
+ * `--baseline` adds the hub of another commit (e.g. `main`) as one more target, so its
+ * numbers and the current ones come from the same run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,16 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { migratePostgres, openPostgres, redactUrl } from '../../src/storage/postgres/index.ts';
-import { freePort, hasCommand, median, startServer, stopServer, type WrkResult, wrk } from '../lib/run.ts';
+import {
+  checkoutBaseline,
+  freePort,
+  hasCommand,
+  median,
+  startServer,
+  stopServer,
+  type WrkResult,
+  wrk,
+} from '../lib/run.ts';
 
 /** The hub under load is one trusted publisher: its per-caller rate limits are raised out of the way (the limiter still runs). */
 const BENCH_CONFIG =
@@ -32,6 +44,7 @@ const { values } = parseArgs({
     'anchor-ids': { type: 'string', default: 'sequence' },
     'pg-max': { type: 'string', default: '10' },
     'admin-url': { type: 'string', default: 'postgres://root@127.0.0.1:5432/postgres?sslmode=disable' },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -48,6 +61,17 @@ if (values['anchor-ids'] !== 'sequence' && values['anchor-ids'] !== 'counter') {
 }
 
 const ROOT = resolve(import.meta.dir, '../..');
+
+/** The hub of the source tree at `root` on the database at `url`. */
+function hubStart(root: string) {
+  return (port: number, url: string, dir: string) => {
+    writeFileSync(join(dir, 'relaykit.config.yaml'), BENCH_CONFIG);
+    return {
+      cmd: ['bun', join(root, 'src/cli.ts'), 'start', '--config', join(dir, 'relaykit.config.yaml')],
+      env: { RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', RELAYKIT_STORAGE_URL: url },
+    };
+  };
+}
 const POST_SCRIPT = join(ROOT, 'bench/http/post.lua');
 const anchorEnv = (port: number, url: string) => ({
   PORT: String(port),
@@ -70,19 +94,17 @@ const allTargets = {
       env: anchorEnv(port, url),
     }),
   },
-  'Relaykit hub': {
-    key: 'hub',
-    start: (port: number, url: string, dir: string) => {
-      writeFileSync(join(dir, 'relaykit.config.yaml'), BENCH_CONFIG);
-      return {
-        cmd: ['bun', join(ROOT, 'src/cli.ts'), 'start', '--config', join(dir, 'relaykit.config.yaml')],
-        env: { RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', RELAYKIT_STORAGE_URL: url },
-      };
-    },
-  },
-} as const;
-type Target = keyof typeof allTargets;
-const chosen = values.targets.split(',');
+  'Relaykit hub': { key: 'hub', start: hubStart(ROOT) },
+} as Record<
+  string,
+  { key: string; start: (port: number, url: string, dir: string) => { cmd: string[]; env: Record<string, string> } }
+>;
+type Target = string;
+const BASELINE = `hub @ ${values.baseline}`;
+const baseline = values.baseline ? checkoutBaseline(values.baseline) : null;
+process.on('exit', () => baseline?.remove());
+if (baseline) allTargets[BASELINE] = { key: 'baseline', start: hubStart(baseline.root) };
+const chosen = [...values.targets.split(','), ...(baseline ? ['baseline'] : [])];
 const targets = (Object.keys(allTargets) as Target[]).filter((t) => chosen.includes(allTargets[t].key));
 
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -116,7 +138,7 @@ try {
     for (const name of targets) {
       const dir = mkdtempSync(join(tmpdir(), 'relaykit-bench-pg-'));
       const database = `rk_bench_pg_${allTargets[name].key}_${process.pid}`;
-      const url = await freshDatabase(database, name !== 'Relaykit hub');
+      const url = await freshDatabase(database, allTargets[name].key !== 'hub' && allTargets[name].key !== 'baseline');
       const port = freePort();
       const { cmd, env } = allTargets[name].start(port, url, dir);
       const base = `http://127.0.0.1:${port}`;
@@ -144,7 +166,7 @@ try {
         results[name].get.push(get);
         results[name].post.push(post);
         console.log(
-          `round ${round} ${name.padEnd(15)} GET ${get.rps.toFixed(0).padStart(7)} req/s (p99 ${get.p99ms.toFixed(2)} ms, errors ${get.errors})  POST ${post.rps.toFixed(0).padStart(7)} req/s (p99 ${post.p99ms.toFixed(2)} ms, errors ${post.errors})`,
+          `round ${round} ${name.padEnd(16)} GET ${get.rps.toFixed(0).padStart(7)} req/s (p99 ${get.p99ms.toFixed(2)} ms, errors ${get.errors})  POST ${post.rps.toFixed(0).padStart(7)} req/s (p99 ${post.p99ms.toFixed(2)} ms, errors ${post.errors})`,
         );
       } finally {
         await stopServer(proc);
@@ -174,4 +196,8 @@ if (has('Relaykit hub') && has('bare Bun.serve')) {
 if (has('Relaykit hub') && has('bare Elysia')) {
   const ratio = med('Relaykit hub', 'get', 'rps') / med('bare Elysia', 'get', 'rps');
   console.log(`hub GET  / bare Elysia + postgres-js GET     = ${ratio.toFixed(2)}`);
+}
+if (has('Relaykit hub') && has(BASELINE)) {
+  const vs = (k: 'get' | 'post') => (med('Relaykit hub', k, 'rps') / med(BASELINE, k, 'rps')).toFixed(2);
+  console.log(`this tree vs ${values.baseline}, same run: GET ${vs('get')}x, POST ${vs('post')}x`);
 }

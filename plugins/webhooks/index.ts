@@ -153,6 +153,9 @@ export default definePlugin({
         async afterInsert(tx, messages) {
           written(await outbox.captureMessages(tx, messages));
         },
+        // No endpoint wants these messages: they commit without a transaction held open for the outbox.
+        writesAfterInsert: (drafts) =>
+          drafts.some((d) => endpoints.matching('message.sent', d.input.channel ?? null).length > 0),
       },
     };
   },

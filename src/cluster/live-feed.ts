@@ -13,6 +13,8 @@ export interface ClusterLivePathOptions {
    * is published on the broker once committed.
    */
   announce?(tx: Tx, batch: BrokerBatch): Promise<void>;
+  /** The NOTIFY channel `announce` uses, so a batch committed as one statement is announced by it. */
+  announceChannel?: string;
   /** The store's messages with `afterId < id <= uptoId`, in id order (gap reads). */
   readRange(afterId: number, uptoId: number): Promise<Message[]>;
   /** The store's last committed id (the start point and the periodic check). */
@@ -43,6 +45,10 @@ export class ClusterLivePath implements LivePath {
   private closed = false;
 
   constructor(private readonly options: ClusterLivePathOptions) {}
+
+  get announceChannel(): string | undefined {
+    return this.options.announceChannel;
+  }
 
   get broker(): Broker {
     return this.options.broker;

@@ -10,7 +10,7 @@ export interface ClusterMetricsSource {
 }
 
 /** The feed's counters, read at each scrape: the cost of keeping the order on this node. */
-const FEED_GAUGES: ReadonlyArray<[keyof OrderedFeedStats, string, string]> = [
+const FEED_GAUGES: ReadonlyArray<[keyof OrderedFeedStats, string, string, number?]> = [
   ['delivered', 'relaykit_cluster_feed_delivered_id', 'Highest message id this node published to its realtime plugins'],
   ['known', 'relaykit_cluster_feed_known_id', 'Highest message id this node knows is committed'],
   ['held', 'relaykit_cluster_feed_held', 'Messages held waiting for a missing id below them'],
@@ -21,8 +21,8 @@ const FEED_GAUGES: ReadonlyArray<[keyof OrderedFeedStats, string, string]> = [
     'Messages delivered from gap reads rather than the broker (since start)',
   ],
   ['duplicates', 'relaykit_cluster_feed_duplicates', 'Messages or batches dropped as already delivered (since start)'],
-  ['holdTimeMs', 'relaykit_cluster_feed_hold_ms', 'Total time gaps stayed open, in ms (since start)'],
-  ['maxHoldMs', 'relaykit_cluster_feed_max_hold_ms', 'Longest time a gap stayed open, in ms'],
+  ['holdTimeMs', 'relaykit_cluster_feed_hold_seconds', 'Total time gaps stayed open (since start)', 1000],
+  ['maxHoldMs', 'relaykit_cluster_feed_max_hold_seconds', 'Longest time a gap stayed open', 1000],
   ['errors', 'relaykit_cluster_feed_errors', 'Gap reads or last-id checks that failed and were retried (since start)'],
 ];
 
@@ -38,7 +38,7 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
     registers: [registry],
   }).set({ node: source.nodeId, broker: source.brokerKind }, 1);
   if (!source.clustered) return;
-  for (const [key, name, help] of FEED_GAUGES) {
+  for (const [key, name, help, divisor = 1] of FEED_GAUGES) {
     new Gauge({
       name,
       help,
@@ -46,7 +46,7 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
       registers: [registry],
       collect() {
         const stats = source.feedStats();
-        if (stats) this.set({ node: source.nodeId }, stats[key]);
+        if (stats) this.set({ node: source.nodeId }, stats[key] / divisor);
       },
     });
   }

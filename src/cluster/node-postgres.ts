@@ -34,6 +34,7 @@ export async function openPostgresClusterNode(
   let broker: Broker;
   let ping: () => Promise<void>;
   let announce: ClusterLivePathOptions['announce'];
+  let announceChannel: string | undefined;
   if (config.broker.url) {
     const { RedisBroker } = await import('./broker-redis.ts');
     const redis = new RedisBroker({
@@ -50,6 +51,7 @@ export async function openPostgresClusterNode(
     broker = new PostgresBroker({ client, channel, readRange: options.readRange, delivered, onError: onBrokerError });
     ping = () => storage.ping();
     // Inside the commit: PostgreSQL sends it only if the batch commits, so no commit goes unannounced.
+    announceChannel = channel;
     announce = async (tx, batch) => {
       await (tx as unknown as { execute(query: SQL): Promise<unknown> }).execute(notifyStatement(batch, channel));
     };
@@ -58,6 +60,7 @@ export async function openPostgresClusterNode(
   live = new ClusterLivePath({
     broker,
     announce,
+    announceChannel,
     readRange: options.readRange,
     lastId: () => store.maxId(),
     holdMs: config.holdMs,

@@ -8,6 +8,9 @@ import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
 
+/** How long an EventSource request made while the hub starts waits for it (then 503). */
+const STREAM_START_WAIT_MS = 10_000;
+
 export interface FrontOptions {
   /** The current body limits (server.maxBodyBytes, server.maxJsonDepth). */
   bodyLimits(): BodyLimits;
@@ -15,6 +18,13 @@ export interface FrontOptions {
   acceptingWebSockets(): boolean;
   /** Whether the hub is still starting its plugins: everything answers 503 until then. */
   starting(): boolean;
+  /**
+   * Resolves once the hub has started (or given up), or after `ms`. EventSource
+   * requests wait for it instead of reading 503: a browser's EventSource retries
+   * network errors by itself but gives up for good on a 503, so a stream that
+   * reconnects while a restarted hub starts its plugins would stay dead.
+   */
+  started(ms: number): Promise<void>;
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   accepting(): boolean;
   /** Which browser origins may call the hub (server.cors). */
@@ -65,6 +75,15 @@ export class Front {
     if (preflighted) return preflighted;
     // Until the plugins have started there is nothing to serve: probes and clients read 503 "starting".
     if (this.options.starting()) {
+      if (request.method === 'GET' && request.headers.get('accept')?.includes('text/event-stream')) {
+        return this.options
+          .started(STREAM_START_WAIT_MS)
+          .then(() =>
+            this.options.starting()
+              ? errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' })
+              : this.handle(original, info),
+          );
+      }
       return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'), { 'retry-after': '1' });
     }
     // Only requests with a body need the (async) body guard; the GET hot path stays synchronous here.

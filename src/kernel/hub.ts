@@ -78,6 +78,9 @@ export class Hub {
   private server: HttpServer | null = null;
   private readonly front: Front;
   private state: HubState = 'starting';
+  /** Resolves when starting ends (ready, or stopped before that): EventSource requests made meanwhile wait for it. */
+  private readonly startSettled: Promise<void>;
+  private settleStart: () => void = () => {};
   private startedAt: number | null = null;
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
@@ -94,6 +97,9 @@ export class Hub {
     readonly cluster: ClusterNode,
   ) {
     this.source = source;
+    this.startSettled = new Promise((resolve) => {
+      this.settleStart = resolve;
+    });
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger(current.log.level, current.log.format);
     this.metrics = createCoreMetrics(this.registry);
@@ -174,6 +180,14 @@ export class Hub {
         acceptingWebSockets: () => this.state === 'ready',
         cors: () => this.current.server.cors,
         starting: () => this.state === 'starting',
+        started: (ms) =>
+          new Promise<void>((resolve) => {
+            const cancel = this.clock.setTimeout(resolve, ms);
+            void this.startSettled.then(() => {
+              cancel();
+              resolve();
+            });
+          }),
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {
           const labels = { method: methodLabel(request.method), route, status: String(status) };
@@ -247,6 +261,7 @@ export class Hub {
       throw err;
     }
     hub.state = 'ready';
+    hub.settleStart();
     hub.startedAt = hub.clock.now();
 
     if (config.watch)
@@ -418,6 +433,7 @@ export class Hub {
   /** Graceful shutdown: stop accepting, finish in-flight requests, stop plugins, close the database. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
+    this.settleStart();
     const wasServing = this.state !== 'starting';
     this.drain();
     this.source.close();

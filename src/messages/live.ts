@@ -20,6 +20,13 @@ export interface LivePath {
   start(sink: LiveSink): Promise<void>;
   /** Runs inside the commit transaction, after the insert (a NOTIFY that commits with the batch). */
   inCommit?(tx: Tx, messages: readonly Message[]): Promise<void>;
+  /**
+   * What `inCommit` announces, for a store that can fold it into the insert itself
+   * (PostgreSQL: the insert statement also NOTIFYs this channel with the batch's
+   * `first:last` ids). Then a batch with nothing else to write commits as one
+   * statement and is still announced exactly when it commits.
+   */
+  readonly announceChannel?: string;
   /** This node committed `messages` (ascending ids, one transaction): publish them. */
   committed(messages: readonly Message[]): void;
   /** The highest id published as `message.sent` on this node. */

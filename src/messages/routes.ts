@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import { NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
 import { remoteAddressOf } from '../kernel/app.ts';
@@ -38,7 +39,10 @@ const MessageType = t.String({
 
 export const MessageSchema = t.Object(
   {
-    id: t.Integer({ description: 'Monotonic per hub; use it as a resume cursor' }),
+    // A plain integer, not Elysia's string-or-integer `t.Integer`: a response schema without
+    // a transform is checked by its compiled validator instead of walked by `Encode` on every
+    // response (the same document: the OpenAPI generator shows both as an integer).
+    id: Type.Integer({ description: 'Monotonic per hub; use it as a resume cursor' }),
     from: t.Nullable(t.String()),
     to: t.Nullable(t.String()),
     channel: t.Nullable(t.String()),

@@ -34,6 +34,15 @@ export type { ListQuery, ReplayQuery } from './store.ts';
 export interface MessageHooks {
   prepare?(draft: MessageDraft): void;
   afterInsert?(tx: Tx, messages: readonly Message[]): void | Promise<void>;
+  /**
+   * Whether `afterInsert` has anything to write for this batch (asked just before the
+   * commit). When every hook with an `afterInsert` answers false (and nothing else needs
+   * the transaction: no idempotency key, no in-commit live path), the batch commits in
+   * one statement without an explicit transaction (on PostgreSQL one round trip instead
+   * of three) and `afterInsert` is not called for it. Without it, a hook always gets
+   * its transaction.
+   */
+  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean;
   /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
   afterAck?(message: Message): void | Promise<void>;
 }
@@ -371,6 +380,7 @@ export class MessageCore implements MessageService {
 
   private async commit(batch: Pending[]): Promise<void> {
     const hooks = this.hooks();
+    if (await this.commitAlone(batch, hooks)) return;
     const now = this.clock.now();
     const { stored, replays, messages } = await this.storage.transaction(async (tx) => {
       const replays = await this.claimKeys(tx, batch, now);
@@ -439,6 +449,48 @@ export class MessageCore implements MessageService {
           : (replays.get(replay.leader) as { record: IdempotencyRecord }).record;
       this.replayOf(claim, record).then(pending.resolve, pending.reject);
     });
+  }
+
+  /**
+   * Commits a batch that needs no transaction of its own (no idempotency key, no
+   * in-commit live path, no hook with anything to write) as one statement; returns
+   * false, committing nothing, when the batch needs the full transaction.
+   */
+  private async commitAlone(batch: readonly Pending[], hooks: readonly MessageHooks[]): Promise<boolean> {
+    const { announceChannel } = this.live;
+    if ((this.live.inCommit && announceChannel === undefined) || batch.some((pending) => pending.claim)) return false;
+    const drafts = batch.map((pending) => pending.draft);
+    if (hooks.some((hook) => hook.afterInsert && (hook.writesAfterInsert?.(drafts) ?? true))) return false;
+    const ids = await this.store.insertCommitted(
+      batch.map(({ draft, payload }) => ({
+        from: draft.input.from ?? null,
+        to: draft.input.to ?? null,
+        channel: draft.input.channel ?? null,
+        type: draft.input.type,
+        payload,
+        createdAt: draft.createdAt,
+        expiresAt: draft.expiresAt,
+      })),
+      announceChannel,
+    );
+    const messages = drafts.map(
+      (draft, i): Message => ({
+        id: ids[i],
+        from: draft.input.from ?? null,
+        to: draft.input.to ?? null,
+        channel: draft.input.channel ?? null,
+        type: draft.input.type,
+        payload: draft.input.payload ?? null,
+        createdAt: new Date(draft.createdAt).toISOString(),
+        expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+        deliveredAt: null,
+      }),
+    );
+    this.metrics.groupCommitBatch.observe(messages.length);
+    for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
+    this.live.committed(messages);
+    for (const [i, pending] of batch.entries()) pending.resolve({ message: messages[i], replayed: false });
+    return true;
   }
 
   /**

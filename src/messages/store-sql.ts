@@ -39,9 +39,10 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-/** Statements only SQLite runs, prepared once over its synchronous driver: the hot read and the sweep's delete. */
+/** Statements only SQLite runs, prepared once over its synchronous driver: the hot read, the insert and the sweep's delete. */
 function prepareSqlite(storage: SqliteStorage) {
   const db = storage.sync;
+  const column = (name: string) => sql.placeholder(name);
   const due = db
     .select({ id: messages.id })
     .from(messages)
@@ -62,6 +63,20 @@ function prepareSqlite(storage: SqliteStorage) {
   return {
     /** The hot read; like any read through `db`, it waits for a transaction open elsewhere. */
     byId: (id: number, now: number) => storage.outside(() => byId.get({ id, now })),
+    /** One row; runs inside the caller's transaction (the one SQLite connection). */
+    insertOne: db
+      .insert(messages)
+      .values({
+        from: column('from'),
+        to: column('to'),
+        channel: column('channel'),
+        type: column('type'),
+        payload: column('payload'),
+        createdAt: column('createdAt'),
+        expiresAt: column('expiresAt'),
+      })
+      .returning({ id: messages.id })
+      .prepare(),
     deleteWhole: remove.returning().prepare(),
     deleteIds: remove.returning({ id: messages.id, type: messages.type }).prepare(),
   };
@@ -84,11 +99,35 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {
+    if (this.prepared) {
+      // One prepared statement per row inside the caller's BEGIN: no SQL is built or
+      // compiled per batch, and the ids come back in row order.
+      const { insertOne } = this.prepared;
+      return rows.map(
+        (row) =>
+          (
+            insertOne.get({
+              from: row.from ?? null,
+              to: row.to ?? null,
+              channel: row.channel ?? null,
+              type: row.type,
+              payload: row.payload,
+              createdAt: row.createdAt,
+              expiresAt: row.expiresAt ?? null,
+            }) as { id: number }
+          ).id,
+      );
+    }
     const ids = await tx
       .insert(this.t.messages)
       .values([...rows])
       .returning({ id: this.t.messages.id });
     return ids.map((r) => r.id).sort((a, b) => a - b);
+  }
+
+  insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
+    if (announce !== undefined) throw new Error('this store cannot announce a batch from its insert');
+    return this.storage.transaction((tx) => this.insert(tx, rows));
   }
 
   async get(id: number, now: number): Promise<Message | null> {

@@ -43,6 +43,12 @@ export type ExpiryCount = 'due' | 'scheduled';
  */
 export interface MessageStore {
   insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]>;
+  /**
+   * `insert` in a transaction of its own: resolves once the rows are committed. With
+   * `announce`, the same statement announces the batch on that channel (a store that
+   * cannot must not be given one: see `LivePath.announceChannel`).
+   */
+  insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]>;
   get(id: number, now: number): Promise<Message | null>;
   list(query: ListQuery, now: number): Promise<Message[]>;
   replay(query: ReplayQuery, now: number): Promise<Message[]>;

@@ -1,12 +1,15 @@
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
-import { kernelTables, SqlMessageStore } from '../messages/store-sql.ts';
+import { kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
+import type { Message } from '../messages/types.ts';
 import {
   BUILTIN_PG_MIGRATIONS,
   insertMessages,
   lastMessageId,
   migratePostgres,
+  type NewPostgresMessage,
   openPostgres,
   type PostgresStore,
 } from './postgres/index.ts';
@@ -72,28 +75,52 @@ const pgKernelTables = { ...kernelTables, postgres: { messages, hubMeta, idempot
  * read from that counter (retention may have deleted the newest rows).
  */
 export class PostgresMessageStore extends SqlMessageStore {
+  /** The hot read, prepared once: no SQL is built per request, and the server plans it once per connection. */
+  private readonly byId;
+
   constructor(storage: PostgresStorage) {
     super(storage, storage.tables(pgKernelTables));
+    this.byId = storage.store.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare('relaykit_message_by_id');
+  }
+
+  override async get(id: number, now: number): Promise<Message | null> {
+    const [row] = await this.byId.execute({ id, now });
+    return row ? toMessage(row) : null;
   }
 
   override insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {
-    return insertMessages(
-      tx as unknown as Parameters<typeof insertMessages>[0],
-      rows.map((r) => ({
-        from: r.from ?? null,
-        to: r.to ?? null,
-        channel: r.channel ?? null,
-        type: r.type,
-        payload: r.payload,
-        createdAt: r.createdAt,
-        expiresAt: r.expiresAt ?? null,
-      })),
-    );
+    return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(toPostgresRow));
+  }
+
+  /** One statement is its own transaction: the batch commits (and is announced) in one round trip. */
+  override insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
+    return insertMessages((this.storage as PostgresStorage).store.db, rows.map(toPostgresRow), announce);
   }
 
   override maxId(): Promise<number> {
     return lastMessageId((this.storage as PostgresStorage).store.db);
   }
+}
+
+function toPostgresRow(r: NewMessageRow): NewPostgresMessage {
+  return {
+    from: r.from ?? null,
+    to: r.to ?? null,
+    channel: r.channel ?? null,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt ?? null,
+  };
 }
 
 /** Opens and migrates a PostgreSQL store (the hub's migrations first, under the advisory lock). */

@@ -276,5 +276,53 @@ export function storageContract(name: string, open: OpenStore | null) {
       await core.advanceHorizon(batch[4].id);
       expect(await core.horizon()).toBe(batch[4].id);
     });
+
+    test('a batch no hook writes for commits on its own, with dense ids; a batch a hook writes for still gets its transaction', async () => {
+      await fresh();
+      const t = storage.tables(tables);
+      const calls: number[][] = [];
+      const hook: MessageHooks = {
+        writesAfterInsert: (drafts) => drafts.some((d) => d.input.channel === 'hooked'),
+        async afterInsert(tx, messages) {
+          calls.push(messages.map((m) => m.id));
+          for (const m of messages) await tx.insert(t.hubMeta).values({ key: `seen:${m.id}`, value: m.type });
+        },
+      };
+      const bus = new MemoryEventBus(() => {});
+      const live = new LocalLivePath(() => store.maxId());
+      const core = new MessageCore(
+        storage,
+        store,
+        bus,
+        new ManualClock(T0),
+        createCoreMetrics(new Registry()),
+        silentLogger,
+        () => [hook],
+        64,
+        live,
+      );
+      await live.start((message) => bus.publish('message.sent', message));
+      const sent: number[] = [];
+      bus.on('message.sent', (m) => {
+        sent.push(m.id);
+      });
+      const plain = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => core.send({ type: 'chat', channel: 'plain', payload: i })),
+      );
+      expect(calls).toEqual([]);
+      expect(sent).toEqual(plain.map((m) => m.id));
+      expect(plain.map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => plain[0].id + i));
+      expect((await core.list({ channel: 'plain', limit: 100 })).map((m) => m.payload)).toEqual(
+        plain.map((m) => m.payload),
+      );
+      const hooked = await core.send({ type: 'chat', channel: 'hooked', payload: 'x' });
+      expect(hooked.id).toBe(plain[9].id + 1);
+      expect(calls).toEqual([[hooked.id]]);
+      const seen = await storage.db
+        .select()
+        .from(t.hubMeta)
+        .where(eq(t.hubMeta.key, `seen:${hooked.id}`));
+      expect(seen).toHaveLength(1);
+    });
   });
 }

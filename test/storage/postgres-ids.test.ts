@@ -144,4 +144,21 @@ describe('message ids on PostgreSQL', () => {
     },
     60_000,
   );
+
+  withPostgres(
+    'a batch committed as one statement announces its first:last ids on the channel given, once',
+    async () => {
+      const store = await open('announced');
+      const heard: string[] = [];
+      const listener = await open('announced', 1);
+      await listener.client.listen('rk_test_feed', (payload) => heard.push(payload));
+      await insertMessages(store.db, [row(1)]);
+      const ids = await insertMessages(store.db, [row(2), row(3), row(4)], 'rk_test_feed');
+      expect(ids).toEqual([2, 3, 4]);
+      // A later announced commit on the same connection: notifications arrive in commit order.
+      await insertMessages(store.db, [row(5)], 'rk_test_feed');
+      for (let i = 0; heard.length < 2 && i < 200; i++) await Bun.sleep(10);
+      expect(heard).toEqual(['2:4', '5:5']);
+    },
+  );
 });

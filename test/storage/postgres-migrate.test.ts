@@ -30,6 +30,7 @@ async function tables(store: PostgresStore, schema: string): Promise<string[]> {
 
 const KERNEL_AND_BUILTINS = [
   '__drizzle_migrations',
+  'api_keys',
   'hub_meta',
   'message_id_counter',
   'message_idempotency',

@@ -72,7 +72,12 @@ withPostgres('PostgreSQL going away', () => {
     expect(ws.closed).toBeNull();
 
     await proxy.up();
-    await waitFor(async () => (await t!.request('/health/ready')).status === 200, 15_000, 'readiness to recover');
+    await waitFor(async () => (await t!.request('/health/ready')).status === 200, 15_000, 'readiness to recover').catch(
+      async (err: Error) => {
+        // Name the checks still failing, so a slow recovery says where it is stuck.
+        throw new Error(`${err.message}: ${await (await t!.request('/health/status')).text()}`);
+      },
+    );
     const after = await post(3);
     expect(after.status).toBe(201);
     acknowledged.push((await after.json()).id);

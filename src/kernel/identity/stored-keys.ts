@@ -4,10 +4,13 @@ import type { Storage } from '../../storage/storage.ts';
 import { type ClientAccess, type KeyScopeSet, keyAccess } from '../access.ts';
 import type { Clock } from '../clock.ts';
 import { HubError } from '../errors.ts';
-import * as pg from './schema.pg.ts';
 import { type ApiKeyRow, apiKeys } from './schema.ts';
 
-const tables = { sqlite: { apiKeys }, postgres: { apiKeys: pg.apiKeys } };
+/** The PostgreSQL twin is imported only on PostgreSQL: a SQLite hub never loads pg-core. */
+const tables = {
+  sqlite: { apiKeys },
+  postgres: () => import('./schema.pg.ts').then((pg) => ({ apiKeys: pg.apiKeys })),
+};
 
 /** A key as the admin API shows it: never the key, never its hash. */
 export interface StoredKeyView {
@@ -44,15 +47,14 @@ function iso(ms: number | null): string | null {
 export class StoredKeys {
   private active = new Map<string, { row: ApiKeyRow; access: ClientAccess }>();
   private readonly used = new Map<string, number>();
-  private readonly t: typeof tables.sqlite;
+  /** This dialect's table, picked in `start` (before which nothing queries). */
+  private t: typeof tables.sqlite = tables.sqlite;
   private cancelSync: (() => void) | null = null;
 
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
-  ) {
-    this.t = storage.tables(tables);
-  }
+  ) {}
 
   /** Active keys (they count as credentials: a hub with one is not in open mode). */
   get size(): number {
@@ -61,6 +63,7 @@ export class StoredKeys {
 
   /** Reads the active keys and, on a store several nodes share, starts the periodic sync. */
   async start(): Promise<void> {
+    this.t = await this.storage.tables(tables);
     await this.reload();
     // One node alone (SQLite) sees every change itself; last-used times are written at list and stop.
     if (this.storage.dialect === 'sqlite') return;

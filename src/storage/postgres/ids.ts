@@ -1,4 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
+import type { Sql } from 'postgres';
 import { messageIdCounter, messages } from '../../messages/schema.pg.ts';
 import type { PostgresDatabase } from './open.ts';
 
@@ -38,28 +39,73 @@ export type PostgresExecutor = Pick<PostgresDatabase, 'execute'>;
  * lock until the transaction commits. Rows written after it in the same
  * transaction (the webhooks outbox) may use the returned ids.
  */
-export async function insertMessages(tx: PostgresExecutor, rows: readonly NewPostgresMessage[]): Promise<number[]> {
+export async function insertMessages(
+  tx: PostgresExecutor,
+  rows: readonly NewPostgresMessage[],
+  /** Also NOTIFY this channel with `first:last` (the NOTIFY broker's payload), sent when the statement's transaction commits. */
+  announce?: string,
+): Promise<number[]> {
   if (!rows.length) return [];
   const n = rows.length;
-  const column = <T>(pick: (row: NewPostgresMessage) => T, type: string): SQL =>
-    sql`${sql.param(rows.map(pick))}::${sql.raw(type)}[]`;
-  const result = await tx.execute<{ id: string | number }>(sql`
-    with counter as (
-      update ${messageIdCounter} set last_id = last_id + ${n} returning last_id
-    )
-    insert into ${messages} (id, from_client, to_client, channel, type, payload, created_at, expires_at)
-    select counter.last_id - ${n} + batch.ord, batch.from_client, batch.to_client, batch.channel,
-           batch.type, batch.payload, batch.created_at, batch.expires_at
-    from counter, unnest(
-      ${column((r) => r.from, 'text')}, ${column((r) => r.to, 'text')}, ${column((r) => r.channel, 'text')},
-      ${column((r) => r.type, 'text')}, ${column((r) => r.payload, 'text')},
-      ${column((r) => r.createdAt, 'int8')}, ${column((r) => r.expiresAt, 'int8')}
-    ) with ordinality as batch(from_client, to_client, channel, type, payload, created_at, expires_at, ord)
-    returning id`);
+  const column = <T>(pick: (row: NewPostgresMessage) => T): T[] => rows.map(pick);
+  // A prepared statement: one round trip per batch (an unprepared query with
+  // parameters is described by the driver first, which costs a second one).
+  const result = await driverOf(tx).unsafe<{ id: string | number }[]>(
+    announce === undefined ? INSERT_BATCH : INSERT_BATCH_ANNOUNCED,
+    [
+      n,
+      column((r) => r.from),
+      column((r) => r.to),
+      column((r) => r.channel),
+      column((r) => r.type),
+      column((r) => r.payload),
+      column((r) => r.createdAt),
+      column((r) => r.expiresAt),
+      ...(announce === undefined ? [] : [announce]),
+    ],
+    { prepare: true },
+  );
   const ids = result.map((r) => Number(r.id)).sort((a, b) => a - b);
   // No counter row means the migrations did not run: fail loudly rather than store nothing.
   if (ids.length !== n) throw new Error(`message_id_counter is missing: ${ids.length} of ${n} messages were stored`);
   return ids;
+}
+
+const COUNTER = `counter as (
+    update "${getTableName(messageIdCounter)}" set last_id = last_id + $1 returning last_id
+  )`;
+const INSERT = `insert into "${getTableName(messages)}" (id, from_client, to_client, channel, type, payload, created_at, expires_at)
+  select counter.last_id - $1 + batch.ord, batch.from_client, batch.to_client, batch.channel,
+         batch.type, batch.payload, batch.created_at, batch.expires_at
+  from counter, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
+    with ordinality as batch(from_client, to_client, channel, type, payload, created_at, expires_at, ord)
+  returning id`;
+
+/** The batch insert of `insertMessages`: $1 is the batch size, $2..$8 one array per column. */
+const INSERT_BATCH = `with ${COUNTER} ${INSERT}`;
+
+/**
+ * The same, announcing the batch on channel $9 with `first:last` (pg_notify is
+ * volatile, so its CTE runs exactly once; the NOTIFY goes out when the statement's
+ * transaction commits, never for a rolled-back one).
+ */
+const INSERT_BATCH_ANNOUNCED = `with ${COUNTER},
+  inserted as (${INSERT}),
+  announced as (
+    select pg_notify($9, (select min(id) from inserted)::text || ':' || (select max(id) from inserted)::text)
+  )
+  select inserted.id from inserted, announced`;
+
+/**
+ * The postgres-js client under a Drizzle database or transaction (the pool, or the
+ * connection a transaction holds), for statements Drizzle cannot prepare.
+ */
+export function driverOf(executor: PostgresExecutor): Sql {
+  const client = (executor as { session?: { client?: Sql } }).session?.client;
+  if (!client || typeof client.unsafe !== 'function') {
+    throw new TypeError('Expected a Drizzle postgres-js database or transaction');
+  }
+  return client;
 }
 
 /** The highest message id ever allocated and committed (0 before the first), whatever retention deleted since. */

@@ -54,6 +54,32 @@ describe('probe status codes', () => {
     expect((await fetch(`${base}/health/startup`)).status).toBe(200);
   });
 
+  test('starting: an EventSource request waits for the start instead of a 503 it could not retry, then streams', async () => {
+    const gate = gatePlugin();
+    const starting = startTestHub({ plugins: withPlugins(gate.plugin) });
+    const base = `http://127.0.0.1:${await gate.port}`;
+    // Made while the plugins start: a 503 here would end a browser's EventSource for good.
+    const stream = fetch(`${base}/stream/events?channels=boot`, { headers: { accept: 'text/event-stream' } });
+    const plain = await fetch(`${base}/messages`);
+    expect(plain.status).toBe(503);
+    await plain.arrayBuffer();
+    gate.open();
+    t = await starting;
+    const res = await stream;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    await t.request('/messages', { method: 'POST', json: { channel: 'boot', type: 'hello', payload: 1 } });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: hello')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('event: hello');
+    await reader.cancel();
+  });
+
   test('database gone: readiness and status turn 503 at the next run; liveness and startup stay 200', async () => {
     const clock = new ManualClock();
     t = await startTestHub({ clock });

@@ -11,6 +11,7 @@ import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
 import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
+import type { NewMessageRow } from './schema.ts';
 import {
   claimId,
   type ExpiredRow,
@@ -385,33 +386,8 @@ export class MessageCore implements MessageService {
     const { stored, replays, messages } = await this.storage.transaction(async (tx) => {
       const replays = await this.claimKeys(tx, batch, now);
       const fresh = batch.filter((_, i) => !replays.has(i));
-      const ids = !fresh.length
-        ? []
-        : await this.store.insert(
-            tx,
-            fresh.map(({ draft, payload }) => ({
-              from: draft.input.from ?? null,
-              to: draft.input.to ?? null,
-              channel: draft.input.channel ?? null,
-              type: draft.input.type,
-              payload,
-              createdAt: draft.createdAt,
-              expiresAt: draft.expiresAt,
-            })),
-          );
-      const messages = fresh.map(
-        ({ draft }, i): Message => ({
-          id: ids[i],
-          from: draft.input.from ?? null,
-          to: draft.input.to ?? null,
-          channel: draft.input.channel ?? null,
-          type: draft.input.type,
-          payload: draft.input.payload ?? null,
-          createdAt: new Date(draft.createdAt).toISOString(),
-          expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
-          deliveredAt: null,
-        }),
-      );
+      const ids = !fresh.length ? [] : await this.store.insert(tx, fresh.map(rowOf));
+      const messages = fresh.map(({ draft }, i) => messageOf(draft, ids[i]));
       const bound = fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : []));
       if (bound.length) await this.store.bindKeys(tx, bound);
       if (messages.length) {
@@ -461,31 +437,8 @@ export class MessageCore implements MessageService {
     if ((this.live.inCommit && announceChannel === undefined) || batch.some((pending) => pending.claim)) return false;
     const drafts = batch.map((pending) => pending.draft);
     if (hooks.some((hook) => hook.afterInsert && (hook.writesAfterInsert?.(drafts) ?? true))) return false;
-    const ids = await this.store.insertCommitted(
-      batch.map(({ draft, payload }) => ({
-        from: draft.input.from ?? null,
-        to: draft.input.to ?? null,
-        channel: draft.input.channel ?? null,
-        type: draft.input.type,
-        payload,
-        createdAt: draft.createdAt,
-        expiresAt: draft.expiresAt,
-      })),
-      announceChannel,
-    );
-    const messages = drafts.map(
-      (draft, i): Message => ({
-        id: ids[i],
-        from: draft.input.from ?? null,
-        to: draft.input.to ?? null,
-        channel: draft.input.channel ?? null,
-        type: draft.input.type,
-        payload: draft.input.payload ?? null,
-        createdAt: new Date(draft.createdAt).toISOString(),
-        expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
-        deliveredAt: null,
-      }),
-    );
+    const ids = await this.store.insertCommitted(batch.map(rowOf), announceChannel);
+    const messages = drafts.map((draft, i) => messageOf(draft, ids[i]));
     this.metrics.groupCommitBatch.observe(messages.length);
     for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
     this.live.committed(messages);
@@ -553,5 +506,33 @@ function typeLabeler(): (type: string) => string {
   return function typeLabel(type: string): string {
     const head = type.split(/[.:/]/, 1)[0];
     return head.length <= 32 ? bounded(head) : 'other';
+  };
+}
+
+/** The row a pending message is stored as (its payload already serialized once). */
+function rowOf({ draft, payload }: Pending): NewMessageRow {
+  return {
+    from: draft.input.from ?? null,
+    to: draft.input.to ?? null,
+    channel: draft.input.channel ?? null,
+    type: draft.input.type,
+    payload,
+    createdAt: draft.createdAt,
+    expiresAt: draft.expiresAt,
+  };
+}
+
+/** The message a stored draft became, as the API and the realtime plugins show it. */
+function messageOf(draft: MessageDraft, id: number): Message {
+  return {
+    id,
+    from: draft.input.from ?? null,
+    to: draft.input.to ?? null,
+    channel: draft.input.channel ?? null,
+    type: draft.input.type,
+    payload: draft.input.payload ?? null,
+    createdAt: new Date(draft.createdAt).toISOString(),
+    expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+    deliveredAt: null,
   };
 }

@@ -47,7 +47,8 @@ const adminUrl = values['admin-url'] as string;
 const config = [
   'log:\n  level: warn',
   'watch: false',
-  'limits:\n  messagesPerSecond: 100000000\n  messageBurst: 100000000',
+  // Every subscriber comes from loopback: lift the per-IP and per-identity connection caps.
+  'limits:\n  messagesPerSecond: 100000000\n  messageBurst: 100000000\n  connectionsPerIp: 1000000\n  connectionsPerIdentity: 1000000',
   'plugins:\n  ws-channels:\n    maxConnections: 100000',
   ...(values.broker === 'redis'
     ? [`cluster:\n  broker:\n    url: ${values['redis-url']}\n    prefix: "rk_bench_${process.pid}:"`]
@@ -106,6 +107,8 @@ async function subscribe(hubs: Hub[], count: number, latencies: number[]): Promi
     opening.push(
       new Promise<void>((resolve, reject) => {
         ws.onerror = () => reject(new Error('a subscriber failed to connect'));
+        // A close before `subscribed` (a cap, a refusal) fails the run instead of hanging it.
+        ws.onclose = (e) => reject(new Error(`a subscriber was closed with ${e.code} ${e.reason}`));
         ws.onmessage = (e) => {
           const text = String(e.data);
           if (text.includes('"type":"connected"')) ws.send('{"type":"subscribe","channels":["bench"]}');

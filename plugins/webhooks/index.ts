@@ -154,8 +154,12 @@ export default definePlugin({
           written(await outbox.captureMessages(tx, messages));
         },
         // No endpoint wants these messages: they commit without a transaction held open for the outbox.
-        writesAfterInsert: (drafts) =>
-          drafts.some((d) => endpoints.matching('message.sent', d.input.channel ?? null).length > 0),
+        // On a shared database the cache is first checked against the endpoints version (one
+        // primary-key read), so an endpoint another node just created is not missed.
+        async writesAfterInsert(drafts) {
+          await endpoints.sync();
+          return drafts.some((d) => endpoints.matching('message.sent', d.input.channel ?? null).length > 0);
+        },
       },
     };
   },

@@ -41,9 +41,10 @@ export interface MessageHooks {
    * the transaction: no idempotency key, no in-commit live path), the batch commits in
    * one statement without an explicit transaction (on PostgreSQL one round trip instead
    * of three) and `afterInsert` is not called for it. Without it, a hook always gets
-   * its transaction.
+   * its transaction. It may read the store first (a per-node cache that other nodes
+   * can make stale must be checked here, or a batch would skip a write it needed).
    */
-  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean;
+  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean | Promise<boolean>;
   /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
   afterAck?(message: Message): void | Promise<void>;
 }
@@ -436,7 +437,9 @@ export class MessageCore implements MessageService {
     const { announceChannel } = this.live;
     if ((this.live.inCommit && announceChannel === undefined) || batch.some((pending) => pending.claim)) return false;
     const drafts = batch.map((pending) => pending.draft);
-    if (hooks.some((hook) => hook.afterInsert && (hook.writesAfterInsert?.(drafts) ?? true))) return false;
+    for (const hook of hooks) {
+      if (hook.afterInsert && (hook.writesAfterInsert ? await hook.writesAfterInsert(drafts) : true)) return false;
+    }
     const ids = await this.store.insertCommitted(batch.map(rowOf), announceChannel);
     const messages = drafts.map((draft, i) => messageOf(draft, ids[i]));
     this.metrics.groupCommitBatch.observe(messages.length);

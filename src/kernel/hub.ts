@@ -38,9 +38,6 @@ import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { authMode, listenError, readyLine } from './startup.ts';
 
-/** How many expired idempotency keys one purge statement deletes. */
-const KEY_PURGE_BATCH = 1000;
-
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
   plugins: readonly PluginDefinition[];
@@ -135,7 +132,6 @@ export class Hub {
       current.storage.groupCommitMaxBatch,
       cluster.live,
       () => this.current.messages.idempotencyWindowSeconds * 1000,
-      () => void this.purgeIdempotencyKeys(),
     );
     this.host = new PluginHost({
       log: this.log,
@@ -404,25 +400,6 @@ export class Hub {
       `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
       { nodes: [this.cluster.nodeId, ...peers] },
     );
-  }
-
-  /**
-   * Deletes idempotency keys whose window is over, in bounded batches. The message core
-   * calls it after commits that claimed keys (at most once a minute, no timer: with no
-   * keyed traffic nothing new accumulates); any node may, deletes are idempotent.
-   */
-  async purgeIdempotencyKeys(): Promise<number> {
-    let total = 0;
-    try {
-      for (;;) {
-        const n = await this.messages.purgeKeys(KEY_PURGE_BATCH);
-        total += n;
-        if (n < KEY_PURGE_BATCH) return total;
-      }
-    } catch (err) {
-      this.log.error({ err }, 'expired idempotency keys could not be purged');
-      return total;
-    }
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */

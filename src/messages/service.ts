@@ -107,6 +107,8 @@ export interface SendResult {
 
 /** Expired idempotency keys are purged at most this often (after commits that claim keys). */
 const KEY_PURGE_EVERY_MS = 60_000;
+/** How many expired idempotency keys one purge statement deletes. */
+const KEY_PURGE_BATCH = 1000;
 
 /** How long idempotency keys are kept by default (24 h). */
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -157,8 +159,6 @@ export class MessageCore implements MessageService {
     private readonly live: LivePath,
     /** How long an idempotency key is remembered (read at every claim: config reloads apply). */
     private readonly idempotencyWindowMs: () => number = () => DEFAULT_IDEMPOTENCY_WINDOW_MS,
-    /** Purges expired keys; called after commits that claimed keys, at most every KEY_PURGE_EVERY_MS. */
-    private readonly purgeExpiredKeys: () => void = () => {},
   ) {
     this.retention = this.createRetention();
   }
@@ -264,9 +264,23 @@ export class MessageCore implements MessageService {
     return this.live.settled(id);
   }
 
-  /** Deletes up to `limit` idempotency keys whose window is over; returns how many. */
-  purgeKeys(limit: number): Promise<number> {
-    return this.store.purgeKeys(this.clock.now(), limit);
+  /**
+   * Deletes idempotency keys whose window is over, in bounded batches; returns how many.
+   * Runs after commits that claimed keys (at most once a minute, no timer: with no keyed
+   * traffic nothing new accumulates); any node may, deletes are idempotent.
+   */
+  async purgeExpiredKeys(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.store.purgeKeys(this.clock.now(), KEY_PURGE_BATCH);
+        total += n;
+        if (n < KEY_PURGE_BATCH) return total;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'expired idempotency keys could not be purged');
+      return total;
+    }
   }
 
   flush(): Promise<void> {
@@ -475,7 +489,7 @@ export class MessageCore implements MessageService {
     if (now - this.lastPurge >= KEY_PURGE_EVERY_MS) {
       this.lastPurge = now;
       // After this transaction: the purge runs on its own, off the commit path.
-      setImmediate(this.purgeExpiredKeys);
+      setImmediate(() => void this.purgeExpiredKeys());
     }
     const lost = claims.filter((c) => !won.has(claimId(c)));
     if (!lost.length) return replays;

@@ -196,8 +196,8 @@ for (const store of STORES) {
       const stale = `k-${crypto.randomUUID()}`;
       await post(t, stale);
       clock.advance(61_000);
-      expect(await t.hub.purgeIdempotencyKeys()).toBeGreaterThanOrEqual(2);
-      expect(await t.hub.purgeIdempotencyKeys()).toBe(0);
+      expect(await t.hub.messages.purgeExpiredKeys()).toBeGreaterThanOrEqual(2);
+      expect(await t.hub.messages.purgeExpiredKeys()).toBe(0);
     });
   });
 }

@@ -48,7 +48,7 @@ export interface RowGuard {
   /** The table holding the row, as `storage.tables` gave it. */
   table: Table;
   /** The row: its key column (unique) and the key. */
-  key: { column: Column; value: string };
+  key: { column: Column; value: string | number };
   /** The numeric column compared. */
   column: Column;
   /** The value it must hold. */

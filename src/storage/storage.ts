@@ -42,7 +42,9 @@ export type Tx = Database & { readonly [inTransaction]: true };
  * row is read with `FOR SHARE` in the committing statement: a writer of the row that
  * has not committed yet is waited for (and its new value read), and one that comes
  * later waits until the batch has committed. So against the row's writers, a batch
- * whose guard held is ordered before them, never after.
+ * whose guard held is ordered before them, never after. The guard row is locked before
+ * the message id counter: a transaction that writes a guard row must not have inserted
+ * messages first, or it and a guarded batch would wait on each other (a deadlock).
  */
 export interface RowGuard {
   /** The table holding the row, as `storage.tables` gave it. */

@@ -16,8 +16,9 @@ import { type Clock, systemClock } from '../kernel/clock.ts';
  * Occupancy: a channel is occupied while the store holds at least one entry for
  * it (of a live node, or of a dead one not swept yet). The store decides every
  * change between empty and occupied atomically, with the write that makes it, so
- * each change is reported exactly once in the whole cluster: to the node whose
- * join, leave, write-back, sweep or close made it (`onChange`).
+ * each change is reported exactly once in the whole cluster, to the node whose
+ * write made it: by `join` and `leave` to their caller, and through `onChange`
+ * for write-backs, sweeps and close.
  */
 
 /** One client present in a channel. */
@@ -75,10 +76,12 @@ export interface Presence {
   /** The channels whose name starts with `prefix` that have clients on live nodes, sorted by name. */
   channels(prefix: string): Promise<PresenceChannel[]>;
   /**
-   * Calls `listener` for every occupancy change this node's writes made: its joins
-   * and leaves, its write-backs after being swept, its sweeps of dead nodes (the
-   * vacated channels of a killed node are reported by the one node whose sweep
-   * deleted their last entries) and its close. Returns the unsubscribe function.
+   * Calls `listener` for the occupancy changes this node made that no `join` or
+   * `leave` call returned: its write-backs after being swept, its sweeps of dead
+   * nodes (the channels a killed node leaves empty are reported by the one node
+   * whose sweep deleted their last entries) and its close. Together with what
+   * join and leave return, every change is seen exactly once in the cluster.
+   * Returns the unsubscribe function.
    */
   onChange(listener: PresenceListener): () => void;
   /** Marks this node alive until now + nodeTtlMs; writes its entries back if it had been swept. Runs every heartbeatMs. */
@@ -134,18 +137,14 @@ export abstract class PresenceBase implements Presence {
     this.local.set(channel, clients);
     // The node must be alive before its first entry, or readers would not count it.
     if (!this.registered) await this.heartbeat();
-    const occupied = await this.put(channel, entry);
-    if (occupied) this.emit([{ channel, occupied: true }]);
-    return occupied;
+    return this.put(channel, entry);
   }
 
   async leave(channel: string, clientId: string): Promise<boolean> {
     const clients = this.local.get(channel);
     clients?.delete(clientId);
     if (clients?.size === 0) this.local.delete(channel);
-    const vacated = await this.remove(channel, clientId);
-    if (vacated) this.emit([{ channel, occupied: false }]);
-    return vacated;
+    return this.remove(channel, clientId);
   }
 
   onChange(listener: PresenceListener): () => void {

@@ -1,4 +1,4 @@
-import { ChannelOccupancy } from '../../src/cluster/occupancy.ts';
+import { ChannelOccupancy, type ClusterChannels, summarize } from '../../src/cluster/occupancy.ts';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import type { BusEvent } from '../../src/kernel/events.ts';
@@ -110,6 +110,12 @@ export class SseService implements SseGauges {
     for (const stream of [...this.streams.all]) stream.end(why);
     // The leaves just queued still report what they vacate.
     this.cluster?.close();
+  }
+
+  /** On a cluster: this plugin's channels on every live node (from the shared presence); null on a single hub. */
+  async clusterChannels(): Promise<ClusterChannels | null> {
+    if (!this.ctx.cluster.clustered) return null;
+    return summarize(await this.ctx.cluster.presence.channels(this.presencePrefix));
   }
 
   /** Where this plugin's channels live in the cluster's presence (`<plugin name>:<channel>`). */

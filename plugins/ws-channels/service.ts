@@ -1,4 +1,5 @@
 import { ChannelOccupancy } from '../../src/cluster/occupancy.ts';
+import type { PresenceChannel } from '../../src/cluster/presence.ts';
 import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
@@ -297,6 +298,17 @@ export class WsService {
     }
     const state = this.channels.get(channel);
     return [...new Set([...(state?.sessions ?? [])].map((s) => s.clientId))].sort();
+  }
+
+  /**
+   * On a cluster, this plugin's channels with subscribers on any live node (names
+   * without the presence prefix), from the shared presence; null on a single hub.
+   */
+  async clusterChannels(prefix = ''): Promise<PresenceChannel[] | null> {
+    if (!this.ctx.cluster.clustered) return null;
+    const key = this.presenceKey('');
+    const found = await this.ctx.cluster.presence.channels(key + prefix);
+    return found.map((c) => ({ ...c, channel: c.channel.slice(key.length) }));
   }
 
   private presenceKey(channel: string): string {

@@ -1,4 +1,4 @@
-import type { Presence } from './presence.ts';
+import type { Presence, PresenceChannel } from './presence.ts';
 
 /**
  * One plugin's channels in the cluster's presence (`ctx.cluster.presence`), for
@@ -47,4 +47,26 @@ export class ChannelOccupancy {
   private queue(write: () => Promise<void>): void {
     this.writes = this.writes.then(write).catch(this.onError);
   }
+}
+
+/** A plugin's channels across the cluster, for its stats routes. */
+export interface ClusterChannels {
+  /** Channels with subscribers on some live node. */
+  channels: number;
+  /** Per live node with subscribers: its channels and its (channel, client) subscriptions. */
+  nodes: Record<string, { channels: number; subscriptions: number }>;
+}
+
+/** Sums `presence.channels(prefix)` per node. */
+export function summarize(channels: readonly PresenceChannel[]): ClusterChannels {
+  const nodes: ClusterChannels['nodes'] = {};
+  for (const channel of channels) {
+    for (const [node, clients] of Object.entries(channel.nodes)) {
+      const entry = nodes[node] ?? { channels: 0, subscriptions: 0 };
+      entry.channels++;
+      entry.subscriptions += clients;
+      nodes[node] = entry;
+    }
+  }
+  return { channels: channels.length, nodes };
 }

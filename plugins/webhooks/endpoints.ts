@@ -287,21 +287,26 @@ export class EndpointStore {
    */
   async countFailure(id: string, at: number, tx?: Database): Promise<CachedEndpoint> {
     const t = this.table;
-    const row = await this.write(tx, async (db) => {
-      const [updated] = await db
-        .update(t)
-        .set({
-          consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
-          failingSince: sql`coalesce(${t.failingSince}, ${at})`,
-          updatedAt: this.clock.now(),
-        })
-        .where(eq(t.id, id))
-        .returning();
-      if (updated) await this.bump(db);
-      return updated;
-    });
+    const row = await this.write(
+      tx,
+      async (db) => {
+        const [updated] = await db
+          .update(t)
+          .set({
+            consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
+            failingSince: sql`coalesce(${t.failingSince}, ${at})`,
+            updatedAt: this.clock.now(),
+          })
+          .where(eq(t.id, id))
+          .returning();
+        return updated as EndpointRow | undefined;
+      },
+      (updated) => {
+        if (updated) this.remember(updated);
+      },
+    );
     if (!row) throw new Error(`endpoint ${id} vanished`);
-    return this.remember(row);
+    return this.get(id) as CachedEndpoint;
   }
 
   async remove(id: string, tx?: Database): Promise<void> {

@@ -45,6 +45,14 @@ export interface MessageHooks {
    * can make stale must be checked here, or a batch would skip a write it needed).
    */
   writesAfterInsert?(drafts: readonly MessageDraft[]): boolean | Promise<boolean>;
+  /**
+   * Runs once the transaction `afterInsert` wrote in has committed, with the same
+   * `messages` array `afterInsert` received (not called when it rolled back). Work that
+   * must see the committed rows starts here, never in `afterInsert`: on PostgreSQL
+   * another connection does not see them until the commit (the webhooks worker is woken
+   * here, not before). Synchronous; what it throws is logged.
+   */
+  afterCommit?(messages: readonly Message[]): void;
   /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
   afterAck?(message: Message): void | Promise<void>;
 }
@@ -413,6 +421,15 @@ export class MessageCore implements MessageService {
       for (const [i, pending] of fresh.entries()) stored.set(pending, messages[i]);
       return { stored, replays, messages };
     });
+    if (messages.length) {
+      for (const hook of hooks) {
+        try {
+          hook.afterCommit?.(messages);
+        } catch (err) {
+          this.log.error({ err }, 'a message hook failed after a commit');
+        }
+      }
+    }
     if (stored.size) {
       this.metrics.groupCommitBatch.observe(stored.size);
       // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.

@@ -165,6 +165,10 @@ export const bunRuntime: RuntimeAdapter = {
     return {
       db,
       exec: (sql) => client.exec(sql),
+      prepareRun: (sql) => {
+        const statement = client.prepare(sql);
+        return () => void statement.run();
+      },
       close: () => client.close(),
     };
   },

@@ -37,6 +37,12 @@ export interface SqliteHandle {
   readonly db: SqliteDatabase;
   /** Runs raw SQL statements (pragmas, maintenance). */
   exec(sql: string): void;
+  /**
+   * Prepares one statement without results once and returns a function that runs it:
+   * transaction control on the write path (BEGIN IMMEDIATE, COMMIT) without compiling
+   * the SQL on every transaction as `exec` does.
+   */
+  prepareRun(sql: string): () => void;
   close(): void;
 }
 

@@ -4,17 +4,37 @@
  * the one error shape, request ids, metrics) and follow every hot swap.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { ManualClock } from '../../src/kernel/clock.ts';
 import { bunRuntime } from '../../src/runtime/bun.ts';
 import type { NativeRoutes, RuntimeAdapter } from '../../src/runtime/types.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import { childPlugin, echoPlugin } from '../helpers/plugins.ts';
+import { gatePlugin, withPlugins } from '../plugins/health/fixtures.ts';
 
 const TOKEN = 'native-routes-admin-token';
 const READER = 'rk_native_reader_0123456789';
 let t: TestHub;
+let general: TestHub | undefined;
 afterEach(async () => {
   await t?.stop();
+  await general?.stop();
+  general = undefined;
 });
+
+/** Bun's runtime without its router, as on Deno: every request goes through `fetch`. */
+const generalRuntime: RuntimeAdapter = {
+  ...bunRuntime,
+  async serve(options) {
+    const server = await bunRuntime.serve(options);
+    return {
+      hostname: server.hostname,
+      port: server.port,
+      publish: (topic, text) => server.publish(topic, text),
+      subscriberCount: (topic) => server.subscriberCount(topic),
+      stop: (force) => server.stop(force),
+    };
+  },
+};
 
 /** Bun's runtime, counting the requests that reach the hub's `fetch` and the route sets installed. */
 function countingRuntime() {
@@ -167,5 +187,100 @@ describe('GET routes on the runtime router', () => {
     const fetchedBefore = seen.fetched;
     expect(await (await t.request('/echo')).json()).toMatchObject({ greeting: 'hola' });
     expect(seen.fetched).toBe(fetchedBefore);
+  });
+
+  test('every answer is the one the general path gives: status, headers (CORS too) and body, byte for byte', async () => {
+    const ORIGIN = 'https://app.example.com';
+    const config = `${CONFIG}server:\n  cors:\n    origins: ["${ORIGIN}"]\n`;
+    // Two hubs on the same clock and fresh databases: the same requests give the same ids and times.
+    const start = Date.UTC(2026, 0, 1);
+    t = await startTestHub({ configYaml: config, env: { READER_KEY: READER }, clock: new ManualClock(start) });
+    const plainHub = await startTestHub({
+      runtime: generalRuntime,
+      configYaml: config,
+      env: { READER_KEY: READER },
+      clock: new ManualClock(start),
+    });
+    general = plainHub;
+    expect(t.hub.url).not.toBe(plainHub.hub.url);
+    type Init = Parameters<TestHub['request']>[1];
+    const answer = async (hub: TestHub, path: string, init: Init) => {
+      const response = await hub.request(path, init);
+      const headers = [...response.headers].filter(([name]) => name !== 'date' && name !== 'x-request-id');
+      const body = (await response.text()).replaceAll(hub.url, 'HUB');
+      return { status: response.status, headers: headers.sort(), body };
+    };
+    const same = async (path: string, init: Init = {}) => {
+      const [native, plain] = [await answer(t, path, init), await answer(plainHub, path, init)];
+      expect({ path, ...native }).toEqual({ path, ...plain });
+      return native;
+    };
+    const withOrigin = { origin: ORIGIN };
+    const send = (channel: string, headers: Record<string, string> = {}) =>
+      same('/messages', {
+        method: 'POST',
+        token: TOKEN,
+        headers: { ...withOrigin, ...headers },
+        json: { channel, type: 'native.parity', payload: { channel, text: 'é \u2028 "q"', n: [1.5, null] } },
+      });
+    expect((await send('visible')).status).toBe(201);
+    expect((await send('hidden')).status).toBe(201);
+    expect((await send('visible', { 'idempotency-key': 'parity-1' })).status).toBe(201);
+    const replay = await send('visible', { 'idempotency-key': 'parity-1' });
+    expect(replay.headers).toContainEqual(['idempotent-replayed', 'true']);
+
+    const read = await same('/messages/1', { token: READER, headers: withOrigin });
+    expect(read.status).toBe(200);
+    expect(read.headers).toContainEqual(['access-control-allow-origin', ORIGIN]);
+    expect(JSON.parse(read.body)).toMatchObject({
+      id: 1,
+      channel: 'visible',
+      createdAt: new Date(start).toISOString(),
+    });
+    // The one JSON content type: the message route's is that of the routes Elysia serializes.
+    const list = await same('/messages?channel=visible', { token: READER, headers: withOrigin });
+    const contentType = (answer: { headers: string[][] }) => answer.headers.find(([name]) => name === 'content-type');
+    expect(contentType(read)).toEqual(contentType(list));
+
+    expect((await same('/messages/1?unused=1', { token: READER })).status).toBe(200);
+    expect((await same('/messages/1', { headers: withOrigin })).status).toBe(401);
+    expect((await same('/messages/1', { token: 'not-a-token', headers: withOrigin })).status).toBe(401);
+    expect((await same('/messages/2', { token: READER, headers: withOrigin })).status).toBe(404);
+    expect((await same('/messages/99', { token: TOKEN })).status).toBe(404);
+    for (const odd of ['0', '01', '0x10', '%31', '1e3', '9007199254740993', 'abc', '1%2F2']) {
+      expect((await same(`/messages/${odd}`, { token: TOKEN })).status).toBeGreaterThanOrEqual(400);
+    }
+    await same('/messages/1/', { token: TOKEN });
+    await same('/messages/1', { token: TOKEN, headers: { origin: 'https://elsewhere.example.com' } });
+    const preflight = await same('/messages/1', {
+      method: 'OPTIONS',
+      headers: {
+        ...withOrigin,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    // Other GET routes the runtime router serves: the health probe and the documents.
+    await same('/health/live');
+    await same('/openapi/json');
+    await same('/nothing/here', { token: TOKEN });
+  });
+
+  test('while the hub starts, a GET route the runtime router already holds answers 503 starting', async () => {
+    const { runtime, seen } = countingRuntime();
+    const gate = gatePlugin();
+    const starting = startTestHub({ runtime, plugins: withPlugins(gate.plugin) });
+    const base = `http://127.0.0.1:${await gate.port}`;
+    // The app the hub listens with, before its plugins start, already has the document route.
+    expect(seen.installed.at(-1)).toContain('/openapi/json');
+    const before = seen.fetched;
+    const early = await fetch(`${base}/openapi/json`);
+    expect([early.status, early.headers.get('retry-after')]).toEqual([503, '1']);
+    expect((await early.json()).error.code).toBe('RELAYKIT_ERR_UNAVAILABLE');
+    expect(seen.fetched).toBe(before);
+    gate.open();
+    t = await starting;
+    expect((await fetch(`${base}/openapi/json`)).status).toBe(200);
   });
 });

@@ -141,13 +141,9 @@ export class Settler {
     }
   }
 
-  /** Counts one more failure in the endpoint's current run. */
+  /** Counts one more failure in the endpoint's current run (atomically in the database). */
   private streak(tx: Tx, endpoint: CachedEndpoint, at: number): Promise<CachedEndpoint> {
-    return this.service.endpoints.update(
-      endpoint.id,
-      { consecutiveFailures: endpoint.row.consecutiveFailures + 1, failingSince: endpoint.row.failingSince ?? at },
-      tx,
-    );
+    return this.service.endpoints.countFailure(endpoint.id, at, tx);
   }
 
   private async disable(tx: Tx, endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]) {

@@ -9,6 +9,7 @@ import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
 import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
+import { type EncodedMessage, withPayloadText } from './encode.ts';
 import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
 import type { NewMessageRow } from './schema.ts';
@@ -74,6 +75,8 @@ export interface MessageService {
   sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult>;
   /** The message, unless it does not exist or has expired. */
   get(id: number): Promise<Message | null>;
+  /** `get` as the HTTP API sends it: the message's JSON, and the fields access is checked by. */
+  getEncoded(id: number): Promise<EncodedMessage | null>;
   list(query: ListQuery): Promise<Message[]>;
   replay(query: ReplayQuery): Promise<Message[]>;
   /** Marks the message delivered; publishes `message.delivered` the first time. */
@@ -221,6 +224,10 @@ export class MessageCore implements MessageService {
 
   get(id: number): Promise<Message | null> {
     return this.store.get(id, this.clock.now());
+  }
+
+  getEncoded(id: number): Promise<EncodedMessage | null> {
+    return this.store.getEncoded(id, this.clock.now());
   }
 
   list(query: ListQuery): Promise<Message[]> {
@@ -410,7 +417,7 @@ export class MessageCore implements MessageService {
       const replays = await this.claimKeys(tx, batch, now);
       const fresh = batch.filter((_, i) => !replays.has(i));
       const ids = !fresh.length ? [] : await this.store.insert(tx, fresh.map(rowOf));
-      const messages = fresh.map(({ draft }, i) => messageOf(draft, ids[i]));
+      const messages = fresh.map((pending, i) => messageOf(pending, ids[i]));
       const bound = fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : []));
       if (bound.length) await this.store.bindKeys(tx, bound);
       if (messages.length) {
@@ -472,7 +479,7 @@ export class MessageCore implements MessageService {
       if (hook.afterInsert && (hook.writesAfterInsert ? await hook.writesAfterInsert(drafts) : true)) return false;
     }
     const ids = await this.store.insertCommitted(batch.map(rowOf), announceChannel);
-    const messages = drafts.map((draft, i) => messageOf(draft, ids[i]));
+    const messages = batch.map((pending, i) => messageOf(pending, ids[i]));
     this.metrics.groupCommitBatch.observe(messages.length);
     for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
     this.live.committed(messages);
@@ -556,17 +563,23 @@ function rowOf({ draft, payload }: Pending): NewMessageRow {
   };
 }
 
-/** The message a stored draft became, as the API and the realtime plugins show it. */
-function messageOf(draft: MessageDraft, id: number): Message {
-  return {
-    id,
-    from: draft.input.from ?? null,
-    to: draft.input.to ?? null,
-    channel: draft.input.channel ?? null,
-    type: draft.input.type,
-    payload: draft.input.payload ?? null,
-    createdAt: new Date(draft.createdAt).toISOString(),
-    expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
-    deliveredAt: null,
-  };
+/**
+ * The message a stored draft became, as the API and the realtime plugins show it. Its
+ * payload's JSON text is the one just stored: the HTTP answer reuses it (encode.ts).
+ */
+function messageOf({ draft, payload }: Pending, id: number): Message {
+  return withPayloadText(
+    {
+      id,
+      from: draft.input.from ?? null,
+      to: draft.input.to ?? null,
+      channel: draft.input.channel ?? null,
+      type: draft.input.type,
+      payload: draft.input.payload ?? null,
+      createdAt: new Date(draft.createdAt).toISOString(),
+      expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+      deliveredAt: null,
+    },
+    payload,
+  );
 }

@@ -72,5 +72,5 @@ export type {
   WebSocketConnection,
   WebSocketHandlers,
 } from './runtime/types.ts';
-export type { Database, Dialect, DialectTables, MigrationFolders, Storage, Tx } from './storage/storage.ts';
+export type { Database, Dialect, DialectTables, MigrationFolders, RowGuard, Storage, Tx } from './storage/storage.ts';
 export { VERSION } from './version.ts';

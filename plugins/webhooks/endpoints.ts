@@ -4,7 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
-import type { Database } from '../../src/storage/storage.ts';
+import type { Database, RowGuard } from '../../src/storage/storage.ts';
 import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { Sealer } from './sealing.ts';
 import { secretKey } from './signing.ts';
@@ -88,9 +88,11 @@ const VERSION_KEY = 'endpoints_version';
  * On a store several nodes share (PostgreSQL), every endpoint write also bumps
  * `webhook_meta.endpoints_version` in its transaction, and `sync` compares that
  * counter with the version the cache was loaded at (one primary-key read) and reloads
- * when they differ. The message hook syncs inside each commit's transaction, so an
- * endpoint created or changed on node A is used by node B's very next commit. On
- * SQLite (one node) there is nothing to sync and no counter is written.
+ * when they differ. A batch of messages the cache says no endpoint wants commits under
+ * `guard()` (the counter still at the cache's version, checked by the committing
+ * statement itself); any other commit syncs inside its transaction. So an endpoint
+ * created or changed on node A is used by node B's very next commit. On SQLite (one
+ * node) there is nothing to sync and no counter is written.
  *
  * Secrets and headers are sealed (`sealing.ts`) on the way to the table and opened on
  * the way back: the cache holds plaintext, the database never does once a key is set.
@@ -121,6 +123,10 @@ export class EndpointStore {
    * are sealed again under the current key (every node of a cluster needs the same key).
    */
   async reload(db: Database = this.storage.db): Promise<void> {
+    // The counter row always exists on a shared store, so a message commit's guard can lock it.
+    if (this.shared && db === this.storage.db) {
+      await db.insert(this.meta).values({ key: VERSION_KEY, value: 0 }).onConflictDoNothing();
+    }
     // The counter first: a write landing between the two reads makes the next sync reload again.
     const version = this.shared ? await this.readVersion(db) : 0;
     const rows = await db.select().from(this.table);
@@ -146,7 +152,6 @@ export class EndpointStore {
           .update(this.table)
           .set(this.sealValues({ secret: open.secret, previousSecret: open.previousSecret, headers: open.headers }))
           .where(eq(this.table.id, open.id));
-        await this.bump(w);
       });
     }
   }
@@ -156,27 +161,54 @@ export class EndpointStore {
     if ((await this.readVersion(db)) !== this.version) await this.reload(db);
   }
 
+  /**
+   * The guard under which the cache may decide that a batch of messages needs no
+   * outbox rows: the endpoints counter still at the version the cache reflects (null on
+   * SQLite, where no other process writes endpoints). See RowGuard.
+   */
+  guard(): RowGuard | null {
+    if (!this.shared) return null;
+    return {
+      table: this.meta,
+      key: { column: this.meta.key, value: VERSION_KEY },
+      column: this.meta.value,
+      expected: this.version,
+    };
+  }
+
   private async readVersion(db: Database): Promise<number> {
     const [row] = await db.select({ value: this.meta.value }).from(this.meta).where(eq(this.meta.key, VERSION_KEY));
     return row ? Number(row.value) : 0;
   }
 
-  /** Counts one endpoint write, inside the writing transaction (shared stores only). */
-  private async bump(tx: Database): Promise<void> {
-    if (!this.shared) return;
+  /** Counts one endpoint write, inside the writing transaction (shared stores only); returns the new count. */
+  private async bump(tx: Database): Promise<number | null> {
+    if (!this.shared) return null;
     const [row] = await tx
       .insert(this.meta)
       .values({ key: VERSION_KEY, value: 1 })
       .onConflictDoUpdate({ target: this.meta.key, set: { value: sql`${this.meta.value} + 1` } })
       .returning({ value: this.meta.value });
-    // Only when no other node wrote in between: otherwise the next sync reloads their change.
-    if (Number(row.value) === this.version + 1) this.version = Number(row.value);
+    return Number(row.value);
   }
 
-  /** Runs a write in `tx`, or in a transaction of its own on a shared store (the write and its bump commit together). */
-  private write<T>(tx: Database | undefined, fn: (db: Database) => Promise<T>): Promise<T> {
-    if (tx) return fn(tx);
-    return this.shared ? this.storage.transaction(fn) : fn(this.storage.db);
+  /**
+   * Runs a write of endpoints and its bump in `tx`, or in a transaction of its own on a
+   * shared store (the write and its bump commit together), then applies it to the cache
+   * (`apply`) and moves the cache's version in the same step: never before the cache
+   * holds the write, or a message commit could pass its guard with a cache that lacks it.
+   */
+  private async write<T>(tx: Database | undefined, fn: (db: Database) => Promise<T>, apply?: (result: T) => void) {
+    const run = async (db: Database) => ({ result: await fn(db), version: await this.bump(db) });
+    const { result, version } = await (tx
+      ? run(tx)
+      : this.shared
+        ? this.storage.transaction(run)
+        : run(this.storage.db));
+    apply?.(result);
+    // Only when no other node wrote in between: otherwise the next sync reloads their change.
+    if (version !== null && version === this.version + 1) this.version = version;
+    return result;
   }
 
   all(): CachedEndpoint[] {
@@ -204,21 +236,24 @@ export class EndpointStore {
 
   async insert(values: Omit<EndpointRow, 'id' | 'createdAt' | 'updatedAt'>): Promise<CachedEndpoint> {
     const now = this.clock.now();
-    const row = await this.write(undefined, async (db) => {
-      const [inserted] = await db
-        .insert(this.table)
-        .values({
-          ...values,
-          ...this.sealValues(values),
-          id: `ep_${randomBytes(12).toString('base64url')}`,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      await this.bump(db);
-      return inserted;
-    });
-    return this.remember(row);
+    const row = await this.write(
+      undefined,
+      async (db) => {
+        const [inserted] = await db
+          .insert(this.table)
+          .values({
+            ...values,
+            ...this.sealValues(values),
+            id: `ep_${randomBytes(12).toString('base64url')}`,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning();
+        return inserted;
+      },
+      (inserted) => this.remember(inserted),
+    );
+    return this.get(row.id) as CachedEndpoint;
   }
 
   /** Updates columns of one endpoint (inside `tx` when given: a Tx, or the database on its own) and refreshes the cache. */
@@ -227,17 +262,22 @@ export class EndpointStore {
     values: Partial<Omit<EndpointRow, 'id' | 'createdAt'>>,
     tx?: Database,
   ): Promise<CachedEndpoint> {
-    const row = await this.write(tx, async (db) => {
-      const [updated] = await db
-        .update(this.table)
-        .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
-        .where(eq(this.table.id, id))
-        .returning();
-      if (updated) await this.bump(db);
-      return updated;
-    });
+    const row = await this.write(
+      tx,
+      async (db) => {
+        const [updated] = await db
+          .update(this.table)
+          .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
+          .where(eq(this.table.id, id))
+          .returning();
+        return updated as EndpointRow | undefined;
+      },
+      (updated) => {
+        if (updated) this.remember(updated);
+      },
+    );
     if (!row) throw new Error(`endpoint ${id} vanished`);
-    return this.remember(row);
+    return this.get(id) as CachedEndpoint;
   }
 
   /**
@@ -247,29 +287,34 @@ export class EndpointStore {
    */
   async countFailure(id: string, at: number, tx?: Database): Promise<CachedEndpoint> {
     const t = this.table;
-    const row = await this.write(tx, async (db) => {
-      const [updated] = await db
-        .update(t)
-        .set({
-          consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
-          failingSince: sql`coalesce(${t.failingSince}, ${at})`,
-          updatedAt: this.clock.now(),
-        })
-        .where(eq(t.id, id))
-        .returning();
-      if (updated) await this.bump(db);
-      return updated;
-    });
+    const row = await this.write(
+      tx,
+      async (db) => {
+        const [updated] = await db
+          .update(t)
+          .set({
+            consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
+            failingSince: sql`coalesce(${t.failingSince}, ${at})`,
+            updatedAt: this.clock.now(),
+          })
+          .where(eq(t.id, id))
+          .returning();
+        return updated as EndpointRow | undefined;
+      },
+      (updated) => {
+        if (updated) this.remember(updated);
+      },
+    );
     if (!row) throw new Error(`endpoint ${id} vanished`);
-    return this.remember(row);
+    return this.get(id) as CachedEndpoint;
   }
 
   async remove(id: string, tx?: Database): Promise<void> {
-    await this.write(tx, async (db) => {
-      await db.delete(this.table).where(eq(this.table.id, id));
-      await this.bump(db);
-    });
-    this.cache.delete(id);
+    await this.write(
+      tx,
+      (db) => db.delete(this.table).where(eq(this.table.id, id)),
+      () => this.cache.delete(id),
+    );
   }
 
   private remember(row: EndpointRow): CachedEndpoint {

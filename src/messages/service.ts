@@ -8,7 +8,7 @@ import type { Logger } from '../kernel/logger.ts';
 import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
 import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
-import type { Storage, Tx } from '../storage/storage.ts';
+import type { RowGuard, Storage, Tx } from '../storage/storage.ts';
 import { type EncodedMessage, withPayloadText } from './encode.ts';
 import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
@@ -38,14 +38,22 @@ export interface MessageHooks {
   afterInsert?(tx: Tx, messages: readonly Message[]): void | Promise<void>;
   /**
    * Whether `afterInsert` has anything to write for this batch (asked just before the
-   * commit). When every hook with an `afterInsert` answers false (and nothing else needs
-   * the transaction: no idempotency key, no in-commit live path), the batch commits in
-   * one statement without an explicit transaction (on PostgreSQL one round trip instead
-   * of three) and `afterInsert` is not called for it. Without it, a hook always gets
-   * its transaction. It may read the store first (a per-node cache that other nodes
-   * can make stale must be checked here, or a batch would skip a write it needed).
+   * commit, synchronously: it is on every batch's path, so answer from memory). When
+   * every hook with an `afterInsert` answers false (and nothing else needs the
+   * transaction: no idempotency key, no in-commit live path), the batch commits in one
+   * statement without an explicit transaction (on PostgreSQL one round trip instead of
+   * three) and `afterInsert` is not called for it. Without it, a hook always gets its
+   * transaction.
    */
-  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean | Promise<boolean>;
+  writesAfterInsert?(drafts: readonly MessageDraft[]): boolean;
+  /**
+   * When other nodes can change what `writesAfterInsert` answered from (a per-node
+   * cache over a shared database), the row that versions it, asked right after it: the
+   * store checks the guard in the statement that commits the batch. If it no longer
+   * holds, nothing is committed and the batch takes the transaction, with `afterInsert`
+   * (which sees the change). Null when the answer cannot go stale (one node).
+   */
+  skipGuard?(): RowGuard | null;
   /**
    * Runs once the transaction `afterInsert` wrote in has committed, with the same
    * `messages` array `afterInsert` received (not called when it rolled back). Work that
@@ -468,17 +476,24 @@ export class MessageCore implements MessageService {
 
   /**
    * Commits a batch that needs no transaction of its own (no idempotency key, no
-   * in-commit live path, no hook with anything to write) as one statement; returns
-   * false, committing nothing, when the batch needs the full transaction.
+   * in-commit live path, no hook with anything to write, as long as the hooks' guards
+   * hold) as one statement; returns false, committing nothing, when the batch needs the
+   * full transaction.
    */
   private async commitAlone(batch: readonly Pending[], hooks: readonly MessageHooks[]): Promise<boolean> {
     const { announceChannel } = this.live;
     if ((this.live.inCommit && announceChannel === undefined) || batch.some((pending) => pending.claim)) return false;
     const drafts = batch.map((pending) => pending.draft);
+    const guards: RowGuard[] = [];
     for (const hook of hooks) {
-      if (hook.afterInsert && (hook.writesAfterInsert ? await hook.writesAfterInsert(drafts) : true)) return false;
+      if (!hook.afterInsert) continue;
+      if (!hook.writesAfterInsert || hook.writesAfterInsert(drafts)) return false;
+      const guard = hook.skipGuard?.();
+      if (guard) guards.push(guard);
     }
-    const ids = await this.store.insertCommitted(batch.map(rowOf), announceChannel);
+    const ids = await this.store.insertCommitted(batch.map(rowOf), { announce: announceChannel, guards });
+    // A guard no longer held (another node changed what a hook answered from): nothing was committed.
+    if (!ids) return false;
     const messages = batch.map((pending, i) => messageOf(pending, ids[i]));
     this.metrics.groupCommitBatch.observe(messages.length);
     for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });

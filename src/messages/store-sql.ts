@@ -1,9 +1,11 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { SqliteStorage } from '../storage/sqlite.ts';
-import type { DialectTables, Storage, Tx } from '../storage/storage.ts';
+import type { DialectTables, RowGuard, Storage, Tx } from '../storage/storage.ts';
 import { type EncodedMessage, encodeStored, messageJson } from './encode.ts';
 import { hubMeta, type MessageRow, messageIdempotency, messages, type NewMessageRow } from './schema.ts';
 import {
+  type CommitOptions,
   claimId,
   type ExpiredRow,
   type ExpiryCount,
@@ -38,6 +40,15 @@ export function toMessage(row: MessageRow): Message {
     expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
     deliveredAt: row.deliveredAt === null ? null : new Date(row.deliveredAt).toISOString(),
   };
+}
+
+/** Whether the row a guard names exists and holds its expected value, read inside `tx`. */
+async function holds(tx: Tx, guard: RowGuard): Promise<boolean> {
+  const [row] = await tx
+    .select({ value: guard.column as SQLiteColumn })
+    .from(guard.table as SQLiteTable)
+    .where(eq(guard.key.column as SQLiteColumn, guard.key.value));
+  return row !== undefined && Number(row.value) === guard.expected;
 }
 
 /** The columns of `messages` in the order `select()` lists them (the row arrays of `byId.values`). */
@@ -143,9 +154,14 @@ export class SqlMessageStore implements MessageStore {
     return ids.map((r) => r.id).sort((a, b) => a - b);
   }
 
-  insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
-    if (announce !== undefined) throw new Error('this store cannot announce a batch from its insert');
-    return this.storage.transaction((tx) => this.insert(tx, rows));
+  insertCommitted(rows: readonly NewMessageRow[], options: CommitOptions = {}): Promise<number[] | null> {
+    if (options.announce !== undefined) throw new Error('this store cannot announce a batch from its insert');
+    const guards = options.guards ?? [];
+    return this.storage.transaction(async (tx) => {
+      // Inside the batch's transaction: on SQLite (one connection) nothing writes in between.
+      for (const guard of guards) if (!(await holds(tx, guard))) return null;
+      return this.insert(tx, rows);
+    });
   }
 
   async get(id: number, now: number): Promise<Message | null> {

@@ -1,4 +1,4 @@
-import type { Tx } from '../storage/storage.ts';
+import type { RowGuard, Tx } from '../storage/storage.ts';
 import type { EncodedMessage } from './encode.ts';
 import type { MessageRow, NewMessageRow } from './schema.ts';
 import type { Message } from './types.ts';
@@ -28,6 +28,14 @@ export interface ReplayQuery {
   limit: number;
 }
 
+/** How `insertCommitted` commits a batch. */
+export interface CommitOptions {
+  /** The channel the batch is announced on (`first:last`) when it commits. */
+  announce?: string;
+  /** Rows that must hold their expected values for the batch to be written. */
+  guards?: readonly RowGuard[];
+}
+
 /** Which expiring messages `countExpiring` counts: already due, or due later. */
 export type ExpiryCount = 'due' | 'scheduled';
 
@@ -47,9 +55,11 @@ export interface MessageStore {
   /**
    * `insert` in a transaction of its own: resolves once the rows are committed. With
    * `announce`, the same statement announces the batch on that channel (a store that
-   * cannot must not be given one: see `LivePath.announceChannel`).
+   * cannot must not be given one: see `LivePath.announceChannel`). With `guards`, the
+   * rows are written only if every guard holds, checked in the same step (see
+   * RowGuard); when one does not, nothing is written and it resolves with null.
    */
-  insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]>;
+  insertCommitted(rows: readonly NewMessageRow[], options?: CommitOptions): Promise<number[] | null>;
   get(id: number, now: number): Promise<Message | null>;
   /** `get` as the HTTP API sends it (see encode.ts): the JSON of the message and the fields access is checked by. */
   getEncoded(id: number, now: number): Promise<EncodedMessage | null>;

@@ -2,10 +2,12 @@ import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
+import type { CommitOptions } from '../messages/store.ts';
 import { kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
 import type { Message } from '../messages/types.ts';
 import {
   BUILTIN_PG_MIGRATIONS,
+  insertGuarded,
   insertMessages,
   lastMessageId,
   migratePostgres,
@@ -101,9 +103,14 @@ export class PostgresMessageStore extends SqlMessageStore {
     return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(toPostgresRow));
   }
 
-  /** One statement is its own transaction: the batch commits (and is announced) in one round trip. */
-  override insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]> {
-    return insertMessages((this.storage as PostgresStorage).store.db, rows.map(toPostgresRow), announce);
+  /** One statement is its own transaction: the batch is checked (guards), committed and announced in one round trip. */
+  override insertCommitted(rows: readonly NewMessageRow[], options: CommitOptions = {}): Promise<number[] | null> {
+    return insertGuarded(
+      (this.storage as PostgresStorage).store.db,
+      rows.map(toPostgresRow),
+      options.announce,
+      options.guards ?? [],
+    );
   }
 
   override maxId(): Promise<number> {

@@ -1,3 +1,4 @@
+import type { Column, Table } from 'drizzle-orm';
 import type { MigrationMeta } from 'drizzle-orm/migrator';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 
@@ -28,6 +29,33 @@ declare const inTransaction: unique symbol;
  * can be passed where one is required).
  */
 export type Tx = Database & { readonly [inTransaction]: true };
+
+/**
+ * A condition on one row that a statement checks before it writes: the row of `table`
+ * whose `key.column` equals `key.value` must exist and hold `expected` in `column` (a
+ * number). A plugin hands one to the message core for the row that versions a per-node
+ * cache (a counter its writers bump in the transaction that changes what it counts);
+ * the store folds it into the statement that commits a batch, so "the cache was
+ * current" costs no round trip of its own.
+ *
+ * Contract for stores: the check and the write are one atomic step. On PostgreSQL the
+ * row is read with `FOR SHARE` in the committing statement: a writer of the row that
+ * has not committed yet is waited for (and its new value read), and one that comes
+ * later waits until the batch has committed. So against the row's writers, a batch
+ * whose guard held is ordered before them, never after. The guard row is locked before
+ * the message id counter: a transaction that writes a guard row must not have inserted
+ * messages first, or it and a guarded batch would wait on each other (a deadlock).
+ */
+export interface RowGuard {
+  /** The table holding the row, as `storage.tables` gave it. */
+  table: Table;
+  /** The row: its key column (unique) and the key. */
+  key: { column: Column; value: string | number };
+  /** The numeric column compared. */
+  column: Column;
+  /** The value it must hold. */
+  expected: number;
+}
 
 /** Tables of one schema for each dialect: the SQLite ones give the types, the Postgres ones mirror them. */
 export interface DialectTables<T> {

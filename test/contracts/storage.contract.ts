@@ -12,7 +12,7 @@ import type { MessageStore } from '../../src/messages/store.ts';
 import { kernelTables } from '../../src/messages/store-sql.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { OpenedStore } from '../../src/storage/open.ts';
-import type { Storage } from '../../src/storage/storage.ts';
+import type { RowGuard, Storage } from '../../src/storage/storage.ts';
 
 /** Opens a fresh, empty, migrated store (a new file, a new schema ...). */
 export type OpenStore = () => Promise<OpenedStore>;
@@ -308,6 +308,66 @@ export function storageContract(name: string, open: OpenStore | null) {
       expect(await core.lastId()).toBe(batch[19].id);
       await core.advanceHorizon(batch[4].id);
       expect(await core.horizon()).toBe(batch[4].id);
+    });
+
+    test('a batch committed on its own under a guard is written only while the guard holds, else nothing is and the hook gets its transaction', async () => {
+      await fresh();
+      const t = storage.tables(tables);
+      // The guarded row: message 1, whose created_at plays the version a node's cache was built from.
+      const [first] = (await store.insertCommitted([row(1)])) as number[];
+      const guardAt = (expected: number): RowGuard => ({
+        table: t.messages,
+        key: { column: t.messages.id, value: first },
+        column: t.messages.createdAt,
+        expected,
+      });
+      expect(await store.insertCommitted([row(2), row(3)], { guards: [guardAt(T0 + 1)] })).toEqual([
+        first + 1,
+        first + 2,
+      ]);
+      // Moved on: nothing written, no id taken.
+      await storage.db
+        .update(t.messages)
+        .set({ createdAt: T0 + 100 })
+        .where(eq(t.messages.id, first));
+      expect(await store.insertCommitted([row(4)], { guards: [guardAt(T0 + 1)] })).toBeNull();
+      expect(await store.insertCommitted([row(4)], { guards: [guardAt(T0 + 100), guardAt(T0 + 1)] })).toBeNull();
+      // A missing row never holds.
+      const gone = { ...guardAt(T0 + 100), key: { column: t.messages.id, value: first + 1000 } };
+      expect(await store.insertCommitted([row(4)], { guards: [gone] })).toBeNull();
+      expect(await store.maxId()).toBe(first + 2);
+
+      // Through the message core: a hook with nothing to write, whose guard no longer holds.
+      let expected = T0 + 1;
+      const calls: number[][] = [];
+      const hook: MessageHooks = {
+        writesAfterInsert: () => false,
+        skipGuard: () => guardAt(expected),
+        async afterInsert(_tx, messages) {
+          calls.push(messages.map((m) => m.id));
+        },
+      };
+      const bus = new MemoryEventBus(() => {});
+      const live = new LocalLivePath(() => store.maxId());
+      const core = new MessageCore(
+        storage,
+        store,
+        bus,
+        new ManualClock(T0),
+        createCoreMetrics(new Registry()),
+        silentLogger,
+        () => [hook],
+        64,
+        live,
+      );
+      await live.start(() => {});
+      const stale = await core.send({ type: 'chat', channel: 'c', payload: 'stale' });
+      expect(stale.id).toBe(first + 3);
+      expect(calls).toEqual([[stale.id]]);
+      expected = T0 + 100;
+      const current = await core.send({ type: 'chat', channel: 'c', payload: 'current' });
+      expect(current.id).toBe(first + 4);
+      expect(calls).toEqual([[stale.id]]);
     });
 
     test('a batch no hook writes for commits on its own, with dense ids; a batch a hook writes for still gets its transaction', async () => {

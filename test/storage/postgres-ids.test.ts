@@ -1,7 +1,13 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { asc, gt, sql } from 'drizzle-orm';
+import { bigint, pgTable, text } from 'drizzle-orm/pg-core';
 import { messages } from '../../src/messages/schema.pg.ts';
-import { insertMessages, lastMessageId, type NewPostgresMessage } from '../../src/storage/postgres/ids.ts';
+import {
+  insertGuarded,
+  insertMessages,
+  lastMessageId,
+  type NewPostgresMessage,
+} from '../../src/storage/postgres/ids.ts';
 import { migratePostgres } from '../../src/storage/postgres/migrate.ts';
 import { openPostgres, type PostgresStore } from '../../src/storage/postgres/open.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
@@ -159,6 +165,36 @@ describe('message ids on PostgreSQL', () => {
       await insertMessages(store.db, [row(5)], 'rk_test_feed');
       for (let i = 0; heard.length < 2 && i < 200; i++) await Bun.sleep(10);
       expect(heard).toEqual(['2:4', '5:5']);
+    },
+  );
+
+  withPostgres(
+    'a guarded batch is written and announced only while its guard holds; a failed guard takes no id and announces nothing',
+    async () => {
+      const store = await open('guarded');
+      const heard: string[] = [];
+      const listener = await open('guarded', 1);
+      await listener.client.listen('rk_test_guarded', (payload) => heard.push(payload));
+      await store.client.unsafe('create table guard_rows (k text primary key, v bigint not null)');
+      await store.client.unsafe("insert into guard_rows values ('version', 7)");
+      const guardRows = pgTable('guard_rows', {
+        k: text('k').primaryKey(),
+        v: bigint('v', { mode: 'number' }).notNull(),
+      });
+      const guard = (expected: number) => ({
+        table: guardRows,
+        key: { column: guardRows.k, value: 'version' },
+        column: guardRows.v,
+        expected,
+      });
+      expect(await insertGuarded(store.db, [row(1), row(2)], 'rk_test_guarded', [guard(7)])).toEqual([1, 2]);
+      expect(await insertGuarded(store.db, [row(3)], 'rk_test_guarded', [guard(6)])).toBeNull();
+      expect(await insertGuarded(store.db, [row(3)], undefined, [guard(6)])).toBeNull();
+      expect(await insertGuarded(store.db, [row(3)], undefined, [guard(7)])).toEqual([3]);
+      expect(await insertGuarded(store.db, [row(4)], 'rk_test_guarded', [guard(7)])).toEqual([4]);
+      for (let i = 0; heard.length < 2 && i < 200; i++) await Bun.sleep(10);
+      expect(heard).toEqual(['1:2', '4:4']);
+      expect(await lastMessageId(store.db)).toBe(4);
     },
   );
 });

@@ -1,7 +1,8 @@
 import { getTableName, sql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import { messageIdCounter, messages } from '../../messages/schema.pg.ts';
-import type { PostgresDatabase } from './open.ts';
+import type { RowGuard } from '../storage.ts';
+import { type PostgresDatabase, quoteIdentifier } from './open.ts';
 
 /** A new message row as the message core writes it; ids are allocated here. */
 export interface NewPostgresMessage {
@@ -45,26 +46,47 @@ export async function insertMessages(
   /** Also NOTIFY this channel with `first:last` (the NOTIFY broker's payload), sent when the statement's transaction commits. */
   announce?: string,
 ): Promise<number[]> {
+  return (await insertGuarded(tx, rows, announce, [])) as number[];
+}
+
+/**
+ * `insertMessages` as one statement that first checks `guards` (see RowGuard): each
+ * guard's row is read `FOR SHARE`, so a writer of it that has not committed is waited
+ * for and its committed value compared, and a writer that comes later waits for this
+ * statement's transaction. When one does not hold, nothing is written (not even the
+ * counter: no id is taken) and it resolves with null. Run outside a transaction, the
+ * statement is its own: with `announce` and guards, the whole commit is one round trip.
+ */
+export async function insertGuarded(
+  tx: PostgresExecutor,
+  rows: readonly NewPostgresMessage[],
+  announce: string | undefined,
+  guards: readonly RowGuard[],
+): Promise<number[] | null> {
   if (!rows.length) return [];
   const n = rows.length;
   const column = <T>(pick: (row: NewPostgresMessage) => T): T[] => rows.map(pick);
+  const params: unknown[] = [
+    n,
+    column((r) => r.from),
+    column((r) => r.to),
+    column((r) => r.channel),
+    column((r) => r.type),
+    column((r) => r.payload),
+    column((r) => r.createdAt),
+    column((r) => r.expiresAt),
+  ];
+  if (announce !== undefined) params.push(announce);
+  for (const guard of guards) params.push(guard.key.value, guard.expected);
   // A prepared statement: one round trip per batch (an unprepared query with
   // parameters is described by the driver first, which costs a second one).
-  const result = await driverOf(tx).unsafe<{ id: string | number }[]>(
-    announce === undefined ? INSERT_BATCH : INSERT_BATCH_ANNOUNCED,
-    [
-      n,
-      column((r) => r.from),
-      column((r) => r.to),
-      column((r) => r.channel),
-      column((r) => r.type),
-      column((r) => r.payload),
-      column((r) => r.createdAt),
-      column((r) => r.expiresAt),
-      ...(announce === undefined ? [] : [announce]),
-    ],
+  const result = await driverOf(tx).unsafe<{ id: string | number | null }[]>(
+    statementFor(announce !== undefined, guards),
+    params as never[],
     { prepare: true },
   );
+  // The guards' marker: one row with no id, and nothing written.
+  if (guards.length && result.length === 1 && result[0].id === null) return null;
   const ids = result.map((r) => Number(r.id)).sort((a, b) => a - b);
   // No counter row means the migrations did not run: fail loudly rather than store nothing.
   if (ids.length !== n) throw new Error(`message_id_counter is missing: ${ids.length} of ${n} messages were stored`);
@@ -95,6 +117,44 @@ const INSERT_BATCH_ANNOUNCED = `with ${COUNTER},
     select pg_notify($9, (select min(id) from inserted)::text || ':' || (select max(id) from inserted)::text)
   )
   select inserted.id from inserted, announced`;
+
+/** Guarded statements by shape (announced or not, and the guards' tables and columns). */
+const guardedStatements = new Map<string, string>();
+
+/** The statement for a batch: the two fixed ones, or one built (once per shape) around guards. */
+function statementFor(announced: boolean, guards: readonly RowGuard[]): string {
+  if (!guards.length) return announced ? INSERT_BATCH_ANNOUNCED : INSERT_BATCH;
+  const first = announced ? 10 : 9;
+  const checks = guards.map((guard, i) => {
+    const [table, key, value] = [getTableName(guard.table), guard.key.column.name, guard.column.name].map(
+      quoteIdentifier,
+    );
+    return `exists (select from ${table} where ${key} = $${first + 2 * i} and ${value} = $${first + 2 * i + 1} for share of ${table})`;
+  });
+  const shape = `${announced}|${checks.join('|')}`;
+  let text = guardedStatements.get(shape);
+  if (text) return text;
+  // The guard runs first (the counter's update waits on its one-time filter): its rows
+  // are share-locked before the counter row is locked. When it fails, the counter is not
+  // touched and the statement returns one row with a null id instead of the batch's ids.
+  text = `with guard as (select ${checks.join(' and ')} as ok),
+  counter as (
+    update "${getTableName(messageIdCounter)}" set last_id = last_id + $1 where (select ok from guard) returning last_id
+  ),
+  inserted as (${INSERT})${
+    announced
+      ? `,
+  announced as (
+    select pg_notify($9, min(id)::text || ':' || max(id)::text) from inserted having count(*) > 0
+  )
+  select inserted.id from inserted, announced`
+      : `
+  select inserted.id from inserted`
+  }
+  union all select null from guard where not ok`;
+  guardedStatements.set(shape, text);
+  return text;
+}
 
 /**
  * The postgres-js client under a Drizzle database or transaction (the pool, or the

@@ -5,7 +5,7 @@
  * `openPostgres` imports them when first called.
  */
 export { isStorageUnavailable, STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts';
-export { insertMessages, lastMessageId, type NewPostgresMessage, type PostgresExecutor } from './ids.ts';
+export { insertGuarded, insertMessages, lastMessageId, type NewPostgresMessage, type PostgresExecutor } from './ids.ts';
 export {
   BUILTIN_PG_MIGRATIONS,
   MIGRATION_LOCK_KEY,

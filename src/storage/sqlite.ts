@@ -120,6 +120,21 @@ export class SqliteStorage implements Storage {
     this.faults = { ...DEFAULT_FAULT_OPTIONS, ...faults };
     this.opened = file ? identityOf(file) : null;
     this.lastIntegrityCheck = this.faults.now();
+    handle.setCheckpointGate?.((run) => this.whileIdle(run));
+  }
+
+  /**
+   * Runs `fn` while the hub's connection does nothing: transactions and outside
+   * queries issued meanwhile wait for it, off the event loop, in the same queue.
+   */
+  private async whileIdle(fn: () => Promise<void>): Promise<void> {
+    if (this.busy) await this.turn();
+    this.busy = true;
+    try {
+      await fn();
+    } finally {
+      this.release();
+    }
   }
 
   /**
@@ -258,7 +273,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.handle.close();
+    await this.handle.close();
   }
 }
 

@@ -54,23 +54,39 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the worker runs. `web`: a Web Worker (Bun), which `unref()` lets the process
+ * exit past. `node`: a `node:worker_threads` worker from source (Deno), because a Deno
+ * Web Worker keeps the process alive and has no `unref()`; a store left open would
+ * then hold the process forever.
+ */
+type Host = 'web' | 'node';
+
 /** The worker's source. It has to be inline: a compiled binary cannot start a worker from a file of the bundle. */
-function workerSource(driver: CheckpointerOptions['driver']): string {
+function workerSource(driver: CheckpointerOptions['driver'], host: Host): string {
   const open =
     driver === 'bun:sqlite'
       ? `import { Database } from 'bun:sqlite';
 const open = (path) => new Database(path);
 const row = (db, sql) => db.query(sql).get();`
-      : `import { DatabaseSync } from 'node:sqlite';
+      : `${host === 'web' ? "import { DatabaseSync } from 'node:sqlite';" : "const { DatabaseSync } = require('node:sqlite');"}
 const open = (path) => new DatabaseSync(path);
 const row = (db, sql) => db.prepare(sql).get();`;
+  const port =
+    host === 'web'
+      ? `const send = (message) => postMessage(message);
+const listen = (handler) => { self.onmessage = (event) => handler(event.data); };`
+      : `const { parentPort } = require('node:worker_threads');
+const send = (message) => parentPort.postMessage(message);
+const listen = (handler) => parentPort.on('message', handler);`;
   return `${open}
+${port}
 let db = null;
 let timer = null;
 let delay = 0;
 let lastLog = -1;
 let settings = null;
-const failed = (err) => postMessage({ type: 'failed', message: String((err && err.message) || err) });
+const failed = (err) => send({ type: 'failed', message: String((err && err.message) || err) });
 function schedule(log) {
   const growing = log > 0 && log !== lastLog;
   lastLog = log;
@@ -84,14 +100,13 @@ function checkpoint() {
     // The hub's next write starts the WAL over only once a checkpoint has caught up with
     // every frame, which a PASSIVE one never does under continuous writes: past the
     // threshold, ask the hub to keep its connection idle for a RESTART one.
-    if (log >= settings.restartFrames) postMessage({ type: 'restart' });
+    if (log >= settings.restartFrames) send({ type: 'restart' });
     else schedule(log);
   } catch (err) {
     failed(err);
   }
 }
-self.onmessage = (event) => {
-  const message = event.data;
+listen((message) => {
   if (message.type === 'start') {
     try {
       settings = message;
@@ -100,7 +115,7 @@ self.onmessage = (event) => {
       // Waiting for a lock here blocks only this thread.
       db.exec('PRAGMA busy_timeout = 1000');
       db.exec('PRAGMA wal_autocheckpoint = 0');
-      postMessage({ type: 'ready' });
+      send({ type: 'ready' });
       timer = setTimeout(checkpoint, settings.busyMs);
     } catch (err) {
       failed(err);
@@ -111,25 +126,41 @@ self.onmessage = (event) => {
     try {
       log = row(db, 'PRAGMA wal_checkpoint(RESTART)').log;
     } catch (err) {
-      postMessage({ type: 'restarted' });
+      send({ type: 'restarted' });
       failed(err);
       return;
     }
-    postMessage({ type: 'restarted' });
+    send({ type: 'restarted' });
     schedule(log);
   } else if (message.type === 'stop') {
     if (timer) clearTimeout(timer);
     try { db?.close(); } catch {}
-    postMessage({ type: 'stopped' });
+    send({ type: 'stopped' });
   }
-};
+});
 `;
+}
+
+/** A Web Worker that `unref()` lets the process exit past (Bun's); otherwise a `node:worker_threads` one. */
+const HOST: Host = typeof (Worker.prototype as { unref?: unknown }).unref === 'function' ? 'web' : 'node';
+
+/** The checkpointer's side of its worker, whichever kind it is. */
+interface Thread {
+  post(message: object): void;
+  terminate(): void;
+}
+
+interface ThreadEvents {
+  message(data: { type: string; message?: string }): void;
+  error(message: unknown): void;
 }
 
 let sourceUrls: Partial<Record<CheckpointerOptions['driver'], string>> = {};
 
 function sourceUrl(driver: CheckpointerOptions['driver']): string {
-  sourceUrls[driver] ??= URL.createObjectURL(new Blob([workerSource(driver)], { type: 'application/javascript' }));
+  sourceUrls[driver] ??= URL.createObjectURL(
+    new Blob([workerSource(driver, 'web')], { type: 'application/javascript' }),
+  );
   return sourceUrls[driver];
 }
 
@@ -138,6 +169,30 @@ export function resetCheckpointerSources(): void {
   for (const url of Object.values(sourceUrls)) if (url) URL.revokeObjectURL(url);
   sourceUrls = {};
 }
+
+/** Starts a worker that does not keep the process alive. */
+function startThread(driver: CheckpointerOptions['driver'], on: ThreadEvents): Thread {
+  if (HOST === 'web') {
+    const worker = new Worker(sourceUrl(driver), { type: 'module' });
+    (worker as Worker & { unref(): void }).unref();
+    worker.onmessage = (event) => on.message(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      on.error(event.message);
+    };
+    return { post: (message) => worker.postMessage(message), terminate: () => worker.terminate() };
+  }
+  // Loaded only here, so that no runtime pays for it at start.
+  const threads = process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
+  const worker = new threads.Worker(workerSource(driver, 'node'), { eval: true });
+  worker.unref();
+  worker.on('message', (data) => on.message(data));
+  worker.on('error', (err: Error) => on.error(err.message));
+  return { post: (message) => worker.postMessage(message), terminate: () => void worker.terminate() };
+}
+
+/** How long `stop()` waits for the worker's checkpoint in flight (its busy timeout is 1 s) before ending it. */
+const STOP_TIMEOUT_MS = 5000;
 
 /**
  * Starts checkpointing `target` from a worker thread after `startAfterMs`. The hub's
@@ -151,7 +206,7 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
     restartFrames: options.restartFrames ?? 16384,
   };
   let gate: CheckpointGate = (run) => run();
-  let worker: Worker | null = null;
+  let worker: Thread | null = null;
   let stopped = false;
   let done: (() => void) | null = null;
   /** Ends the hub connection's idle spell of a RESTART checkpoint. */
@@ -169,6 +224,7 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
     restarted?.();
     restarted = null;
     done?.();
+    done = null;
   };
   const fail = (message: unknown) => {
     restoreAutocheckpoint();
@@ -182,37 +238,33 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
   const spawn = () => {
     timer = null;
     if (stopped) return;
-    const current = new Worker(sourceUrl(options.driver), { type: 'module' });
+    const current: Thread = startThread(options.driver, {
+      message({ type, message }) {
+        if (type === 'ready') {
+          if (!stopped) target.exec('PRAGMA wal_autocheckpoint = 0');
+        } else if (type === 'restart') {
+          void gate(
+            () =>
+              new Promise<void>((resolve) => {
+                if (worker !== current) return resolve();
+                restarted = resolve;
+                current.post({ type: 'idle' });
+              }),
+          );
+        } else if (type === 'restarted') {
+          restarted?.();
+          restarted = null;
+        } else if (type === 'failed') fail(message);
+        else if (type === 'stopped') finish();
+      },
+      error: fail,
+    });
     worker = current;
-    (current as Worker & { unref?: () => void }).unref?.();
-    current.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
-      const { type } = event.data;
-      if (type === 'ready') {
-        if (!stopped) target.exec('PRAGMA wal_autocheckpoint = 0');
-      } else if (type === 'restart') {
-        void gate(
-          () =>
-            new Promise<void>((resolve) => {
-              if (worker !== current) return resolve();
-              restarted = resolve;
-              current.postMessage({ type: 'idle' });
-            }),
-        );
-      } else if (type === 'restarted') {
-        restarted?.();
-        restarted = null;
-      } else if (type === 'failed') fail(event.data.message);
-      else if (type === 'stopped') finish();
-    };
-    current.onerror = (event) => {
-      event.preventDefault?.();
-      fail(event.message);
-    };
-    current.postMessage({ type: 'start', path: target.path, ...settings });
+    current.post({ type: 'start', path: target.path, ...settings });
   };
 
   let timer: ReturnType<typeof setTimeout> | null = setTimeout(spawn, options.startAfterMs ?? 500);
-  (timer as { unref?: () => void }).unref?.();
+  unrefTimer(timer);
 
   return {
     setGate(next) {
@@ -226,9 +278,21 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
       if (!worker) return Promise.resolve();
       restoreAutocheckpoint();
       return new Promise<void>((resolve) => {
-        done = resolve;
-        worker?.postMessage({ type: 'stop' });
+        // A worker that does not answer (stuck in a lock wait) is ended all the same.
+        const deadline = setTimeout(finish, STOP_TIMEOUT_MS);
+        unrefTimer(deadline);
+        done = () => {
+          clearTimeout(deadline);
+          resolve();
+        };
+        worker?.post({ type: 'stop' });
       });
     },
   };
+}
+
+/** Lets the process exit while `timer` is pending: Bun's and Node's timers are objects with `unref()`, Deno's are ids. */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === 'object') timer.unref?.();
+  else (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer as number);
 }

@@ -6,13 +6,18 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'bun';
 import { sql } from 'drizzle-orm';
 import { bunRuntime } from '../../src/runtime/bun.ts';
 import { openNodeSqlite } from '../../src/runtime/node-sqlite.ts';
 import { AUTOCHECKPOINT_PAGES, startCheckpointer } from '../../src/runtime/sqlite-checkpointer.ts';
 import type { CheckpointGate, SqliteHandle } from '../../src/runtime/types.ts';
 import { SqliteStorage } from '../../src/storage/sqlite.ts';
+import { availableRuntimes } from '../helpers/process.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+const PROBE = join(import.meta.dir, 'checkpointer-probe.ts');
 
 let dir: string;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -153,3 +158,26 @@ test('the store keeps its connection idle while the checkpointer holds the gate:
   await Promise.all([held, write]);
   expect(wrote).toBe(true);
 });
+
+for (const runtime of availableRuntimes())
+  for (const close of [false, true])
+    test(`on ${runtime.name} the worker takes over checkpoints and the process exits ${close ? 'after closing the store' : 'with the store left open'}`, async () => {
+      dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
+      const command =
+        runtime.name === 'bun' ? ['bun', PROBE] : ['deno', 'run', '-A', '--config', resolve(ROOT, 'deno.json'), PROBE];
+      const child = spawn([...command, join(dir, 'hub.db'), ...(close ? ['--close'] : [])], {
+        env: { ...process.env, ...runtime.env },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      // A worker that held the process would run into this.
+      const timeout = setTimeout(() => child.kill(), 20_000);
+      const [code, out, err] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      clearTimeout(timeout);
+      expect({ code, err: err.includes('checkpointer') ? err : '' }).toEqual({ code: 0, err: '' });
+      expect(JSON.parse(out)).toEqual({ autocheckpoint: 0 });
+    }, 30_000);

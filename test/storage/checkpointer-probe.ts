@@ -1,8 +1,9 @@
 /**
- * Run by test/storage/sqlite-checkpointer.test.ts under each runtime: opens a SQLite
- * file through the runtime's adapter, waits for the WAL checkpointer's worker to take
- * over checkpoints, prints the hub connection's `wal_autocheckpoint`, and returns
- * WITHOUT closing the store (`--close` closes it first). The process must exit.
+ * Run by test/storage/sqlite-checkpointer.test.ts under each runtime, and compiled by
+ * test/binary/checkpointer.test.ts: opens a SQLite file through the runtime's adapter,
+ * waits for the WAL checkpointer's worker to take over checkpoints, prints the hub
+ * connection's `wal_autocheckpoint`, and returns WITHOUT closing the store (`--close`
+ * closes it first). The process must exit.
  *
  *   <runtime> test/storage/checkpointer-probe.ts <database file> [--close]
  */

@@ -98,3 +98,13 @@ test("a hub loads prom-client's metric classes but not its index, Pushgateway or
   for (const unused of ['index.js', 'lib/pushgateway.js', 'lib/cluster.js', 'lib/summary.js'])
     expect(prom).not.toContain(`node_modules/prom-client/${unused}`);
 }, 60_000);
+
+test('a hub that leaves pusher disabled (the default) does not load its protocol, HTTP API or service', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  const pusher = ['service.ts', 'http-api.ts', 'commands.ts', 'session.ts', 'signing.ts', 'webhooks.ts', 'health.ts'];
+  expect(eager.filter((file) => pusher.some((name) => file === `plugins/pusher/${name}`))).toEqual([]);
+  // Its options, metadata and error codes are read at start: config validation and the OpenAPI document need them.
+  expect(eager).toContain('plugins/pusher/index.ts');
+  expect(eager).toContain('plugins/pusher/errors.ts');
+  expect(dynamic).toContain('plugins/pusher/service.ts');
+}, 60_000);

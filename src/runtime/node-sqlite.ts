@@ -32,6 +32,10 @@ export function openNodeSqlite(path: string): SqliteHandle {
   return {
     db,
     exec,
+    prepareRun: (sql) => {
+      const statement = client.prepare(sql);
+      return () => void statement.run();
+    },
     setCheckpointGate: (gate) => checkpointer?.setGate(gate),
     async close() {
       await checkpointer?.stop();

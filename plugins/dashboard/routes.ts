@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import { Elysia } from 'elysia';
 
 /**
@@ -37,7 +36,9 @@ async function serve(name: string, request: Request, cache: string): Promise<Res
   const asset = (await loadAssets()).get(name);
   if (!asset) return new Response('not found', { status: 404 });
   const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
-  return new Response(new Uint8Array(gzip ? asset.gzip : gunzipSync(asset.gzip)), {
+  // node:zlib costs a cold start several ms: only a client that refuses gzip loads it.
+  const body = gzip ? asset.gzip : (await import('node:zlib')).gunzipSync(asset.gzip);
+  return new Response(new Uint8Array(body), {
     headers: {
       'content-type': asset.type,
       'cache-control': cache,

@@ -1,6 +1,7 @@
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
 import type { PluginMetrics } from '../../src/kernel/metrics.ts';
 import type { PluginRuntime } from '../../src/kernel/plugin.ts';
+import { collectDefaultMetrics, Registry } from '../../src/kernel/prom.ts';
 import { VERSION } from '../../src/version.ts';
 
 let processCollectors: Metric[] | null = null;

@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/kernel/plugin.ts';
-import { pusherHealthChecks } from './health.ts';
-import { pusherRoutes } from './http-api.ts';
+// The error codes join the catalogue (listed by the OpenAPI document) whether or not the plugin runs.
+import './errors.ts';
 import { PusherOptions } from './options.ts';
-import { PusherService } from './service.ts';
 
 export type { PusherAppConfig, PusherConfig } from './options.ts';
 export { PusherCodes, pusherChannel, relaykitChannel } from './protocol.ts';
@@ -35,8 +34,14 @@ export default definePlugin({
     ),
   },
   consumes: ['message.sent'],
-  setup(ctx) {
+  async setup(ctx) {
     if (ctx.options.apps.length === 0) throw new Error('plugins.pusher.apps: configure at least one app');
+    // Disabled by default: the protocol, the HTTP API and the service load only on a hub that enables it.
+    const [{ PusherService }, { pusherRoutes }, { pusherHealthChecks }] = await Promise.all([
+      import('./service.ts'),
+      import('./http-api.ts'),
+      import('./health.ts'),
+    ]);
     const service = new PusherService(ctx, process.env);
     const endpoints = [service.endpoint];
     return {

@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from '../kernel/prom.ts';
 import type { OrderedFeedStats } from './ordered-feed.ts';
 
 /** What the metrics read from this node's part of the cluster. */

@@ -1,5 +1,4 @@
 import type { AnyElysia } from 'elysia';
-import { Registry } from 'prom-client';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
@@ -33,6 +32,7 @@ import { StoredKeys } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
+import { Registry } from './prom.ts';
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';

@@ -1,13 +1,5 @@
-import {
-  Counter,
-  type CounterConfiguration,
-  Gauge,
-  type GaugeConfiguration,
-  Histogram,
-  type HistogramConfiguration,
-  type Metric,
-  type Registry,
-} from 'prom-client';
+import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, Metric } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from './prom.ts';
 
 /**
  * Metrics a plugin contributes. Everything registered here lives in the process's

@@ -8,4 +8,7 @@ export const SQLITE_PRAGMAS = [
   // longer locks in steps off the loop (storage.lockTimeoutMs, src/storage/sqlite.ts).
   'PRAGMA busy_timeout = 20',
   'PRAGMA foreign_keys = ON',
+  // After a bulk write (a sweep of expired rows) the WAL file shrinks back to 64 MiB
+  // when SQLite restarts it, instead of keeping its largest size on disk.
+  'PRAGMA journal_size_limit = 67108864',
 ] as const;

@@ -33,6 +33,9 @@ export interface RuntimeAdapter {
 /** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */
 export type SqliteDatabase = BaseSQLiteDatabase<'sync', unknown, Record<string, never>>;
 
+/** Runs `run` while the hub's connection issues no statement; resolves when `run` has. */
+export type CheckpointGate = (run: () => Promise<void>) => Promise<void>;
+
 export interface SqliteHandle {
   readonly db: SqliteDatabase;
   /** Runs raw SQL statements (pragmas, maintenance). */
@@ -43,7 +46,14 @@ export interface SqliteHandle {
    * the SQL on every transaction as `exec` does.
    */
   prepareRun(sql: string): () => void;
-  close(): void;
+  /** Closes the connection, after the WAL checkpointer's worker (src/runtime/sqlite-checkpointer.ts) has stopped. */
+  close(): Promise<void>;
+  /**
+   * Tells the WAL checkpointer how to keep this connection idle while a checkpoint
+   * holds the write lock (the store's queue): without a gate, the connection's own
+   * writers wait for the lock in the driver's busy timeout.
+   */
+  setCheckpointGate?(gate: CheckpointGate): void;
 }
 
 export interface ServeOptions {

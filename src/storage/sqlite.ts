@@ -125,6 +125,21 @@ export class SqliteStorage implements Storage {
     this.lastIntegrityCheck = this.faults.now();
     this.beginImmediate = handle.prepareRun('BEGIN IMMEDIATE');
     this.commit = handle.prepareRun('COMMIT');
+    handle.setCheckpointGate?.((run) => this.whileIdle(run));
+  }
+
+  /**
+   * Runs `fn` while the hub's connection does nothing: transactions and outside
+   * queries issued meanwhile wait for it, off the event loop, in the same queue.
+   */
+  private async whileIdle(fn: () => Promise<void>): Promise<void> {
+    if (this.busy) await this.turn();
+    this.busy = true;
+    try {
+      await fn();
+    } finally {
+      this.release();
+    }
   }
 
   /**
@@ -263,7 +278,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.handle.close();
+    await this.handle.close();
   }
 }
 

@@ -3,7 +3,8 @@
  * sits behind a dynamic `import()` is neither read nor evaluated until that import
  * runs. `relaykit --version` and `relaykit --help` answer before the hub is loaded:
  * the chunks the entry imports statically hold only the entry, the version and the
- * help text. The OpenAPI machinery loads on the first request for the document.
+ * help text. The OpenAPI machinery loads on the first request for the document, and
+ * of prom-client only the metric classes the hub uses load (src/kernel/prom.ts).
  */
 import { expect, test } from 'bun:test';
 import { join, resolve } from 'node:path';
@@ -86,4 +87,24 @@ test('a SQLite hub does not load the PostgreSQL driver, pg-core or any pg-core s
   ])
     expect(built).toContain(file);
   expect(built.some((file) => file.includes('node_modules/postgres/'))).toBe(true);
+}, 60_000);
+
+test("a hub loads prom-client's metric classes but not its index, Pushgateway or cluster aggregator", async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  const prom = eager.filter((file) => file.includes('node_modules/prom-client/'));
+  expect(prom).toContain('node_modules/prom-client/lib/registry.js');
+  expect(prom).toContain('node_modules/prom-client/lib/histogram.js');
+  expect(prom).toContain('node_modules/prom-client/lib/defaultMetrics.js');
+  for (const unused of ['index.js', 'lib/pushgateway.js', 'lib/cluster.js', 'lib/summary.js'])
+    expect(prom).not.toContain(`node_modules/prom-client/${unused}`);
+}, 60_000);
+
+test('a hub that leaves pusher disabled (the default) does not load its protocol, HTTP API or service', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  const pusher = ['service.ts', 'http-api.ts', 'commands.ts', 'session.ts', 'signing.ts', 'webhooks.ts', 'health.ts'];
+  expect(eager.filter((file) => pusher.some((name) => file === `plugins/pusher/${name}`))).toEqual([]);
+  // Its options, metadata and error codes are read at start: config validation and the OpenAPI document need them.
+  expect(eager).toContain('plugins/pusher/index.ts');
+  expect(eager).toContain('plugins/pusher/errors.ts');
+  expect(dynamic).toContain('plugins/pusher/service.ts');
 }, 60_000);

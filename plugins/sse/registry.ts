@@ -65,6 +65,15 @@ export class StreamRegistry {
     }
   }
 
+  /** Whether a stream of `clientId` other than `except` is on `channel`. */
+  clientOn(channel: string, clientId: string, except: SseStream): boolean {
+    const entry = this.byChannel.get(channel);
+    if (entry === undefined) return false;
+    if (!(entry instanceof Set)) return entry !== except && entry.info.clientId === clientId;
+    for (const stream of entry) if (stream !== except && stream.info.clientId === clientId) return true;
+    return false;
+  }
+
   /** How many distinct streams a message reaches right now. */
   countFor(message: Message): number {
     const seen = new Set<SseStream>();

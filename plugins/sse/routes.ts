@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
-import { ErrorResponse, errorResponses } from '../../src/kernel/schemas.ts';
+import { ClusterChannelsSchema, ErrorResponse, errorResponses } from '../../src/kernel/schemas.ts';
 import { MessageSchema, NAME_PATTERN } from '../../src/messages/routes.ts';
 import type { MessageService } from '../../src/messages/service.ts';
 import type { SseService } from './service.ts';
@@ -74,6 +74,7 @@ const Stats = t.Object({
   gaps: t.Integer({ description: 'Resumes that started with relaykit.gap' }),
   max_streams: t.Integer(),
   broadcast_channel: t.String(),
+  cluster: t.Optional(ClusterChannelsSchema),
 });
 
 /** `/stream/*`: the event stream, the public statistics and the management routes. */
@@ -103,9 +104,14 @@ export function sseRoutes(service: SseService, messages: MessageService, auth: A
         },
       },
     })
-    .get('/stream/stats', () => stats(service), {
+    .get('/stream/stats', async () => ({ ...stats(service), ...(await clusterStats(service)) }), {
       response: { 200: Stats },
-      detail: { operationId: 'getSseStats', summary: 'Streaming statistics of this instance' },
+      detail: {
+        operationId: 'getSseStats',
+        summary: 'Streaming statistics of this instance',
+        description:
+          'The counts describe this node; on a cluster, `cluster` adds channels and subscriptions per live node.',
+      },
     });
 }
 
@@ -269,6 +275,11 @@ function stats(service: SseService) {
     max_streams: settings.maxStreams,
     broadcast_channel: settings.broadcastChannel,
   };
+}
+
+async function clusterStats(service: SseService) {
+  const cluster = await service.clusterChannels();
+  return cluster ? { cluster } : {};
 }
 
 function clients(service: SseService, limit: number) {

@@ -1,3 +1,4 @@
+import { ChannelOccupancy, type ClusterChannels, summarize } from '../../src/cluster/occupancy.ts';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { HubError } from '../../src/kernel/errors.ts';
 import type { BusEvent } from '../../src/kernel/events.ts';
@@ -64,6 +65,8 @@ export class SseService implements SseGauges {
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
   private readonly limits: StreamLimits;
+  /** On a cluster: this plugin's channels in the shared presence, which decides their occupancy. */
+  private cluster: ChannelOccupancy | null = null;
 
   constructor(
     private readonly ctx: PluginContext,
@@ -85,6 +88,14 @@ export class SseService implements SseGauges {
     });
     this.ctx.bus.onAny((event) => this.fanOutSystem(event));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+    if (this.ctx.cluster.clustered) {
+      this.cluster = new ChannelOccupancy(
+        this.ctx.cluster.presence,
+        this.presencePrefix,
+        (channel, occupied) => this.occupancy(channel, occupied),
+        (err) => this.ctx.log.warn({ err }, 'sse: cluster presence write failed'),
+      );
+    }
     // Subscribed first: whatever the live path publishes from here is counted either way.
     const last = this.ctx.messages.published();
     if (last > this.published) this.published = last;
@@ -97,6 +108,25 @@ export class SseService implements SseGauges {
     this.cancelHeartbeat = null;
     const why: CloseReason = reason === 'disable' ? 'disabled' : reason === 'shutdown' ? 'shutdown' : 'restart';
     for (const stream of [...this.streams.all]) stream.end(why);
+    // The leaves just queued still report what they vacate.
+    this.cluster?.close();
+  }
+
+  /** On a cluster: this plugin's channels on every live node (from the shared presence); null on a single hub. */
+  async clusterChannels(): Promise<ClusterChannels | null> {
+    if (!this.ctx.cluster.clustered) return null;
+    return summarize(await this.ctx.cluster.presence.channels(this.presencePrefix));
+  }
+
+  /** Where this plugin's channels live in the cluster's presence (`<plugin name>:<channel>`). */
+  get presencePrefix(): string {
+    return `${this.ctx.name}:`;
+  }
+
+  /** Publishes a change of a channel's occupancy (on a cluster: decided by the shared presence, once per cluster). */
+  private occupancy(channel: string, occupied: boolean): void {
+    const at = iso(this.ctx.clock.now());
+    this.ctx.bus.publish(occupied ? 'channel.occupied' : 'channel.vacated', { channel, transport: TRANSPORT, at });
   }
 
   /** Opens a stream for `GET /stream/events`; throws a HubError (JSON response) when it cannot. */
@@ -169,8 +199,15 @@ export class SseService implements SseGauges {
       }
     }
 
-    for (const channel of this.streams.add(stream)) {
-      this.ctx.bus.publish('channel.occupied', { channel, transport: TRANSPORT, at: iso(now) });
+    const occupied = this.streams.add(stream);
+    if (this.cluster) {
+      const { clientId } = filter;
+      for (const channel of stream.info.channels) {
+        if (!this.streams.clientOn(channel, clientId, stream)) this.cluster.join(channel, clientId);
+      }
+    } else {
+      for (const channel of occupied)
+        this.ctx.bus.publish('channel.occupied', { channel, transport: TRANSPORT, at: iso(now) });
     }
     this.totals.opened++;
     this.metrics.opened.inc({ resumed: resumeFrom === null ? 'false' : 'true' });
@@ -316,6 +353,7 @@ export class SseService implements SseGauges {
   private onClosed(stream: SseStream, reason: CloseReason): void {
     stream.releaseSlot?.();
     const at = iso(this.ctx.clock.now());
+    const registered = this.streams.all.has(stream);
     const vacated = this.streams.remove(stream);
     this.metrics.closed.inc({ reason });
     if (reason === 'slow_consumer') {
@@ -324,7 +362,14 @@ export class SseService implements SseGauges {
       this.ctx.log.warn({ stream: stream.info.id, clientId: stream.info.clientId }, 'sse slow consumer closed');
     }
     this.ctx.bus.publish('client.disconnected', { clientId: stream.info.clientId, transport: TRANSPORT, at, reason });
-    for (const channel of vacated) this.ctx.bus.publish('channel.vacated', { channel, transport: TRANSPORT, at });
+    if (this.cluster && registered) {
+      const { clientId } = stream.info;
+      for (const channel of stream.info.channels) {
+        if (!this.streams.clientOn(channel, clientId, stream)) this.cluster.leave(channel, clientId);
+      }
+    } else {
+      for (const channel of vacated) this.ctx.bus.publish('channel.vacated', { channel, transport: TRANSPORT, at });
+    }
   }
 
   streamCount(): number {

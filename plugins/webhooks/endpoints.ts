@@ -240,6 +240,30 @@ export class EndpointStore {
     return this.remember(row);
   }
 
+  /**
+   * Counts one more failure in the endpoint's current run, in the database: the
+   * increment reads the stored count under the row's lock, so nodes settling
+   * failures of one endpoint at once each count theirs (a cached count could lose one).
+   */
+  async countFailure(id: string, at: number, tx?: Database): Promise<CachedEndpoint> {
+    const t = this.table;
+    const row = await this.write(tx, async (db) => {
+      const [updated] = await db
+        .update(t)
+        .set({
+          consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
+          failingSince: sql`coalesce(${t.failingSince}, ${at})`,
+          updatedAt: this.clock.now(),
+        })
+        .where(eq(t.id, id))
+        .returning();
+      if (updated) await this.bump(db);
+      return updated;
+    });
+    if (!row) throw new Error(`endpoint ${id} vanished`);
+    return this.remember(row);
+  }
+
   async remove(id: string, tx?: Database): Promise<void> {
     await this.write(tx, async (db) => {
       await db.delete(this.table).where(eq(this.table.id, id));

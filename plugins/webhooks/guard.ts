@@ -35,6 +35,8 @@ export interface GuardOptions {
 }
 
 const VERDICT_CACHE = 1024;
+/** IP-literal URLs whose check passed, kept: their verdict depends on nothing else. */
+const LITERALS_KEPT = 1024;
 
 const systemResolver: Resolver = async (hostname) => {
   const found = await lookup(hostname, { all: true, verbatim: true });
@@ -51,6 +53,8 @@ const systemResolver: Resolver = async (hostname) => {
 export class AddressGuard {
   private readonly allow: Network[];
   private readonly verdicts = new Map<string, Verdict>();
+  /** URL → its address, for IP-literal URLs that passed (no DNS, so the same answer every time). */
+  private readonly literals = new Map<string, string>();
 
   constructor(
     private readonly options: GuardOptions,
@@ -109,10 +113,14 @@ export class AddressGuard {
    * Throws (or rejects with) UrlRefused.
    */
   check(raw: string): string | Promise<string> {
+    const known = this.literals.get(raw);
+    if (known !== undefined) return known;
     const url = this.checkForm(raw);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) {
       this.checkAddress(raw, host, host);
+      if (this.literals.size >= LITERALS_KEPT) this.literals.clear();
+      this.literals.set(raw, host);
       return host;
     }
     return this.resolve(raw, host);

@@ -118,6 +118,8 @@ export default definePlugin({
       if (n) wake();
     };
     const capture = new EventCapture(storage, endpoints, outbox, ctx.log, written);
+    /** Deliveries written by a message batch whose transaction has not committed yet. */
+    const uncommitted = new WeakMap<readonly unknown[], number>();
 
     return {
       async start() {
@@ -151,7 +153,14 @@ export default definePlugin({
       messageHooks: {
         // Inside the message's own transaction: its deliveries commit (or roll back) with it.
         async afterInsert(tx, messages) {
-          written(await outbox.captureMessages(tx, messages));
+          const n = await outbox.captureMessages(tx, messages);
+          if (n) uncommitted.set(messages, n);
+        },
+        // The worker is woken only now: woken inside the transaction, its claim (on another
+        // connection) could run before the commit, find nothing, and sleep until the next poll.
+        afterCommit(messages) {
+          const n = uncommitted.get(messages);
+          if (n) written(n);
         },
         // No endpoint wants these messages: they commit without a transaction held open for the outbox.
         // On a shared database the cache is first checked against the endpoints version (one

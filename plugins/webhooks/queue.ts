@@ -60,6 +60,33 @@ function dialectSql(dialect: PluginStorage['dialect']) {
       };
 }
 
+/** Most attempt rows per INSERT; batches split into power-of-two chunks, one prepared statement per size. */
+const ATTEMPTS_CHUNK = 128;
+
+/** An attempt row as inserted. */
+type AttemptInsert = Omit<WebhookTables['attempts']['$inferInsert'], 'id'>;
+
+/** An INSERT of `rows` attempt rows, its values as placeholders `<column><row>`. */
+function insertAttempts(db: Database, t: WebhookTables, rows: number) {
+  const columns = Object.keys(attemptColumns) as Array<keyof AttemptInsert>;
+  const values = Array.from({ length: rows }, (_, i) =>
+    Object.fromEntries(columns.map((c) => [c, sql`${p(`${c}${i}`)}`])),
+  ) as unknown as AttemptInsert[];
+  return db.insert(t.attempts).values(values).prepare();
+}
+
+/** The columns of an attempt row, named as in `AttemptInsert`. */
+const attemptColumns: Record<keyof AttemptInsert, true> = {
+  deliveryId: true,
+  attempt: true,
+  startedAt: true,
+  durationMs: true,
+  outcome: true,
+  status: true,
+  error: true,
+  responseExcerpt: true,
+};
+
 /**
  * The worker's statements, prepared once per plugin instance: every delivery is
  * claimed and settled through these, so they are built and parsed once rather than at
@@ -135,20 +162,12 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
       .from(deliveries)
       .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
       .prepare(),
-    insertAttempt: db
-      .insert(attempts)
-      .values({
-        deliveryId: sql`${p('deliveryId')}`,
-        attempt: sql`${p('attempt')}`,
-        startedAt: sql`${p('startedAt')}`,
-        durationMs: sql`${p('durationMs')}`,
-        outcome: sql`${p('outcome')}`,
-        status: sql`${p('status')}`,
-        error: sql`${p('error')}`,
-        responseExcerpt: sql`${p('excerpt')}`,
-      })
-      .prepare(),
-    /** Marks `ids` delivered, each after one more attempt answered with `status`. */
+    /**
+     * Marks `ids` delivered, each after one more attempt answered with `status`, if the
+     * row still carries the claim's `token` (the fence and the write in one statement:
+     * on PostgreSQL the row lock makes a concurrent claim wait, then find it settled).
+     * Returns the ids it marked.
+     */
     delivered: db
       .update(deliveries)
       .set({
@@ -159,7 +178,8 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
         leaseUntil: null,
         finishedAt: sql`${p('now')}`,
       })
-      .where(inArray(deliveries.id, d.ids('ids')))
+      .where(and(inArray(deliveries.id, d.ids('ids')), sql`${d.unindexed(deliveries.leaseToken)} = ${p('token')}`))
+      .returning({ id: deliveries.id })
       .prepare(),
     retryAt: db
       .update(deliveries)
@@ -201,6 +221,8 @@ export class DeliveryQueue {
   /** SQLite: prepared once on its one connection. Other stores: per transaction (a prepared statement runs where it was built). */
   private readonly statements: Statements | null;
   private readonly perTx = new WeakMap<Tx, Statements>();
+  /** SQLite: attempt INSERTs by rows per statement. */
+  private readonly insertBySize = new Map<number, ReturnType<typeof insertAttempts>>();
   /** This queue's fencing tokens: `<random>.<claim number>`, unique across processes and claims. */
   private readonly owner = randomBytes(6).toString('base64url');
   private claims = 0;
@@ -299,13 +321,64 @@ export class DeliveryQueue {
 
   // Claims and the settling writes below run inside the worker cycle's transaction.
 
-  async recordAttempt(tx: Tx, delivery: ClaimedDelivery, attempt: AttemptRecord): Promise<void> {
-    await this.on(tx).insertAttempt.execute({ deliveryId: delivery.id, attempt: delivery.attempts + 1, ...attempt });
+  /** Records attempts: one INSERT per power-of-two chunk of them (at most ATTEMPTS_CHUNK rows each). */
+  async recordAttempts(
+    tx: Tx,
+    recorded: ReadonlyArray<{ delivery: ClaimedDelivery; attempt: AttemptRecord }>,
+  ): Promise<void> {
+    const rows: AttemptInsert[] = recorded.map(({ delivery: d, attempt: a }) => ({
+      deliveryId: d.id,
+      attempt: d.attempts + 1,
+      startedAt: a.startedAt,
+      durationMs: a.durationMs,
+      outcome: a.outcome,
+      status: a.status,
+      error: a.error,
+      responseExcerpt: a.excerpt,
+    }));
+    if (!this.statements) {
+      // Prepared statements last one transaction here: a plain multi-row INSERT costs the same.
+      for (let i = 0; i < rows.length; i += ATTEMPTS_CHUNK)
+        await tx.insert(this.t.attempts).values(rows.slice(i, i + ATTEMPTS_CHUNK));
+      return;
+    }
+    for (let i = 0; i < rows.length; ) {
+      let size = ATTEMPTS_CHUNK;
+      while (size > rows.length - i) size >>= 1;
+      let insert = this.insertBySize.get(size);
+      if (!insert) {
+        insert = insertAttempts(this.storage.db, this.t, size);
+        this.insertBySize.set(size, insert);
+      }
+      const params: Record<string, unknown> = {};
+      for (let k = 0; k < size; k++) {
+        const row = rows[i + k];
+        for (const column in row) params[`${column}${k}`] = row[column as keyof AttemptInsert];
+      }
+      await insert.execute(params);
+      i += size;
+    }
   }
 
-  /** Marks deliveries delivered after one more attempt (one statement for all of them). */
-  async delivered(tx: Tx, ids: readonly number[], status: number | null): Promise<void> {
-    await this.on(tx).delivered.execute({ ids: JSON.stringify(ids), status, now: this.clock.now() });
+  /**
+   * Marks deliveries delivered after one more attempt answered `status`, each only if
+   * this worker's claim still holds it (one statement per claim among them); returns
+   * the ids marked. The others were claimed again elsewhere after their lease ended.
+   */
+  async delivered(tx: Tx, deliveries: readonly ClaimedDelivery[], status: number | null): Promise<Set<number>> {
+    const byToken = new Map<string, number[]>();
+    for (const d of deliveries) {
+      const ids = byToken.get(d.leaseToken);
+      if (ids) ids.push(d.id);
+      else byToken.set(d.leaseToken, [d.id]);
+    }
+    const marked = new Set<number>();
+    const now = this.clock.now();
+    for (const [token, ids] of byToken) {
+      const rows = await this.on(tx).delivered.execute({ ids: JSON.stringify(ids), token, status, now });
+      for (const row of rows) marked.add(Number(row.id));
+    }
+    return marked;
   }
 
   async retryAt(tx: Tx, id: number, at: number, last: AttemptSummary): Promise<void> {

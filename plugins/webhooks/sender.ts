@@ -29,8 +29,13 @@ const CANCELLED = Symbol('cancelled');
 /**
  * Makes one HTTP attempt: checks the endpoint's address (SSRF guard), signs the body
  * and POSTs it to the checked address, bounded by the timeout (on the hub's clock).
+ * `cancelAll` (a stopping worker) ends the attempts in flight as cancelled.
  */
 export class Sender {
+  /** The attempts in flight, to cancel on stop (one set, not a listener per attempt). */
+  private readonly inFlight = new Set<AbortController>();
+  private cancelled = false;
+
   constructor(
     private readonly runtime: PluginRuntime,
     private readonly guard: AddressGuard,
@@ -38,19 +43,19 @@ export class Sender {
     private readonly userAgent: string,
   ) {}
 
-  async send(
-    endpoint: CachedEndpoint,
-    delivery: ClaimedDelivery,
-    timeoutMs: number,
-    stop: AbortSignal,
-  ): Promise<AttemptResult> {
+  /** Cancels every attempt in flight, and any started later: they end with a null outcome. */
+  cancelAll(): void {
+    this.cancelled = true;
+    for (const controller of this.inFlight) controller.abort(CANCELLED);
+  }
+
+  async send(endpoint: CachedEndpoint, delivery: ClaimedDelivery, timeoutMs: number): Promise<AttemptResult> {
     const startedAt = this.clock.now();
     const started = performance.now();
     const controller = new AbortController();
+    if (this.cancelled) controller.abort(CANCELLED);
     const cancelTimer = this.clock.setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
-    const onStop = () => controller.abort(CANCELLED);
-    if (stop.aborted) onStop();
-    else stop.addEventListener('abort', onStop, { once: true });
+    this.inFlight.add(controller);
     const result = (
       fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>,
       retryAfterSeconds: number | null = null,
@@ -61,16 +66,17 @@ export class Sender {
       durationMs: Math.round(performance.now() - started),
     });
     try {
-      const { url } = endpoint.row;
+      if (controller.signal.aborted) throw controller.signal.reason;
+      const { url, format } = endpoint.row;
       const checked = this.guard.check(url);
       const address = typeof checked === 'string' ? checked : await abortable(checked, controller.signal);
-      const body = formatBody(endpoint.row.format, delivery.body);
+      const body = formatBody(format, delivery.body);
       const now = this.clock.now();
       const response = await this.runtime.fetchPinned(url, address, {
         method: 'POST',
         headers: {
           ...endpoint.row.headers,
-          ...formatHeaders(endpoint.row.format, delivery.body),
+          ...(format === 'raw' ? formatHeaders(format, delivery.body) : undefined),
           'content-type': 'application/json',
           'user-agent': this.userAgent,
           ...signatureHeaders(endpoint.keys(now), delivery.eventId, Math.floor(now / 1000), body),
@@ -80,17 +86,16 @@ export class Sender {
       });
       const excerpt = await readExcerpt(response);
       const { status } = response;
-      const ok = status >= 200 && status < 300;
-      const location = response.headers.get('location');
-      const error = ok
-        ? null
-        : status >= 300 && status < 400
+      if (status >= 200 && status < 300) return result({ outcome: 'success', status, error: null, excerpt });
+      const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
+      const error =
+        status >= 300 && status < 400
           ? `HTTP ${status}: redirects are not followed${location ? ` (to ${location.slice(0, 200)})` : ''}`
           : `HTTP ${status}`;
       const retryAfter = honoursRetryAfter(status)
         ? parseRetryAfter(response.headers.get('retry-after'), this.clock.now())
         : null;
-      return result({ outcome: ok ? 'success' : 'http_error', status, error, excerpt }, retryAfter);
+      return result({ outcome: 'http_error', status, error, excerpt }, retryAfter);
     } catch (err) {
       const reason = controller.signal.reason;
       if (reason === CANCELLED) return result({ outcome: null, status: null, error: 'cancelled', excerpt: null });
@@ -102,7 +107,7 @@ export class Sender {
       return result({ outcome: 'network_error', status: null, error: describe(err), excerpt: null });
     } finally {
       cancelTimer();
-      stop.removeEventListener('abort', onStop);
+      this.inFlight.delete(controller);
     }
   }
 }

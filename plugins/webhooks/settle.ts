@@ -5,8 +5,9 @@ import type { Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import type { WebhooksOptions } from './options.ts';
-import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
+import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import { afterFailure } from './retry.ts';
+import type { AttemptOutcome } from './schema.ts';
 import type { AttemptResult } from './sender.ts';
 import type { WebhooksService } from './service.ts';
 
@@ -16,6 +17,25 @@ export interface Finished {
 }
 
 type Publish = () => void;
+
+/** An attempt to record, with its delivery. */
+interface Attempted {
+  delivery: ClaimedDelivery;
+  attempt: AttemptRecord;
+}
+
+/** The attempt row of a finished (not cancelled) attempt. */
+function attemptOf(delivery: ClaimedDelivery, r: AttemptResult): Attempted {
+  const attempt = {
+    startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    outcome: r.outcome as AttemptOutcome,
+    status: r.status,
+    error: r.error,
+    excerpt: r.excerpt,
+  };
+  return { delivery, attempt };
+}
 
 /** What a recorded batch leaves to do once committed. */
 export interface Recorded {
@@ -42,32 +62,62 @@ export class Settler {
 
   /**
    * Records a batch inside the caller's transaction; returns the events to publish
-   * once it has committed, and the earliest retry it scheduled.
+   * once it has committed, and the earliest retry it scheduled. Only results whose
+   * delivery still carries this worker's claim token are recorded (the fence).
+   * Statements per batch, not per attempt: successes are fenced and marked delivered
+   * in one statement per status code and claim, and every attempt row goes in one
+   * insert; failures (rarer, each needs its own next state) are fenced together and
+   * settled one by one. Results are then applied to their endpoints in the order they
+   * ended, so a success after a failure still ends the endpoint's run of failures.
+   * The caller has brought the endpoint cache up to date in `tx`.
    */
   async record(tx: Tx, batch: readonly Finished[]): Promise<Recorded> {
     const out: Recorded = { publish: [], nextRetryAt: null, fenced: 0 };
-    // Endpoints may have changed on another node since the attempts started.
-    await this.service.endpoints.sync(tx);
-    const held = await this.queue.fence(
-      tx,
-      batch.map((item) => item.delivery),
-    );
-    // Successes are marked delivered together, one statement per status code.
-    const delivered = new Map<number | null, number[]>();
-    for (const item of batch) {
-      if (held.has(item.delivery.id)) await this.settleOne(tx, item, out, delivered);
-      else out.fenced++;
+    const attempts: Attempted[] = [];
+    const { endpoints } = this.service;
+    const succeeded = new Map<number | null, ClaimedDelivery[]>();
+    const rest: ClaimedDelivery[] = [];
+    for (const { delivery, result } of batch) {
+      // A success whose endpoint was deleted meanwhile has no delivery left to mark: settled with the rest.
+      if (result.outcome === 'success' && endpoints.get(delivery.endpointId)) {
+        const same = succeeded.get(result.status);
+        if (same) same.push(delivery);
+        else succeeded.set(result.status, [delivery]);
+      } else rest.push(delivery);
     }
-    for (const [status, ids] of delivered) await this.queue.delivered(tx, ids, status);
+    // Marked delivered (the claim still held them), and the rest still held, locked until the commit.
+    const marked = new Set<number>();
+    for (const [status, deliveries] of succeeded) {
+      for (const id of await this.queue.delivered(tx, deliveries, status)) marked.add(id);
+    }
+    const held = await this.queue.fence(tx, rest);
+    let delivered = 0;
+    for (const item of batch) {
+      const { delivery: d, result: r } = item;
+      if (held.has(d.id)) {
+        await this.settleOne(tx, item, out, attempts);
+        continue;
+      }
+      if (!marked.has(d.id)) {
+        out.fenced++;
+        continue;
+      }
+      attempts.push(attemptOf(d, r));
+      delivered++;
+      // Read now, not before the loop: a failure settled earlier in this batch may have started a run.
+      const endpoint = endpoints.get(d.endpointId);
+      if (endpoint?.row.consecutiveFailures) {
+        await endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null }, tx);
+      }
+    }
+    this.metrics.finished('delivered', delivered);
+    await this.queue.recordAttempts(tx, attempts);
+    for (const { attempt } of attempts) this.metrics.attempt(attempt.outcome, attempt.durationMs);
     return out;
   }
 
-  private async settleOne(
-    tx: Tx,
-    { delivery: d, result: r }: Finished,
-    out: Recorded,
-    delivered: Map<number | null, number[]>,
-  ): Promise<void> {
+  /** Settles one failed (or cancelled) attempt whose delivery the fence found still held. */
+  private async settleOne(tx: Tx, { delivery: d, result: r }: Finished, out: Recorded, attempted: Attempted[]) {
     const { publish } = out;
     const { endpoints } = this.service;
     const now = this.clock.now();
@@ -80,27 +130,7 @@ export class Settler {
     // Deleted while the attempt was in flight: its pending deliveries are gone.
     if (!endpoint) return;
     const attempts = d.attempts + 1;
-    await this.queue.recordAttempt(tx, d, {
-      startedAt: r.startedAt,
-      durationMs: r.durationMs,
-      outcome: r.outcome,
-      status: r.status,
-      error: r.error,
-      excerpt: r.excerpt,
-    });
-    this.metrics.attempt(r.outcome, r.durationMs);
-
-    if (r.outcome === 'success') {
-      const ids = delivered.get(r.status);
-      if (ids) ids.push(d.id);
-      else delivered.set(r.status, [d.id]);
-      this.metrics.finished('delivered');
-      if (endpoint.row.consecutiveFailures) {
-        await endpoints.update(endpoint.id, { consecutiveFailures: 0, failingSince: null }, tx);
-      }
-      return;
-    }
-
+    attempted.push(attemptOf(d, r));
     const last = { attempts, failures: d.failures + 1, status: r.status, error: r.error };
     if (!endpoint.row.enabled) {
       // Disabled while the attempt was in flight: it joins the endpoint's other failed deliveries.
@@ -141,13 +171,9 @@ export class Settler {
     }
   }
 
-  /** Counts one more failure in the endpoint's current run. */
+  /** Counts one more failure in the endpoint's current run (atomically in the database). */
   private streak(tx: Tx, endpoint: CachedEndpoint, at: number): Promise<CachedEndpoint> {
-    return this.service.endpoints.update(
-      endpoint.id,
-      { consecutiveFailures: endpoint.row.consecutiveFailures + 1, failingSince: endpoint.row.failingSince ?? at },
-      tx,
-    );
+    return this.service.endpoints.countFailure(endpoint.id, at, tx);
   }
 
   private async disable(tx: Tx, endpoint: CachedEndpoint, reason: 'failing' | 'gone', publish: Publish[]) {

@@ -31,7 +31,6 @@ export class Worker {
   /** Leased deliveries waiting for a slot, oldest first. */
   private ready: ClaimedDelivery[] = [];
   private finished: Finished[] = [];
-  private readonly cancel = new AbortController();
   private running = false;
   private cycleQueued = false;
   /** The cycle running now: cycles never overlap; one asked for meanwhile runs right after. */
@@ -96,7 +95,7 @@ export class Worker {
           { inFlight: this.inFlight.size },
           'cancelling webhook attempts still in flight; they stay queued',
         );
-        this.cancel.abort();
+        this.sender.cancelAll();
         await Promise.allSettled([...this.inFlight.values()]);
       }
     }
@@ -142,6 +141,8 @@ export class Worker {
         let settled = recorded;
         let claimed: ClaimedDelivery[] = [];
         await this.queue.atomically(async (tx) => {
+          // Endpoints created, changed or disabled on another node since the last cycle count from here on.
+          await this.service.endpoints.sync(tx);
           if (batch.length) settled = await this.settler.record(tx, batch);
           // Stopping: leased deliveries that never started go back to the outbox, due now.
           for (const delivery of handBack) await this.queue.handBack(tx, delivery);
@@ -176,8 +177,6 @@ export class Worker {
    */
   private async claim(tx: Tx): Promise<ClaimedDelivery[]> {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
-    // Endpoints created, changed or disabled on another node count from this claim on.
-    await this.service.endpoints.sync(tx);
     const now = this.clock.now();
     const claimed: ClaimedDelivery[] = [];
     const cap = 2 * perEndpointConcurrency;
@@ -240,7 +239,7 @@ export class Worker {
     const { endpointId } = delivery;
     this.perEndpoint.set(endpointId, (this.perEndpoint.get(endpointId) ?? 0) + 1);
     const attempt = this.sender
-      .send(endpoint, delivery, this.service.timeoutMs(endpoint), this.cancel.signal)
+      .send(endpoint, delivery, this.service.timeoutMs(endpoint))
       .then((result) => {
         this.finished.push({ delivery, result });
       })

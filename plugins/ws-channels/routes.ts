@@ -1,14 +1,19 @@
 import { Elysia, t } from 'elysia';
+import { summarize } from '../../src/cluster/occupancy.ts';
 import { isSystemChannel } from '../../src/kernel/access.ts';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { matchesPattern } from '../../src/kernel/bus.ts';
 import { HubError } from '../../src/kernel/errors.ts';
-import { errorResponses } from '../../src/kernel/schemas.ts';
+import { ClusterChannelsSchema, errorResponses } from '../../src/kernel/schemas.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
 import { CloseCodes } from './protocol.ts';
 import type { WsService } from './service.ts';
 
 const ChannelName = t.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'A channel name' });
+
+const PerNode = t.Record(t.String(), t.Integer(), {
+  description: 'Distinct clients subscribed through each live node, by node id',
+});
 
 const Status = t.Object(
   {
@@ -23,14 +28,17 @@ const Status = t.Object(
     }),
     slowConsumerCloses: t.Integer({ description: 'Connections closed with 4008 since the plugin started' }),
     lastId: t.Integer({ description: 'The newest event-log id delivered live' }),
+    cluster: t.Optional(ClusterChannelsSchema),
   },
-  { title: 'WsStatus' },
+  { title: 'WsStatus', description: 'This node; `cluster` adds the whole cluster' },
 );
 
 const ChannelSummary = t.Object({
   name: t.String(),
-  subscribers: t.Integer({ description: 'Connections subscribed (live or catching up)' }),
+  subscribers: t.Integer({ description: 'Connections subscribed on this node (live or catching up)' }),
   system: t.Boolean({ description: 'A `$hub:` channel carrying the hub’s own events' }),
+  clients: t.Optional(t.Integer({ description: 'On a cluster: distinct clients subscribed on every live node' })),
+  nodes: t.Optional(PerNode),
 });
 
 const ChannelDetail = t.Object(
@@ -41,6 +49,7 @@ const ChannelDetail = t.Object(
       description:
         'Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)',
     }),
+    nodes: t.Optional(PerNode),
   },
   { title: 'WsChannel' },
 );
@@ -55,8 +64,9 @@ export function wsRoutes(svc: WsService) {
   return new Elysia({ name: 'relaykit-ws-channels', detail: { tags: ['ws-channels'] } })
     .get(
       '/ws/status',
-      function wsStatus() {
+      async function wsStatus() {
         const clients = svc.byClient.size;
+        const cluster = await svc.clusterChannels();
         return {
           connections: svc.sessions.size,
           clients,
@@ -67,6 +77,7 @@ export function wsRoutes(svc: WsService) {
           framesOut: svc.framesOut,
           slowConsumerCloses: svc.slowConsumerCloses,
           lastId: svc.busSeenId,
+          ...(cluster ? { cluster: summarize(cluster) } : {}),
         };
       },
       {
@@ -81,18 +92,31 @@ export function wsRoutes(svc: WsService) {
     )
     .get(
       '/ws/channels',
-      function listChannels({ query }) {
+      async function listChannels({ query }) {
         const limit = query.limit ?? 1000;
-        const names = [...svc.channels.keys()]
+        // On a cluster: the channels of every live node, with their clients per node.
+        const cluster = await svc.clusterChannels(query.prefix ?? '');
+        const everywhere = new Map(cluster?.map((c) => [c.channel, c]));
+        const all = new Set([...svc.channels.keys(), ...everywhere.keys()]);
+        const names = [...all]
           .filter((name) => (!query.prefix || name.startsWith(query.prefix)) && (!query.after || name > query.after))
           .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        const channels = names.slice(0, limit).map((name) => ({
-          name,
-          subscribers: svc.channels.get(name)?.sessions.size ?? 0,
-          system: isSystemChannel(name),
-        }));
+        const channels = names.slice(0, limit).map((name) => {
+          const shared = everywhere.get(name);
+          return {
+            name,
+            subscribers: svc.channels.get(name)?.sessions.size ?? 0,
+            system: isSystemChannel(name),
+            ...(cluster ? { clients: shared?.clients ?? 0, nodes: shared?.nodes ?? {} } : {}),
+          };
+        });
         const nextCursor = names.length > limit ? (channels.at(-1)?.name ?? null) : null;
-        return { channels, total: svc.channels.size, nextCursor };
+        let total = svc.channels.size;
+        if (cluster) {
+          const every = query.prefix ? ((await svc.clusterChannels()) ?? []) : cluster;
+          total = new Set([...svc.channels.keys(), ...every.map((c) => c.channel)]).size;
+        }
+        return { channels, total, nextCursor };
       },
       {
         beforeHandle: statsGuard,
@@ -104,7 +128,9 @@ export function wsRoutes(svc: WsService) {
         response: {
           200: t.Object({
             channels: t.Array(ChannelSummary),
-            total: t.Integer({ description: 'Channels with subscribers, whatever the filter' }),
+            total: t.Integer({
+              description: 'Channels with subscribers, whatever the filter (on a cluster: on any live node)',
+            }),
             nextCursor: t.Nullable(t.String({ description: 'Pass as `after` for the next page; null on the last' })),
           }),
           ...errorResponses(400, 401, 403),
@@ -112,6 +138,8 @@ export function wsRoutes(svc: WsService) {
         detail: {
           operationId: 'listWsChannels',
           summary: 'Channels that have subscribers, by name',
+          description:
+            'On a cluster: the channels of every live node, each with `clients` (distinct, cluster-wide) and `nodes` (clients per node); `subscribers` counts this node’s connections.',
           security: security(),
         },
       },
@@ -120,10 +148,12 @@ export function wsRoutes(svc: WsService) {
       '/ws/channels/:channel',
       async function channelPresence({ params }) {
         const state = svc.channels.get(params.channel);
+        const cluster = await svc.clusterChannels(params.channel);
         return {
           name: params.channel,
           subscribers: state?.sessions.size ?? 0,
           clients: await svc.clientsOf(params.channel),
+          ...(cluster ? { nodes: cluster.find((c) => c.channel === params.channel)?.nodes ?? {} } : {}),
         };
       },
       {

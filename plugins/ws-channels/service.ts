@@ -1,4 +1,5 @@
-import type { Presence } from '../../src/cluster/presence.ts';
+import { ChannelOccupancy } from '../../src/cluster/occupancy.ts';
+import type { PresenceChannel } from '../../src/cluster/presence.ts';
 import { isSystemChannel, systemEventPattern } from '../../src/kernel/access.ts';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
@@ -62,8 +63,8 @@ export class WsService {
   private serial = 0;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
-  /** The chain of presence writes to the cluster (kept in order). */
-  private presenceWrites: Promise<void> = Promise.resolve();
+  /** On a cluster: this plugin's channels in the shared presence, which decides their occupancy. */
+  private cluster: ChannelOccupancy | null = null;
 
   constructor(readonly ctx: PluginContext<WsChannelsConfig>) {
     this.topicPrefix = `${ctx.name}|`;
@@ -112,6 +113,14 @@ export class WsService {
     const last = this.ctx.messages.published();
     if (last > this.busSeenId) this.busSeenId = last;
     this.ctx.bus.onAny((event) => this.fanout.deliverSystem(event));
+    if (this.ctx.cluster.clustered) {
+      this.cluster = new ChannelOccupancy(
+        this.ctx.cluster.presence,
+        this.presenceKey(''),
+        (channel, occupied) => this.occupancy(channel, occupied),
+        (err) => this.ctx.log.warn({ err }, 'ws-channels: cluster presence write failed'),
+      );
+    }
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);
   }
 
@@ -120,6 +129,17 @@ export class WsService {
     this.stopping = true;
     this.cancelHeartbeat?.();
     for (const session of [...this.sessions]) this.close(session, CloseCodes.serviceRestart, STOP_REASONS[reason]);
+    // The leaves just queued still report what they vacate.
+    this.cluster?.close();
+  }
+
+  /** Publishes a change of the channel's occupancy (on a cluster: decided by the shared presence, once per cluster). */
+  private occupancy(channel: string, occupied: boolean): void {
+    this.ctx.bus.publish(occupied ? 'channel.occupied' : 'channel.vacated', {
+      channel,
+      transport: 'ws',
+      at: this.now(),
+    });
   }
 
   // -- topics -----------------------------------------------------------------------
@@ -260,12 +280,12 @@ export class WsService {
       };
       this.channels.set(channel, state);
       if (system) this.systemChannels.set(channel, state);
-      this.ctx.bus.publish('channel.occupied', { channel, transport: 'ws', at: this.now() });
+      if (!this.cluster) this.occupancy(channel, true);
     }
     const first = !hasClient(state, session.clientId);
     state.sessions.add(session);
     session.startCatchingUp(channel);
-    if (first) this.sharePresence((p) => p.join(this.presenceKey(channel), session.clientId));
+    if (first) this.cluster?.join(channel, session.clientId);
   }
 
   /**
@@ -280,17 +300,19 @@ export class WsService {
     return [...new Set([...(state?.sessions ?? [])].map((s) => s.clientId))].sort();
   }
 
-  private presenceKey(channel: string): string {
-    return `${this.ctx.name}:${channel}`;
+  /**
+   * On a cluster, this plugin's channels with subscribers on any live node (names
+   * without the presence prefix), from the shared presence; null on a single hub.
+   */
+  async clusterChannels(prefix = ''): Promise<PresenceChannel[] | null> {
+    if (!this.ctx.cluster.clustered) return null;
+    const key = this.presenceKey('');
+    const found = await this.ctx.cluster.presence.channels(key + prefix);
+    return found.map((c) => ({ ...c, channel: c.channel.slice(key.length) }));
   }
 
-  /** Writes to the cluster's presence in call order (a leave never overtakes its join); failures are logged. */
-  private sharePresence(write: (presence: Presence) => Promise<void>): void {
-    if (!this.ctx.cluster.clustered) return;
-    const presence = this.ctx.cluster.presence;
-    this.presenceWrites = this.presenceWrites
-      .then(() => write(presence))
-      .catch((err: unknown) => this.ctx.log.warn({ err }, 'ws-channels: cluster presence write failed'));
+  private presenceKey(channel: string): string {
+    return `${this.ctx.name}:${channel}`;
   }
 
   /** Joins the channels' topics (and with `inbox`, resumes live direct messages), in the tick of the last read. */
@@ -314,12 +336,12 @@ export class WsService {
     }
     if (!state?.sessions.delete(session)) return;
     if (!hasClient(state, session.clientId)) {
-      this.sharePresence((p) => p.leave(this.presenceKey(channel), session.clientId));
+      this.cluster?.leave(channel, session.clientId);
     }
     if (state.sessions.size) return;
     this.channels.delete(channel);
     this.systemChannels.delete(channel);
-    this.ctx.bus.publish('channel.vacated', { channel, transport: 'ws', at: this.now() });
+    if (!this.cluster) this.occupancy(channel, false);
   }
 
   /** Stops live direct messages while a first resume replays them. */

@@ -1,6 +1,8 @@
 import type { SQL } from 'drizzle-orm';
 import type { HealthCheck } from '../kernel/health.ts';
+import { StartupError } from '../kernel/startup.ts';
 import type { Message } from '../messages/types.ts';
+import { redactUrl } from '../storage/postgres/url.ts';
 import type { PostgresStorage } from '../storage/storage-postgres.ts';
 import type { Broker } from './broker.ts';
 import { notifyStatement, PostgresBroker } from './broker-postgres.ts';
@@ -14,6 +16,8 @@ const NODE_TTL_MS = 6000;
 
 /** How long the broker's health check waits for Redis. */
 const BROKER_PING_TIMEOUT_MS = 2000;
+/** How long a starting node waits for Redis before it gives up. */
+const BROKER_START_TIMEOUT_MS = 15_000;
 
 /**
  * A node of a cluster on PostgreSQL: the ordered feed fed by NOTIFY (sent inside
@@ -27,7 +31,13 @@ export async function openPostgresClusterNode(
   const storage = options.storage as PostgresStorage;
   const { client, target } = storage.store;
   const scope = target.schema ? `${target.database}.${target.schema}` : target.database;
-  const onBrokerError = (err: unknown) => options.log().warn({ err }, 'cluster broker error');
+  // While starting, connection errors are kept for the one line a failed start prints.
+  let startError: unknown = null;
+  let starting = true;
+  const onBrokerError = (err: unknown) => {
+    if (starting) startError = err;
+    else options.log().warn({ err }, 'cluster broker error');
+  };
   let live: ClusterLivePath | null = null;
   const delivered = () => live?.published() ?? 0;
 
@@ -46,6 +56,18 @@ export async function openPostgresClusterNode(
     });
     broker = redis;
     ping = () => redis.ping();
+    try {
+      await withTimeout(redis.ready(), BROKER_START_TIMEOUT_MS, `no answer within ${BROKER_START_TIMEOUT_MS / 1000} s`);
+    } catch (err) {
+      await redis.close();
+      const why = ((startError ?? err) as Error).message;
+      throw new StartupError(
+        `cannot reach the cluster broker at ${redactUrl(config.broker.url)} (cluster.broker.url): ${why}. ` +
+          'Check that Redis is running and reachable from this node (host, port, password, TLS), ' +
+          'or leave cluster.broker.url unset to use PostgreSQL NOTIFY',
+        { cause: err },
+      );
+    }
   } else {
     const channel = notifyChannel(target.schema);
     broker = new PostgresBroker({ client, channel, readRange: options.readRange, delivered, onError: onBrokerError });
@@ -57,6 +79,7 @@ export async function openPostgresClusterNode(
     };
   }
 
+  starting = false;
   live = new ClusterLivePath({
     broker,
     announce,
@@ -97,16 +120,25 @@ export async function openPostgresClusterNode(
     return rows.map((r) => r.node_id);
   };
 
+  // The broker is shared by every node: when it is down, all of them lose it at once, and failing
+  // readiness would have a load balancer drain the whole cluster while delivery still works (each
+  // node's last-id check reads what others commit from the database). So it warns, never fails; a
+  // node cut off from the database fails readiness on `database:*` instead.
   const brokerCheck: HealthCheck = {
     name: 'cluster:broker',
     componentType: 'component',
-    affectsReadiness: true,
+    affectsReadiness: false,
     check: async () => {
       const started = performance.now();
       try {
         await withTimeout(ping(), BROKER_PING_TIMEOUT_MS, `the ${broker.kind} broker did not answer`);
       } catch (err) {
-        return { status: 'fail', output: `${broker.kind} broker unreachable: ${(err as Error).message}` };
+        return {
+          status: 'warn',
+          output:
+            `${broker.kind} broker unreachable: ${(err as Error).message}; messages of other nodes still arrive ` +
+            `through the database, within cluster.checkEveryMs (${config.checkEveryMs} ms) instead of at once`,
+        };
       }
       return { status: 'pass', observedValue: Number((performance.now() - started).toFixed(3)), observedUnit: 'ms' };
     },

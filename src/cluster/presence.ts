@@ -12,6 +12,13 @@ import { type Clock, systemClock } from '../kernel/clock.ts';
  *
  * Times come from each node's clock: nodes whose clocks disagree by more than
  * a fraction of `nodeTtlMs` should not share a presence store.
+ *
+ * Occupancy: a channel is occupied while the store holds at least one entry for
+ * it (of a live node, or of a dead one not swept yet). The store decides every
+ * change between empty and occupied atomically, with the write that makes it, so
+ * each change is reported exactly once in the whole cluster, to the node whose
+ * write made it: by `join` and `leave` to their caller, and through `onChange`
+ * for write-backs, sweeps and close.
  */
 
 /** One client present in a channel. */
@@ -25,16 +32,58 @@ export interface PresenceEntry {
   joinedAt: number;
 }
 
+/** A channel that became occupied (its first entry in the store) or vacated (its last entry gone). */
+export interface PresenceChange {
+  channel: string;
+  occupied: boolean;
+}
+
+/** Where one entry is: channel, node and client. */
+export interface PresenceKey {
+  channel: string;
+  nodeId: string;
+  clientId: string;
+}
+
+export type PresenceListener = (change: PresenceChange) => void;
+
+/** Channels under a prefix with their clients on live nodes (`Presence.channels`). */
+export interface PresenceChannel {
+  channel: string;
+  /** Distinct clients on live nodes. */
+  clients: number;
+  /** Entries (distinct clients) per live node id. */
+  nodes: Record<string, number>;
+}
+
 export interface Presence {
   readonly nodeId: string;
-  /** Adds or updates `clientId` in `channel` for this node. */
-  join(channel: string, clientId: string, data?: unknown): Promise<void>;
-  /** Removes `clientId` from `channel` for this node (a client connected to several nodes stays present through the others). */
-  leave(channel: string, clientId: string): Promise<void>;
+  /**
+   * Adds or updates `clientId` in `channel` for this node. Resolves true when this
+   * write occupied the channel: the store held no entry for it, on any node.
+   */
+  join(channel: string, clientId: string, data?: unknown): Promise<boolean>;
+  /**
+   * Removes `clientId` from `channel` for this node (a client connected to several
+   * nodes stays present through the others). Resolves true when this write vacated
+   * the channel: it removed the last entry of any node.
+   */
+  leave(channel: string, clientId: string): Promise<boolean>;
   /** The clients present on live nodes, one entry per client id (the earliest join), sorted by client id. */
   list(channel: string): Promise<PresenceEntry[]>;
   /** How many distinct clients are present on live nodes. */
   count(channel: string): Promise<number>;
+  /** The channels whose name starts with `prefix` that have clients on live nodes, sorted by name. */
+  channels(prefix: string): Promise<PresenceChannel[]>;
+  /**
+   * Calls `listener` for the occupancy changes this node made that no `join` or
+   * `leave` call returned: its write-backs after being swept, its sweeps of dead
+   * nodes (the channels a killed node leaves empty are reported by the one node
+   * whose sweep deleted their last entries) and its close. Together with what
+   * join and leave return, every change is seen exactly once in the cluster.
+   * Returns the unsubscribe function.
+   */
+  onChange(listener: PresenceListener): () => void;
   /** Marks this node alive until now + nodeTtlMs; writes its entries back if it had been swept. Runs every heartbeatMs. */
   heartbeat(): Promise<void>;
   /** Deletes the entries of nodes whose heartbeat expired; resolves with how many were deleted. Runs after each heartbeat. */
@@ -69,6 +118,7 @@ export abstract class PresenceBase implements Presence {
   private readonly stopTimer: () => void;
   private readonly onError: (error: unknown) => void;
   private closed = false;
+  private readonly listeners = new Set<PresenceListener>();
 
   constructor(options: PresenceOptions) {
     this.nodeId = options.nodeId;
@@ -79,7 +129,7 @@ export abstract class PresenceBase implements Presence {
     this.stopTimer = every > 0 ? this.clock.setInterval(() => void this.tick(), every) : () => {};
   }
 
-  async join(channel: string, clientId: string, data: unknown = null): Promise<void> {
+  async join(channel: string, clientId: string, data: unknown = null): Promise<boolean> {
     const entry: PresenceEntry = { clientId, data, nodeId: this.nodeId, joinedAt: this.clock.now() };
     const clients = this.local.get(channel) ?? new Map<string, PresenceEntry>();
     entry.joinedAt = clients.get(clientId)?.joinedAt ?? entry.joinedAt;
@@ -87,14 +137,54 @@ export abstract class PresenceBase implements Presence {
     this.local.set(channel, clients);
     // The node must be alive before its first entry, or readers would not count it.
     if (!this.registered) await this.heartbeat();
-    await this.put(channel, entry);
+    return this.put(channel, entry);
   }
 
-  async leave(channel: string, clientId: string): Promise<void> {
+  async leave(channel: string, clientId: string): Promise<boolean> {
     const clients = this.local.get(channel);
     clients?.delete(clientId);
     if (clients?.size === 0) this.local.delete(channel);
-    await this.remove(channel, clientId);
+    return this.remove(channel, clientId);
+  }
+
+  onChange(listener: PresenceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async channels(prefix: string): Promise<PresenceChannel[]> {
+    const byChannel = new Map<string, Map<string, Set<string>>>();
+    for (const entry of await this.readPrefix(prefix, this.clock.now())) {
+      const nodes = byChannel.get(entry.channel) ?? new Map<string, Set<string>>();
+      byChannel.set(entry.channel, nodes);
+      const clients = nodes.get(entry.nodeId) ?? new Set<string>();
+      nodes.set(entry.nodeId, clients);
+      clients.add(entry.clientId);
+    }
+    return [...byChannel]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([channel, nodes]) => {
+        const all = new Set<string>();
+        for (const clients of nodes.values()) for (const c of clients) all.add(c);
+        return {
+          channel,
+          clients: all.size,
+          nodes: Object.fromEntries([...nodes].sort().map(([node, clients]) => [node, clients.size])),
+        };
+      });
+  }
+
+  /** Tells the listeners; a throwing listener is reported and does not stop the others. */
+  protected emit(changes: PresenceChange[]): void {
+    for (const change of changes) {
+      for (const listener of this.listeners) {
+        try {
+          listener(change);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    }
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {
@@ -116,12 +206,17 @@ export abstract class PresenceBase implements Presence {
     const swept = this.registered && !known;
     this.registered = true;
     if (!swept) return;
-    // Swept while alive: write every entry back.
-    for (const [channel, clients] of this.local) for (const entry of clients.values()) await this.put(channel, entry);
+    // Swept while alive: write every entry back (the sweep reported the channels it vacated).
+    for (const [channel, clients] of this.local) {
+      for (const entry of clients.values())
+        if (await this.put(channel, entry)) this.emit([{ channel, occupied: true }]);
+    }
   }
 
-  sweep(): Promise<number> {
-    return this.purge(this.clock.now());
+  async sweep(): Promise<number> {
+    const { deleted, vacated } = await this.purge(this.clock.now());
+    this.emit(vacated.map((channel) => ({ channel, occupied: false })));
+    return deleted;
   }
 
   async close(): Promise<void> {
@@ -129,7 +224,9 @@ export abstract class PresenceBase implements Presence {
     this.closed = true;
     this.stopTimer();
     this.local.clear();
-    await this.drop();
+    const vacated = await this.drop();
+    this.emit(vacated.map((channel) => ({ channel, occupied: false })));
+    this.listeners.clear();
   }
 
   private async tick(): Promise<void> {
@@ -141,15 +238,24 @@ export abstract class PresenceBase implements Presence {
     }
   }
 
-  /** Writes (or overwrites) one entry of this node. */
-  protected abstract put(channel: string, entry: PresenceEntry): Promise<void>;
-  protected abstract remove(channel: string, clientId: string): Promise<void>;
+  /**
+   * Writes (or overwrites) one entry of this node; resolves true when the channel
+   * had no entry at all before (decided atomically with the write).
+   */
+  protected abstract put(channel: string, entry: PresenceEntry): Promise<boolean>;
+  /** Deletes one entry of this node; resolves true when it was the channel's last (atomically). */
+  protected abstract remove(channel: string, clientId: string): Promise<boolean>;
   /** Every entry of `channel` whose node's heartbeat expires after `now` (several per client id allowed). */
   protected abstract read(channel: string, now: number): Promise<PresenceEntry[]>;
+  /** Every entry of live nodes in the channels starting with `prefix` (without their data). */
+  protected abstract readPrefix(prefix: string, now: number): Promise<PresenceKey[]>;
   /** Sets this node's heartbeat expiry; resolves with whether the node was already registered. */
   protected abstract beat(expiresAt: number): Promise<boolean>;
-  /** Deletes the heartbeats and entries of nodes expired at `now`; resolves with the number of entries deleted. */
-  protected abstract purge(now: number): Promise<number>;
-  /** Deletes this node's entries and heartbeat. */
-  protected abstract drop(): Promise<void>;
+  /**
+   * Deletes the heartbeats and entries of nodes expired at `now`; resolves with the
+   * number of entries deleted and the channels left without any entry.
+   */
+  protected abstract purge(now: number): Promise<{ deleted: number; vacated: string[] }>;
+  /** Deletes this node's entries and heartbeat; resolves with the channels left without any entry. */
+  protected abstract drop(): Promise<string[]>;
 }

@@ -4,24 +4,16 @@ import type { Sql } from 'postgres';
 export const CLUSTER_LOCK_CLASS = 0x524b_4c44;
 
 /**
- * The cluster's own tables, created when missing under a transaction-scoped
- * advisory lock so nodes that start together do not race. They hold only
- * short-lived coordination state (no message data), so presence is UNLOGGED: a
- * server crash empties it and live nodes refill it at their next heartbeat.
- * When the cluster mode is wired into the hub they join the PostgreSQL
- * migrations (drizzle/pg) and this function goes away.
+ * The lease table, created when missing under a transaction-scoped advisory lock
+ * so candidates that start together do not race: LeaseLeadership also runs on a
+ * bare connection (tests, tools). A hub's database has it from the PostgreSQL
+ * migrations (`0006_cluster_leases`), like the presence tables (`0008_presence`),
+ * which are only ever used on a migrated database.
  */
 export async function ensureClusterTables(sql: Sql): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${CLUSTER_LOCK_CLASS}::int4, 0)`;
     await tx`create table if not exists relaykit_leases (
       name text primary key, holder text not null, until timestamptz not null)`;
-    await tx`create unlogged table if not exists relaykit_presence_nodes (
-      node_id text primary key, expires_at bigint not null)`;
-    await tx`create unlogged table if not exists relaykit_presence (
-      channel text not null, node_id text not null, client_id text not null,
-      data text not null, joined_at bigint not null,
-      primary key (channel, node_id, client_id))`;
-    await tx`create index if not exists relaykit_presence_node_idx on relaykit_presence (node_id)`;
   });
 }

@@ -9,7 +9,7 @@ import { errorResponse, HubError } from './errors.ts';
  */
 
 const METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
-const EXPOSED = 'retry-after, x-request-id, location';
+const EXPOSED = 'retry-after, x-request-id, location, idempotent-replayed';
 
 /** Whether `origin` may read the hub's answers: listed exactly, or `*` listed. */
 export function originAllowed(cors: CorsConfig, origin: string): boolean {

@@ -1,11 +1,12 @@
 import type { AnyElysia } from 'elysia';
 import type Memoirist from 'memoirist';
 import type { CorsConfig } from '../config/schema.ts';
-import type { RequestInfo } from '../runtime/types.ts';
+import type { NativeRouteHandler, NativeRoutes, RequestInfo } from '../runtime/types.ts';
 import { requestIds, requestOrigins } from './app.ts';
 import { applyCors, preflight, websocketOriginRefusal } from './cors.ts';
 import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
+import { type NativeGetRoute, nativeGetRoutes } from './native-routes.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
 
 /** How long an EventSource request made while the hub starts waits for it (then 503). */
@@ -37,12 +38,19 @@ export interface FrontOptions {
  * The server's one handler. It forwards every request to the current app, or an
  * upgrade to the current WebSocket endpoint at its path; the hub swaps both at
  * every plugin change. The listening socket never sees the swap.
+ *
+ * On a runtime with its own router (Bun), the app's GET routes are also handed to
+ * that router at every swap: a plain GET it matches skips Elysia's router and the
+ * route template lookup here, and runs the same compiled route with the same request
+ * id, metrics and CORS. Anything else on those paths (HEAD, an upgrade, the hub
+ * starting or shutting down) takes the general path.
  */
 export class Front {
   private app: AnyElysia;
   private websockets = new Map<string, WebSocketEndpoint>();
   private routes: Memoirist<string> | null = null;
   private inflightCount = 0;
+  private installNative: ((routes: NativeRoutes) => void) | null = null;
 
   constructor(
     private readonly options: FrontOptions,
@@ -61,6 +69,40 @@ export class Front {
     this.app = app;
     this.routes = routes;
     this.websockets = new Map(websockets);
+    this.installNative?.(this.nativeRoutes(app));
+  }
+
+  /** Hands the current app's GET routes, and those of every later swap, to the runtime's router. */
+  useNativeRouter(install: (routes: NativeRoutes) => void): void {
+    this.installNative = install;
+    install(this.nativeRoutes(this.app));
+  }
+
+  private nativeRoutes(app: AnyElysia): NativeRoutes {
+    const routes: Record<string, NativeRouteHandler> = {};
+    for (const route of nativeGetRoutes(app)) {
+      routes[route.template] = (request, info) => this.handleNative(request, info, route);
+    }
+    return routes;
+  }
+
+  /** A request the runtime's router matched to `route`. */
+  private handleNative(
+    request: Request,
+    info: RequestInfo,
+    route: NativeGetRoute,
+  ): Response | Promise<Response | undefined> | undefined {
+    // Everything `handle` treats specially before forwarding goes through it.
+    if (
+      request.method !== 'GET' ||
+      !this.options.accepting() ||
+      this.options.starting() ||
+      request.headers.get('upgrade') !== null ||
+      !routable(request.url)
+    ) {
+      return this.handle(request, info);
+    }
+    return this.forward(request, info, route.template, () => route.handle(request));
   }
 
   readonly handle = (original: Request, info: RequestInfo): Response | Promise<Response | undefined> | undefined => {
@@ -99,18 +141,39 @@ export class Front {
   }
 
   private dispatch(request: Request, info: RequestInfo): Promise<Response> {
+    const app = this.app;
+    return this.forward(request, info, null, () => app.handle(request));
+  }
+
+  /**
+   * Runs `handler` for the request with a request id, counts it in flight, and labels its
+   * latency with `template` (looked up in the current routes when the router did not say).
+   */
+  private forward(
+    request: Request,
+    info: RequestInfo,
+    template: string | null,
+    handler: () => Response | Promise<Response>,
+  ): Promise<Response> {
     requestOrigins.set(request, info);
     const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
     const start = performance.now();
     requestIds.set(request, requestId);
     this.inflightCount++;
     const routes = this.routes;
-    return this.app.handle(request).then(
+    let handled: Response | Promise<Response>;
+    try {
+      handled = handler();
+    } catch (err) {
+      this.inflightCount--;
+      return Promise.reject(err);
+    }
+    return Promise.resolve(handled).then(
       (response) => {
         this.inflightCount--;
         this.options.observe(
           request,
-          routes?.find(request.method, pathOf(request.url))?.store ?? 'unmatched',
+          template ?? routes?.find(request.method, pathOf(request.url))?.store ?? 'unmatched',
           response.status,
           (performance.now() - start) / 1000,
           requestId,
@@ -162,10 +225,15 @@ function endpointFor(endpoints: ReadonlyMap<string, WebSocketEndpoint>, path: st
  */
 export function withRoutablePath(request: Request): Request {
   const url = request.url;
+  if (routable(url)) return request;
   const hostStart = url.indexOf('//') + 2;
-  const slash = url.indexOf('/', hostStart);
-  if (slash < 0 || slash >= 11) return request;
-  return new Request(`${url.slice(0, hostStart)}localhost${url.slice(slash)}`, request);
+  return new Request(`${url.slice(0, hostStart)}localhost${url.slice(url.indexOf('/', hostStart))}`, request);
+}
+
+/** Whether Elysia finds the path of `url` (see `withRoutablePath`). */
+function routable(url: string): boolean {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash < 0 || slash >= 11;
 }
 
 /** The path of a URL without parsing the whole URL (the hot path). */

@@ -511,6 +511,9 @@ export class Hub {
         websocket: { maxPayloadLength: server.maxWebSocketFrameBytes, backpressureLimit: 64 * 1024 * 1024 },
         fetch: this.front.handle,
       });
+      const http = this.server;
+      // The runtime's own router (Bun) serves the app's GET routes; the rest goes through `fetch`.
+      if (http.nativeRoutes) this.front.useNativeRouter((routes) => http.nativeRoutes?.(routes));
     } catch (err) {
       throw listenError(err, server.host, server.port);
     }

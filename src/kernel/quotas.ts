@@ -39,11 +39,14 @@ export class Quotas {
    * Admits one message from `access` (at `remoteAddress`): its payload must fit
    * `maxPayloadBytes` (422), and unless the caller is admin it is charged to the
    * caller's identity, or its IP when anonymous (429 with Retry-After when over).
+   * `remoteAddress` may be a function: it is then asked only for an anonymous caller
+   * (looking an address up costs the HTTP path a native call per request).
    */
-  admitMessage(access: ClientAccess, remoteAddress: string, payload: unknown): void {
+  admitMessage(access: ClientAccess, remoteAddress: string | (() => string), payload: unknown): void {
     const bytes = payloadSize(payload, this.config().maxPayloadBytes);
     if (access.admin) return;
-    this.chargeMessage(access.subject ?? `ip:${remoteAddress}`, bytes);
+    const subject = access.subject ?? `ip:${typeof remoteAddress === 'function' ? remoteAddress() : remoteAddress}`;
+    this.chargeMessage(subject, bytes);
   }
 
   /**

@@ -18,3 +18,25 @@ export const ErrorResponse = t.Object(
  */
 export const errorResponses = <const S extends readonly number[]>(...statuses: S) =>
   Object.fromEntries(statuses.map((s) => [s, ErrorResponse])) as { [K in S[number]]: typeof ErrorResponse };
+
+/**
+ * `cluster` of a realtime plugin's status route (`/ws/status`, `/stream/stats`): its
+ * channels on every live node, from the shared presence (`summarize` in src/cluster/occupancy.ts).
+ */
+export const ClusterChannelsSchema = t.Object(
+  {
+    channels: t.Integer({ description: 'Channels with subscribers on any live node' }),
+    nodes: t.Record(
+      t.String(),
+      t.Object({
+        channels: t.Integer({ description: 'Channels with subscribers on this node' }),
+        subscriptions: t.Integer({ description: 'Distinct (channel, client) subscriptions on this node' }),
+      }),
+      { description: 'Per live node with subscribers, by node id' },
+    ),
+  },
+  {
+    title: 'ClusterChannels',
+    description: 'On a cluster only: the whole cluster, from the shared presence (dead nodes drop out within seconds)',
+  },
+);

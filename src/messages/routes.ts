@@ -13,7 +13,9 @@ import {
 } from '../kernel/identity/rules.ts';
 import type { Quotas } from '../kernel/quotas.ts';
 import { errorResponses } from '../kernel/schemas.ts';
+import { asBody, jsonResponse, messageJson } from './encode.ts';
 import type { MessageService } from './service.ts';
+import type { Message } from './types.ts';
 
 /** Client ids, channel names and message types share one conservative character set (the shared wire definition). */
 export { NAME_PATTERN };
@@ -105,7 +107,7 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
     .post(
       '/messages',
-      async function sendMessage({ body, set, request }) {
+      async function sendMessage({ body, request }) {
         if (body.to === undefined && body.channel === undefined) {
           throw new HubError('RELAYKIT_ERR_VALIDATION', 'body: give `to` (a client id), `channel`, or both', [
             { in: 'body', path: '/', message: 'at least one of `to` and `channel` is required' },
@@ -114,13 +116,14 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
         const key = idempotencyKeyOf(request);
         const access = await auth.identify(request);
         const input = authorizeSend(access, body);
-        quotas.admitMessage(access, remoteAddressOf(request), input.payload);
-        set.status = 201;
-        if (key === null) return messages.send(input);
+        quotas.admitMessage(access, () => remoteAddressOf(request), input.payload);
+        // The payload goes out as the JSON text just stored, not serialized a second time (encode.ts).
+        if (key === null) return asBody<Message>(jsonResponse(messageJson(await messages.send(input)), 201));
         const scope = access.subject ?? `ip:${remoteAddressOf(request)}`;
         const { message, replayed } = await messages.sendOnce(input, { scope, key });
-        if (replayed) set.headers[REPLAYED_HEADER] = 'true';
-        return message;
+        return asBody<Message>(
+          jsonResponse(messageJson(message), 201, replayed ? { [REPLAYED_HEADER]: 'true' } : undefined),
+        );
       },
       {
         parse: 'json',
@@ -183,11 +186,12 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
       async function getMessage({ params, request }) {
         requireCanonicalId(request);
         const access = await auth.identify(request);
-        const message = await messages.get(params.id);
+        // Read as the JSON it is sent as: the stored payload text is not parsed and serialized again.
+        const message = await messages.getEncoded(params.id);
         // A message the caller may not read is reported missing: its existence is not leaked.
-        if (!message || !canReadMessage(access, message))
+        if (!message || !canReadMessage(access, message.head))
           throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
-        return message;
+        return asBody<Message>(jsonResponse(message.json));
       },
       {
         params: IdParams,

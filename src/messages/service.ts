@@ -9,6 +9,7 @@ import { boundedLabel, type CoreMetrics } from '../kernel/metrics.ts';
 import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { Storage, Tx } from '../storage/storage.ts';
+import { type EncodedMessage, withPayloadText } from './encode.ts';
 import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
 import type { NewMessageRow } from './schema.ts';
@@ -45,6 +46,14 @@ export interface MessageHooks {
    * can make stale must be checked here, or a batch would skip a write it needed).
    */
   writesAfterInsert?(drafts: readonly MessageDraft[]): boolean | Promise<boolean>;
+  /**
+   * Runs once the transaction `afterInsert` wrote in has committed, with the same
+   * `messages` array `afterInsert` received (not called when it rolled back). Work that
+   * must see the committed rows starts here, never in `afterInsert`: on PostgreSQL
+   * another connection does not see them until the commit (the webhooks worker is woken
+   * here, not before). Synchronous; what it throws is logged.
+   */
+  afterCommit?(messages: readonly Message[]): void;
   /** Runs after a message is first acknowledged, before `ack` answers (IMMEDIATE retention hides it here). */
   afterAck?(message: Message): void | Promise<void>;
 }
@@ -66,6 +75,8 @@ export interface MessageService {
   sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult>;
   /** The message, unless it does not exist or has expired. */
   get(id: number): Promise<Message | null>;
+  /** `get` as the HTTP API sends it: the message's JSON, and the fields access is checked by. */
+  getEncoded(id: number): Promise<EncodedMessage | null>;
   list(query: ListQuery): Promise<Message[]>;
   replay(query: ReplayQuery): Promise<Message[]>;
   /** Marks the message delivered; publishes `message.delivered` the first time. */
@@ -213,6 +224,10 @@ export class MessageCore implements MessageService {
 
   get(id: number): Promise<Message | null> {
     return this.store.get(id, this.clock.now());
+  }
+
+  getEncoded(id: number): Promise<EncodedMessage | null> {
+    return this.store.getEncoded(id, this.clock.now());
   }
 
   list(query: ListQuery): Promise<Message[]> {
@@ -402,7 +417,7 @@ export class MessageCore implements MessageService {
       const replays = await this.claimKeys(tx, batch, now);
       const fresh = batch.filter((_, i) => !replays.has(i));
       const ids = !fresh.length ? [] : await this.store.insert(tx, fresh.map(rowOf));
-      const messages = fresh.map(({ draft }, i) => messageOf(draft, ids[i]));
+      const messages = fresh.map((pending, i) => messageOf(pending, ids[i]));
       const bound = fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : []));
       if (bound.length) await this.store.bindKeys(tx, bound);
       if (messages.length) {
@@ -413,6 +428,15 @@ export class MessageCore implements MessageService {
       for (const [i, pending] of fresh.entries()) stored.set(pending, messages[i]);
       return { stored, replays, messages };
     });
+    if (messages.length) {
+      for (const hook of hooks) {
+        try {
+          hook.afterCommit?.(messages);
+        } catch (err) {
+          this.log.error({ err }, 'a message hook failed after a commit');
+        }
+      }
+    }
     if (stored.size) {
       this.metrics.groupCommitBatch.observe(stored.size);
       // Counted where committed (once per cluster); `message.sent` is published on every node by its live path.
@@ -455,7 +479,7 @@ export class MessageCore implements MessageService {
       if (hook.afterInsert && (hook.writesAfterInsert ? await hook.writesAfterInsert(drafts) : true)) return false;
     }
     const ids = await this.store.insertCommitted(batch.map(rowOf), announceChannel);
-    const messages = drafts.map((draft, i) => messageOf(draft, ids[i]));
+    const messages = batch.map((pending, i) => messageOf(pending, ids[i]));
     this.metrics.groupCommitBatch.observe(messages.length);
     for (const message of messages) this.metrics.messagesPublished.inc({ type: this.typeLabel(message.type) });
     this.live.committed(messages);
@@ -539,17 +563,23 @@ function rowOf({ draft, payload }: Pending): NewMessageRow {
   };
 }
 
-/** The message a stored draft became, as the API and the realtime plugins show it. */
-function messageOf(draft: MessageDraft, id: number): Message {
-  return {
-    id,
-    from: draft.input.from ?? null,
-    to: draft.input.to ?? null,
-    channel: draft.input.channel ?? null,
-    type: draft.input.type,
-    payload: draft.input.payload ?? null,
-    createdAt: new Date(draft.createdAt).toISOString(),
-    expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
-    deliveredAt: null,
-  };
+/**
+ * The message a stored draft became, as the API and the realtime plugins show it. Its
+ * payload's JSON text is the one just stored: the HTTP answer reuses it (encode.ts).
+ */
+function messageOf({ draft, payload }: Pending, id: number): Message {
+  return withPayloadText(
+    {
+      id,
+      from: draft.input.from ?? null,
+      to: draft.input.to ?? null,
+      channel: draft.input.channel ?? null,
+      type: draft.input.type,
+      payload: draft.input.payload ?? null,
+      createdAt: new Date(draft.createdAt).toISOString(),
+      expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+      deliveredAt: null,
+    },
+    payload,
+  );
 }

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import { SqliteStorage } from '../storage/sqlite.ts';
 import type { DialectTables, Storage, Tx } from '../storage/storage.ts';
+import { type EncodedMessage, encodeStored, messageJson } from './encode.ts';
 import { hubMeta, type MessageRow, messageIdempotency, messages, type NewMessageRow } from './schema.ts';
 import {
   claimId,
@@ -39,6 +40,20 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
+/** The columns of `messages` in the order `select()` lists them (the row arrays of `byId.values`). */
+type MessageValues = [
+  id: number,
+  from: string | null,
+  to: string | null,
+  channel: string | null,
+  type: string,
+  payload: string,
+  createdAt: number,
+  expiresAt: number | null,
+  deliveredAt: number | null,
+  deliveredBy: string | null,
+];
+
 /** Statements only SQLite runs, prepared once over its synchronous driver: the hot read, the insert and the sweep's delete. */
 function prepareSqlite(storage: SqliteStorage) {
   const db = storage.sync;
@@ -63,6 +78,9 @@ function prepareSqlite(storage: SqliteStorage) {
   return {
     /** The hot read; like any read through `db`, it waits for a transaction open elsewhere. */
     byId: (id: number, now: number) => storage.outside(() => byId.get({ id, now })),
+    /** The hot read as a bare row array: no Drizzle row mapping (see `getEncoded`). */
+    byIdValues: (id: number, now: number) =>
+      storage.outside(() => byId.values({ id, now }) as unknown as MessageValues[]),
     /** One row; runs inside the caller's transaction (the one SQLite connection). */
     insertOne: db
       .insert(messages)
@@ -143,6 +161,21 @@ export class SqlMessageStore implements MessageStore {
         .where(and(eq(this.t.messages.id, id), this.live(now)));
     }
     return row ? toMessage(row) : null;
+  }
+
+  async getEncoded(id: number, now: number): Promise<EncodedMessage | null> {
+    if (!this.prepared) {
+      const message = await this.get(id, now);
+      return message ? { head: message, json: messageJson(message) } : null;
+    }
+    const read = this.prepared.byIdValues(id, now);
+    const row = (read instanceof Promise ? await read : read)[0];
+    if (!row) return null;
+    const [rowId, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt] = row;
+    return {
+      head: { from, to, channel },
+      json: encodeStored(rowId, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt),
+    };
   }
 
   list(query: ListQuery, now: number): Promise<Message[]> {

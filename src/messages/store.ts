@@ -1,4 +1,5 @@
 import type { Tx } from '../storage/storage.ts';
+import type { EncodedMessage } from './encode.ts';
 import type { MessageRow, NewMessageRow } from './schema.ts';
 import type { Message } from './types.ts';
 
@@ -50,6 +51,8 @@ export interface MessageStore {
    */
   insertCommitted(rows: readonly NewMessageRow[], announce?: string): Promise<number[]>;
   get(id: number, now: number): Promise<Message | null>;
+  /** `get` as the HTTP API sends it (see encode.ts): the JSON of the message and the fields access is checked by. */
+  getEncoded(id: number, now: number): Promise<EncodedMessage | null>;
   list(query: ListQuery, now: number): Promise<Message[]>;
   replay(query: ReplayQuery, now: number): Promise<Message[]>;
   /** Marks a live, undelivered message delivered; null when there is none such. */

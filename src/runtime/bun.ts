@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
-import type { ServerWebSocket } from 'bun';
+import type { BunRequest, Server, ServerWebSocket } from 'bun';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
 import { SQLITE_PRAGMAS } from './sqlite-pragmas.ts';
 import type {
@@ -76,6 +76,19 @@ export const bunRuntime: RuntimeAdapter = {
   version: Bun.version,
 
   async serve(options: ServeOptions): Promise<HttpServer> {
+    const infoOf = (request: Request, srv: Server<Socket>): RequestInfo => ({
+      // Looked up only when asked for: most requests never need it.
+      get remoteAddress() {
+        return srv.requestIP(request)?.address ?? '';
+      },
+      upgrade(req, handlers, data) {
+        const socket = { handlers, data } as unknown as Socket;
+        if (srv.upgrade(req, { data: socket })) return undefined;
+        return new Response('Expected a WebSocket upgrade', { status: 400 });
+      },
+    });
+    const fetch = (request: Request, srv: Server<Socket>) =>
+      options.fetch(request, infoOf(request, srv)) as Response | Promise<Response>;
     const server = Bun.serve<Socket>({
       hostname: options.hostname,
       port: options.port,
@@ -85,20 +98,7 @@ export const bunRuntime: RuntimeAdapter = {
       // Long-lived SSE streams must not be cut by the idle timer; heartbeats keep them alive.
       idleTimeout: 0,
       development: false,
-      fetch(request, srv) {
-        const info: RequestInfo = {
-          // Looked up only when asked for: most requests never need it.
-          get remoteAddress() {
-            return srv.requestIP(request)?.address ?? '';
-          },
-          upgrade(req, handlers, data) {
-            const socket = { handlers, data } as unknown as Socket;
-            if (srv.upgrade(req, { data: socket })) return undefined;
-            return new Response('Expected a WebSocket upgrade', { status: 400 });
-          },
-        };
-        return options.fetch(request, info) as Response | Promise<Response>;
-      },
+      fetch,
       websocket: {
         maxPayloadLength: options.websocket.maxPayloadLength,
         backpressureLimit: options.websocket.backpressureLimit,
@@ -140,6 +140,14 @@ export const bunRuntime: RuntimeAdapter = {
       subscriberCount(topic) {
         return server.subscriberCount(topic);
       },
+      nativeRoutes(routes) {
+        const table: Record<string, { GET: (request: BunRequest, srv: Server<Socket>) => unknown }> = {};
+        for (const [template, handler] of Object.entries(routes)) {
+          table[encodeURI(template)] = { GET: (request, srv) => handler(request, infoOf(request, srv)) };
+        }
+        // The fetch handler stays the same; open connections and WebSockets are untouched.
+        server.reload({ fetch, routes: table } as unknown as Parameters<typeof server.reload>[0]);
+      },
       async stop(force) {
         await server.stop(force);
       },
@@ -165,6 +173,10 @@ export const bunRuntime: RuntimeAdapter = {
     return {
       db,
       exec: (sql) => client.exec(sql),
+      prepareRun: (sql) => {
+        const statement = client.prepare(sql);
+        return () => void statement.run();
+      },
       close: () => client.close(),
     };
   },

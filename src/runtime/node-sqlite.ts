@@ -29,6 +29,10 @@ export function openNodeSqlite(path: string): SqliteHandle {
   return {
     db,
     exec: (sql) => client.exec(sql),
+    prepareRun: (sql) => {
+      const statement = client.prepare(sql);
+      return () => void statement.run();
+    },
     close: () => {
       shim.clear();
       client.close();

@@ -37,6 +37,12 @@ export interface SqliteHandle {
   readonly db: SqliteDatabase;
   /** Runs raw SQL statements (pragmas, maintenance). */
   exec(sql: string): void;
+  /**
+   * Prepares one statement without results once and returns a function that runs it:
+   * transaction control on the write path (BEGIN IMMEDIATE, COMMIT) without compiling
+   * the SQL on every transaction as `exec` does.
+   */
+  prepareRun(sql: string): () => void;
   close(): void;
 }
 
@@ -102,9 +108,25 @@ export interface WebSocketConnection<T> {
   ping(): boolean;
 }
 
+/** What the runtime's own router calls for a request it matched: the same contract as `ServeOptions.fetch`. */
+export type NativeRouteHandler = (
+  request: Request,
+  info: RequestInfo,
+) => Response | Promise<Response | undefined> | undefined;
+
+/** GET handlers by route template (`/messages/:id`: static segments and `:name` parameters). */
+export type NativeRoutes = Readonly<Record<string, NativeRouteHandler>>;
+
 export interface HttpServer {
   readonly hostname: string;
   readonly port: number;
+  /**
+   * Optional: serves GET requests whose path matches one of `routes` from the runtime's
+   * own router, without `fetch`, replacing the set given before (`{}`: none). The router
+   * sets `request.params`; it may hand HEAD requests for those paths to the same
+   * handlers. A runtime without such a router leaves this out: `fetch` sees everything.
+   */
+  nativeRoutes?(routes: NativeRoutes): void;
   /**
    * Sends `text` to every connection subscribed to `topic` (one call, native fan-out on Bun).
    * Returns the bytes sent, -1 when at least one subscriber's send buffer was not empty (the

@@ -97,5 +97,18 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796464478236,
     "hash": "13364de138744515fbb8f6327014fed45d469915c3ad6a948cf10be2ace724fb"
+  },
+  {
+    "tag": "0008_presence",
+    "sql": [
+      "CREATE UNLOGGED TABLE IF NOT EXISTS \"relaykit_presence\" (\n\t\"channel\" text NOT NULL,\n\t\"node_id\" text NOT NULL,\n\t\"client_id\" text NOT NULL,\n\t\"data\" text NOT NULL,\n\t\"joined_at\" bigint NOT NULL,\n\tCONSTRAINT \"relaykit_presence_channel_node_id_client_id_pk\" PRIMARY KEY(\"channel\",\"node_id\",\"client_id\")\n);\n",
+      "\nCREATE UNLOGGED TABLE IF NOT EXISTS \"relaykit_presence_channels\" (\n\t\"channel\" text PRIMARY KEY NOT NULL,\n\t\"entries\" integer NOT NULL\n);\n",
+      "\nCREATE UNLOGGED TABLE IF NOT EXISTS \"relaykit_presence_nodes\" (\n\t\"node_id\" text PRIMARY KEY NOT NULL,\n\t\"expires_at\" bigint NOT NULL\n);\n",
+      "\nCREATE INDEX IF NOT EXISTS \"relaykit_presence_node_idx\" ON \"relaykit_presence\" USING btree (\"node_id\");",
+      "\n-- Edited by hand: UNLOGGED (drizzle-kit cannot say so) and IF NOT EXISTS, because nodes of earlier versions\n-- created relaykit_presence and relaykit_presence_nodes on first use. Their entries get their channel counters here.\nINSERT INTO \"relaykit_presence_channels\" (\"channel\", \"entries\")\nSELECT \"channel\", count(*)::int FROM \"relaykit_presence\" GROUP BY \"channel\"\nON CONFLICT (\"channel\") DO NOTHING;\n"
+    ],
+    "bps": true,
+    "folderMillis": 1796471298110,
+    "hash": "95f828d4cfbcfd619d425f89749a915bf62feb8a46938b83f64118219fc49b05"
   }
 ];

@@ -107,6 +107,9 @@ export class SqliteStorage implements Storage {
   private writeFault: string | null = null;
   private integrityFault: string | null = null;
   private lastIntegrityCheck: number;
+  /** Transaction control, prepared once (every group commit runs both). */
+  private readonly beginImmediate: () => void;
+  private readonly commit: () => void;
 
   constructor(
     private readonly handle: SqliteHandle,
@@ -120,6 +123,8 @@ export class SqliteStorage implements Storage {
     this.faults = { ...DEFAULT_FAULT_OPTIONS, ...faults };
     this.opened = file ? identityOf(file) : null;
     this.lastIntegrityCheck = this.faults.now();
+    this.beginImmediate = handle.prepareRun('BEGIN IMMEDIATE');
+    this.commit = handle.prepareRun('COMMIT');
   }
 
   /**
@@ -166,7 +171,7 @@ export class SqliteStorage implements Storage {
       let result: T;
       try {
         result = await this.inside.run(true, () => fn(this.handle.db as unknown as Tx));
-        this.handle.exec('COMMIT');
+        this.commit();
       } catch (err) {
         this.rollback();
         this.noteWrite(err);
@@ -233,7 +238,7 @@ export class SqliteStorage implements Storage {
     const deadline = this.faults.now() + this.faults.lockTimeoutMs;
     for (;;) {
       try {
-        this.handle.exec('BEGIN IMMEDIATE');
+        this.beginImmediate();
         return;
       } catch (err) {
         if (storageFault(err) !== 'busy' || this.faults.now() >= deadline) {

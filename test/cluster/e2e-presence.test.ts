@@ -1,9 +1,11 @@
 /**
- * ws-channels presence across nodes: `GET /ws/channels/:channel` on any node lists the
- * subscribers of every node, and the clients of a SIGKILLed node drop out within
- * seconds (its heartbeat stops).
+ * Presence across nodes: `GET /ws/channels/:channel` on any node lists the
+ * subscribers of every node (with clients per node), `/ws/channels`, `/ws/status`
+ * and `/stream/stats` add the whole cluster, and the clients of a SIGKILLed node
+ * drop out within seconds (its heartbeat stops).
  */
 import { expect, test } from 'bun:test';
+import { EventSource } from 'eventsource';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { BUN } from '../helpers/process.ts';
 import { Cluster, type Node, waitFor } from './cluster-harness.ts';
@@ -45,6 +47,45 @@ test.skipIf(!db)(
       await waitFor(async () => (await clients(a)).join() === both.join(), 5000, 'both clients on node a');
       expect(await clients(b)).toEqual(both);
 
+      // The stats routes add the whole cluster, with clients per node.
+      const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
+      const detail = await b.json<{ subscribers: number; nodes: Record<string, number> }>('/ws/channels/room', admin);
+      expect(detail.body).toMatchObject({ subscribers: 1, nodes: { [a.name]: 1, [b.name]: 1 } });
+      const onlyOnA = await join(a, 'only-a');
+      await waitFor(
+        async () => (await b.json<{ total: number }>('/ws/channels?prefix=only', admin)).body.total === 2,
+        5000,
+        'only-a listed on node b',
+      );
+      const list = await b.json<{
+        channels: Array<{ name: string; subscribers: number; clients: number; nodes: Record<string, number> }>;
+      }>('/ws/channels?prefix=only', admin);
+      expect(list.body.channels).toEqual([
+        { name: 'only-a', subscribers: 0, system: false, clients: 1, nodes: { [a.name]: 1 } },
+      ] as never);
+      const status = await b.json<{ channels: number; cluster: { channels: number; nodes: Record<string, unknown> } }>(
+        '/ws/status',
+        admin,
+      );
+      expect(status.body.channels).toBe(1);
+      expect(status.body.cluster).toEqual({
+        channels: 2,
+        nodes: { [a.name]: { channels: 2, subscriptions: 2 }, [b.name]: { channels: 1, subscriptions: 1 } },
+      });
+      onlyOnA.ws.close();
+      const stream = new EventSource(`${a.url}/stream/events?channels=news&client_id=reader`);
+      type SseStats = { streams: number; cluster?: { channels: number; nodes: Record<string, { channels: number }> } };
+      await waitFor(
+        async () => (await b.json<SseStats>('/stream/stats')).body.cluster?.nodes[a.name]?.channels === 2,
+        5000,
+        "node a's stream (news and the broadcast channel) in node b's stats",
+      );
+      expect((await b.json<SseStats>('/stream/stats')).body).toMatchObject({
+        streams: 0,
+        cluster: { channels: 2, nodes: { [a.name]: { channels: 2, subscriptions: 2 } } },
+      });
+      stream.close();
+
       // Leaving is shared too.
       onA.ws.close();
       await waitFor(async () => (await clients(b)).join() === onB.clientId, 5000, 'node a client gone on node b');
@@ -52,6 +93,8 @@ test.skipIf(!db)(
       const again = await join(a, 'room');
       await b.kill('SIGKILL');
       await waitFor(async () => (await clients(a)).join() === again.clientId, 10_000, 'the dead node to stop counting');
+      const after = await a.json<{ cluster: unknown }>('/ws/status', admin);
+      expect(after.body.cluster).toEqual({ channels: 1, nodes: { [a.name]: { channels: 1, subscriptions: 1 } } });
       again.ws.close();
     } finally {
       await cluster.dispose();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { Presence, PresenceOptions } from '../../src/cluster/presence.ts';
+import type { Presence, PresenceChange, PresenceOptions } from '../../src/cluster/presence.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 
 /**
@@ -17,6 +17,15 @@ export function presenceContract(name: string, backend: () => Promise<(options: 
     const nodes = ids.map((nodeId) => start({ nodeId, clock, nodeTtlMs: TTL, heartbeatMs: 0 }));
     await Promise.all(nodes.map((n) => n.heartbeat()));
     return { nodes, clock, close: () => Promise.all(nodes.map((n) => n.close())) };
+  }
+
+  /** Records every occupancy change each node reports, as `node:channel:+` / `node:channel:-`. */
+  function record(nodes: Presence[]): string[] {
+    const seen: string[] = [];
+    for (const node of nodes) {
+      node.onChange((c: PresenceChange) => seen.push(`${node.nodeId}:${c.channel}:${c.occupied ? '+' : '-'}`));
+    }
+    return seen;
   }
 
   describe(`Presence contract: ${name}`, () => {
@@ -138,6 +147,122 @@ export function presenceContract(name: string, backend: () => Promise<(options: 
         await b.join('room', 'bob');
         await b.close();
         expect((await a.list('room')).map((e) => e.clientId)).toEqual(['alice']);
+      } finally {
+        await close();
+      }
+    });
+
+    test('the first join occupies a channel and the last leave vacates it, once across the nodes', async () => {
+      const { nodes, close } = await cluster('node-a', 'node-b');
+      const [a, b] = nodes;
+      const seen = record(nodes);
+      try {
+        expect(await a.join('room', 'alice')).toBe(true);
+        expect(await b.join('room', 'bob')).toBe(false);
+        expect(await b.join('room', 'alice')).toBe(false);
+        expect(await a.join('room', 'alice', { again: true })).toBe(false);
+        expect(await a.leave('room', 'alice')).toBe(false);
+        expect(await a.leave('room', 'nobody')).toBe(false);
+        expect(await b.leave('room', 'bob')).toBe(false);
+        expect(await b.leave('room', 'alice')).toBe(true);
+        expect(await b.leave('room', 'alice')).toBe(false);
+        expect(await b.join('room', 'carol')).toBe(true);
+        // Joins and leaves tell their caller; listeners hear of the other changes only.
+        expect(seen).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    test('concurrent joins and leaves on several nodes report exactly one occupied and one vacated', async () => {
+      const { nodes, close } = await cluster('node-a', 'node-b', 'node-c');
+      const seen = record(nodes);
+      try {
+        const clients = Array.from({ length: 12 }, (_, i) => `c${i}`);
+        const joins = await Promise.all(clients.map((c, i) => nodes[i % 3].join('busy', c)));
+        expect(joins.filter(Boolean)).toHaveLength(1);
+        const leaves = await Promise.all(clients.map((c, i) => nodes[i % 3].leave('busy', c)));
+        expect(leaves.filter(Boolean)).toHaveLength(1);
+        expect(seen).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    test("a dead node's channels are vacated once, by the node whose sweep deleted their last entries", async () => {
+      const { nodes, clock, close } = await cluster('node-a', 'node-b', 'node-c');
+      const [a, b, c] = nodes;
+      try {
+        await b.join('only-b', 'bob');
+        await b.join('shared', 'bob');
+        await a.join('shared', 'alice');
+        const seen = record(nodes);
+        clock.advance(TTL);
+        await a.heartbeat();
+        await c.heartbeat();
+        // Both survivors sweep at once: one of them deletes b's entries and reports.
+        const [byA, byC] = await Promise.all([a.sweep(), c.sweep()]);
+        expect(byA + byC).toBe(2);
+        expect(seen.map((s) => s.slice(s.indexOf(':') + 1))).toEqual(['only-b:-']);
+        // Swept, the channel is empty: the next join occupies it again.
+        expect(await a.join('only-b', 'alice')).toBe(true);
+      } finally {
+        await close();
+      }
+    });
+
+    test('a node swept while alive reports the channels its write-back occupies again', async () => {
+      const { nodes, clock, close } = await cluster('node-a', 'node-b');
+      const [a, b] = nodes;
+      const seen = record(nodes);
+      try {
+        expect(await b.join('room', 'bob')).toBe(true);
+        clock.advance(TTL);
+        await a.heartbeat();
+        await a.sweep();
+        await b.heartbeat();
+        expect(seen).toEqual(['node-a:room:-', 'node-b:room:+']);
+      } finally {
+        await close();
+      }
+    });
+
+    test('closing a node reports the channels only it occupied', async () => {
+      const { nodes, close } = await cluster('node-a', 'node-b');
+      const [a, b] = nodes;
+      try {
+        await a.join('mine', 'alice');
+        await a.join('ours', 'alice');
+        await b.join('ours', 'bob');
+        const seen = record(nodes);
+        await a.close();
+        expect(seen).toEqual(['node-a:mine:-']);
+        expect(await b.join('mine', 'bob')).toBe(true);
+      } finally {
+        await close();
+      }
+    });
+
+    test('channels lists the occupied channels under a prefix, with distinct clients and entries per live node', async () => {
+      const { nodes, clock, close } = await cluster('node-a', 'node-b', 'node-c');
+      const [a, b, c] = nodes;
+      try {
+        await a.join('ws:one', 'alice');
+        await b.join('ws:one', 'alice');
+        await b.join('ws:one', 'bob');
+        await b.join('ws:two', 'bob');
+        await a.join('sse:one', 'carol');
+        await c.join('ws:[x]*', 'dave');
+        await c.join('wsx', 'erin');
+        expect(await a.channels('ws:')).toEqual([
+          { channel: 'ws:[x]*', clients: 1, nodes: { 'node-c': 1 } },
+          { channel: 'ws:one', clients: 2, nodes: { 'node-a': 1, 'node-b': 2 } },
+          { channel: 'ws:two', clients: 1, nodes: { 'node-b': 1 } },
+        ]);
+        expect(await a.channels('ws:[x')).toEqual([{ channel: 'ws:[x]*', clients: 1, nodes: { 'node-c': 1 } }]);
+        clock.advance(TTL);
+        await a.heartbeat();
+        expect(await b.channels('ws:')).toEqual([{ channel: 'ws:one', clients: 1, nodes: { 'node-a': 1 } }]);
       } finally {
         await close();
       }

@@ -118,6 +118,24 @@ export function sqliteContract(name: string, open: (path: string) => SqliteHandl
       expect(db.select().from(things).all()).toHaveLength(2);
     });
 
+    test('a prepared statement without results runs again and again: transaction control', () => {
+      const db = fresh();
+      const begin = handle.prepareRun('BEGIN IMMEDIATE');
+      const commit = handle.prepareRun('COMMIT');
+      const rollback = handle.prepareRun('ROLLBACK');
+      for (const name of ['one', 'two']) {
+        begin();
+        db.insert(things).values({ name }).run();
+        commit();
+      }
+      begin();
+      db.insert(things).values({ name: 'undone' }).run();
+      rollback();
+      expect(db.select({ name: things.name }).from(things).all()).toEqual([{ name: 'one' }, { name: 'two' }]);
+      // Not inside a transaction: COMMIT fails as it would through exec.
+      expect(() => commit()).toThrow();
+    });
+
     test('a nested transaction rolls back alone', () => {
       const db = fresh();
       db.transaction((tx) => {

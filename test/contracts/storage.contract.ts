@@ -188,6 +188,39 @@ export function storageContract(name: string, open: OpenStore | null) {
       expect(await store.replay({ after: 0, limit: 10 }, T0)).toEqual([]);
     });
 
+    test('a message read encoded is byte for byte the JSON of the message read whole, and hidden the same way', async () => {
+      await fresh();
+      const payloads = [
+        {
+          s: 'quote " backslash \\ \u2028 é 😀',
+          n: [1.5e300, -0, 0.1, null, true],
+          o: JSON.parse('{"__proto__":1,"":{}}'),
+        },
+        'just a string',
+        42,
+        null,
+        [],
+      ];
+      const ids = await storage.transaction((tx) =>
+        store.insert(
+          tx,
+          payloads.map((payload, i) => ({
+            ...row(i, { to: i % 2 ? 'bob' : null, expiresAt: i === 1 ? T0 + 1000 : null }),
+            payload: JSON.stringify(JSON.parse(JSON.stringify(payload))),
+          })),
+        ),
+      );
+      await store.markDelivered(ids[2], 'bob', T0 + 5);
+      for (const id of ids) {
+        const whole = await store.get(id, T0);
+        const encoded = await store.getEncoded(id, T0);
+        expect(encoded?.json).toBe(JSON.stringify(whole));
+        expect(encoded?.head).toMatchObject({ from: whole?.from, to: whole?.to, channel: whole?.channel } as never);
+      }
+      expect(await store.getEncoded(ids[1], T0 + 1000)).toBeNull();
+      expect(await store.getEncoded(ids[4] + 100, T0)).toBeNull();
+    });
+
     test('a message is marked delivered once', async () => {
       await fresh();
       const [id] = await storage.transaction((tx) => store.insert(tx, [row(1)]));

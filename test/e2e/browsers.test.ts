@@ -90,6 +90,7 @@ auth:
       expect(posted.status).toBe(201);
       expect(posted.headers.get('access-control-allow-origin')).toBe(APP);
       expect(posted.headers.get('access-control-expose-headers')).toContain('retry-after');
+      expect(posted.headers.get('access-control-expose-headers')).toContain('idempotent-replayed');
 
       const abort = new AbortController();
       const sse = await fetch(`${hub.url}/stream/events?channels=c&token=${KEY}`, {

@@ -62,6 +62,23 @@ forEachRuntime('quick start', (runtime) => {
     expect((await (await hub.request(`/messages/${sent.id}`)).json()).payload.text).toBe('héllo wörld 👋 你好');
   });
 
+  test('a message reads back as the JSON it was sent as, with the content type of every JSON answer', async () => {
+    const payload = { text: 'é \u2028 "q" \\', n: [1.5, -0, 1e21, null], nested: { a: [] } };
+    const posted = await hub.request('/messages', { method: 'POST', json: { channel: 'bytes', type: 't', payload } });
+    expect(posted.status).toBe(201);
+    const sentText = await posted.text();
+    const sent = JSON.parse(sentText);
+    // The stored payload text goes out as it is: the same bytes JSON.stringify gives for the message.
+    expect(sentText).toBe(JSON.stringify(sent));
+    const read = await hub.request(`/messages/${sent.id}`);
+    expect(await read.text()).toBe(sentText);
+    const list = await hub.request('/messages?channel=bytes');
+    expect((await list.json()).messages).toEqual([sent]);
+    const type = list.headers.get('content-type');
+    expect(type).toStartWith('application/json');
+    expect([posted.headers.get('content-type'), read.headers.get('content-type')]).toEqual([type, type]);
+  });
+
   test('every answer carries a request id, echoing the caller’s', async () => {
     const res = await hub.request('/messages?limit=1', { headers: { 'x-request-id': 'e2e-req-1' } });
     expect(res.headers.get('x-request-id')).toBe('e2e-req-1');

@@ -7,6 +7,7 @@ import { Hub } from '../../src/kernel/hub.ts';
 import { type Logger, silentLogger } from '../../src/kernel/logger.ts';
 import type { PluginDefinition } from '../../src/kernel/plugin.ts';
 import { bunRuntime } from '../../src/runtime/bun.ts';
+import type { RuntimeAdapter } from '../../src/runtime/types.ts';
 
 export interface TestHubOptions {
   /** Plugins the hub knows (default: every built-in). */
@@ -21,6 +22,8 @@ export interface TestHubOptions {
   dir?: string;
   /** Where the hub logs (default: nowhere). */
   logger?: Logger;
+  /** The runtime adapter (default: Bun's). */
+  runtime?: RuntimeAdapter;
 }
 
 export interface TestHub {
@@ -49,7 +52,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       { server: { host: '127.0.0.1', port: 0 }, storage: { url: `sqlite:${dbPath}` } },
       options.overrides ?? {},
     ),
-    runtime: bunRuntime,
+    runtime: options.runtime ?? bunRuntime,
     clock: options.clock,
     logger: options.logger ?? silentLogger,
   });

@@ -157,6 +157,8 @@ export const getWsStats = <ThrowOnError extends boolean = false>(options?: Optio
 
 /**
  * Channels that have subscribers, by name
+ *
+ * On a cluster: the channels of every live node, each with `clients` (distinct, cluster-wide) and `nodes` (clients per node); `subscribers` counts this node’s connections.
  */
 export const listWsChannels = <ThrowOnError extends boolean = false>(options?: Options<ListWsChannelsData, ThrowOnError>): RequestResult<ListWsChannelsResponses, ListWsChannelsErrors, ThrowOnError> => (options?.client ?? client).get<ListWsChannelsResponses, ListWsChannelsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -260,6 +262,8 @@ export const openSseStream = <ThrowOnError extends boolean = false>(options?: Op
 
 /**
  * Streaming statistics of this instance
+ *
+ * The counts describe this node; on a cluster, `cluster` adds channels and subscriptions per live node.
  */
 export const getSseStats = <ThrowOnError extends boolean = false>(options?: Options<GetSseStatsData, ThrowOnError>): RequestResult<GetSseStatsResponses, unknown, ThrowOnError> => (options?.client ?? client).get<GetSseStatsResponses, unknown, ThrowOnError>({ url: '/stream/stats', ...options });
 

@@ -216,7 +216,36 @@ export type HubStatus = {
 };
 
 /**
+ * ClusterChannels
+ *
+ * On a cluster only: the whole cluster, from the shared presence (dead nodes drop out within seconds)
+ */
+export type ClusterChannels = {
+    /**
+     * Channels with subscribers on any live node
+     */
+    channels: number;
+    /**
+     * Per live node with subscribers, by node id
+     */
+    nodes: {
+        [key: string]: unknown | {
+            /**
+             * Channels with subscribers on this node
+             */
+            channels: number;
+            /**
+             * Distinct (channel, client) subscriptions on this node
+             */
+            subscriptions: number;
+        };
+    };
+};
+
+/**
  * WsStatus
+ *
+ * This node; `cluster` adds the whole cluster
  */
 export type WsStatus = {
     /**
@@ -255,6 +284,7 @@ export type WsStatus = {
      * The newest event-log id delivered live
      */
     lastId: number;
+    cluster?: ClusterChannels;
 };
 
 /**
@@ -270,6 +300,12 @@ export type WsChannel = {
      * Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)
      */
     clients: Array<string>;
+    /**
+     * Distinct clients subscribed through each live node, by node id
+     */
+    nodes?: {
+        [key: string]: unknown | number;
+    };
 };
 
 /**
@@ -1212,7 +1248,7 @@ export type GetWsStatsError = GetWsStatsErrors[keyof GetWsStatsErrors];
 
 export type GetWsStatsResponses = {
     /**
-     * Response for status 200
+     * This node; `cluster` adds the whole cluster
      */
     200: WsStatus;
 };
@@ -1261,16 +1297,26 @@ export type ListWsChannelsResponses = {
         channels: Array<{
             name: string;
             /**
-             * Connections subscribed (live or catching up)
+             * Connections subscribed on this node (live or catching up)
              */
             subscribers: number;
             /**
              * A `$hub:` channel carrying the hub’s own events
              */
             system: boolean;
+            /**
+             * On a cluster: distinct clients subscribed on every live node
+             */
+            clients?: number;
+            /**
+             * Distinct clients subscribed through each live node, by node id
+             */
+            nodes?: {
+                [key: string]: unknown | number;
+            };
         }>;
         /**
-         * Channels with subscribers, whatever the filter
+         * Channels with subscribers, whatever the filter (on a cluster: on any live node)
          */
         total: number;
         /**
@@ -1805,6 +1851,7 @@ export type GetSseStatsResponses = {
         gaps: number;
         max_streams: number;
         broadcast_channel: string;
+        cluster?: ClusterChannels;
     };
 };
 

@@ -43,7 +43,7 @@ export function requireReadable(access: ClientAccess, channel: string): void {
 }
 
 /** Whether `access` may see `message`: on a channel it reads, to or from a client it acts as. */
-export function canReadMessage(access: ClientAccess, message: Message): boolean {
+export function canReadMessage(access: ClientAccess, message: Pick<Message, 'from' | 'to' | 'channel'>): boolean {
   if (access.admin || access.readsAll) return true;
   if (message.channel !== null && access.canSubscribe(message.channel)) return true;
   if (message.to !== null && canReadInbox(access, message.to)) return true;

@@ -95,6 +95,7 @@ describe('sse management routes', () => {
 
     const stats = await (await t.request('/stream/stats')).json();
     expect(stats).toMatchObject({ streams: 2, clients: 1, channels: 4, subscriptions: 5, opened: 2 });
+    expect(stats).not.toHaveProperty('cluster'); // a single hub: no cluster-wide part
   });
 
   test('management needs the admin token: 401 without it, 403 when none is configured', async () => {

@@ -54,6 +54,7 @@ describe('ws-channels presence and REST', () => {
     });
     expect((await get('/ws/channels/nobody-here')).body).toEqual({ name: 'nobody-here', subscribers: 0, clients: [] });
     expect((await get('/ws/status')).body).toMatchObject({ connections: 2, clients: 2, channels: 2, subscriptions: 3 });
+    expect((await get('/ws/status')).body).not.toHaveProperty('cluster'); // a single hub: no cluster-wide part
 
     await a.request({ type: 'unsubscribe', channels: ['lobby'] });
     b.close();

@@ -1,0 +1,72 @@
+import type { Presence, PresenceChannel } from './presence.ts';
+
+/**
+ * One plugin's channels in the cluster's presence (`ctx.cluster.presence`), for
+ * transports that publish `channel.occupied` / `channel.vacated`: it writes the
+ * plugin's joins and leaves in call order (a leave never overtakes its join) under
+ * `<prefix>` and calls `changed` once per cluster-wide change of a channel's
+ * occupancy: for the joins and leaves it wrote, and, while open, for the changes
+ * this node's presence made otherwise (a dead node's channels emptied by this
+ * node's sweep, write-backs after this node was swept). Failed writes are reported
+ * to `onError` and skipped.
+ */
+export class ChannelOccupancy {
+  private writes: Promise<void> = Promise.resolve();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly presence: Presence,
+    private readonly prefix: string,
+    private readonly changed: (channel: string, occupied: boolean) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.unsubscribe = presence.onChange(({ channel, occupied }) => {
+      if (channel.startsWith(prefix)) changed(channel.slice(prefix.length), occupied);
+    });
+  }
+
+  /** `clientId` subscribed to `channel` on this node (its first subscription there). */
+  join(channel: string, clientId: string): void {
+    this.queue(async () => {
+      if (await this.presence.join(this.prefix + channel, clientId)) this.changed(channel, true);
+    });
+  }
+
+  /** `clientId` has no subscription to `channel` left on this node. */
+  leave(channel: string, clientId: string): void {
+    this.queue(async () => {
+      if (await this.presence.leave(this.prefix + channel, clientId)) this.changed(channel, false);
+    });
+  }
+
+  /** Stops hearing of other changes; writes already queued still run and report. */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private queue(write: () => Promise<void>): void {
+    this.writes = this.writes.then(write).catch(this.onError);
+  }
+}
+
+/** A plugin's channels across the cluster, for its stats routes. */
+export interface ClusterChannels {
+  /** Channels with subscribers on some live node. */
+  channels: number;
+  /** Per live node with subscribers: its channels and its (channel, client) subscriptions. */
+  nodes: Record<string, { channels: number; subscriptions: number }>;
+}
+
+/** Sums `presence.channels(prefix)` per node. */
+export function summarize(channels: readonly PresenceChannel[]): ClusterChannels {
+  const nodes: ClusterChannels['nodes'] = {};
+  for (const channel of channels) {
+    for (const [node, clients] of Object.entries(channel.nodes)) {
+      const entry = nodes[node] ?? { channels: 0, subscriptions: 0 };
+      entry.channels++;
+      entry.subscriptions += clients;
+      nodes[node] = entry;
+    }
+  }
+  return { channels: channels.length, nodes };
+}

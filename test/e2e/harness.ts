@@ -45,33 +45,38 @@ async function availableStores(env = process.env): Promise<Store[]> {
   return wanted.length ? wanted.filter((s) => s !== 'postgres') : ['sqlite'];
 }
 
-/** This process's e2e database on the test server (one schema per hub folder in it). */
-let e2eDatabase: Promise<string> | null = null;
-function postgresUrl(dir: string): Promise<string> {
-  e2eDatabase ??= (async () => {
-    // `rk_t_<name>_<pid>`: test/helpers/postgres.ts drops it once this process is gone.
-    const name = `rk_t_e2e_${process.pid}`;
-    const sql = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-    try {
-      const exists = await sql`select 1 from pg_database where datname = ${name}`;
-      if (!exists.length) await sql.unsafe(`create database "${name}"`);
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
-    return name;
-  })();
-  return e2eDatabase.then((name) => {
-    const url = new URL(POSTGRES_ADMIN_URL);
-    url.pathname = `/${name}`;
-    // One hub folder, one schema: a hub restarted in the same folder finds its data.
-    url.searchParams.set(
-      'schema',
-      `hub_${basename(dir)
-        .replace(/[^a-zA-Z0-9]+/g, '_')
-        .toLowerCase()}`,
-    );
-    return url.toString();
-  });
+/**
+ * This process's e2e database on the test server (one schema per hub folder in it),
+ * created when the harness loads: a one-time cost (seconds on a busy server) that must
+ * not fall into whichever Postgres test happens to run first, within its timeout.
+ */
+const e2eDatabase: string | null = STORES.includes('postgres') ? await createE2EDatabase() : null;
+
+async function createE2EDatabase(): Promise<string> {
+  // `rk_t_<name>_<pid>`: test/helpers/postgres.ts drops it once this process is gone.
+  const name = `rk_t_e2e_${process.pid}`;
+  const sql = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const exists = await sql`select 1 from pg_database where datname = ${name}`;
+    if (!exists.length) await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return name;
+}
+
+function postgresUrl(dir: string): string {
+  if (!e2eDatabase) throw new Error('the e2e suite does not run on PostgreSQL here (see STORES)');
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${e2eDatabase}`;
+  // One hub folder, one schema: a hub restarted in the same folder finds its data.
+  url.searchParams.set(
+    'schema',
+    `hub_${basename(dir)
+      .replace(/[^a-zA-Z0-9]+/g, '_')
+      .toLowerCase()}`,
+  );
+  return url.toString();
 }
 export const ROOT = resolve(import.meta.dir, '../..');
 export const AUDIT_PLUGIN = join(ROOT, 'examples/custom-plugin/audit.ts');
@@ -132,7 +137,7 @@ export async function startHub(runtime: E2ERuntime, options: E2EHubOptions = {})
   const configPath = join(dir, 'relaykit.config.yaml');
   if (options.config !== undefined) writeFileSync(configPath, options.config);
   const dbPath = join(dir, 'relaykit.db');
-  const storageUrl = runtime.store === 'postgres' ? await postgresUrl(dir) : `sqlite:${dbPath}`;
+  const storageUrl = runtime.store === 'postgres' ? postgresUrl(dir) : `sqlite:${dbPath}`;
   const hubProcess = await spawnHub({
     cwd: dir,
     runtime,

@@ -2,7 +2,11 @@ import type { Sql } from 'postgres';
 import { PollingLeadership, type PollingOptions } from './leadership.ts';
 import { CLUSTER_LOCK_CLASS, ensureClusterTables } from './tables-postgres.ts';
 
-/** The first key of every leadership lock; the second is `hashtext(name)` (0 is the cluster tables' DDL lock). */
+/**
+ * The first key of every leadership lock; the second is `hashtext(<schema>/<name>)` (0 is the
+ * cluster tables' DDL lock). Advisory locks are per database, so the schema is part of the key:
+ * two hubs on two schemas of one database are two clusters, each with its own leader.
+ */
 export const LEADERSHIP_LOCK_CLASS = CLUSTER_LOCK_CLASS;
 
 export interface AdvisoryLeadershipOptions extends Partial<PollingOptions> {
@@ -41,7 +45,7 @@ export class AdvisoryLeadership extends PollingLeadership {
       this.holderPid = null;
     }
     const [row] = await this.sql<{ locked: boolean; pid: number }[]>`
-      select pg_try_advisory_lock(${LEADERSHIP_LOCK_CLASS}::int4, hashtext(${this.name})) as locked,
+      select pg_try_advisory_lock(${LEADERSHIP_LOCK_CLASS}::int4, hashtext(coalesce(current_schema(), '') || '/' || ${this.name})) as locked,
              pg_backend_pid() as pid`;
     if (row.locked) this.holderPid = row.pid;
     return row.locked;
@@ -55,7 +59,9 @@ export class AdvisoryLeadership extends PollingLeadership {
 
   protected async release(wasLeader: boolean): Promise<void> {
     try {
-      if (wasLeader) await this.sql`select pg_advisory_unlock(${LEADERSHIP_LOCK_CLASS}::int4, hashtext(${this.name}))`;
+      if (wasLeader)
+        await this
+          .sql`select pg_advisory_unlock(${LEADERSHIP_LOCK_CLASS}::int4, hashtext(coalesce(current_schema(), '') || '/' || ${this.name}))`;
     } finally {
       await this.sql.end({ timeout: 1 });
     }

@@ -97,6 +97,33 @@ if (db) {
       await Promise.all([a.close(), b.close()]);
     });
   });
+
+  describe('advisory leadership and schemas', () => {
+    test('hubs on two schemas of one database are two clusters: each elects its own leader', async () => {
+      const clock = new ManualClock();
+      const name = 'ttl-sweeper';
+      const tag = crypto.randomUUID().slice(0, 8);
+      await admin!.unsafe(`create schema if not exists "rk_a_${tag}"; create schema if not exists "rk_b_${tag}"`);
+      const inSchema = (schema: string) =>
+        postgres(db!.url(), { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+      // Each candidate's first round starts at construction: create them one after another.
+      const a1 = new AdvisoryLeadership({ name, connection: inSchema(`rk_a_${tag}`), everyMs: 100, clock });
+      const others: AdvisoryLeadership[] = [];
+      try {
+        expect(await a1.round()).toBe(true);
+        // Same schema: one leader. Another schema of the same database: its own leader.
+        const a2 = new AdvisoryLeadership({ name, connection: inSchema(`rk_a_${tag}`), everyMs: 100, clock });
+        others.push(a2);
+        expect(await a2.round()).toBe(false);
+        const b1 = new AdvisoryLeadership({ name, connection: inSchema(`rk_b_${tag}`), everyMs: 100, clock });
+        others.push(b1);
+        expect(await b1.round()).toBe(true);
+      } finally {
+        await Promise.all([a1, ...others].map((c) => c.close()));
+        await admin!.unsafe(`drop schema "rk_a_${tag}" cascade; drop schema "rk_b_${tag}" cascade`);
+      }
+    });
+  });
 } else {
   describe('Leadership contract: PostgreSQL', () => test.skip('PostgreSQL is not answering', () => {}));
 }

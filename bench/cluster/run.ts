@@ -7,13 +7,17 @@
  * 2. Cross-node latency at low load: one subscriber on node 1, posts on node 0 at
  *    `--low-rate` messages/s: p50/p99 (the prototype saw 2-3 ms p50).
  * 3. The ordering guarantee's cost on every node (gap reads, hold time), from /metrics.
+ * 4. Ingest: durable `POST /messages` with wrk (`--connections` in all) against one node
+ *    vs spread evenly over `--nodes` nodes: requests/s, p99, and a count of the stored
+ *    rows and their ids afterwards (every 201 stored, ids dense).
  *
  * Every scenario gets a fresh database. The hubs are pinned to the server core (all
  * nodes share it, so one node and N nodes get the same CPU); run the script itself on
  * the load core: `taskset -c 1 bun bench/cluster/run.ts`.
  *
  *   bun bench/cluster/run.ts [--nodes 3] [--subscribers 3000] [--rate 200] [--seconds 10]
- *     [--low-rate 20] [--broker postgres|redis] [--redis-url redis://127.0.0.1:6379]
+ *     [--low-rate 20] [--connections 64] [--ingest-seconds 5]
+ *     [--broker postgres|redis] [--redis-url redis://127.0.0.1:6379]
  *     [--admin-url postgres://root@127.0.0.1:5432/postgres?sslmode=disable]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Subprocess } from 'bun';
 import postgres from 'postgres';
-import { freePort, startServer, stopServer } from '../lib/run.ts';
+import { freePort, hasCommand, startServer, stopServer, wrk } from '../lib/run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +35,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '10' },
     'low-rate': { type: 'string', default: '20' },
+    connections: { type: 'string', default: '64' },
+    'ingest-seconds': { type: 'string', default: '5' },
     broker: { type: 'string', default: 'postgres' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
     'admin-url': { type: 'string', default: 'postgres://root@127.0.0.1:5432/postgres?sslmode=disable' },
@@ -233,5 +239,43 @@ const results = [
     await dropDatabase(name);
   }
 }
-console.log(JSON.stringify({ broker: values.broker, seconds: SECONDS, results }, null, 2));
+/** POST load with wrk, split evenly over `nodeCount` nodes, then the stored rows checked. */
+async function ingest(nodeCount: number) {
+  const name = `rk_bench_cluster_${process.pid}_ingest_${nodeCount}`;
+  const storageUrl = await freshDatabase(name);
+  const hubs = await startNodes(nodeCount, storageUrl);
+  try {
+    const connections = Math.max(1, Math.floor(Number(values.connections) / nodeCount));
+    const script = join(ROOT, 'bench/http/post.lua');
+    const runs = await Promise.all(
+      hubs.map((h) => wrk(`${h.url}/messages`, { seconds: Number(values['ingest-seconds']), connections, script })),
+    );
+    const sql = postgres(storageUrl, { max: 1, onnotice: () => {} });
+    const [row] = await sql`select count(*)::int as n, min(id)::bigint as lo, max(id)::bigint as hi from messages`;
+    await sql.end();
+    return {
+      label: `ingest, ${nodeCount} node${nodeCount > 1 ? 's' : ''}`,
+      nodes: nodeCount,
+      connections: connections * nodeCount,
+      requestsPerSecond: Math.round(runs.reduce((a, r) => a + r.rps, 0)),
+      p99ms: Math.max(...runs.map((r) => r.p99ms)),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      stored: row.n,
+      idsDense: Number(row.hi) - Number(row.lo) + 1 === row.n,
+    };
+  } finally {
+    await Promise.all(hubs.map((h) => stopServer(h.proc)));
+    await dropDatabase(name);
+  }
+}
+
+const ingestResults = hasCommand('wrk') ? [await ingest(1), await ingest(NODES)] : [];
+if (!ingestResults.length) console.error('wrk not found: the ingest scenario was skipped');
+else {
+  const [one, many] = ingestResults;
+  console.error(
+    `ingest: ${many.requestsPerSecond} req/s over ${NODES} nodes vs ${one.requestsPerSecond} on one (${(many.requestsPerSecond / one.requestsPerSecond).toFixed(2)}x); stored ${one.stored} / ${many.stored} rows, ids dense: ${one.idsDense} / ${many.idsDense}`,
+  );
+}
+console.log(JSON.stringify({ broker: values.broker, seconds: SECONDS, results, ingest: ingestResults }, null, 2));
 for (const dir of dirs) rmSync(dir, { force: true, recursive: true });

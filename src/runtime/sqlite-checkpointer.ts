@@ -4,7 +4,10 @@
  * WAL back into the database and two fsyncs, on the hub's event loop (a bulk delete
  * of a million expired rows stalled it for 100 ms and more). This runs them from a
  * worker thread with a connection of its own, and turns the automatic checkpoint of
- * the hub's connection off while (and only while) that worker is running.
+ * the hub's connection off from the start: the WAL only grows during the worker's
+ * delayed start (`startAfterMs`), and a sweep that begins right after the hub does
+ * no longer meets SQLite's checkpoint inside its fifth commit. When the worker
+ * fails or stops, the hub's connection gets its automatic checkpoint back.
  *
  * The worker runs a PASSIVE checkpoint (it never blocks the hub's writers or
  * readers) every `busyMs` while the WAL keeps growing, backing off to `idleMs`
@@ -196,8 +199,8 @@ const STOP_TIMEOUT_MS = 5000;
 
 /**
  * Starts checkpointing `target` from a worker thread after `startAfterMs`. The hub's
- * connection keeps SQLite's automatic checkpoint until the worker has opened its own
- * connection, and gets it back when the worker fails or stops.
+ * connection has no automatic checkpoint from now on, and gets it back when the worker
+ * fails or the checkpointer stops.
  */
 export function startCheckpointer(target: CheckpointTarget, options: CheckpointerOptions): Checkpointer {
   const settings = {
@@ -263,6 +266,9 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
     current.post({ type: 'start', path: target.path, ...settings });
   };
 
+  // Off before the worker is up: the first automatic checkpoint would otherwise land on the
+  // event loop when writes start within `startAfterMs` (a sweep scheduled at start).
+  target.exec('PRAGMA wal_autocheckpoint = 0');
   let timer: ReturnType<typeof setTimeout> | null = setTimeout(spawn, options.startAfterMs ?? 500);
   unrefTimer(timer);
 
@@ -275,8 +281,8 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      if (!worker) return Promise.resolve();
       restoreAutocheckpoint();
+      if (!worker) return Promise.resolve();
       return new Promise<void>((resolve) => {
         // A worker that does not answer (stuck in a lock wait) is ended all the same.
         const deadline = setTimeout(finish, STOP_TIMEOUT_MS);

@@ -127,6 +127,14 @@ for (const [name, open, driver] of openers) {
       expect(String(errors[0]?.[0])).toContain('WAL checkpointer');
     });
 
+    test('writes in the first moments after opening, before the worker is up, never checkpoint on the hub connection', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
+      const handle = open(join(dir, 'hub.db'));
+      cleanups.push(() => handle.close());
+      // No wait: the worker starts 500 ms later, but SQLite's own checkpoint is already off.
+      expect(autocheckpoint(handle)).toBe(0);
+    });
+
     test('the opener starts its own checkpointer and closing stops it', async () => {
       dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
       const handle = open(join(dir, 'hub.db'));

@@ -186,10 +186,11 @@ export class Hub {
           }),
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {
-          const labels = { method: methodLabel(request.method), route, status: String(status) };
-          this.metrics.httpDuration.observe(labels, seconds);
+          const method = methodLabel(request.method);
+          const labels = () => ({ method, route, status: String(status) });
+          this.metrics.httpDuration.observe(`${method} ${status} ${route}`, labels, seconds);
           if (this.current.log.requests) {
-            this.log.info({ requestId, ...labels, ms: Math.round(seconds * 1e5) / 100 }, 'request');
+            this.log.info({ requestId, ...labels(), ms: Math.round(seconds * 1e5) / 100 }, 'request');
           }
         },
       },

@@ -2,7 +2,7 @@ import type { AnyElysia } from 'elysia';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
-import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
+import { adminStatusRoutes, type HubStatus, hubStatus, ReloadLog } from '../admin/status.ts';
 import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
@@ -36,7 +36,7 @@ import { Registry } from './prom.ts';
 import { Quotas } from './quotas.ts';
 import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
-import { authMode, listenError, readyLine } from './startup.ts';
+import { listenError, readyLine } from './startup.ts';
 
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
@@ -82,7 +82,8 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
-  private lastReload: ReloadRecord | null = null;
+  /** The last config reload's outcome, for `/admin/status`. */
+  private readonly reloads = new ReloadLog(() => this.now());
 
   private constructor(
     private readonly options: HubOptions,
@@ -263,7 +264,7 @@ export class Hub {
     if (config.watch)
       source.watch(
         (err) => {
-          hub.recordReload('file', 0, err);
+          hub.reloads.add('file', 0, err);
           hub.log.error({ err }, 'config reload failed');
         },
         () => hub.reload('file'),
@@ -334,40 +335,28 @@ export class Hub {
         }
         const changes = await this.applyConfig(next.config, next.catalogue, origin);
         this.source.commit(next);
-        this.recordReload(origin, changes.length);
+        this.reloads.add(origin, changes.length);
         return changes;
       } catch (err) {
-        this.recordReload(origin, 0, err);
+        this.reloads.add(origin, 0, err);
         throw err;
       }
     });
   }
 
-  private recordReload(origin: 'file' | 'api', changes: number, error?: unknown): void {
-    this.lastReload = {
-      at: this.now(),
-      origin,
-      outcome: error === undefined ? 'applied' : 'rejected',
-      changes,
-      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
-    };
-  }
-
   /** `GET /admin/status`. */
   status(): HubStatus {
-    return {
-      version: VERSION,
-      runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
+    return hubStatus({
+      runtime: this.options.runtime,
       node: this.cluster.nodeId,
-      state: this.state,
-      startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
-      uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
-      configFile: this.source.fromFile ? this.source.path : null,
-      watching: this.current.watch,
-      lastReload: this.lastReload,
-      auth: authMode(this.current),
-      storage: { dialect: this.storage.dialect },
-    };
+      state: () => this.state,
+      startedAt: () => this.startedAt,
+      now: () => this.clock.now(),
+      configFile: () => (this.source.fromFile ? this.source.path : null),
+      config: () => this.current,
+      reloads: this.reloads,
+      dialect: this.storage.dialect,
+    });
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */

@@ -2,6 +2,7 @@ import type { AnyElysia } from 'elysia';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
+import { refuseWhenShared } from '../admin/shared-config.ts';
 import { adminStatusRoutes, type HubStatus, hubStatus, ReloadLog } from '../admin/status.ts';
 import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
@@ -367,28 +368,12 @@ export class Hub {
     return this.serialize(async () => {
       if (!this.source.catalogue.has(name))
         throw new HubError('RELAYKIT_ERR_PLUGIN_NOT_FOUND', `No plugin is named "${name}"`);
-      await this.refuseWhenShared(name);
+      await refuseWhenShared(this.cluster, name);
       const next = this.source.patched(name, patch);
       const changes = await this.applyConfig(next.config, next.catalogue, 'api');
       this.source.commit(next);
       return changes;
     });
-  }
-
-  /**
-   * A plugin change through the admin API lives in this node's memory only: with other
-   * live nodes on the same log it would split the hub's behaviour, so it is refused
-   * with the way to do it (the shared config file, then a reload on every node).
-   */
-  private async refuseWhenShared(plugin: string): Promise<void> {
-    if (!this.cluster.clustered) return;
-    const peers = await this.cluster.peers();
-    if (!peers.length) return;
-    throw new HubError(
-      'RELAYKIT_ERR_CLUSTER_SHARED_CONFIG',
-      `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
-      { nodes: [this.cluster.nodeId, ...peers] },
-    );
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */

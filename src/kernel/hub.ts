@@ -1,6 +1,7 @@
 import type { AnyElysia } from 'elysia';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
+import { pluginsView } from '../admin/plugins-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { refuseWhenShared } from '../admin/shared-config.ts';
 import { adminStatusRoutes, type HubStatus, hubStatus, ReloadLog } from '../admin/status.ts';
@@ -35,7 +36,6 @@ import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
 import { Registry } from './prom.ts';
 import { Quotas } from './quotas.ts';
-import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
 import { listenError, readyLine } from './startup.ts';
 
@@ -499,22 +499,11 @@ export class Hub {
   }
 
   private pluginStatuses(): PluginStatus[] {
-    return [...this.source.catalogue].map(([name, def]) => {
-      const running = this.host.get(name);
-      const entry = this.current.plugins[name];
-      const error = this.host.errorOf(name);
-      return {
-        name,
-        enabled: Boolean(entry?.enabled),
-        state: running ? 'running' : error ? 'failed' : 'stopped',
-        builtin: !entry?.module,
-        ...(def.description ? { description: def.description } : {}),
-        dependencies: [...(def.dependencies ?? [])],
-        emits: [...(def.emits ?? [])],
-        consumes: [...(def.consumes ?? [])],
-        options: redact(def.options, entry?.options ?? {}) as Record<string, unknown>,
-        ...(error ? { error } : {}),
-      };
+    return pluginsView({
+      catalogue: this.source.catalogue,
+      config: this.current,
+      running: (name) => this.host.get(name) !== undefined,
+      errorOf: (name) => this.host.errorOf(name),
     });
   }
 

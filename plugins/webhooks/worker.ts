@@ -175,6 +175,13 @@ export class Worker {
    * and ready, and twice each endpoint's limit, so a delivery waits for at most one
    * round of its endpoint's attempts.
    */
+  private allSkipped(skip: readonly string[]): boolean {
+    const skipped = new Set(skip);
+    for (const endpoint of this.service.endpoints.all())
+      if (endpoint.row.enabled && !skipped.has(endpoint.id)) return false;
+    return true;
+  }
+
   private async claim(tx: Tx): Promise<ClaimedDelivery[]> {
     const { concurrency, perEndpointConcurrency, leaseGraceMs } = this.options;
     const now = this.clock.now();
@@ -189,6 +196,9 @@ export class Worker {
       if (free <= 0) return claimed;
       const skip = [...unusable];
       for (const [id, n] of taken) if (n >= cap) skip.push(id);
+      // Every enabled endpoint is at its cap: nothing could be leased, and the query would
+      // walk the whole due backlog only to skip it (it did, once per cycle, during a drain).
+      if (skip.length && this.allSkipped(skip)) return claimed;
       const limit = Math.min(CANDIDATES, free * 2);
       const candidates = await this.queue.due(tx, now, limit, skip);
       const leases: Array<{ id: number; until: number }> = [];

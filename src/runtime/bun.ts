@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import type { BunRequest, Server, ServerWebSocket } from 'bun';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
-import { startCheckpointer } from './sqlite-checkpointer.ts';
+import { sqliteHandle } from './sqlite-checkpointer.ts';
 import { SQLITE_PRAGMAS } from './sqlite-pragmas.ts';
 import type {
   HttpServer,
@@ -170,22 +170,7 @@ export const bunRuntime: RuntimeAdapter = {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const client = new Database(path, { create: true, strict: true });
     for (const pragma of SQLITE_PRAGMAS) client.exec(pragma);
-    const db = drizzle({ client }) as unknown as SqliteDatabase;
-    const exec = (sql: string) => client.exec(sql);
-    const checkpointer = path === ':memory:' ? null : startCheckpointer({ path, exec }, { driver: 'bun:sqlite' });
-    return {
-      db,
-      exec,
-      prepareRun: (sql) => {
-        const statement = client.prepare(sql);
-        return () => void statement.run();
-      },
-      setCheckpointGate: (gate) => checkpointer?.setGate(gate),
-      async close() {
-        await checkpointer?.stop();
-        client.close();
-      },
-    };
+    return sqliteHandle(client, path, drizzle({ client }) as unknown as SqliteDatabase, 'bun:sqlite');
   },
 
   fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { BetterSQLiteSession } from 'drizzle-orm/better-sqlite3/session';
 import { BaseSQLiteDatabase, SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
-import { startCheckpointer } from './sqlite-checkpointer.ts';
+import { sqliteHandle } from './sqlite-checkpointer.ts';
 import { SQLITE_PRAGMAS } from './sqlite-pragmas.ts';
 import type { SqliteDatabase, SqliteHandle } from './types.ts';
 
@@ -27,22 +27,7 @@ export function openNodeSqlite(path: string): SqliteHandle {
     {},
   );
   const db = new BaseSQLiteDatabase('sync', dialect, session, undefined) as unknown as SqliteDatabase;
-  const exec = (sql: string) => client.exec(sql);
-  const checkpointer = path === ':memory:' ? null : startCheckpointer({ path, exec }, { driver: 'node:sqlite' });
-  return {
-    db,
-    exec,
-    prepareRun: (sql) => {
-      const statement = client.prepare(sql);
-      return () => void statement.run();
-    },
-    setCheckpointGate: (gate) => checkpointer?.setGate(gate),
-    async close() {
-      await checkpointer?.stop();
-      shim.clear();
-      client.close();
-    },
-  };
+  return sqliteHandle(client, path, db, 'node:sqlite', () => shim.clear());
 }
 
 /** Statements kept prepared: Drizzle prepares every query it runs, and preparing costs more than running. */

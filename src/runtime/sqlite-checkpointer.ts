@@ -24,7 +24,7 @@
  * the file.
  */
 
-import type { CheckpointGate } from './types.ts';
+import type { CheckpointGate, SqliteDatabase, SqliteHandle } from './types.ts';
 
 /** How the hub's connection is told about the checkpointer. */
 export interface CheckpointTarget {
@@ -301,4 +301,40 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
 function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   if (typeof timer === 'object') timer.unref?.();
   else (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer as number);
+}
+
+/** What both SQLite drivers' connections offer (bun:sqlite's Database, node:sqlite's DatabaseSync). */
+interface SqliteClient {
+  exec(sql: string): unknown;
+  prepare(sql: string): { run(): unknown };
+  close(): void;
+}
+
+/**
+ * The hub's handle on an opened connection: raw `exec`, prepared transaction control,
+ * and the WAL checkpointer for a database file, stopped before the connection closes.
+ */
+export function sqliteHandle(
+  client: SqliteClient,
+  path: string,
+  db: SqliteDatabase,
+  driver: CheckpointerOptions['driver'],
+  beforeClose?: () => void,
+): SqliteHandle {
+  const exec = (sql: string) => void client.exec(sql);
+  const checkpointer = path === ':memory:' ? null : startCheckpointer({ path, exec }, { driver });
+  return {
+    db,
+    exec,
+    prepareRun: (sql) => {
+      const statement = client.prepare(sql);
+      return () => void statement.run();
+    },
+    setCheckpointGate: (gate) => checkpointer?.setGate(gate),
+    async close() {
+      await checkpointer?.stop();
+      beforeClose?.();
+      client.close();
+    },
+  };
 }

@@ -16,6 +16,11 @@ const NODE_TTL_MS = 6000;
 
 /** How long the broker's health check waits for Redis. */
 const BROKER_PING_TIMEOUT_MS = 2000;
+/**
+ * How old a peer's last round trip to Redis may be, against this node's latest failed one, and
+ * still show that Redis is reachable: longer than a probe interval plus a heartbeat interval.
+ */
+const PEER_BROKER_STALE_MS = NODE_TTL_MS;
 /** How long a starting node waits for Redis before it gives up. */
 const BROKER_START_TIMEOUT_MS = 15_000;
 
@@ -96,9 +101,11 @@ export async function openPostgresClusterNode(
   const feed = live;
 
   // This node's view of its Redis broker, kept by a probe as often as the heartbeat (and by each
-  // health check): when it last completed a round trip, and since when its round trips fail.
+  // health check): when it last completed a round trip, when its current run of failed ones began,
+  // and when the latest failed one began.
   let brokerOkAt: number | null = null;
   let brokerFailingSince: number | null = null;
+  let brokerFailedAt = 0;
   const probeBroker = async (): Promise<Error | null> => {
     const started = clock.now();
     try {
@@ -108,6 +115,7 @@ export async function openPostgresClusterNode(
       return null;
     } catch (err) {
       brokerFailingSince ??= started;
+      brokerFailedAt = Math.max(brokerFailedAt, started);
       return err as Error;
     }
   };
@@ -178,7 +186,11 @@ export async function openPostgresClusterNode(
       const fallback =
         'messages of other nodes still arrive through the database, ' +
         `within cluster.checkEveryMs (${config.checkEveryMs} ms) instead of at once`;
-      const since = brokerFailingSince;
+      // A peer counts when its round trip came after this node's first failed one, and recently enough for
+      // its probe and heartbeat to have written it (a peer whose round trip just beat a shared outage stops
+      // counting after that long).
+      const since =
+        brokerFailingSince === null ? null : Math.max(brokerFailingSince, brokerFailedAt - PEER_BROKER_STALE_MS);
       const reaching = redisBroker && since !== null ? await peersReachingBroker(since).catch(() => []) : [];
       if (reaching.length) {
         return {

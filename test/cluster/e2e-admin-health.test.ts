@@ -77,6 +77,23 @@ test.skipIf(!db || !redis)(
       const brokerStatus = async (node: (typeof cluster.nodes)[number]) =>
         (await status(node)).checks['cluster:broker']?.[0].status;
       const ready = async (node: (typeof cluster.nodes)[number]) => (await node.json('/health/ready')).status;
+      const beats = async () => {
+        const rows = await sql<{ node_id: string; expires_at: string }[]>`
+          select node_id, expires_at from relaykit_presence_nodes`;
+        return new Map(rows.map((r) => [r.node_id, Number(r.expires_at)]));
+      };
+      /** Resolves once every node of `nodes` heartbeated after the call (writing what its probe found). */
+      const heartbeated = async (nodes: typeof cluster.nodes) => {
+        const before = await beats();
+        await waitFor(
+          async () => {
+            const now = await beats();
+            return nodes.every((n) => (now.get(n.name) ?? 0) > (before.get(n.name) ?? Infinity));
+          },
+          10_000,
+          'a heartbeat of each node',
+        );
+      };
       proxies[0].down();
       const during = await b.post({ channel: 'partition', type: 'p', payload: 1 });
       expect(during).not.toBeNull();
@@ -88,6 +105,10 @@ test.skipIf(!db || !redis)(
       expect((await a.json('/health/live')).status).toBe(200);
       expect(await ready(b)).toBe(200);
       expect(await brokerStatus(b)).toBe('pass');
+      // And it stays so while the partition lasts (node 1's later heartbeats keep showing Redis reachable).
+      for (let i = 0; i < 4; i++) await heartbeated([b]);
+      expect(await ready(a)).toBe(503);
+      expect(await ready(b)).toBe(200);
       await proxies[0].up();
       await waitFor(async () => (await brokerStatus(a)) === 'pass', 15_000, 'node 0 to pass again');
       await waitFor(async () => (await ready(a)) === 200, 10_000, 'node 0 to be ready again');
@@ -101,23 +122,7 @@ test.skipIf(!db || !redis)(
         await waitFor(async () => (await brokerStatus(node)) === 'warn', 15_000, `${node.name} to warn`);
       }
       // Once each node has heartbeated again (writing what its probe found), still only warnings.
-      const beats = async () =>
-        new Map(
-          (
-            await sql<
-              { node_id: string; expires_at: string }[]
-            >`select node_id, expires_at from relaykit_presence_nodes`
-          ).map((r) => [r.node_id, Number(r.expires_at)]),
-        );
-      const before = await beats();
-      await waitFor(
-        async () => {
-          const now = await beats();
-          return cluster.nodes.every((n) => (now.get(n.name) ?? 0) > (before.get(n.name) ?? Infinity));
-        },
-        10_000,
-        'a heartbeat of each node during the outage',
-      );
+      await heartbeated(cluster.nodes);
       for (const node of cluster.nodes) {
         const warned = await status(node);
         expect((warned as Health & { status?: string }).status).toBe('warn');

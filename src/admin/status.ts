@@ -1,6 +1,9 @@
 import { Elysia, t } from 'elysia';
+import type { HubConfig } from '../config/schema.ts';
 import type { AuthService } from '../kernel/auth.ts';
 import { errorResponses } from '../kernel/schemas.ts';
+import { authMode } from '../kernel/startup.ts';
+import { VERSION } from '../version.ts';
 
 /** The outcome of the last config reload (file change or `POST /admin/reload`). */
 export interface ReloadRecord {
@@ -30,6 +33,65 @@ export interface HubStatus {
   /** How clients and operators authenticate, as in the ready line. */
   auth: string;
   storage: { dialect: string };
+}
+
+/** Remembers the outcome of the last config reload, which `/admin/status` shows. */
+export class ReloadLog {
+  private record: ReloadRecord | null = null;
+
+  /** `now`: the current time as ISO text (the hub's clock). */
+  constructor(private readonly now: () => string) {}
+
+  /** Records a reload from `origin`: applied with `changes` plugin changes, or rejected with `error`. */
+  add(origin: ReloadRecord['origin'], changes: number, error?: unknown): void {
+    this.record = {
+      at: this.now(),
+      origin,
+      outcome: error === undefined ? 'applied' : 'rejected',
+      changes,
+      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
+    };
+  }
+
+  /** The last reload, or null when none was tried since the start. */
+  last(): ReloadRecord | null {
+    return this.record;
+  }
+}
+
+/** What `GET /admin/status` is read from: the running hub's parts, read at every request. */
+export interface StatusSources {
+  runtime: { name: string; version: string };
+  node: string;
+  state(): string;
+  /** When the hub became ready (clock ms), or null while it starts. */
+  startedAt(): number | null;
+  /** The hub's clock (ms). */
+  now(): number;
+  /** The config file read, or null when the defaults apply. */
+  configFile(): string | null;
+  config(): HubConfig;
+  reloads: ReloadLog;
+  dialect: string;
+}
+
+/** The `GET /admin/status` answer, from the hub's parts as they are now. */
+export function hubStatus(from: StatusSources): HubStatus {
+  const startedAt = from.startedAt();
+  const config = from.config();
+  return {
+    version: VERSION,
+    runtime: { name: from.runtime.name, version: from.runtime.version },
+    node: from.node,
+    state: from.state(),
+    startedAt: startedAt === null ? null : new Date(startedAt).toISOString(),
+    uptimeSeconds: startedAt === null ? 0 : Math.max(0, (from.now() - startedAt) / 1000),
+    configFile: from.configFile(),
+    watching: config.watch,
+    lastReload: from.reloads.last(),
+    auth: authMode(config),
+    storage: { dialect: from.dialect },
+  };
 }
 
 const Iso = t.String({ format: 'date-time' });

@@ -1,8 +1,10 @@
 import type { AnyElysia } from 'elysia';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
+import { pluginsView } from '../admin/plugins-view.ts';
 import { adminRoutes } from '../admin/routes.ts';
-import { adminStatusRoutes, type HubStatus, type ReloadRecord } from '../admin/status.ts';
+import { refuseWhenShared } from '../admin/shared-config.ts';
+import { adminStatusRoutes, type HubStatus, hubStatus, ReloadLog } from '../admin/status.ts';
 import { LeadershipFactory } from '../cluster/leadership-open.ts';
 import { registerClusterMetrics } from '../cluster/metrics.ts';
 import { type ClusterNode, type ClusterView, openClusterNode } from '../cluster/node.ts';
@@ -34,9 +36,8 @@ import { type CoreMetrics, createCoreMetrics, methodLabel } from './metrics.ts';
 import type { HubState, HubView, PluginDefinition, PluginStatus, WebSocketEndpoint } from './plugin.ts';
 import { Registry } from './prom.ts';
 import { Quotas } from './quotas.ts';
-import { redact } from './redact.ts';
 import { PluginScope } from './scope.ts';
-import { authMode, listenError, readyLine } from './startup.ts';
+import { listenError, readyLine } from './startup.ts';
 
 export interface HubOptions {
   /** The built-in plugins (the CLI passes every one in plugins/). */
@@ -82,7 +83,8 @@ export class Hub {
   /** False once shutdown stops accepting: requests still arriving on open connections get 503. */
   private accepting = true;
   private applying: Promise<unknown> = Promise.resolve();
-  private lastReload: ReloadRecord | null = null;
+  /** The last config reload's outcome, for `/admin/status`. */
+  private readonly reloads = new ReloadLog(() => this.now());
 
   private constructor(
     private readonly options: HubOptions,
@@ -186,10 +188,11 @@ export class Hub {
           }),
         accepting: () => this.accepting,
         observe: (request, route, status, seconds, requestId) => {
-          const labels = { method: methodLabel(request.method), route, status: String(status) };
-          this.metrics.httpDuration.observe(labels, seconds);
+          const method = methodLabel(request.method);
+          const labels = () => ({ method, route, status: String(status) });
+          this.metrics.httpDuration.observe(`${method} ${status} ${route}`, labels, seconds);
           if (this.current.log.requests) {
-            this.log.info({ requestId, ...labels, ms: Math.round(seconds * 1e5) / 100 }, 'request');
+            this.log.info({ requestId, ...labels(), ms: Math.round(seconds * 1e5) / 100 }, 'request');
           }
         },
       },
@@ -263,7 +266,7 @@ export class Hub {
     if (config.watch)
       source.watch(
         (err) => {
-          hub.recordReload('file', 0, err);
+          hub.reloads.add('file', 0, err);
           hub.log.error({ err }, 'config reload failed');
         },
         () => hub.reload('file'),
@@ -334,40 +337,28 @@ export class Hub {
         }
         const changes = await this.applyConfig(next.config, next.catalogue, origin);
         this.source.commit(next);
-        this.recordReload(origin, changes.length);
+        this.reloads.add(origin, changes.length);
         return changes;
       } catch (err) {
-        this.recordReload(origin, 0, err);
+        this.reloads.add(origin, 0, err);
         throw err;
       }
     });
   }
 
-  private recordReload(origin: 'file' | 'api', changes: number, error?: unknown): void {
-    this.lastReload = {
-      at: this.now(),
-      origin,
-      outcome: error === undefined ? 'applied' : 'rejected',
-      changes,
-      ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
-    };
-  }
-
   /** `GET /admin/status`. */
   status(): HubStatus {
-    return {
-      version: VERSION,
-      runtime: { name: this.options.runtime.name, version: this.options.runtime.version },
+    return hubStatus({
+      runtime: this.options.runtime,
       node: this.cluster.nodeId,
-      state: this.state,
-      startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
-      uptimeSeconds: this.startedAt === null ? 0 : Math.max(0, (this.clock.now() - this.startedAt) / 1000),
-      configFile: this.source.fromFile ? this.source.path : null,
-      watching: this.current.watch,
-      lastReload: this.lastReload,
-      auth: authMode(this.current),
-      storage: { dialect: this.storage.dialect },
-    };
+      state: () => this.state,
+      startedAt: () => this.startedAt,
+      now: () => this.clock.now(),
+      configFile: () => (this.source.fromFile ? this.source.path : null),
+      config: () => this.current,
+      reloads: this.reloads,
+      dialect: this.storage.dialect,
+    });
   }
 
   /** Enables, disables or reconfigures one plugin (options merge into the current ones). */
@@ -378,28 +369,12 @@ export class Hub {
     return this.serialize(async () => {
       if (!this.source.catalogue.has(name))
         throw new HubError('RELAYKIT_ERR_PLUGIN_NOT_FOUND', `No plugin is named "${name}"`);
-      await this.refuseWhenShared(name);
+      await refuseWhenShared(this.cluster, name);
       const next = this.source.patched(name, patch);
       const changes = await this.applyConfig(next.config, next.catalogue, 'api');
       this.source.commit(next);
       return changes;
     });
-  }
-
-  /**
-   * A plugin change through the admin API lives in this node's memory only: with other
-   * live nodes on the same log it would split the hub's behaviour, so it is refused
-   * with the way to do it (the shared config file, then a reload on every node).
-   */
-  private async refuseWhenShared(plugin: string): Promise<void> {
-    if (!this.cluster.clustered) return;
-    const peers = await this.cluster.peers();
-    if (!peers.length) return;
-    throw new HubError(
-      'RELAYKIT_ERR_CLUSTER_SHARED_CONFIG',
-      `This node shares the hub with ${peers.length} other live node(s) (${peers.slice(0, 5).join(', ')}): a change made through one node would not reach them. Change plugins.${plugin} in the shared config file instead; nodes with watch: true apply it by themselves, others on POST /admin/reload or a restart`,
-      { nodes: [this.cluster.nodeId, ...peers] },
-    );
   }
 
   /** Readiness turns 503; the server keeps serving until `stop`. */
@@ -525,22 +500,11 @@ export class Hub {
   }
 
   private pluginStatuses(): PluginStatus[] {
-    return [...this.source.catalogue].map(([name, def]) => {
-      const running = this.host.get(name);
-      const entry = this.current.plugins[name];
-      const error = this.host.errorOf(name);
-      return {
-        name,
-        enabled: Boolean(entry?.enabled),
-        state: running ? 'running' : error ? 'failed' : 'stopped',
-        builtin: !entry?.module,
-        ...(def.description ? { description: def.description } : {}),
-        dependencies: [...(def.dependencies ?? [])],
-        emits: [...(def.emits ?? [])],
-        consumes: [...(def.consumes ?? [])],
-        options: redact(def.options, entry?.options ?? {}) as Record<string, unknown>,
-        ...(error ? { error } : {}),
-      };
+    return pluginsView({
+      catalogue: this.source.catalogue,
+      config: this.current,
+      running: (name) => this.host.get(name) !== undefined,
+      errorOf: (name) => this.host.errorOf(name),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, Metric } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.ts';
 import { Counter, Gauge, Histogram, type Registry } from './prom.ts';
 
 /**
@@ -82,13 +83,15 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 /** The kernel's own metrics, alive for the whole process. */
 export function createCoreMetrics(registry: Registry) {
   return {
-    httpDuration: new Histogram({
-      name: 'relaykit_http_request_duration_seconds',
-      help: 'HTTP request duration by route template, method and status',
-      labelNames: ['method', 'route', 'status'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    }),
+    httpDuration: new LatencyHistogram(
+      {
+        name: 'relaykit_http_request_duration_seconds',
+        help: 'HTTP request duration by route template, method and status',
+        labelNames: ['method', 'route', 'status'] as const,
+        buckets: LATENCY_BUCKETS,
+      },
+      registry,
+    ),
     messagesPublished: new Counter({
       name: 'relaykit_messages_published_total',
       help: 'Messages committed and published, by message type',

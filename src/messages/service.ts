@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers';
 import type { EventBus } from '../kernel/bus.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -10,20 +9,14 @@ import { storageFault } from '../storage/faults.ts';
 import { isStorageUnavailable } from '../storage/postgres/errors.ts';
 import type { RowGuard, Storage, Tx } from '../storage/storage.ts';
 import { type EncodedMessage, withPayloadText } from './encode.ts';
+import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotencyKey, IdempotencyKeys } from './idempotency.ts';
 import type { LivePath } from './live.ts';
 import type { Retention } from './retention.ts';
 import type { NewMessageRow } from './schema.ts';
-import {
-  claimId,
-  type ExpiredRow,
-  type IdempotencyClaim,
-  type IdempotencyRecord,
-  type ListQuery,
-  type MessageStore,
-  type ReplayQuery,
-} from './store.ts';
+import type { ExpiredRow, IdempotencyClaim, ListQuery, MessageStore, ReplayQuery } from './store.ts';
 import type { Message, MessageDraft, MessageInput } from './types.ts';
 
+export { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotencyKey } from './idempotency.ts';
 export type { ListQuery, ReplayQuery } from './store.ts';
 
 /**
@@ -112,25 +105,11 @@ export interface MessageService {
   refresh(): void;
 }
 
-/** Whose key it is (`scope`: the caller's identity) and the key itself. */
-export interface IdempotencyKey {
-  scope: string;
-  key: string;
-}
-
 export interface SendResult {
   message: Message;
   /** True when the key had already stored this message (nothing new was stored). */
   replayed: boolean;
 }
-
-/** Expired idempotency keys are purged at most this often (after commits that claim keys). */
-const KEY_PURGE_EVERY_MS = 60_000;
-/** How many expired idempotency keys one purge statement deletes. */
-const KEY_PURGE_BATCH = 1000;
-
-/** How long idempotency keys are kept by default (24 h). */
-export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 interface Pending {
   draft: MessageDraft;
@@ -139,9 +118,6 @@ interface Pending {
   resolve(result: SendResult): void;
   reject(error: unknown): void;
 }
-
-/** What the commit decided for a message whose key was already claimed. */
-type Replay = { leader: number } | { record: IdempotencyRecord };
 
 /**
  * The message core over a store: group commit on the way in (concurrent sends share
@@ -157,13 +133,12 @@ export class MessageCore implements MessageService {
   private markIdle: () => void = () => {};
   /** Per-node cache of the retention horizon (stale across nodes until `refresh`). */
   private horizonCache: number | null = null;
-  /** When keys were last purged (clock ms). */
-  private lastPurge = Number.NEGATIVE_INFINITY;
   /** While plugins change, ingest waits so every message sees one consistent set of hooks. */
   private holds = 0;
   private held: Promise<void> = Promise.resolve();
   private unhold: () => void = () => {};
   readonly retention: Retention;
+  private readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly storage: Storage,
@@ -177,9 +152,10 @@ export class MessageCore implements MessageService {
     /** Where committed messages go: straight to the bus, or through the cluster's ordered feed. */
     private readonly live: LivePath,
     /** How long an idempotency key is remembered (read at every claim: config reloads apply). */
-    private readonly idempotencyWindowMs: () => number = () => DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    idempotencyWindowMs: () => number = () => DEFAULT_IDEMPOTENCY_WINDOW_MS,
   ) {
     this.retention = this.createRetention();
+    this.keys = new IdempotencyKeys(store, clock, log, idempotencyWindowMs);
   }
 
   async send(input: MessageInput): Promise<Message> {
@@ -188,29 +164,11 @@ export class MessageCore implements MessageService {
 
   async sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult> {
     assertFaithfulJson(input.payload);
-    const claim: IdempotencyClaim = { ...key, fingerprint: fingerprint(input) };
+    const claim = this.keys.claimOf(input, key);
     // Most retries find the key committed already: answer them without joining a commit.
-    const record = await this.store.findKey(claim.scope, claim.key, this.clock.now());
-    if (record) return this.replayOf(claim, record);
+    const record = await this.keys.find(claim);
+    if (record) return { message: await this.keys.replayOf(claim, record), replayed: true };
     return this.enqueue(input, claim);
-  }
-
-  /** The answer to a retry whose key is held by `record`. */
-  private async replayOf(claim: IdempotencyClaim, record: IdempotencyRecord): Promise<SendResult> {
-    if (record.fingerprint !== claim.fingerprint) {
-      throw new HubError(
-        'RELAYKIT_ERR_IDEMPOTENCY_KEY_REUSED',
-        `Idempotency-Key "${claim.key}" was already used for a different request; use a new key for a new message`,
-      );
-    }
-    const message = record.messageId === null ? null : await this.get(record.messageId);
-    if (!message) {
-      throw new HubError(
-        'RELAYKIT_ERR_IDEMPOTENT_MESSAGE_GONE',
-        `The message Idempotency-Key "${claim.key}" stored (id ${record.messageId}) has expired or was removed`,
-      );
-    }
-    return { message, replayed: true };
   }
 
   private async enqueue(input: MessageInput, claim?: IdempotencyClaim): Promise<SendResult> {
@@ -287,23 +245,9 @@ export class MessageCore implements MessageService {
     return this.live.settled(id);
   }
 
-  /**
-   * Deletes idempotency keys whose window is over, in bounded batches; returns how many.
-   * Runs after commits that claimed keys (at most once a minute, no timer: with no keyed
-   * traffic nothing new accumulates); any node may, deletes are idempotent.
-   */
-  async purgeExpiredKeys(): Promise<number> {
-    let total = 0;
-    try {
-      for (;;) {
-        const n = await this.store.purgeKeys(this.clock.now(), KEY_PURGE_BATCH);
-        total += n;
-        if (n < KEY_PURGE_BATCH) return total;
-      }
-    } catch (err) {
-      this.log.error({ err }, 'expired idempotency keys could not be purged');
-      return total;
-    }
+  /** Deletes the idempotency keys whose window is over now, instead of after the next keyed commit; returns how many. */
+  purgeExpiredKeys(): Promise<number> {
+    return this.keys.purgeExpired();
   }
 
   flush(): Promise<void> {
@@ -422,12 +366,14 @@ export class MessageCore implements MessageService {
     if (await this.commitAlone(batch, hooks)) return;
     const now = this.clock.now();
     const { stored, replays, messages } = await this.storage.transaction(async (tx) => {
-      const replays = await this.claimKeys(tx, batch, now);
+      const replays = await this.keys.claim(tx, batch, now);
       const fresh = batch.filter((_, i) => !replays.has(i));
       const ids = !fresh.length ? [] : await this.store.insert(tx, fresh.map(rowOf));
       const messages = fresh.map((pending, i) => messageOf(pending, ids[i]));
-      const bound = fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : []));
-      if (bound.length) await this.store.bindKeys(tx, bound);
+      await this.keys.bind(
+        tx,
+        fresh.flatMap(({ claim }, i) => (claim ? [{ ...claim, messageId: ids[i] }] : [])),
+      );
       if (messages.length) {
         for (const hook of hooks) await hook.afterInsert?.(tx, messages);
         await this.live.inCommit?.(tx, messages);
@@ -457,20 +403,11 @@ export class MessageCore implements MessageService {
         pending.resolve({ message, replayed: false });
         return;
       }
-      const replay = replays.get(i) as Replay;
-      const claim = pending.claim as IdempotencyClaim;
-      if ('record' in replay) {
-        this.replayOf(claim, replay.record).then(pending.resolve, pending.reject);
-        return;
-      }
-      // A retry that arrived in the same batch as the request it repeats.
-      const leader = batch[replay.leader];
-      const first = stored.get(leader);
-      const record =
-        first !== undefined
-          ? { fingerprint: (leader.claim as IdempotencyClaim).fingerprint, messageId: first.id }
-          : (replays.get(replay.leader) as { record: IdempotencyRecord }).record;
-      this.replayOf(claim, record).then(pending.resolve, pending.reject);
+      // Its key was held: answered from the record (or the same batch's leader) that holds it.
+      const record = this.keys.heldRecord(batch, replays, i, (leader) => stored.get(batch[leader])?.id);
+      this.keys
+        .replayOf(pending.claim as IdempotencyClaim, record)
+        .then((message) => pending.resolve({ message, replayed: true }), pending.reject);
     });
   }
 
@@ -501,53 +438,6 @@ export class MessageCore implements MessageService {
     for (const [i, pending] of batch.entries()) pending.resolve({ message: messages[i], replayed: false });
     return true;
   }
-
-  /**
-   * Claims the batch's idempotency keys inside its transaction. Returns, by index in
-   * `batch`, the messages that must not be stored: their key is held by a committed
-   * record (another node or an earlier batch), or by an earlier message of this batch.
-   */
-  private async claimKeys(tx: Tx, batch: readonly Pending[], now: number): Promise<Map<number, Replay>> {
-    const replays = new Map<number, Replay>();
-    const leaders = new Map<string, number>();
-    const claims: IdempotencyClaim[] = [];
-    batch.forEach(({ claim }, i) => {
-      if (!claim) return;
-      const id = claimId(claim);
-      const leader = leaders.get(id);
-      if (leader !== undefined) replays.set(i, { leader });
-      else {
-        leaders.set(id, i);
-        claims.push(claim);
-      }
-    });
-    if (!claims.length) return replays;
-    // One lock order for every batch in the cluster: no deadlock between two batches' claims.
-    claims.sort((a, b) => (claimId(a) < claimId(b) ? -1 : 1));
-    const won = new Set((await this.store.claimKeys(tx, claims, now, now + this.idempotencyWindowMs())).map(claimId));
-    if (now - this.lastPurge >= KEY_PURGE_EVERY_MS) {
-      this.lastPurge = now;
-      // After this transaction: the purge runs on its own, off the commit path.
-      setImmediate(() => void this.purgeExpiredKeys());
-    }
-    const lost = claims.filter((c) => !won.has(claimId(c)));
-    if (!lost.length) return replays;
-    const records = await this.store.readKeys(tx, lost);
-    for (const claim of lost) {
-      const record = records.get(claimId(claim));
-      if (!record) throw new Error(`idempotency key ${claim.key} is neither free nor held`);
-      replays.set(leaders.get(claimId(claim)) as number, { record });
-    }
-    return replays;
-  }
-}
-
-/** What makes two requests "the same" for an idempotency key: the message as it would be stored. */
-function fingerprint(input: MessageInput): string {
-  const { from, to, channel, type, payload, ttl } = input;
-  return createHash('sha256')
-    .update(JSON.stringify([from ?? null, to ?? null, channel ?? null, type, payload ?? null, ttl ?? null]))
-    .digest('base64url');
 }
 
 /** Distinct message-type labels kept by name; later ones count as `other`. */

@@ -7,7 +7,7 @@ import { builtinPlugins } from '../plugins/index.ts';
 import { REFERENCE, renderReference } from '../scripts/config-reference.ts';
 import { loadConfig, schemaFor } from '../src/config/load.ts';
 import { publishedSchema } from '../src/config/schema.ts';
-import { freePort } from './helpers/process.ts';
+import { waitForReady } from './helpers/process.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -33,28 +33,17 @@ describe('README', () => {
     const git = spawn(['git', 'clone', '--quiet', ROOT, clone], { stdout: 'ignore', stderr: 'pipe' });
     expect(await git.exited).toBe(0);
 
-    const port = freePort();
     // Its own process group (setsid): `bun run start` starts the hub as a child, and the
-    // whole group must stop with the test.
+    // whole group must stop with the test. Port 0: the ready line says which port it got.
     const hub = spawn(['setsid', 'sh', '-c', rest], {
       cwd: clone,
-      env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1' },
+      env: { ...process.env, RELAYKIT_PORT: '0', RELAYKIT_HOST: '127.0.0.1' },
+      stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
     });
     try {
-      const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        if (hub.exitCode !== null) throw new Error(`quick start exited: ${await new Response(hub.stderr).text()}`);
-        const ok = await fetch(`${url}/messages?limit=1`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error('quick start did not come up');
-        await Bun.sleep(100);
-      }
+      const { url } = await waitForReady(hub, 'quick start', 60_000);
       const sent = await fetch(`${url}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -81,29 +70,18 @@ describe('README', () => {
       const git = spawn(['git', 'clone', '--quiet', ROOT, clone], { stdout: 'ignore', stderr: 'pipe' });
       expect(await git.exited).toBe(0);
 
-      const port = freePort();
-      // exec: the signal reaches `deno task`, which forwards it to the hub.
+      // exec: the signal reaches `deno task`, which forwards it to the hub. Port 0: the
+      // ready line says which port it got.
       const hub = spawn(['sh', '-c', `${steps.join(' && ')} && exec ${last}`], {
         cwd: clone,
-        env: { ...process.env, RELAYKIT_PORT: String(port), RELAYKIT_HOST: '127.0.0.1', NO_COLOR: '1' },
+        env: { ...process.env, RELAYKIT_PORT: '0', RELAYKIT_HOST: '127.0.0.1', NO_COLOR: '1' },
+        stdin: 'ignore',
         stdout: 'pipe',
         stderr: 'pipe',
       });
-      const stdout = new Response(hub.stdout).text();
-      const stderr = new Response(hub.stderr).text();
+      const ready = waitForReady(hub, 'Deno quick start', 90_000);
       try {
-        const url = `http://127.0.0.1:${port}`;
-        const deadline = Date.now() + 90_000;
-        for (;;) {
-          if (hub.exitCode !== null) throw new Error(`Deno quick start exited: ${await stderr}`);
-          const ok = await fetch(`${url}/messages?limit=1`).then(
-            (r) => r.ok,
-            () => false,
-          );
-          if (ok) break;
-          if (Date.now() > deadline) throw new Error('Deno quick start did not come up');
-          await Bun.sleep(100);
-        }
+        const { url } = await ready;
         const sent = await fetch(`${url}/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -117,7 +95,7 @@ describe('README', () => {
         hub.kill('SIGTERM');
         expect(await hub.exited).toBe(0);
       }
-      expect(await stdout).toContain('"msg":"relaykit stopped"');
+      expect(await (await ready).output()).toContain('"msg":"relaykit stopped"');
     }, 120_000);
   }
 

@@ -111,26 +111,40 @@ function configFile(explicit: string | undefined, env: Record<string, string | u
   return location.path;
 }
 
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Runs the hub until SIGTERM or SIGINT, then stops it gracefully. The handlers go in
+ * before the hub starts: "relaykit ready" is logged from inside `Hub.start`, and a
+ * supervisor that signals the moment it reads that line must get a graceful stop, not
+ * the default kill. A signal during start-up still ends the process at once, with the
+ * code the default action would give (128 + the signal's number).
+ */
 async function start(config: string | undefined, env: Record<string, string | undefined>): Promise<number> {
   const configPath = configFile(config, env);
-  const hub = await Hub.start({ plugins: builtinPlugins, configPath, env, runtime: await detectRuntime() });
+  let hub: Hub | null = null;
+  let stopping = false;
+  let stopped: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      hub.log.info({ signal }, 'shutting down');
-      hub.stop().then(
-        () => resolve(0),
-        (err) => {
-          hub.log.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    stopped = resolve;
   });
+  const shutdown = (signal: keyof typeof SIGNAL_NUMBERS) => {
+    if (!hub) process.exit(128 + SIGNAL_NUMBERS[signal]);
+    if (stopping) return;
+    stopping = true;
+    const running = hub;
+    running.log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => stopped(0),
+      (err) => {
+        running.log.error({ err }, 'shutdown failed');
+        stopped(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  hub = await Hub.start({ plugins: builtinPlugins, configPath, env, runtime: await detectRuntime() });
   return done;
 }
 

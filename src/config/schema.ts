@@ -28,7 +28,12 @@ export const ServerSection = Type.Object(
       description:
         'Address to listen on. Without API keys or JWT verification only loopback addresses are allowed, unless auth.open is true',
     }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Port (0 picks a free one)' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 3000,
+      description: 'Port (0 picks a free one; the "relaykit ready" log line names it)',
+    }),
     maxBodyBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,

@@ -14,7 +14,7 @@ import { compile } from '../../scripts/compile.ts';
 import { BUILTIN_PG_MIGRATIONS } from '../../src/storage/postgres/migrate.ts';
 import { VERSION } from '../../src/version.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
-import { freePort } from '../helpers/process.ts';
+import { waitForReady } from '../helpers/process.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const work = mkdtempSync(join(tmpdir(), 'relaykit-binary-'));
@@ -50,45 +50,32 @@ async function run(args: string[], cwd: string, env: Record<string, string> = {}
 interface Running {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   url: string;
+  port: number;
   /** SIGTERM, then the exit code and everything the hub wrote. */
   stop(): Promise<{ code: number; output: string }>;
 }
 
-/** Starts `relaykit` (no arguments: `start` is the default) and waits until /health/ready says 200. */
-async function start(cwd: string, port: number, env: Record<string, string> = {}): Promise<Running> {
+/**
+ * Starts `relaykit` (no arguments: `start` is the default) and waits for its
+ * "relaykit ready" line, which names the port it bound (the configs here say port 0).
+ */
+async function start(cwd: string, env: Record<string, string> = {}): Promise<Running> {
   const proc = spawn([BINARY], { cwd, env: bareEnv(cwd, env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
-  const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(
-    ([out, err]) => out + err,
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`the binary exited with ${proc.exitCode}: ${await output}`);
-    const status = await fetch(`${url}/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) break;
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`the binary was not ready in time (last status ${status}): ${await output}`);
-    }
-    await Bun.sleep(20);
-  }
+  const { url, port, output } = await waitForReady(proc, 'the binary', 10_000);
   return {
     proc,
     url,
+    port,
     async stop() {
       proc.kill('SIGTERM');
-      return { code: await proc.exited, output: await output };
+      return { code: await proc.exited, output: await output() };
     },
   };
 }
 
 test('starts from an empty folder with no config, relays a message and exits 0 on SIGTERM', async () => {
   const dir = folder();
-  const port = freePort();
-  const hub = await start(dir, port, { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port) });
+  const hub = await start(dir, { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: '0' });
   try {
     const sent = await fetch(`${hub.url}/messages`, {
       method: 'POST',
@@ -142,12 +129,11 @@ test('every CLI subcommand works from the binary', async () => {
 }, 20_000);
 
 test('uses the config file beside it, loads a plugin that imports relaykit, and ignores stray .env and bunfig.toml', async () => {
-  const port = freePort();
   const dir = folder({
     'relaykit.config.yaml': [
       'server:',
       '  host: 127.0.0.1',
-      `  port: ${port}`,
+      '  port: 0',
       'storage:',
       '  url: sqlite:./configured.db',
       'plugins:',
@@ -167,8 +153,9 @@ test('uses the config file beside it, loads a plugin that imports relaykit, and 
   expect(check.stdout).toContain('relaykit.config.yaml: valid');
   expect(check.code).toBe(0);
 
-  const hub = await start(dir, port);
+  const hub = await start(dir);
   try {
+    expect(hub.port).not.toBe(1);
     expect(await (await fetch(`${hub.url}/greeter`)).json()).toEqual({ greeting: 'hello from beside the binary' });
   } finally {
     expect((await hub.stop()).code).toBe(0);
@@ -179,13 +166,12 @@ test('uses the config file beside it, loads a plugin that imports relaykit, and 
 }, 20_000);
 
 test('the operator commands work from the binary against the binary hub, and a taken port is one line', async () => {
-  const port = freePort();
   const admin = 'binary-admin-token';
   const dir = folder({
     'relaykit.config.yaml': [
       'server:',
       '  host: 127.0.0.1',
-      `  port: ${port}`,
+      '  port: 0',
       'auth:',
       `  adminToken: ${admin}`,
       '  jwt:',
@@ -204,12 +190,13 @@ test('the operator commands work from the binary against the binary hub, and a t
   const checked = await run(['token', '--check', minted.stdout.trim()], dir);
   expect(JSON.parse(checked.stdout)).toMatchObject({ sub: 'alice', channels: ['room'] });
 
-  const hub = await start(dir, port);
+  const hub = await start(dir);
   try {
-    const taken = await run([], dir);
+    // The config says port 0; a second hub asked for the first one's port finds it taken.
+    const taken = await run([], dir, { RELAYKIT_PORT: String(hub.port) });
     expect(taken.code).toBe(1);
     expect(taken.stderr.trim()).toBe(
-      `relaykit: cannot listen on 127.0.0.1:${port}: the address is already in use (is another hub running?)`,
+      `relaykit: cannot listen on 127.0.0.1:${hub.port}: the address is already in use (is another hub running?)`,
     );
     const env = { RELAYKIT_URL: hub.url, RELAYKIT_TOKEN: minted.stdout.trim() };
     const published = await run(['publish', '--channel', 'room', '--type', 'note', '{"text":"hi"}'], dir, env);
@@ -245,11 +232,8 @@ withPostgres(
   'runs on PostgreSQL: `relaykit migrate` applies the embedded migrations, then the hub relays and keeps a message',
   async () => {
     const url = pg!.url({ schema: 'from_binary' });
-    const port = freePort();
     const dir = folder({
-      'relaykit.config.yaml': ['server:', '  host: 127.0.0.1', `  port: ${port}`, 'storage:', `  url: ${url}`, ''].join(
-        '\n',
-      ),
+      'relaykit.config.yaml': ['server:', '  host: 127.0.0.1', '  port: 0', 'storage:', `  url: ${url}`, ''].join('\n'),
     });
     const migrate = await run(['migrate'], dir);
     expect(migrate.stderr).toBe('');
@@ -260,7 +244,7 @@ withPostgres(
       expect(applied.map((r) => r.hash)).toEqual(BUILTIN_PG_MIGRATIONS.map((m) => m.hash));
 
       let id = 0;
-      const hub = await start(dir, port);
+      const hub = await start(dir);
       try {
         const sent = await fetch(`${hub.url}/messages`, {
           method: 'POST',

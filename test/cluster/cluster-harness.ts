@@ -9,15 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import { waitFor } from '../helpers/hub.ts';
-import { freePort, type HubProcess, type Runtime, spawnHub } from '../helpers/process.ts';
+import { type HubProcess, type Runtime, spawnHub } from '../helpers/process.ts';
 
 export { waitFor };
 
 /** One node of the cluster under test. */
 export class Node {
   proc: HubProcess | null = null;
-  readonly port = freePort();
-  readonly url = `http://127.0.0.1:${this.port}`;
+  private boundPort: number | null = null;
 
   constructor(
     readonly name: string,
@@ -26,14 +25,29 @@ export class Node {
     private readonly env: Record<string, string>,
   ) {}
 
+  /** The port the node's first start bound (port 0: the system's pick); restarts reuse it. */
+  get port(): number {
+    if (this.boundPort === null) throw new Error(`${this.name} has not started yet`);
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * Starts the node; a restart binds the port the first start got, where its clients
+   * reconnect (another process could take it while the node is down: rare, accepted).
+   */
   async start(): Promise<void> {
     this.proc = await spawnHub({
       cwd: this.dir,
-      port: this.port,
+      ...(this.boundPort === null ? {} : { port: this.boundPort }),
       runtime: this.runtime,
       args: ['--config', join(this.dir, 'relaykit.config.yaml')],
       env: { ...this.env, RELAYKIT_CLUSTER_NODE_ID: this.name },
     });
+    this.boundPort = this.proc.port;
   }
 
   get alive(): boolean {

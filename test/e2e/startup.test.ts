@@ -6,7 +6,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type Runtime, runCli, spawnHub } from '../helpers/process.ts';
+import { type Runtime, runCli, spawnHub } from '../helpers/process.ts';
 import { forEachRuntime, startHub } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaykit-startup-'));
@@ -122,6 +122,17 @@ forEachRuntime('start-up errors', (runtime) => {
     expect(ready.plugins).toEqual(expect.arrayContaining(['sse', 'ws-channels', 'webhooks', 'metrics', 'health']));
   });
 
+  test('a SIGTERM sent the moment "relaykit ready" is logged stops the hub gracefully', async () => {
+    // Supervisors (and this suite's harness) act on the ready line: by then the signal handlers are in.
+    for (let i = 0; i < 3; i++) {
+      const cwd = mkdtempSync(join(dir, `ready-term-${runtime.name}-`));
+      const hub = await spawnHub({ cwd, runtime, env: { RELAYKIT_STORAGE_URL: 'sqlite::memory:' } });
+      hub.proc.kill('SIGTERM');
+      expect(await hub.proc.exited).toBe(0);
+      expect(await hub.output()).toContain('"msg":"shutting down"');
+    }
+  });
+
   test('the ready line names the config file and the auth mode; log.format pretty writes readable lines', async () => {
     const cwd = mkdtempSync(join(dir, `pretty-${runtime.name}-`));
     const file = join(cwd, 'hub.yaml');
@@ -129,11 +140,9 @@ forEachRuntime('start-up errors', (runtime) => {
       file,
       'log:\n  format: pretty\nauth:\n  adminToken: admin-secret-1\n  jwt:\n    secret: a-shared-secret-of-32-characters\n    required: true\n',
     );
-    const port = freePort();
     const hub = await spawnHub({
       cwd,
       runtime,
-      port,
       args: ['--config', file],
       env: { RELAYKIT_STORAGE_URL: 'sqlite::memory:' },
     });
@@ -141,7 +150,7 @@ forEachRuntime('start-up errors', (runtime) => {
     expect(await hub.proc.exited).toBe(0);
     const line = (await hub.output()).split('\n').find((l) => l.includes('relaykit ready')) ?? '';
     expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d\d\d INFO {2}relaykit ready /);
-    expect(line).toContain(`url=http://127.0.0.1:${port}`);
+    expect(line).toContain(`url=${hub.url} `);
     expect(line).toContain(`config=${file}`);
     expect(line).toContain('auth=realtime jwt required, admin token');
     expect(line).toContain('store=sqlite::memory:');

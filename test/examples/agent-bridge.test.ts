@@ -2,8 +2,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/process.ts';
-import { Command, readmeCommands, waitForHttp } from './helpers.ts';
+import { Command, readmeCommands } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaykit-agent-bridge-'));
 const running: Command[] = [];
@@ -20,13 +19,11 @@ test('the agent bridge runs as its README says: the planner (WebSocket) and the 
     'bun examples/agent-bridge/planner.ts',
   ]);
   const [startHub, startCoder, startPlanner] = commands;
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
   const hub = new Command(startHub, {
-    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port), RELAYKIT_STORAGE_URL: `sqlite:${dir}/hub.db` },
+    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: '0', RELAYKIT_STORAGE_URL: `sqlite:${dir}/hub.db` },
   });
   running.push(hub);
-  await waitForHttp(`${url}/health/ready`);
+  const url = await hub.readyUrl();
 
   const coder = new Command(startCoder, { env: { RELAYKIT_URL: url } });
   running.push(coder);

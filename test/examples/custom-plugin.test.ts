@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { createTestDatabase } from '../helpers/postgres.ts';
-import { freePort } from '../helpers/process.ts';
-import { Command, readmeCommands, waitForHttp } from './helpers.ts';
+import { Command, readmeCommands } from './helpers.ts';
 
 const README = 'examples/custom-plugin/README.md';
 const pg = await createTestDatabase(import.meta.path);
@@ -73,16 +72,14 @@ function postgresStore(): Store {
   };
 }
 
-/** Starts the README's run line on `store`; resolves with the hub's base URL. */
-async function startHub(store: Store, port: number): Promise<string> {
+/** Starts the README's run line on `store` (on port 0: the system picks); resolves with the hub's base URL. */
+async function startHub(store: Store): Promise<string> {
   const [start] = readmeCommands(README, 'run');
   const hub = new Command(start, {
-    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port), RELAYKIT_STORAGE_URL: store.url },
+    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: '0', RELAYKIT_STORAGE_URL: store.url },
   });
   running.push(hub);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health/ready`);
-  return url;
+  return hub.readyUrl();
 }
 
 const cases: Array<[string, () => Store]> = [['sqlite', sqliteStore]];
@@ -92,12 +89,11 @@ describe('custom-plugin: a plugin with its own tables', () => {
   for (const [name, make] of cases) {
     test(`pins a message in its own table on ${name}, migrated once, kept across a restart`, async () => {
       const store = make();
-      const port = freePort();
-      let url = await startHub(store, port);
+      let url = await startHub(store);
 
       const outputs: string[] = [];
       for (const line of readmeCommands(README, 'pins')) {
-        const command = new Command(line.replaceAll('localhost:3000', `127.0.0.1:${port}`));
+        const command = new Command(line.replaceAll('localhost:3000', new URL(url).host));
         expect(await command.finished()).toBe(0);
         outputs.push(command.output);
       }
@@ -121,7 +117,7 @@ describe('custom-plugin: a plugin with its own tables', () => {
 
       // The pin lives in the database: a restarted hub finds it, without migrating again.
       for (const command of running.splice(0)) await command.stop();
-      url = await startHub(store, port);
+      url = await startHub(store);
       const again = await (await fetch(`${url}/pins?channel=demo`)).json();
       expect(again.pins).toEqual([pinned]);
       expect((await store.inspect()).migrations).toBe(1);

@@ -2,7 +2,6 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/process.ts';
 import { Command, readmeCommands } from './helpers.ts';
 
 const README = 'examples/embed/README.md';
@@ -15,24 +14,24 @@ afterAll(async () => {
 });
 
 test('an existing Elysia app serves its routes next to Relaykit: its orders reach SSE and WebSocket, clients talk back', async () => {
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // The README's commands, on this test's port.
-  const onPort = (line: string) => line.replaceAll('localhost:3000', `127.0.0.1:${port}`);
   const [startApp] = readmeCommands(README, 'run');
   expect(startApp).toBe('bun examples/embed/app.ts');
   const app = new Command(startApp, {
     env: {
       RELAYKIT_HOST: '127.0.0.1',
-      RELAYKIT_PORT: String(port),
+      RELAYKIT_PORT: '0',
       RELAYKIT_STORAGE_URL: `sqlite:${dir}/embed.db`,
       RELAYKIT_ADMIN_TOKEN: ADMIN,
     },
   });
   running.push(app);
-  expect(await app.waitForLine(/^shop and relaykit listening on /)).toBe(
-    `shop and relaykit listening on http://127.0.0.1:${port}`,
-  );
+  // Port 0: the app says which port it got; its hub's ready line names the same one.
+  const listening = await app.waitForLine(/^shop and relaykit listening on /);
+  expect(listening).toMatch(/^shop and relaykit listening on http:\/\/127\.0\.0\.1:\d+$/);
+  const url = listening.slice('shop and relaykit listening on '.length);
+  expect(await app.readyUrl()).toBe(url);
+  // The README's commands, on this test's port.
+  const onPort = (line: string) => line.replaceAll('localhost:3000', new URL(url).host);
 
   const [sseLine, watchLine] = readmeCommands(README, 'watch');
   expect(watchLine).toBe('bun examples/embed/watch.ts --cancel');

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Subprocess, spawn } from 'bun';
+import { readyPort } from '../helpers/process.ts';
 
 export const ROOT = resolve(import.meta.dir, '../..');
 
@@ -70,6 +71,17 @@ export class Command {
     }
   }
 
+  /**
+   * For a command that starts a hub (on port 0): waits for its "relaykit ready" line
+   * and resolves with the base URL on the port that line names.
+   */
+  async readyUrl(ms = 30_000): Promise<string> {
+    const line = await this.waitForLine(/relaykit ready/, ms);
+    const port = readyPort(line);
+    if (port === null) throw new Error(`"${this.line}" printed a ready line without a port: ${line}`);
+    return `http://127.0.0.1:${port}`;
+  }
+
   /** Waits for the command to exit by itself; resolves with its exit code. */
   async finished(ms = 30_000): Promise<number> {
     const timer = setTimeout(() => this.signal('SIGKILL'), ms);
@@ -111,22 +123,5 @@ export class Command {
       this.lines.push(...parts);
     }
     if (rest) this.lines.push(rest);
-  }
-}
-
-/** Waits until `url` answers with a status below 500. */
-export async function waitForHttp(url: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await fetch(url).then(
-      async (r) => {
-        await r.arrayBuffer();
-        return r.status < 500;
-      },
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${url} did not answer in time`);
-    await Bun.sleep(50);
   }
 }

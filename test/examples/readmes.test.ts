@@ -2,8 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/process.ts';
-import { Command, readmeCommands, waitForHttp } from './helpers.ts';
+import { Command, readmeCommands } from './helpers.ts';
 
 const running: Command[] = [];
 const dirs: string[] = [];
@@ -13,24 +12,26 @@ afterEach(async () => {
 });
 
 /**
- * Runs an example README as written, on a free port: its `run` block (the hub), then
+ * Runs an example README as written, on the port the hub picks (port 0): its `run` block (the hub), then
  * its `try` block line by line (lines ending in `&` keep running in the background).
  * Resolves with the output of each `try` line.
  */
 async function runReadme(readme: string): Promise<{ outputs: string[]; background: Command[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'relaykit-readme-example-'));
   dirs.push(dir);
-  const port = freePort();
   const [start] = readmeCommands(readme, 'run');
   const hub = new Command(start, {
-    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: String(port), RELAYKIT_STORAGE_URL: `sqlite:${dir}/hub.db` },
+    env: { RELAYKIT_HOST: '127.0.0.1', RELAYKIT_PORT: '0', RELAYKIT_STORAGE_URL: `sqlite:${dir}/hub.db` },
   });
   running.push(hub);
-  await waitForHttp(`http://127.0.0.1:${port}/health/live`);
+  const url = await hub.readyUrl();
+  // One probe first, as a deployed hub has served before anyone scrapes it: the request
+  // histograms the Grafana dashboard reads then have samples.
+  expect((await fetch(`${url}/health/live`)).status).toBe(200);
   const outputs: string[] = [];
   const background: Command[] = [];
   for (const line of readmeCommands(readme, 'try')) {
-    const onPort = line.replaceAll('localhost:3000', `127.0.0.1:${port}`);
+    const onPort = line.replaceAll('localhost:3000', new URL(url).host);
     if (onPort.endsWith('&')) {
       const command = new Command(onPort.slice(0, -1).trim());
       running.push(command);

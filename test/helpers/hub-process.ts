@@ -2,13 +2,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type HubProcess, spawnHub } from './process.ts';
+import { type HubProcess, spawnHub } from './process.ts';
 
 /** A hub running as `relaykit start` in its own folder, restartable on the same port and SQLite file. */
 export class HubUnderTest {
   private current: HubProcess | null = null;
-  readonly port = freePort();
-  readonly url = `http://127.0.0.1:${this.port}`;
+  private boundPort: number | null = null;
 
   private constructor(
     readonly dir: string,
@@ -23,19 +22,34 @@ export class HubUnderTest {
     return hub;
   }
 
+  /** The port the first start bound (port 0: the system's pick); restarts reuse it. */
+  get port(): number {
+    if (this.boundPort === null) throw new Error('the hub has not started yet');
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
   get process(): HubProcess {
     if (!this.current) throw new Error('the hub is not running');
     return this.current;
   }
 
-  /** Starts the hub (again) on the same port and database. */
+  /**
+   * Starts the hub (again) on the same port and database. A restart binds the port
+   * the first start got, so clients find the hub where they left it; another process
+   * could take that port while the hub is down (rare, and accepted here).
+   */
   async restart(): Promise<void> {
     this.current = await spawnHub({
       cwd: this.dir,
-      port: this.port,
+      ...(this.boundPort === null ? {} : { port: this.boundPort }),
       args: ['--config', join(this.dir, 'relaykit.config.yaml')],
       env: { RELAYKIT_STORAGE_URL: `sqlite:${join(this.dir, 'relaykit.db')}`, ...this.env },
     });
+    this.boundPort = this.current.port;
   }
 
   /** Sends `signal` and waits for the process to exit. */

@@ -36,7 +36,11 @@ export function availableRuntimes(env: Record<string, string | undefined> = proc
   return found;
 }
 
-/** A free loopback port (bind, read, release). */
+/**
+ * A loopback port that was free a moment ago (bind, read, release). Only for a port
+ * that nothing should listen on (a refused connection); a hub binds port 0 itself
+ * (see `spawnHub`), since another process may take a released port before the hub does.
+ */
 export function freePort(): number {
   const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
   const port = server.port as number;
@@ -52,7 +56,55 @@ export interface HubProcess {
   output(): Promise<string>;
 }
 
-/** Starts `relaykit start` as a real child process and waits until it answers. */
+/**
+ * The port a "relaykit ready" log line names in its `url` field, in either log format
+ * (`{"url":"http://127.0.0.1:41234",…}` or `… relaykit ready url=http://127.0.0.1:41234 …`);
+ * null when `line` is not that line.
+ */
+export function readyPort(line: string): number | null {
+  if (!line.includes('relaykit ready')) return null;
+  let url: string | undefined;
+  if (line.trimStart().startsWith('{')) {
+    try {
+      url = (JSON.parse(line) as { url?: string }).url;
+    } catch {
+      return null;
+    }
+  } else {
+    url = / url=(\S+)/.exec(line)?.[1];
+  }
+  const port = url ? Number(new URL(url).port) : Number.NaN;
+  return Number.isInteger(port) && port > 0 ? port : null;
+}
+
+/** Reads a child's pipe as text all along (a chatty hub never blocks on a full pipe), line by line. */
+function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<string> {
+  return (async function collect() {
+    const decoder = new TextDecoder();
+    let text = '';
+    let scanned = 0;
+    const reader = stream.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      const end = text.lastIndexOf('\n');
+      if (end >= scanned) {
+        for (const line of text.slice(scanned, end).split('\n')) onLine(line);
+        scanned = end + 1;
+      }
+    }
+    return text + decoder.decode();
+  })();
+}
+
+/**
+ * Starts `relaykit start` as a real child process and resolves once it logged
+ * "relaykit ready", with the URL that line names. The hub binds port 0 (the system
+ * picks a free port at bind time, so nothing can take it first) unless `port` is given:
+ * a restarted hub reuses the port its first start got, where its clients expect it.
+ * The hub must log at level info (the default), or the ready line never comes.
+ */
 export async function spawnHub(options: {
   cwd: string;
   env?: Record<string, string>;
@@ -61,43 +113,59 @@ export async function spawnHub(options: {
   runtime?: Runtime;
 }): Promise<HubProcess> {
   const runtime = options.runtime ?? BUN;
-  const port = options.port ?? freePort();
   const proc = spawn([...runtime.command, 'start', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: {
       ...process.env,
       ...runtime.env,
       RELAYKIT_HOST: '127.0.0.1',
-      RELAYKIT_PORT: String(port),
+      RELAYKIT_PORT: String(options.port ?? 0),
       ...options.env,
     },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  // Read the pipes all along so a chatty hub never blocks on a full pipe.
-  const stdout = new Response(proc.stdout).text();
+  const ready = await waitForReady(proc, `hub (${runtime.name})`);
+  return { proc, ...ready };
+}
+
+/**
+ * Reads a hub child's stdout and stderr all along (a chatty hub never blocks on a full
+ * pipe) and resolves once stdout carries the "relaykit ready" line, with the port it
+ * names. Throws with everything the child wrote when it exits first or is late (then
+ * it is killed).
+ */
+export async function waitForReady(
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>,
+  label: string,
+  ms = 30_000,
+): Promise<{ url: string; port: number; output(): Promise<string> }> {
+  let announced: (port: number) => void = () => {};
+  const ready = new Promise<number>((resolve) => {
+    announced = resolve;
+  });
+  const stdout = readLines(proc.stdout, (line) => {
+    const port = readyPort(line);
+    if (port !== null) announced(port);
+  });
   const stderr = new Response(proc.stderr).text();
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) {
-      throw new Error(`hub (${runtime.name}) exited with ${proc.exitCode}: ${await stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/messages?limit=1`);
-      await res.arrayBuffer();
-      if (res.status < 500) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`hub (${runtime.name}) did not start in time: ${await stderr}`);
-    }
-    await Bun.sleep(50);
+  const output = async () => (await stdout) + (await stderr);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    ready,
+    proc.exited.then(() => 'exited' as const),
+    new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'exited') throw new Error(`${label} exited with ${proc.exitCode}: ${await output()}`);
+  if (outcome === 'late') {
+    proc.kill('SIGKILL');
+    throw new Error(`${label} logged no "relaykit ready" line in time: ${await output()}`);
   }
-  return { proc, url, port, output: async () => (await stdout) + (await stderr) };
+  return { url: `http://127.0.0.1:${outcome}`, port: outcome, output };
 }
 
 /** Runs the CLI to completion. */

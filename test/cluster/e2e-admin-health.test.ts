@@ -147,6 +147,8 @@ test.skipIf(!db || !redis)(
       expect(applied.status).toBe(200);
     } finally {
       await sql.end();
+      // A node stops only once its Redis client can say goodbye: give it back its path first.
+      for (const proxy of proxies) await proxy.up();
       await cluster.dispose();
       for (const proxy of proxies) proxy.down();
     }

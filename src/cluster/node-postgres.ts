@@ -16,6 +16,11 @@ const NODE_TTL_MS = 6000;
 
 /** How long the broker's health check waits for Redis. */
 const BROKER_PING_TIMEOUT_MS = 2000;
+/**
+ * How old a peer's last round trip to Redis may be, against this node's latest failed one, and
+ * still show that Redis is reachable: longer than a probe interval plus a heartbeat interval.
+ */
+const PEER_BROKER_STALE_MS = NODE_TTL_MS;
 /** How long a starting node waits for Redis before it gives up. */
 const BROKER_START_TIMEOUT_MS = 15_000;
 
@@ -95,14 +100,37 @@ export async function openPostgresClusterNode(
   });
   const feed = live;
 
-  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out);
-  // the same store holds plugins' presence (ctx.cluster.presence).
+  // This node's view of its Redis broker, kept by a probe as often as the heartbeat (and by each
+  // health check): when it last completed a round trip, when its current run of failed ones began,
+  // and when the latest failed one began.
+  let brokerOkAt: number | null = null;
+  let brokerFailingSince: number | null = null;
+  let brokerFailedAt = 0;
+  const probeBroker = async (): Promise<Error | null> => {
+    const started = clock.now();
+    try {
+      await withTimeout(ping(), BROKER_PING_TIMEOUT_MS, `the ${broker.kind} broker did not answer`);
+      brokerOkAt = clock.now();
+      brokerFailingSince = null;
+      return null;
+    } catch (err) {
+      brokerFailingSince ??= started;
+      brokerFailedAt = Math.max(brokerFailedAt, started);
+      return err as Error;
+    }
+  };
+  const redisBroker = broker.kind === 'redis';
+  if (redisBroker) brokerOkAt = clock.now(); // ready() above was a round trip
+
+  // Every node heartbeats in relaykit_presence_nodes, so nodes know their peers (and a dead one drops out),
+  // with its last round trip to Redis; the same store holds plugins' presence (ctx.cluster.presence).
   const registry = new PostgresPresence({
     nodeId,
     client,
     clock,
     heartbeatMs: NODE_HEARTBEAT_MS,
     nodeTtlMs: NODE_TTL_MS,
+    brokerOkAt: () => brokerOkAt,
     onError: (err) => options.log().warn({ err }, 'cluster node heartbeat failed'),
   });
   try {
@@ -113,34 +141,69 @@ export async function openPostgresClusterNode(
     await registry.close().catch(() => {});
     throw err;
   }
+  let probing = false;
+  const stopProbe = redisBroker
+    ? clock.setInterval(() => {
+        if (probing) return;
+        probing = true;
+        void probeBroker().finally(() => {
+          probing = false;
+        });
+      }, NODE_HEARTBEAT_MS)
+    : () => {};
   const peers = async (): Promise<string[]> => {
     const rows = await client<{ node_id: string }[]>`
       select node_id from relaykit_presence_nodes where expires_at > ${clock.now()} and node_id <> ${nodeId}
       order by node_id`;
     return rows.map((r) => r.node_id);
   };
+  /** Live peers that completed a round trip to Redis after `since` (this node's first failed one). */
+  const peersReachingBroker = async (since: number): Promise<string[]> => {
+    const rows = await client<{ node_id: string }[]>`
+      select node_id from relaykit_presence_nodes
+      where expires_at > ${clock.now()} and node_id <> ${nodeId} and broker_ok_at > ${since}
+      order by node_id limit 3`;
+    return rows.map((r) => r.node_id);
+  };
 
-  // The broker is shared by every node: when it is down, all of them lose it at once, and failing
-  // readiness would have a load balancer drain the whole cluster while delivery still works (each
-  // node's last-id check reads what others commit from the database). So it warns, never fails; a
-  // node cut off from the database fails readiness on `database:*` instead.
+  // Redis is shared by every node, so an outage of Redis hits all of them at once: failing readiness
+  // then would have a load balancer drain the whole cluster while delivery still works (each node's
+  // last-id check reads what others commit from the database), so it only warns. But when this node
+  // cannot reach Redis while another live node got through since this node's first failed round trip,
+  // the fault is this node's (a partition between it and Redis): it fails readiness, so clients go to
+  // nodes that deliver at once. A node cut off from the database fails readiness on `database:*`.
   const brokerCheck: HealthCheck = {
     name: 'cluster:broker',
     componentType: 'component',
-    affectsReadiness: false,
+    affectsReadiness: redisBroker,
     check: async () => {
       const started = performance.now();
-      try {
-        await withTimeout(ping(), BROKER_PING_TIMEOUT_MS, `the ${broker.kind} broker did not answer`);
-      } catch (err) {
+      const err = await probeBroker();
+      if (!err) {
+        return { status: 'pass', observedValue: Number((performance.now() - started).toFixed(3)), observedUnit: 'ms' };
+      }
+      const unreachable = `${broker.kind} broker unreachable: ${err.message}`;
+      const fallback =
+        'messages of other nodes still arrive through the database, ' +
+        `within cluster.checkEveryMs (${config.checkEveryMs} ms) instead of at once`;
+      // A peer counts when its round trip came after this node's first failed one, and recently enough for
+      // its probe and heartbeat to have written it (a peer whose round trip just beat a shared outage stops
+      // counting after that long).
+      const since =
+        brokerFailingSince === null ? null : Math.max(brokerFailingSince, brokerFailedAt - PEER_BROKER_STALE_MS);
+      const reaching = redisBroker && since !== null ? await peersReachingBroker(since).catch(() => []) : [];
+      if (reaching.length) {
         return {
-          status: 'warn',
+          status: 'fail',
           output:
-            `${broker.kind} broker unreachable: ${(err as Error).message}; messages of other nodes still arrive ` +
-            `through the database, within cluster.checkEveryMs (${config.checkEveryMs} ms) instead of at once`,
+            `${unreachable}, while ${reaching.join(', ')} reached it since: a partition between this node and ` +
+            `Redis, so this node is not ready (its clients belong on nodes that deliver at once); ${fallback}`,
         };
       }
-      return { status: 'pass', observedValue: Number((performance.now() - started).toFixed(3)), observedUnit: 'ms' };
+      return {
+        status: 'warn',
+        output: `${unreachable}${redisBroker ? ', and no other live node reached it since' : ''}; ${fallback}`,
+      };
     },
   };
   const nodeCheck: HealthCheck = {
@@ -176,6 +239,7 @@ export async function openPostgresClusterNode(
     presence: registry,
     feedStats: () => feed.stats(),
     close: async () => {
+      stopProbe();
       await feed.close();
       await registry.close().catch((err) => options.log().warn({ err }, 'cluster node deregistration failed'));
     },

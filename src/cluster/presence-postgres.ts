@@ -4,6 +4,11 @@ import { PresenceBase, type PresenceEntry, type PresenceKey, type PresenceOption
 export interface PostgresPresenceOptions extends PresenceOptions {
   /** The store's pool (not ended by close). Every call is one autocommit statement, so PgBouncer is fine. */
   client: Sql;
+  /**
+   * When this node last completed a round trip to its Redis broker (epoch ms), written with
+   * each heartbeat so peers can tell a partition of theirs from a shared outage. Unset: null.
+   */
+  brokerOkAt?: () => number | null;
 }
 
 /**
@@ -21,10 +26,12 @@ export interface PostgresPresenceOptions extends PresenceOptions {
  */
 export class PostgresPresence extends PresenceBase {
   private readonly sql: Sql;
+  private readonly brokerOkAt: () => number | null;
 
   constructor(options: PostgresPresenceOptions) {
     super(options);
     this.sql = options.client;
+    this.brokerOkAt = options.brokerOkAt ?? (() => null);
   }
 
   protected async put(channel: string, entry: PresenceEntry): Promise<boolean> {
@@ -80,8 +87,9 @@ export class PostgresPresence extends PresenceBase {
   protected async beat(expiresAt: number): Promise<boolean> {
     // xmax is 0 on a freshly inserted row and set on an updated one.
     const [row] = await this.sql<{ inserted: boolean }[]>`
-      insert into relaykit_presence_nodes (node_id, expires_at) values (${this.nodeId}, ${expiresAt})
-      on conflict (node_id) do update set expires_at = excluded.expires_at
+      insert into relaykit_presence_nodes (node_id, expires_at, broker_ok_at)
+      values (${this.nodeId}, ${expiresAt}, ${this.brokerOkAt()})
+      on conflict (node_id) do update set expires_at = excluded.expires_at, broker_ok_at = excluded.broker_ok_at
       returning (xmax = 0) as inserted`;
     return !row.inserted;
   }

@@ -18,10 +18,16 @@ export const relaykitLeases = pgTable('relaykit_leases', {
  * nodes write their entries back at their next heartbeat.
  */
 
-/** Each node's heartbeat: it counts until `expiresAt` (epoch ms, the node's clock). */
+/**
+ * Each node's heartbeat: it counts until `expiresAt` (epoch ms, the node's clock).
+ * `brokerOkAt` is when the node last completed a round trip to the Redis broker
+ * (epoch ms, null without Redis or before the first): a node that cannot reach Redis
+ * tells a partition of its own (a peer got through since) from a shared outage.
+ */
 export const relaykitPresenceNodes = pgTable('relaykit_presence_nodes', {
   nodeId: text('node_id').primaryKey(),
   expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  brokerOkAt: bigint('broker_ok_at', { mode: 'number' }),
 });
 
 /** One client present in one channel through one node. */

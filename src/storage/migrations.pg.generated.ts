@@ -110,5 +110,14 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796471298110,
     "hash": "95f828d4cfbcfd619d425f89749a915bf62feb8a46938b83f64118219fc49b05"
+  },
+  {
+    "tag": "0009_broker_status",
+    "sql": [
+      "ALTER TABLE \"relaykit_presence_nodes\" ADD COLUMN \"broker_ok_at\" bigint;"
+    ],
+    "bps": true,
+    "folderMillis": 1796476473438,
+    "hash": "5c55d91be30dccff875c7193eeedbec37449ec89af0f3081f4a74b683c9fed72"
   }
 ];

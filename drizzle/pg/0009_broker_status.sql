@@ -1,0 +1,1 @@
+ALTER TABLE "relaykit_presence_nodes" ADD COLUMN "broker_ok_at" bigint;

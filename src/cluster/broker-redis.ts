@@ -8,6 +8,7 @@ import {
   BrokerHandlers,
   logBrokerError,
 } from './broker.ts';
+import { endConnection } from './redis-connection.ts';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:pass@]host:port[/db]` (`cluster.broker.url`). */
@@ -90,6 +91,6 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     this.handlers.clear();
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    await Promise.allSettled([endConnection(this.pub), endConnection(this.sub)]);
   }
 }

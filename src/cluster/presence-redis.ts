@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { PresenceBase, type PresenceEntry, type PresenceKey, type PresenceOptions } from './presence.ts';
+import { endConnection } from './redis-connection.ts';
 
 export interface RedisPresenceOptions extends PresenceOptions {
   /** `redis://...` (`cluster.broker.url`). */
@@ -105,7 +106,7 @@ export class RedisPresence extends PresenceBase {
     try {
       return (await this.deleteNode(this.nodeId, Number.MAX_SAFE_INTEGER)).vacated;
     } finally {
-      await this.redis.quit().catch(() => {});
+      await endConnection(this.redis);
     }
   }
 

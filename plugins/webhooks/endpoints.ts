@@ -262,22 +262,7 @@ export class EndpointStore {
     values: Partial<Omit<EndpointRow, 'id' | 'createdAt'>>,
     tx?: Database,
   ): Promise<CachedEndpoint> {
-    const row = await this.write(
-      tx,
-      async (db) => {
-        const [updated] = await db
-          .update(this.table)
-          .set({ ...values, ...this.sealValues(values), updatedAt: this.clock.now() })
-          .where(eq(this.table.id, id))
-          .returning();
-        return updated as EndpointRow | undefined;
-      },
-      (updated) => {
-        if (updated) this.remember(updated);
-      },
-    );
-    if (!row) throw new Error(`endpoint ${id} vanished`);
-    return this.get(id) as CachedEndpoint;
+    return this.updateRow(id, { ...values, ...this.sealValues(values), updatedAt: this.clock.now() }, tx);
   }
 
   /**
@@ -287,18 +272,27 @@ export class EndpointStore {
    */
   async countFailure(id: string, at: number, tx?: Database): Promise<CachedEndpoint> {
     const t = this.table;
+    return this.updateRow(
+      id,
+      {
+        consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
+        failingSince: sql`coalesce(${t.failingSince}, ${at})`,
+        updatedAt: this.clock.now(),
+      },
+      tx,
+    );
+  }
+
+  /** Updates one endpoint's row (a version bump with it) and the cache from what was stored. */
+  private async updateRow(
+    id: string,
+    set: Parameters<ReturnType<Database['update']>['set']>[0],
+    tx?: Database,
+  ): Promise<CachedEndpoint> {
     const row = await this.write(
       tx,
       async (db) => {
-        const [updated] = await db
-          .update(t)
-          .set({
-            consecutiveFailures: sql`${t.consecutiveFailures} + 1`,
-            failingSince: sql`coalesce(${t.failingSince}, ${at})`,
-            updatedAt: this.clock.now(),
-          })
-          .where(eq(t.id, id))
-          .returning();
+        const [updated] = await db.update(this.table).set(set).where(eq(this.table.id, id)).returning();
         return updated as EndpointRow | undefined;
       },
       (updated) => {

@@ -23,7 +23,16 @@ export function nativeGetRoutes(app: AnyElysia): NativeGetRoute[] {
     if (route.method !== 'GET' || typeof route.handler !== 'function') continue;
     if (/[*?]/.test(route.path) || seen.has(route.path)) continue;
     seen.add(route.path);
-    routes.push({ template: route.path, handle: createBunRouteHandler(app, route) });
+    // Compiled on the route's first request, not at every start and swap: Elysia composes
+    // each handler (hooks, validators) into code, which was most of a cold start's app build.
+    let compiled: ((request: Request) => Response | Promise<Response>) | null = null;
+    routes.push({
+      template: route.path,
+      handle: (request) => {
+        compiled ??= createBunRouteHandler(app, route) as (request: Request) => Response | Promise<Response>;
+        return compiled(request);
+      },
+    });
   }
   return routes;
 }

@@ -151,18 +151,12 @@ export async function openPostgresClusterNode(
         });
       }, NODE_HEARTBEAT_MS)
     : () => {};
-  const peers = async (): Promise<string[]> => {
+  /** Live peers; with `brokerOkAfter`, only those that completed a round trip to Redis after it. */
+  const peers = async (brokerOkAfter?: number): Promise<string[]> => {
     const rows = await client<{ node_id: string }[]>`
       select node_id from relaykit_presence_nodes where expires_at > ${clock.now()} and node_id <> ${nodeId}
+      ${brokerOkAfter === undefined ? client`` : client`and broker_ok_at > ${brokerOkAfter}`}
       order by node_id`;
-    return rows.map((r) => r.node_id);
-  };
-  /** Live peers that completed a round trip to Redis after `since` (this node's first failed one). */
-  const peersReachingBroker = async (since: number): Promise<string[]> => {
-    const rows = await client<{ node_id: string }[]>`
-      select node_id from relaykit_presence_nodes
-      where expires_at > ${clock.now()} and node_id <> ${nodeId} and broker_ok_at > ${since}
-      order by node_id limit 3`;
     return rows.map((r) => r.node_id);
   };
 
@@ -191,7 +185,7 @@ export async function openPostgresClusterNode(
       // counting after that long).
       const since =
         brokerFailingSince === null ? null : Math.max(brokerFailingSince, brokerFailedAt - PEER_BROKER_STALE_MS);
-      const reaching = redisBroker && since !== null ? await peersReachingBroker(since).catch(() => []) : [];
+      const reaching = redisBroker && since !== null ? (await peers(since).catch(() => [])).slice(0, 3) : [];
       if (reaching.length) {
         return {
           status: 'fail',

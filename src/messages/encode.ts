@@ -31,25 +31,11 @@ export function withPayloadText(message: Message, text: string): Message {
 export function messageJson(message: Message): string {
   const payload = payloadTexts.get(message);
   if (payload === undefined) return JSON.stringify(message);
-  return encodeFields(
-    message.id,
-    message.from,
-    message.to,
-    message.channel,
-    message.type,
-    payload,
-    message.createdAt,
-    message.expiresAt,
-    message.deliveredAt,
-  );
+  return encodeFields(message, payload);
 }
 
-/**
- * The JSON of a message from its stored columns (times in epoch ms, payload as JSON
- * text), in the key order of `Message`: byte for byte what `JSON.stringify` gives for
- * the message the store would have built.
- */
-export function encodeStored(
+/** A `messages` row as a bare array, in the order the store selects its columns. */
+export type StoredValues = [
   id: number,
   from: string | null,
   to: string | null,
@@ -59,32 +45,34 @@ export function encodeStored(
   createdAt: number,
   expiresAt: number | null,
   deliveredAt: number | null,
-): string {
+  deliveredBy: string | null,
+];
+
+/**
+ * The JSON of a message from its stored row (times in epoch ms, payload as JSON text),
+ * in the key order of `Message`: byte for byte what `JSON.stringify` gives for the
+ * message the store would have built.
+ */
+export function encodeStored(row: StoredValues): string {
+  const [id, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt] = row;
   return encodeFields(
-    id,
-    from,
-    to,
-    channel,
-    type,
+    {
+      id,
+      from,
+      to,
+      channel,
+      type,
+      createdAt: new Date(createdAt).toISOString(),
+      expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      deliveredAt: deliveredAt === null ? null : new Date(deliveredAt).toISOString(),
+    },
     payload,
-    new Date(createdAt).toISOString(),
-    expiresAt === null ? null : new Date(expiresAt).toISOString(),
-    deliveredAt === null ? null : new Date(deliveredAt).toISOString(),
   );
 }
 
-function encodeFields(
-  id: number,
-  from: string | null,
-  to: string | null,
-  channel: string | null,
-  type: string,
-  payload: string,
-  createdAt: string,
-  expiresAt: string | null,
-  deliveredAt: string | null,
-): string {
-  return `{"id":${id},"from":${text(from)},"to":${text(to)},"channel":${text(channel)},"type":${JSON.stringify(type)},"payload":${payload},"createdAt":${JSON.stringify(createdAt)},"expiresAt":${text(expiresAt)},"deliveredAt":${text(deliveredAt)}}`;
+/** The message's JSON with `payload` (JSON text) spliced in, keys in the order of `Message`. */
+function encodeFields(m: Omit<Message, 'payload'>, payload: string): string {
+  return `{"id":${m.id},"from":${text(m.from)},"to":${text(m.to)},"channel":${text(m.channel)},"type":${JSON.stringify(m.type)},"payload":${payload},"createdAt":${JSON.stringify(m.createdAt)},"expiresAt":${text(m.expiresAt)},"deliveredAt":${text(m.deliveredAt)}}`;
 }
 
 function text(value: string | null): string {

@@ -2,7 +2,7 @@ import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql }
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { SqliteStorage } from '../storage/sqlite.ts';
 import type { DialectTables, RowGuard, Storage, Tx } from '../storage/storage.ts';
-import { type EncodedMessage, encodeStored, messageJson } from './encode.ts';
+import { type EncodedMessage, encodeStored, messageJson, type StoredValues } from './encode.ts';
 import { hubMeta, type MessageRow, messageIdempotency, messages, type NewMessageRow } from './schema.ts';
 import {
   type CommitOptions,
@@ -28,6 +28,19 @@ export const kernelTables: DialectTables<{
   sqlite: { messages, hubMeta, idempotency: messageIdempotency },
 };
 
+/** A new row with every column present (absent optional ones as null), as prepared inserts and PostgreSQL's take it. */
+export function insertValues(r: NewMessageRow) {
+  return {
+    from: r.from ?? null,
+    to: r.to ?? null,
+    channel: r.channel ?? null,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt ?? null,
+  };
+}
+
 export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
@@ -50,20 +63,6 @@ async function holds(tx: Tx, guard: RowGuard): Promise<boolean> {
     .where(eq(guard.key.column as SQLiteColumn, guard.key.value));
   return row !== undefined && Number(row.value) === guard.expected;
 }
-
-/** The columns of `messages` in the order `select()` lists them (the row arrays of `byId.values`). */
-type MessageValues = [
-  id: number,
-  from: string | null,
-  to: string | null,
-  channel: string | null,
-  type: string,
-  payload: string,
-  createdAt: number,
-  expiresAt: number | null,
-  deliveredAt: number | null,
-  deliveredBy: string | null,
-];
 
 /** Statements only SQLite runs, prepared once over its synchronous driver: the hot read, the insert and the sweep's delete. */
 function prepareSqlite(storage: SqliteStorage) {
@@ -91,7 +90,7 @@ function prepareSqlite(storage: SqliteStorage) {
     byId: (id: number, now: number) => storage.outside(() => byId.get({ id, now })),
     /** The hot read as a bare row array: no Drizzle row mapping (see `getEncoded`). */
     byIdValues: (id: number, now: number) =>
-      storage.outside(() => byId.values({ id, now }) as unknown as MessageValues[]),
+      storage.outside(() => byId.values({ id, now }) as unknown as StoredValues[]),
     /** One row; runs inside the caller's transaction (the one SQLite connection). */
     insertOne: db
       .insert(messages)
@@ -132,20 +131,7 @@ export class SqlMessageStore implements MessageStore {
       // One prepared statement per row inside the caller's BEGIN: no SQL is built or
       // compiled per batch, and the ids come back in row order.
       const { insertOne } = this.prepared;
-      return rows.map(
-        (row) =>
-          (
-            insertOne.get({
-              from: row.from ?? null,
-              to: row.to ?? null,
-              channel: row.channel ?? null,
-              type: row.type,
-              payload: row.payload,
-              createdAt: row.createdAt,
-              expiresAt: row.expiresAt ?? null,
-            }) as { id: number }
-          ).id,
-      );
+      return rows.map((row) => (insertOne.get(insertValues(row)) as { id: number }).id);
     }
     const ids = await tx
       .insert(this.t.messages)
@@ -187,11 +173,7 @@ export class SqlMessageStore implements MessageStore {
     const read = this.prepared.byIdValues(id, now);
     const row = (read instanceof Promise ? await read : read)[0];
     if (!row) return null;
-    const [rowId, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt] = row;
-    return {
-      head: { from, to, channel },
-      json: encodeStored(rowId, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt),
-    };
+    return { head: { from: row[1], to: row[2], channel: row[3] }, json: encodeStored(row) };
   }
 
   list(query: ListQuery, now: number): Promise<Message[]> {

@@ -3,7 +3,7 @@ import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
 import type { CommitOptions } from '../messages/store.ts';
-import { kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
+import { insertValues, kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
 import type { Message } from '../messages/types.ts';
 import {
   BUILTIN_PG_MIGRATIONS,
@@ -11,7 +11,6 @@ import {
   insertMessages,
   lastMessageId,
   migratePostgres,
-  type NewPostgresMessage,
   openPostgres,
   type PostgresStore,
 } from './postgres/index.ts';
@@ -100,14 +99,14 @@ export class PostgresMessageStore extends SqlMessageStore {
   }
 
   override insert(tx: Tx, rows: readonly NewMessageRow[]): Promise<number[]> {
-    return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(toPostgresRow));
+    return insertMessages(tx as unknown as Parameters<typeof insertMessages>[0], rows.map(insertValues));
   }
 
   /** One statement is its own transaction: the batch is checked (guards), committed and announced in one round trip. */
   override insertCommitted(rows: readonly NewMessageRow[], options: CommitOptions = {}): Promise<number[] | null> {
     return insertGuarded(
       (this.storage as PostgresStorage).store.db,
-      rows.map(toPostgresRow),
+      rows.map(insertValues),
       options.announce,
       options.guards ?? [],
     );
@@ -116,18 +115,6 @@ export class PostgresMessageStore extends SqlMessageStore {
   override maxId(): Promise<number> {
     return lastMessageId((this.storage as PostgresStorage).store.db);
   }
-}
-
-function toPostgresRow(r: NewMessageRow): NewPostgresMessage {
-  return {
-    from: r.from ?? null,
-    to: r.to ?? null,
-    channel: r.channel ?? null,
-    type: r.type,
-    payload: r.payload,
-    createdAt: r.createdAt,
-    expiresAt: r.expiresAt ?? null,
-  };
 }
 
 /** Opens and migrates a PostgreSQL store (the hub's migrations first, under the advisory lock). */

@@ -57,7 +57,8 @@ const MAX_HELD = 10_000;
  *    from then on every message the live path sees for this subscriber is `offer`ed
  *    and held (a message committed before registration is in the store; one
  *    committed after it reaches the hold buffer: together they cover everything).
- * 2. The backlog is read page by page after the cursor and sent in id order.
+ * 2. The backlog is read page by page after the cursor and sent in id order, with a
+ *    turn of the event loop between pages so other clients are served meanwhile.
  * 3. Once a page comes back short, nothing was dropped from the hold buffer during
  *    that read, and the live path has been handed everything read so far, the
  *    held messages newer than the cursor are sent in id order and the subscriber
@@ -112,11 +113,11 @@ export class Resume {
         return this.result();
       }
       // Either more pages, or the live path is about to be handed what was just read.
-      if (page.complete) {
-        await (source.settle && source.published() < this.lastRead
-          ? source.settle(this.lastRead)
-          : new Promise<void>((resolve) => setImmediate(resolve)));
-      }
+      // Both wait for a turn of the event loop: a store that answers at once (SQLite)
+      // would otherwise replay a long backlog without letting any other request in.
+      await (page.complete && source.settle && source.published() < this.lastRead
+        ? source.settle(this.lastRead)
+        : new Promise<void>((resolve) => setImmediate(resolve)));
     }
   }
 

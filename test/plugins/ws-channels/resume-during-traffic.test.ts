@@ -4,7 +4,10 @@ import { testStores } from '../../helpers/stores.ts';
 import { ids, TestClient } from './client.ts';
 
 let t: TestHub;
+/** Stops the current test's publishers, so a failed test's loop never posts into the next test's hub. */
+let stopPublishing: () => Promise<void> = async () => {};
 afterEach(async () => {
+  await stopPublishing();
   await t?.stop();
 });
 
@@ -25,18 +28,23 @@ for (const store of STORES) {
         backlog.push(...batch.filter((m) => m.channel === 'stream').map((m) => m.id));
       }
 
+      const hub = t;
       let publishing = true;
       const during: number[] = [];
       const publisher = (async () => {
         let n = 0;
         while (publishing) {
-          const res = await t.request('/messages', {
+          const res = await hub.request('/messages', {
             method: 'POST',
             json: { channel: 'stream', type: 'live', payload: n++ },
           });
           during.push(((await res.json()) as { id: number }).id);
         }
       })();
+      stopPublishing = async () => {
+        publishing = false;
+        await publisher.catch(() => {});
+      };
       // Let the publisher get going before the client resumes.
       while (during.length < 5) await new Promise((r) => setTimeout(r, 1));
 
@@ -61,11 +69,12 @@ for (const store of STORES) {
     }, 30_000);
     test('clients resuming from different points while four publishers post concurrently each get every id once, in order', async () => {
       t = await startTestHub({ overrides: { ...store.fresh(), plugins: { 'ws-channels': { replayPageSize: 7 } } } });
+      const hub = t;
       let publishing = true;
       const acked: number[] = [];
       async function publisher(): Promise<void> {
         while (publishing) {
-          const res = await t.request('/messages', {
+          const res = await hub.request('/messages', {
             method: 'POST',
             json: { channel: 'feed', type: 'tick', payload: 0 },
           });
@@ -75,6 +84,10 @@ for (const store of STORES) {
       }
       // Concurrent posts: on PostgreSQL they commit in shared groups, each id allocated inside its group.
       const publishers = Array.from({ length: 4 }, publisher);
+      stopPublishing = async () => {
+        publishing = false;
+        await Promise.allSettled(publishers);
+      };
       while (acked.length < 150) await new Promise((r) => setTimeout(r, 2));
 
       const starts = [0, 40, 100];

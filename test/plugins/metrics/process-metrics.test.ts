@@ -1,0 +1,38 @@
+/**
+ * The process metrics are prom-client's defaults, family for family, though the hub
+ * makes them one family at a time (plugins/metrics/process-collectors.ts): its heap
+ * spaces are read when collected, not once more when made.
+ */
+import { expect, test } from 'bun:test';
+import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
+import { Registry } from '../../../src/kernel/prom.ts';
+import { collectProcessMetrics } from '../../../plugins/metrics/process-collectors.ts';
+
+interface FamilyJson {
+  name: string;
+  help: string;
+  type: string;
+  values: Array<{ labels: Record<string, string | number> }>;
+}
+
+async function families(registry: { getMetricsAsJSON(): Promise<unknown> }) {
+  const json = (await registry.getMetricsAsJSON()) as FamilyJson[];
+  return json.map((f) => ({
+    name: f.name,
+    help: f.help,
+    type: f.type,
+    // Series by labels; values (CPU, memory) differ between two reads.
+    labels: f.name.startsWith('nodejs_heap_space') ? f.values.map((v) => JSON.stringify(v.labels)).sort() : undefined,
+  }));
+}
+
+test("the same families as prom-client's collectDefaultMetrics, in the same order, heap spaces included", async () => {
+  const theirs = new PromRegistry();
+  collectDefaultMetrics({ register: theirs });
+  const ours = new Registry();
+  collectProcessMetrics(ours);
+  const expected = await families(theirs);
+  expect(await families(ours)).toEqual(expected);
+  const heap = expected.find((f) => f.name === 'nodejs_heap_space_size_used_bytes');
+  expect(heap?.labels?.length).toBeGreaterThan(0);
+});

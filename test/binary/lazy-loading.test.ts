@@ -117,3 +117,16 @@ test('a hub that leaves pusher disabled (the default) does not load its protocol
   expect(eager).toContain('plugins/pusher/errors.ts');
   expect(dynamic).toContain('plugins/pusher/service.ts');
 }, 60_000);
+
+test('starting the hub does not load node:net or node:dns (loaded by the first TCP health check, DNS lookup)', async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  const inputs = (await build).metafile?.inputs as Record<string, { imports: Array<{ path: string; kind: string }> }>;
+  const importers = (module: string) =>
+    eager.filter((file) =>
+      inputs[file]?.imports.some((i) => i.kind !== 'dynamic-import' && [module, `node:${module}`].includes(i.path)),
+    );
+  // ioredis needs node:net, behind the dynamic import of the Redis broker.
+  expect(importers('net')).toEqual([]);
+  expect(importers('dns/promises')).toEqual([]);
+  expect(importers('dns')).toEqual([]);
+}, 60_000);

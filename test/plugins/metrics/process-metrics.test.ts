@@ -5,8 +5,8 @@
  */
 import { expect, test } from 'bun:test';
 import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
-import { Registry } from '../../../src/kernel/prom.ts';
 import { collectProcessMetrics } from '../../../plugins/metrics/process-collectors.ts';
+import { Registry } from '../../../src/kernel/prom.ts';
 
 interface FamilyJson {
   name: string;

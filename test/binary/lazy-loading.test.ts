@@ -130,3 +130,13 @@ test('starting the hub does not load node:net or node:dns (loaded by the first T
   expect(importers('dns/promises')).toEqual([]);
   expect(importers('dns')).toEqual([]);
 }, 60_000);
+
+test('the YAML parser and writer load only with a config file to read or `config init`', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  expect(eager.filter((file) => file.includes('node_modules/yaml/'))).toEqual([]);
+  expect(dynamic).toContain('src/cli/config-init.ts');
+  // It is in the build, behind those imports.
+  const outputs = (await build).metafile?.outputs as Record<string, Output>;
+  const built = Object.values(outputs).flatMap((o) => Object.keys(o.inputs));
+  expect(built.some((file) => file.includes('node_modules/yaml/'))).toBe(true);
+}, 60_000);

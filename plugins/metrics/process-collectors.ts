@@ -16,8 +16,6 @@ import heapSizeAndUsed from 'prom-client/lib/metrics/heapSizeAndUsed.js';
 // @ts-expect-error prom-client ships types for its index only
 import osMemoryHeap from 'prom-client/lib/metrics/osMemoryHeap.js';
 // @ts-expect-error prom-client ships types for its index only
-import processCpuTotal from 'prom-client/lib/metrics/processCpuTotal.js';
-// @ts-expect-error prom-client ships types for its index only
 import processHandles from 'prom-client/lib/metrics/processHandles.js';
 // @ts-expect-error prom-client ships types for its index only
 import processMaxFileDescriptors from 'prom-client/lib/metrics/processMaxFileDescriptors.js';
@@ -31,14 +29,14 @@ import processResources from 'prom-client/lib/metrics/processResources.js';
 import processStartTime from 'prom-client/lib/metrics/processStartTime.js';
 // @ts-expect-error prom-client ships types for its index only
 import version from 'prom-client/lib/metrics/version.js';
-import { Gauge, type Registry } from '../../src/kernel/prom.ts';
+import { Counter, Gauge, type Registry } from '../../src/kernel/prom.ts';
 
 type Family = (registry: Registry, config: { eventLoopMonitoringPrecision: number }) => void;
 
 /** Registers every default family in `registry`, as `collectDefaultMetrics({ register })` does. */
 export function collectProcessMetrics(registry: Registry): void {
   const families: Family[] = [
-    processCpuTotal,
+    processCpu,
     processStartTime,
     osMemoryHeap,
     processOpenFileDescriptors,
@@ -77,4 +75,27 @@ function heapSpaces(registry: Registry): void {
   });
   const used = gauge('used');
   const available = gauge('available');
+}
+
+/** `process_cpu_{user,system}_seconds_total` and `process_cpu_seconds_total`: CPU time since they were made. */
+function processCpu(registry: Registry): void {
+  let last = process.cpuUsage();
+  const counter = (name: string, help: string, collect?: () => void) =>
+    new Counter({ name, help, registers: [registry], collect });
+  // Like prom-client's: the first counter's collect advances all three.
+  const user = counter(
+    'process_cpu_user_seconds_total',
+    'Total user CPU time spent in seconds.',
+    function collectCpu() {
+      const usage = process.cpuUsage();
+      const userMicros = usage.user - last.user;
+      const systemMicros = usage.system - last.system;
+      last = usage;
+      user.inc({}, userMicros / 1e6);
+      system.inc({}, systemMicros / 1e6);
+      total.inc({}, (userMicros + systemMicros) / 1e6);
+    },
+  );
+  const system = counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.');
+  const total = counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.');
 }

@@ -96,7 +96,8 @@ test("a hub loads prom-client's metric classes and process metrics but not its i
   expect(prom).toContain('node_modules/prom-client/lib/histogram.js');
   expect(prom).toContain('node_modules/prom-client/lib/metrics/eventLoopLag.js');
   // The process metrics are made family by family (plugins/metrics/process-collectors.ts):
-  // collectDefaultMetrics would also make the heap-space family, which reads V8's statistics once when made.
+  // collectDefaultMetrics would also make the heap-space family, which reads V8's statistics once when made,
+  // and the CPU family, which loads @opentelemetry/api for exemplars.
   for (const unused of [
     'index.js',
     'lib/pushgateway.js',
@@ -104,8 +105,10 @@ test("a hub loads prom-client's metric classes and process metrics but not its i
     'lib/summary.js',
     'lib/defaultMetrics.js',
     'lib/metrics/heapSpacesSizeAndUsed.js',
+    'lib/metrics/processCpuTotal.js',
   ])
     expect(prom).not.toContain(`node_modules/prom-client/${unused}`);
+  expect(eager.filter((file) => file.includes('node_modules/@opentelemetry/'))).toEqual([]);
 }, 60_000);
 
 test('a hub that leaves pusher disabled (the default) does not load its protocol, HTTP API or service', async () => {

@@ -36,3 +36,18 @@ test("the same families as prom-client's collectDefaultMetrics, in the same orde
   const heap = expected.find((f) => f.name === 'nodejs_heap_space_size_used_bytes');
   expect(heap?.labels?.length).toBeGreaterThan(0);
 });
+
+test('the CPU counters count the CPU time spent since they were made, user plus system in the total', async () => {
+  const ours = new Registry();
+  collectProcessMetrics(ours);
+  const started = performance.now();
+  let spin = 0;
+  while (performance.now() - started < 30) spin++;
+  expect(spin).toBeGreaterThan(0);
+  const json = (await ours.getMetricsAsJSON()) as FamilyJson[];
+  const value = (name: string) => json.find((f) => f.name === name)?.values[0] as unknown as { value: number };
+  const user = value('process_cpu_user_seconds_total').value;
+  const system = value('process_cpu_system_seconds_total').value;
+  expect(user + system).toBeGreaterThan(0.01);
+  expect(value('process_cpu_seconds_total').value).toBeCloseTo(user + system, 6);
+});

@@ -6,7 +6,6 @@ import { checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/
 import type { HubConfig } from '../config/schema.ts';
 import { DEFAULT_URL, formatStatus, publish, type Remote, status } from './remote.ts';
 import { follow, parseSince } from './stream.ts';
-import { checkToken, mintToken } from './token.ts';
 import { envValue, UsageError } from './usage.ts';
 
 /** The commands that work on a config or talk to a running hub, beside `start`. */
@@ -67,6 +66,8 @@ export async function runClientCommand(command: string, args: string[], env: Env
         },
       });
       const config = await hubConfig(values.config, env);
+      // jose loads for this command (and in the hub, with the first JWT to verify).
+      const { checkToken, mintToken } = await import('./token.ts');
       if (values.check !== undefined) {
         out.stdout(JSON.stringify(await checkToken(config, values.check), null, 2));
         return 0;

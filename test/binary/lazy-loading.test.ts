@@ -143,3 +143,9 @@ test('the YAML parser and writer load only with a config file to read or `config
   const built = Object.values(outputs).flatMap((o) => Object.keys(o.inputs));
   expect(built.some((file) => file.includes('node_modules/yaml/'))).toBe(true);
 }, 60_000);
+
+test('jose loads with the first JWT to verify or the token command, not at every start', async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  expect(eager.filter((file) => file.includes('node_modules/jose/'))).toEqual([]);
+  expect(eager).not.toContain('src/cli/token.ts');
+}, 60_000);

@@ -44,7 +44,7 @@ test('the CPU counters count the CPU time spent since they were made, user plus 
   let spin = 0;
   while (performance.now() - started < 30) spin++;
   expect(spin).toBeGreaterThan(0);
-  const json = (await ours.getMetricsAsJSON()) as FamilyJson[];
+  const json = (await ours.getMetricsAsJSON()) as unknown as FamilyJson[];
   const value = (name: string) => json.find((f) => f.name === name)?.values[0] as unknown as { value: number };
   const user = value('process_cpu_user_seconds_total').value;
   const system = value('process_cpu_system_seconds_total').value;

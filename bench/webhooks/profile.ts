@@ -2,11 +2,13 @@
  * A short CPU profile of the webhooks worker draining its outbox, for finding where a
  * delivery's CPU goes (not a benchmark: sample shares, no rates). A hub with the worker
  * off takes `--deliveries` messages for one endpoint, stops; a second hub on the same
- * database starts under `bun --cpu-prof` with the worker on, drains the outbox to the
- * receiver (a separate process answering 204) and stops. The summary counts only the
- * samples from the first attempt to the last.
+ * database starts under `bun --cpu-prof`, has its worker turned on through the admin
+ * API, drains the outbox to the receiver (a separate process answering 204) and stops.
+ * The summary counts only the samples from the first attempt to the last, and the
+ * hub's CPU time per delivery over the drain (from /proc, the profiler's cost included).
+ * `--root` runs the hub of another checkout (a baseline) with this script.
  *
- *   bun bench/webhooks/profile.ts [--deliveries 20000] [--concurrency 64] [--interval 250] [--keep dir]
+ *   bun bench/webhooks/profile.ts [--deliveries 20000] [--concurrency 64] [--interval 250] [--keep dir] [--root dir]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,11 +23,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     interval: { type: 'string', default: '250' },
     keep: { type: 'string' },
+    root: { type: 'string' },
   },
 });
 const deliveries = Number(values.deliveries);
 const concurrency = Number(values.concurrency);
-const ROOT = resolve(import.meta.dir, '../..');
+const ROOT = resolve(values.root ?? resolve(import.meta.dir, '../..'));
 const ADMIN = 'profile-admin-token';
 
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'relaykit-profile-webhooks-'));
@@ -51,11 +54,12 @@ async function count(): Promise<number> {
   return ((await (await fetch(`${receiverUrl}/stats`)).json()) as { count: number }).count;
 }
 
-function hubConfig(enabled: boolean): string {
-  const path = join(dir, `relaykit.${enabled ? 'on' : 'off'}.yaml`);
+/** The hub's config: the worker starts off (the drain starts when the admin API turns it on). */
+function hubConfig(): string {
+  const path = join(dir, 'relaykit.yaml');
   writeFileSync(
     path,
-    `log:\n  level: warn\nwatch: false\nplugins:\n  webhooks:\n    security:\n      allowNetworks: ['127.0.0.0/8']\n    worker:\n      enabled: ${enabled}\n      concurrency: ${concurrency}\n      perEndpointConcurrency: ${concurrency}\n`,
+    `log:\n  level: warn\nwatch: false\nplugins:\n  webhooks:\n    security:\n      allowNetworks: ['127.0.0.0/8']\n    worker:\n      enabled: false\n      concurrency: ${concurrency}\n      perEndpointConcurrency: ${concurrency}\n`,
   );
   return path;
 }
@@ -80,7 +84,7 @@ try {
   let port = freePort();
   let url = `http://127.0.0.1:${port}`;
   const filler = await startServer(
-    ['bun', join(ROOT, 'src/cli.ts'), 'start', '--config', hubConfig(false)],
+    ['bun', join(ROOT, 'src/cli.ts'), 'start', '--config', hubConfig()],
     env(port),
     `${url}/messages?limit=1`,
   );
@@ -108,21 +112,32 @@ try {
       join(ROOT, 'src/cli.ts'),
       'start',
       '--config',
-      hubConfig(true),
+      hubConfig(),
     ],
     env(port),
     `${url}/messages?limit=1`,
   );
+  const cpuBefore = cpuUs(hub.pid);
+  await post(url, '/admin/plugins/webhooks', { options: { worker: { enabled: true } } }, 'PATCH');
   const deadline = Date.now() + 60_000;
   while ((await count()) < deliveries && Date.now() < deadline) await Bun.sleep(25);
+  const cpuPerDelivery = (cpuUs(hub.pid) - cpuBefore) / deliveries;
   await stopServer(hub);
   const profile = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!profile) throw new Error(`no profile written in ${dir}`);
   console.log(`${await count()} of ${deliveries} delivered; profile ${join(dir, profile)}`);
+  console.log(`hub CPU per delivery over the drain: ${cpuPerDelivery.toFixed(1)} µs (profiling included)`);
   summarize(JSON.parse(readFileSync(join(dir, profile), 'utf8')));
 } finally {
   receiver.kill();
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+/** CPU time a process has used so far (user + system), in microseconds, from /proc. */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100;
 }
 
 interface ProfileNode {

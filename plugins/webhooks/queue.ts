@@ -12,7 +12,7 @@ export interface ClaimedDelivery {
   id: number;
   endpointId: string;
   eventId: string;
-  eventType: string;
+  /** The event's stored envelope (its `type` is the event's type). */
   body: string;
   /** Attempts made before this one, and failures since the last (re)queue. */
   attempts: number;
@@ -158,13 +158,13 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
     ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
     lease: lease.returning(leased).prepare(),
-    /** `lease`, also reading each delivery's event (a subquery per row: no second statement, no second lookup of the ids). */
-    leaseWithEvents: lease
+    /**
+     * `lease`, also reading each delivery's event body: one subquery per row (one lookup
+     * of the event) in place of a second statement that looked the ids up again.
+     */
+    leaseWithBodies: lease
       .returning({
         ...leased,
-        eventType: sql<
-          string | null
-        >`(select ${events.type} from ${events} where ${events.id} = ${deliveries.eventId})`,
         body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,
       })
       .prepare(),
@@ -312,27 +312,25 @@ export class DeliveryQueue {
       const params = { ids: JSON.stringify(ids), until, now, token };
       if (allCached) {
         for (const row of await statements.lease.execute(params)) {
-          // Cached when the ids were read; an event never changes, so a copy evicted since is re-read below.
-          const event = this.events.get(row.eventId) ?? (await this.event(tx, row.eventId));
-          if (event)
-            claimed.push({ ...row, leaseToken: row.leaseToken ?? '', eventType: event.type, body: event.body });
+          // Cached when the ids were read; an event never changes, so a copy evicted since is re-read.
+          const body = this.events.get(row.eventId) ?? (await this.body(tx, row.eventId));
+          if (body !== undefined) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
         }
         continue;
       }
-      for (const { eventType, body, ...row } of await statements.leaseWithEvents.execute(params)) {
+      for (const { body, ...row } of await statements.leaseWithBodies.execute(params)) {
         // The event row goes only with its deliveries (a cascade): never missing while a delivery is pending.
-        if (eventType !== null && body !== null)
-          claimed.push({ ...row, leaseToken: row.leaseToken ?? '', eventType, body });
+        if (body !== null) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
       }
     }
     return claimed.sort((a, b) => a.id - b.id);
   }
 
-  /** One event's type and body, read in `tx` (a cache miss after the cache was checked). */
-  private async event(tx: Tx, id: string): Promise<{ type: string; body: string } | undefined> {
+  /** One event's body, read in `tx` (a cache miss after the cache was checked). */
+  private async body(tx: Tx, id: string): Promise<string | undefined> {
     const { events } = this.t;
-    const [row] = await tx.select({ type: events.type, body: events.body }).from(events).where(eq(events.id, id));
-    return row;
+    const [row] = await tx.select({ body: events.body }).from(events).where(eq(events.id, id));
+    return row?.body;
   }
 
   /** Runs `fn` in one transaction (a worker cycle: settle, then claim). */

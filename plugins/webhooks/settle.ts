@@ -113,7 +113,7 @@ export class Settler {
     }
     this.metrics.finished('delivered', delivered);
     await this.queue.recordAttempts(tx, attempts);
-    for (const { attempt } of attempts) this.metrics.attempt(attempt.outcome, attempt.durationMs);
+    this.metrics.attempted(attempts.map(({ attempt }) => attempt));
     return out;
   }
 

@@ -195,11 +195,17 @@ export class Worker {
       const free = 2 * concurrency - this.inFlight.size - this.ready.length - claimed.length;
       if (free <= 0) return claimed;
       const skip = [...unusable];
-      for (const [id, n] of taken) if (n >= cap) skip.push(id);
+      let most = 0;
+      for (const [id, n] of taken) {
+        if (n >= cap) skip.push(id);
+        most = Math.max(most, n);
+      }
       // Every enabled endpoint is at its cap: nothing could be leased, and the query would
       // walk the whole due backlog only to skip it (it did, once per cycle, during a drain).
       if (skip.length && this.allSkipped(skip)) return claimed;
-      const limit = Math.min(CANDIDATES, free * 2);
+      // Twice the room, so that rows of endpoints reaching their cap meanwhile can be passed
+      // over; when no endpoint can reach it within this claim, every row read is leased.
+      const limit = Math.min(CANDIDATES, most + free <= cap ? free : free * 2);
       const candidates = await this.queue.due(tx, now, limit, skip);
       const leases: Array<DueDelivery & { until: number }> = [];
       let skipped = false;

@@ -118,6 +118,8 @@ export abstract class PresenceBase implements Presence {
   private readonly stopTimer: () => void;
   private readonly onError: (error: unknown) => void;
   private closed = false;
+  /** The heartbeat write on its way, if any: close waits for it, or it would revive the node row it deletes. */
+  private beating: Promise<boolean> | null = null;
   private readonly listeners = new Set<PresenceListener>();
 
   constructor(options: PresenceOptions) {
@@ -202,7 +204,14 @@ export abstract class PresenceBase implements Presence {
 
   async heartbeat(): Promise<void> {
     if (this.closed) return;
-    const known = await this.beat(this.clock.now() + this.nodeTtlMs);
+    const beat = this.beat(this.clock.now() + this.nodeTtlMs);
+    this.beating = beat;
+    let known: boolean;
+    try {
+      known = await beat;
+    } finally {
+      if (this.beating === beat) this.beating = null;
+    }
     const swept = this.registered && !known;
     this.registered = true;
     if (!swept) return;
@@ -224,6 +233,9 @@ export abstract class PresenceBase implements Presence {
     this.closed = true;
     this.stopTimer();
     this.local.clear();
+    // A heartbeat already sent would land after the delete and leave this node alive
+    // to its peers until its expiry: let it land first (its failure is not close's).
+    await this.beating?.catch(() => {});
     const vacated = await this.drop();
     this.emit(vacated.map((channel) => ({ channel, occupied: false })));
     this.listeners.clear();

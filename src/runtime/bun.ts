@@ -6,14 +6,6 @@ import type { BunRequest, Server, ServerWebSocket } from 'bun';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
 import { sqliteHandle } from './sqlite-checkpointer.ts';
 import { SQLITE_PRAGMAS } from './sqlite-pragmas.ts';
-
-/**
- * IP-literal URLs `fetchPinned` has seen, with their host: a webhook endpoint's URL is
- * sent to again and again, and parsing it at every attempt showed in the worker's
- * profile. Bounded: cleared when full. The mapping never changes, so sharing it is safe.
- */
-const literalHosts = new Map<string, string>();
-const LITERAL_HOSTS_KEPT = 1024;
 import type {
   HttpServer,
   RequestInfo,
@@ -24,6 +16,14 @@ import type {
   WebSocketConnection,
   WebSocketHandlers,
 } from './types.ts';
+
+/**
+ * IP-literal URLs `fetchPinned` has seen, with their host: a webhook endpoint's URL is
+ * sent to again and again, and parsing it at every attempt showed in the worker's
+ * profile. Bounded: cleared when full. The mapping never changes, so sharing it is safe.
+ */
+const literalHosts = new Map<string, string>();
+const LITERAL_HOSTS_KEPT = 1024;
 
 interface Socket {
   handlers: WebSocketHandlers<unknown>;

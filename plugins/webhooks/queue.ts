@@ -57,12 +57,10 @@ function dialectSql(dialect: PluginStorage['dialect']) {
   return dialect === 'sqlite'
     ? {
         ids: (name: string) => sql`(select value from json_each(${p(name)}))`,
-        texts: (name: string) => sql`(select value from json_each(${p(name)}))`,
         unindexed: (column: SQLWrapper) => sql`+${column}`,
       }
     : {
         ids: (name: string) => sql`(select value::bigint from json_array_elements_text(${p(name)}::json))`,
-        texts: (name: string) => sql`(select value from json_array_elements_text(${p(name)}::json))`,
         unindexed: (column: SQLWrapper) => sql`${column}`,
       };
 }

@@ -59,14 +59,17 @@ export class Sender {
   private arm(deadline: number): void {
     if (this.timer && this.timer.at <= deadline) return;
     this.timer?.cancel();
-    const cancel = this.clock.setTimeout(() => this.expire(), Math.max(0, deadline - this.clock.now()));
+    const cancel = this.clock.setTimeout(() => this.expire(deadline), Math.max(0, deadline - this.clock.now()));
     this.timer = { at: deadline, cancel };
   }
 
-  /** Aborts the attempts past their deadline, then waits for the next one (if any attempt is left). */
-  private expire(): void {
+  /**
+   * Aborts the attempts past their deadline, then waits for the next one (if any attempt
+   * is left). The timer firing means `at` has come, even if the clock was set back since.
+   */
+  private expire(at: number): void {
     this.timer = null;
-    const now = this.clock.now();
+    const now = Math.max(this.clock.now(), at);
     let next = Number.POSITIVE_INFINITY;
     for (const [controller, deadline] of this.inFlight) {
       if (deadline <= now) controller.abort(TIMED_OUT);

@@ -16,6 +16,14 @@ import type {
   WebSocketHandlers,
 } from './types.ts';
 
+/**
+ * IP-literal URLs `fetchPinned` has seen, with their host: a webhook endpoint's URL is
+ * sent to again and again, and parsing it at every attempt showed in the worker's
+ * profile. Bounded: cleared when full. The mapping never changes, so sharing it is safe.
+ */
+const literalHosts = new Map<string, string>();
+const LITERAL_HOSTS_KEPT = 1024;
+
 interface Socket {
   handlers: WebSocketHandlers<unknown>;
   conn: BunConnection;
@@ -173,10 +181,15 @@ export const bunRuntime: RuntimeAdapter = {
   },
 
   fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {
+    // An IP-literal URL already names the checked address (the common case is known without parsing the URL).
+    if (literalHosts.get(url) === address) return fetch(url, { ...init, redirect: 'manual' });
     const target = new URL(url);
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
-    // An IP-literal URL already names the checked address.
-    if (hostname === address) return fetch(url, { ...init, redirect: 'manual' });
+    if (hostname === address) {
+      if (literalHosts.size >= LITERAL_HOSTS_KEPT) literalHosts.clear();
+      literalHosts.set(url, hostname);
+      return fetch(url, { ...init, redirect: 'manual' });
+    }
     // Bun's fetch connects to the URL's host and sends the Host header and TLS server
     // name given here, so the connection goes to the checked address. Bun-specific TLS
     // options a caller passed (a custom CA in tests) are kept.

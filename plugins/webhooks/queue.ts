@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, getTableColumns, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
+import { onFirstUse } from '../../src/storage/on-first-use.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
 import type { AttemptOutcome, FailureReason } from './schema.ts';
@@ -144,97 +145,106 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
     failures: deliveries.failures,
     leaseToken: deliveries.leaseToken,
   };
-  return {
-    due: skipLocked(
-      db
-        .select({ id: deliveries.id, endpointId: deliveries.endpointId, eventId: deliveries.eventId })
-        .from(deliveries)
-        .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
-        .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
-        .limit(p('limit')),
-      dialect,
-    ).prepare(),
+  // Each prepared on its first use: a worker that has nothing to deliver prepares the one it polls with.
+  return onFirstUse({
+    due: () =>
+      skipLocked(
+        db
+          .select({ id: deliveries.id, endpointId: deliveries.endpointId, eventId: deliveries.eventId })
+          .from(deliveries)
+          .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
+          .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+          .limit(p('limit')),
+        dialect,
+      ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
-    lease: lease.returning(leased).prepare(),
+    lease: () => lease.returning(leased).prepare(),
     /**
      * `lease`, also reading each delivery's event body: one subquery per row (one lookup
      * of the event) in place of a second statement that looked the ids up again.
      */
-    leaseWithBodies: lease
-      .returning({
-        ...leased,
-        body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,
-      })
-      .prepare(),
+    leaseWithBodies: () =>
+      lease
+        .returning({
+          ...leased,
+          body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,
+        })
+        .prepare(),
     /**
      * Locks `ids` for the settling transaction and returns their current tokens: a
      * row whose token is not the settling claim's was claimed again by someone else.
      */
-    fence: db
-      .update(deliveries)
-      .set({ leaseToken: sql`${deliveries.leaseToken}` })
-      .where(inArray(deliveries.id, d.ids('ids')))
-      .returning({ id: deliveries.id, leaseToken: deliveries.leaseToken })
-      .prepare(),
-    nextDueAfter: db
-      .select({ at: min(deliveries.nextAttemptAt) })
-      .from(deliveries)
-      .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
-      .prepare(),
+    fence: () =>
+      db
+        .update(deliveries)
+        .set({ leaseToken: sql`${deliveries.leaseToken}` })
+        .where(inArray(deliveries.id, d.ids('ids')))
+        .returning({ id: deliveries.id, leaseToken: deliveries.leaseToken })
+        .prepare(),
+    nextDueAfter: () =>
+      db
+        .select({ at: min(deliveries.nextAttemptAt) })
+        .from(deliveries)
+        .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
+        .prepare(),
     /**
      * Marks `ids` delivered, each after one more attempt answered with `status`, if the
      * row still carries the claim's `token` (the fence and the write in one statement:
      * on PostgreSQL the row lock makes a concurrent claim wait, then find it settled).
      * Returns the ids it marked.
      */
-    delivered: db
-      .update(deliveries)
-      .set({
-        status: 'delivered',
-        attempts: sql`${deliveries.attempts} + 1`,
-        lastStatus: sql`${p('status')}`,
-        lastError: null,
-        leaseUntil: null,
-        finishedAt: sql`${p('now')}`,
-      })
-      .where(and(inArray(deliveries.id, d.ids('ids')), sql`${d.unindexed(deliveries.leaseToken)} = ${p('token')}`))
-      .returning({ id: deliveries.id })
-      .prepare(),
-    retryAt: db
-      .update(deliveries)
-      .set({
-        nextAttemptAt: sql`${p('at')}`,
-        attempts: sql`${p('attempts')}`,
-        failures: sql`${p('failures')}`,
-        lastStatus: sql`${p('status')}`,
-        lastError: sql`${p('error')}`,
-        leaseUntil: null,
-      })
-      .where(eq(deliveries.id, p('id')))
-      .prepare(),
-    failed: db
-      .update(deliveries)
-      .set({
-        status: 'failed',
-        failureReason: sql`${p('reason')}`,
-        attempts: sql`${p('attempts')}`,
-        failures: sql`${p('failures')}`,
-        lastStatus: sql`${p('status')}`,
-        lastError: sql`${p('error')}`,
-        leaseUntil: null,
-        finishedAt: sql`${p('now')}`,
-      })
-      .where(eq(deliveries.id, p('id')))
-      .prepare(),
+    delivered: () =>
+      db
+        .update(deliveries)
+        .set({
+          status: 'delivered',
+          attempts: sql`${deliveries.attempts} + 1`,
+          lastStatus: sql`${p('status')}`,
+          lastError: null,
+          leaseUntil: null,
+          finishedAt: sql`${p('now')}`,
+        })
+        .where(and(inArray(deliveries.id, d.ids('ids')), sql`${d.unindexed(deliveries.leaseToken)} = ${p('token')}`))
+        .returning({ id: deliveries.id })
+        .prepare(),
+    retryAt: () =>
+      db
+        .update(deliveries)
+        .set({
+          nextAttemptAt: sql`${p('at')}`,
+          attempts: sql`${p('attempts')}`,
+          failures: sql`${p('failures')}`,
+          lastStatus: sql`${p('status')}`,
+          lastError: sql`${p('error')}`,
+          leaseUntil: null,
+        })
+        .where(eq(deliveries.id, p('id')))
+        .prepare(),
+    failed: () =>
+      db
+        .update(deliveries)
+        .set({
+          status: 'failed',
+          failureReason: sql`${p('reason')}`,
+          attempts: sql`${p('attempts')}`,
+          failures: sql`${p('failures')}`,
+          lastStatus: sql`${p('status')}`,
+          lastError: sql`${p('error')}`,
+          leaseUntil: null,
+          finishedAt: sql`${p('now')}`,
+        })
+        .where(eq(deliveries.id, p('id')))
+        .prepare(),
     /** SQLite only (see insertAttemptsFromJson). */
-    insertAttempts: dialect === 'sqlite' ? insertAttemptsFromJson(db, t) : null,
+    insertAttempts: () => (dialect === 'sqlite' ? insertAttemptsFromJson(db, t) : null),
     /** Gives a claimed delivery back, due at `now`, nothing counted (only while the claim still holds it). */
-    handBack: db
-      .update(deliveries)
-      .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
-      .where(and(eq(deliveries.id, p('id')), eq(deliveries.leaseToken, p('token'))))
-      .prepare(),
-  };
+    handBack: () =>
+      db
+        .update(deliveries)
+        .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
+        .where(and(eq(deliveries.id, p('id')), eq(deliveries.leaseToken, p('token'))))
+        .prepare(),
+  });
 }
 
 /** The worker's side of the outbox: claim due deliveries with a lease, then settle them. */

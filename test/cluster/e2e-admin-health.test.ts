@@ -150,7 +150,7 @@ test.skipIf(!db || !redis)(
       // A node stops only once its Redis client can say goodbye: give it back its path first.
       for (const proxy of proxies) await proxy.up();
       await cluster.dispose();
-      for (const proxy of proxies) proxy.down();
+      for (const proxy of proxies) proxy.close();
     }
   },
   120_000,

@@ -1,9 +1,13 @@
 import type { Socket, TCPSocketListener } from 'bun';
 
 /**
- * A TCP proxy on loopback in front of a real server (PostgreSQL): `down()` cuts every
- * connection and stops listening (connections are refused, as with a stopped
- * server); `up()` listens again on the same port.
+ * A TCP proxy on loopback in front of a real server (PostgreSQL, Redis): `down()` cuts
+ * every connection and resets every new one (the server is gone); `up()` passes them
+ * through again; `close()` stops listening.
+ *
+ * The proxy keeps its port while down. Giving it back would let the kernel hand it, as
+ * an ephemeral port, to a client reconnecting to it meanwhile (a TCP self-connect), so
+ * the proxy could not listen there again and the "outage" would never end.
  */
 export class TcpProxy {
   private listener: TCPSocketListener<{ peer: Socket<unknown> | null; pending: Uint8Array[] }> | null = null;
@@ -13,17 +17,10 @@ export class TcpProxy {
 
   constructor(private readonly target: { hostname: string; port: number }) {}
 
-  /** Listens (again, on the same port: retried while the old socket lets go of it). */
+  /** Listens (the first time), and passes connections through. */
   async up(): Promise<void> {
     this.passing = true;
-    for (let attempt = 0; !this.listener; attempt++) {
-      try {
-        this.listen();
-      } catch (err) {
-        if (attempt > 100) throw err;
-        await Bun.sleep(20);
-      }
-    }
+    if (!this.listener) this.listen();
   }
 
   private listen(): void {
@@ -35,7 +32,7 @@ export class TcpProxy {
         open(client) {
           client.data = { peer: null, pending: [] };
           if (!proxy.passing) {
-            client.end();
+            client.terminate();
             return;
           }
           proxy.open.add(client as Socket<unknown>);
@@ -43,6 +40,12 @@ export class TcpProxy {
             ...proxy.target,
             socket: {
               open(server) {
+                // Went down while this connection was being made: it is cut like the others.
+                if (!proxy.passing) {
+                  server.terminate();
+                  client.terminate();
+                  return;
+                }
                 proxy.open.add(server);
                 client.data.peer = server;
                 for (const chunk of client.data.pending) server.write(chunk);
@@ -76,12 +79,17 @@ export class TcpProxy {
     this.port = this.listener.port;
   }
 
-  /** Cuts every proxied connection and stops listening. */
+  /** Cuts every proxied connection; new ones are reset until `up()`. */
   down(): void {
     this.passing = false;
-    this.listener?.stop(true);
-    this.listener = null;
     for (const socket of this.open) socket.terminate();
     this.open.clear();
+  }
+
+  /** Cuts every connection and stops listening. */
+  close(): void {
+    this.down();
+    this.listener?.stop(true);
+    this.listener = null;
   }
 }

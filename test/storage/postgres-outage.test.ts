@@ -18,7 +18,7 @@ let proxy: TcpProxy | null = null;
 afterEach(async () => {
   await proxy?.up();
   await t?.stop();
-  proxy?.down();
+  proxy?.close();
   t = proxy = null;
 });
 

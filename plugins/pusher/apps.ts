@@ -11,8 +11,14 @@ export interface Member {
 /** A channel of one app with subscribers on this hub. */
 export interface ChannelState {
   readonly sessions: Set<Session>;
-  /** Presence channels only. */
+  /** Presence channels only: the members with connections on this node. */
   readonly members: Map<string, Member> | null;
+  /**
+   * On a cluster, presence channels only: the members of every node as this node's
+   * subscribers were told (user id -> user_info), kept by the member events delivered
+   * and the periodic check against the shared presence.
+   */
+  readonly view: Map<string, unknown> | null;
 }
 
 /** One app's live state: its connections, channels and signed-in users. Apps share nothing. */

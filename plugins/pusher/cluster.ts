@@ -1,0 +1,153 @@
+import { ChannelOccupancy } from '../../src/cluster/occupancy.ts';
+import type { Presence, PresenceEntry } from '../../src/cluster/presence.ts';
+
+/** What one channel counts across the cluster (live nodes only). */
+export interface ChannelCounts {
+  /** Subscribed connections. */
+  subscriptions: number;
+  /** Distinct presence members (presence channels). */
+  users: number;
+}
+
+/**
+ * The pusher plugin's channels in the cluster's shared presence (`ctx.cluster.presence`),
+ * under two key spaces per app:
+ *
+ * - `<plugin>:s:<appId>:<channel>`: one entry per subscribed connection (client id = socket
+ *   id). It decides occupancy once per cluster (through `ChannelOccupancy`) and gives
+ *   `subscription_count`.
+ * - `<plugin>:m:<appId>:<channel>`: one entry per presence member and node that has it
+ *   (client id = user id, data = `user_info`). It gives the member list of
+ *   `subscription_succeeded`, `user_count` and `/users`.
+ *
+ * App ids never hold `:`, so one app's keys never prefix another's. Member writes of one
+ * channel run in call order on this node (a leave never overtakes its join); a join
+ * resolves with the member list read after its write.
+ */
+export class PusherCluster {
+  private readonly occupancy: ChannelOccupancy;
+  private readonly writes = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly presence: Presence,
+    private readonly name: string,
+    /** A channel of an app became occupied or vacated, once per cluster. */
+    changed: (appId: string, channel: string, occupied: boolean) => void,
+    onError: (err: unknown) => void,
+  ) {
+    this.occupancy = new ChannelOccupancy(
+      presence,
+      `${name}:s:`,
+      (key, occupied) => {
+        const colon = key.indexOf(':');
+        changed(key.slice(0, colon), key.slice(colon + 1), occupied);
+      },
+      onError,
+    );
+  }
+
+  get nodeId(): string {
+    return this.presence.nodeId;
+  }
+
+  /** A connection of this node subscribed to `channel`. */
+  subscribed(appId: string, channel: string, socketId: string): void {
+    this.occupancy.join(`${appId}:${channel}`, socketId);
+  }
+
+  /** A connection of this node left `channel` (unsubscribed or closed). */
+  unsubscribed(appId: string, channel: string, socketId: string): void {
+    this.occupancy.leave(`${appId}:${channel}`, socketId);
+  }
+
+  /**
+   * Writes `userId` as a member of `channel` on this node (its first connection here),
+   * then reads the cluster's members. `first` is true when no other node had the user
+   * before this write (or another node's write was concurrent): the caller announces
+   * `member_added`. Two nodes joining one user at once may both announce it, which
+   * pusher-js tolerates; neither announcing it cannot happen, since the earliest entry
+   * is always some joiner's own.
+   */
+  joinMember(
+    appId: string,
+    channel: string,
+    userId: string,
+    info: unknown,
+    now: number,
+  ): Promise<{ members: PresenceEntry[]; first: boolean }> {
+    const key = this.membersKey(appId, channel);
+    return this.queue(key, async () => {
+      await this.presence.join(key, userId, info);
+      const members = await this.presence.list(key);
+      const earliest = members.find((m) => m.clientId === userId);
+      const first = !earliest || earliest.nodeId === this.presence.nodeId || earliest.joinedAt >= now;
+      return { members, first };
+    });
+  }
+
+  /**
+   * Removes `userId` from `channel` on this node (its last connection here gone), then
+   * reads whether any node still has the user: resolves true when none does and the
+   * caller announces `member_removed`. Delete-then-read: of two nodes losing the user's
+   * last connections together, at least the later reader sees nobody.
+   */
+  leaveMember(appId: string, channel: string, userId: string): Promise<boolean> {
+    const key = this.membersKey(appId, channel);
+    return this.queue(key, async () => {
+      await this.presence.leave(key, userId);
+      return !(await this.presence.list(key)).some((m) => m.clientId === userId);
+    });
+  }
+
+  /** The members of `channel` on live nodes, one entry per user id. */
+  members(appId: string, channel: string): Promise<PresenceEntry[]> {
+    return this.presence.list(this.membersKey(appId, channel));
+  }
+
+  /** Subscriptions and members of one channel, on live nodes. */
+  async count(appId: string, channel: string): Promise<ChannelCounts> {
+    const [subscriptions, users] = await Promise.all([
+      this.presence.count(`${this.name}:s:${appId}:${channel}`),
+      this.presence.count(this.membersKey(appId, channel)),
+    ]);
+    return { subscriptions, users };
+  }
+
+  /** Subscriptions and members of the app's channels whose name starts with `prefix`, on live nodes. */
+  async counts(appId: string, prefix: string): Promise<Map<string, ChannelCounts>> {
+    const sockets = `${this.name}:s:${appId}:`;
+    const members = this.membersKey(appId, '');
+    const [subscribed, present] = await Promise.all([
+      this.presence.channels(sockets + prefix),
+      this.presence.channels(members + prefix),
+    ]);
+    const out = new Map<string, ChannelCounts>();
+    for (const c of subscribed) out.set(c.channel.slice(sockets.length), { subscriptions: c.clients, users: 0 });
+    for (const c of present) {
+      const name = c.channel.slice(members.length);
+      out.set(name, { subscriptions: out.get(name)?.subscriptions ?? 0, users: c.clients });
+    }
+    return out;
+  }
+
+  /** Stops hearing of sweeps and write-backs; writes already queued still run. */
+  close(): void {
+    this.occupancy.close();
+  }
+
+  private membersKey(appId: string, channel: string): string {
+    return `${this.name}:m:${appId}:${channel}`;
+  }
+
+  /** Runs `write` after the writes queued for `key`; a failure is the caller's and does not stop the queue. */
+  private queue<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const before = this.writes.get(key) ?? Promise.resolve();
+    const run = before.then(write);
+    const tail = run.catch(() => {});
+    this.writes.set(key, tail);
+    void tail.then(() => {
+      if (this.writes.get(key) === tail) this.writes.delete(key);
+    });
+    return run;
+  }
+}

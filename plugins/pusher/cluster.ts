@@ -27,6 +27,7 @@ export interface ChannelCounts {
 export class PusherCluster {
   private readonly occupancy: ChannelOccupancy;
   private readonly writes = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly presence: Presence,
@@ -102,6 +103,28 @@ export class PusherCluster {
   /** The members of `channel` on live nodes, one entry per user id. */
   members(appId: string, channel: string): Promise<PresenceEntry[]> {
     return this.presence.list(this.membersKey(appId, channel));
+  }
+
+  /** The members of `channel`, read after this node's member writes queued so far. */
+  membersAfterWrites(appId: string, channel: string): Promise<PresenceEntry[]> {
+    const key = this.membersKey(appId, channel);
+    return this.queue(key, () => this.presence.list(key));
+  }
+
+  /** Keeps `work` (a member event being stored) among what `settle` waits for. */
+  track(work: Promise<unknown>): void {
+    const done = work.catch(() => {});
+    this.pending.add(done);
+    void done.then(() => this.pending.delete(done));
+  }
+
+  /**
+   * Resolves once the member writes queued so far (and the member events tracked) are
+   * done. On stop: a node's entries are keyed by user id, so the next instance's joins
+   * must not be overtaken by this one's leaves.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([...this.writes.values(), ...this.pending]);
   }
 
   /** Subscriptions and members of one channel, on live nodes. */

@@ -29,6 +29,8 @@ const MEMBER_ADD_GRACE_MS = 5000;
 const MEMBER_ADDED = 'pusher_internal:member_added';
 const MEMBER_REMOVED = 'pusher_internal:member_removed';
 const MEMBER_EVENT_TTL_SECONDS = 60;
+/** How long a stop waits for its member writes to the shared presence. */
+const STOP_SETTLE_MS = 5000;
 
 /** A presence member as subscribe passes it. */
 export interface MemberInput {
@@ -114,15 +116,26 @@ export class PusherService {
     }
   }
 
-  /** Closes every connection with 4200: pusher-js reconnects at once (to the next instance). */
-  stop(reason: StopReason): void {
+  /**
+   * Closes every connection with 4200: pusher-js reconnects at once (to the next instance).
+   * On a cluster, resolves once their member writes are done (at most STOP_SETTLE_MS).
+   */
+  async stop(reason: StopReason): Promise<void> {
     this.stopping = true;
     this.cancelHeartbeat?.();
     this.cancelMemberCheck?.();
     const why = reason === 'disable' ? 'the pusher plugin was disabled' : 'the server is restarting; reconnect';
     for (const session of [...this.bySocket.values()]) this.close(session, PusherCodes.reconnect, why);
-    // The leaves just queued still report what they vacate.
-    this.cluster?.close();
+    if (this.cluster) {
+      // The leaves just queued still report what they vacate.
+      this.cluster.close();
+      let cancel = () => {};
+      const late = new Promise<void>((resolve) => {
+        cancel = this.ctx.clock.setTimeout(resolve, STOP_SETTLE_MS);
+      });
+      await Promise.race([this.cluster.settle(), late]);
+      cancel();
+    }
     this.webhooks.flushAll();
   }
 
@@ -302,7 +315,7 @@ export class PusherService {
       let members: Awaited<ReturnType<PusherCluster['joinMember']>>['members'];
       let first = false;
       try {
-        if (known) members = await cluster.members(app.id, channel);
+        if (known) members = await cluster.membersAfterWrites(app.id, channel);
         else ({ members, first } = await cluster.joinMember(app.id, channel, member.id, member.info, started));
       } catch (err) {
         this.ctx.log.warn({ err }, 'pusher: the members of a presence channel could not be read');
@@ -316,10 +329,10 @@ export class PusherService {
         this.sendTo(session, subscriptionError(channel, 'PresenceError', why, 400));
         return null;
       }
+      // The view keeps members the list lacks: the member check removes them for the older subscribers.
       const view = state.view as Map<string, unknown>;
-      view.clear();
       for (const m of members) view.set(m.clientId, m.data);
-      data = presenceData(view);
+      data = presenceData(new Map(members.map((m) => [m.clientId, m.data])));
       if (first) this.memberEvent(app, channel, MEMBER_ADDED, member.id, member.info, session.socketId);
     }
     if (session.state === 'closed' || !session.channels.has(channel)) return null;
@@ -391,7 +404,7 @@ export class PusherService {
     const added = type === MEMBER_ADDED;
     this.webhooks.memberEvent(app, added ? 'member_added' : 'member_removed', channel, userId);
     const payload = added ? { user_id: userId, user_info: info } : { user_id: userId };
-    this.ctx.messages
+    const stored = this.ctx.messages
       .send({
         channel: relaykitChannel(app.id, channel),
         type,
@@ -400,6 +413,7 @@ export class PusherService {
         ttl: MEMBER_EVENT_TTL_SECONDS,
       })
       .catch((err: unknown) => this.ctx.log.warn({ err, type }, 'pusher: a member event could not be stored'));
+    this.cluster?.track(stored);
   }
 
   /** Publishes a change of a channel's occupancy (on a cluster: decided by the shared presence, once per cluster). */

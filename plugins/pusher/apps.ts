@@ -1,3 +1,4 @@
+import type { MemberView } from './cluster-members.ts';
 import type { PusherAppConfig, PusherConfig } from './options.ts';
 import type { Session } from './session.ts';
 
@@ -13,12 +14,8 @@ export interface ChannelState {
   readonly sessions: Set<Session>;
   /** Presence channels only: the members with connections on this node. */
   readonly members: Map<string, Member> | null;
-  /**
-   * On a cluster, presence channels only: the members of every node as this node's
-   * subscribers were told (user id -> user_info), kept by the member events delivered
-   * and the periodic check against the shared presence.
-   */
-  readonly view: Map<string, unknown> | null;
+  /** On a cluster, presence channels only: every node's members as this node's subscribers were told. */
+  readonly view: MemberView | null;
 }
 
 /** One app's live state: its connections, channels and signed-in users. Apps share nothing. */

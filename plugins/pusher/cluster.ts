@@ -9,9 +9,12 @@ export interface ChannelCounts {
   users: number;
 }
 
+/** Member changes the shared presence reports outside join and leave (sweeps, write-backs). */
+export type MemberListener = (appId: string, channel: string, userId: string, present: boolean) => void;
+
 /**
  * The pusher plugin's channels in the cluster's shared presence (`ctx.cluster.presence`),
- * under two key spaces per app:
+ * under three key spaces per app:
  *
  * - `<plugin>:s:<appId>:<channel>`: one entry per subscribed connection (client id = socket
  *   id). It decides occupancy once per cluster (through `ChannelOccupancy`) and gives
@@ -19,8 +22,14 @@ export interface ChannelCounts {
  * - `<plugin>:m:<appId>:<channel>`: one entry per presence member and node that has it
  *   (client id = user id, data = `user_info`). It gives the member list of
  *   `subscription_succeeded`, `user_count` and `/users`.
+ * - `<plugin>:u:<appId>:<channel>:<userId>`: one entry per node that has the member
+ *   (client id = node id). Its occupancy is the member's: the store decides atomically
+ *   which write made the user present in the channel (the first connection on any node)
+ *   or absent (the last one gone from every node, or the sweep of a killed node), so
+ *   `member_added` and `member_removed` are announced once per cluster.
  *
- * App ids never hold `:`, so one app's keys never prefix another's. Member writes of one
+ * App ids and presence channel names never hold `:`, so one app's keys never prefix
+ * another's and a user key splits back into app, channel and user. Member writes of one
  * channel run in call order on this node (a leave never overtakes its join); a join
  * resolves with the member list read after its write.
  */
@@ -28,14 +37,23 @@ export class PusherCluster {
   private readonly occupancy: ChannelOccupancy;
   private readonly writes = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly presence: Presence,
     private readonly name: string,
     /** A channel of an app became occupied or vacated, once per cluster. */
     changed: (appId: string, channel: string, occupied: boolean) => void,
+    /** A member became absent (a killed node swept) or present (entries written back) outside join and leave. */
+    memberChanged: MemberListener,
     onError: (err: unknown) => void,
   ) {
+    const users = `${name}:u:`;
+    this.unsubscribe = presence.onChange(({ channel: key, occupied }) => {
+      if (!key.startsWith(users)) return;
+      const [appId = '', channel = '', ...rest] = key.slice(users.length).split(':');
+      memberChanged(appId, channel, rest.join(':'), occupied);
+    });
     this.occupancy = new ChannelOccupancy(
       presence,
       `${name}:s:`,
@@ -63,40 +81,34 @@ export class PusherCluster {
 
   /**
    * Writes `userId` as a member of `channel` on this node (its first connection here),
-   * then reads the cluster's members. `first` is true when no other node had the user
-   * before this write (or another node's write was concurrent): the caller announces
-   * `member_added`. Two nodes joining one user at once may both announce it, which
-   * pusher-js tolerates; neither announcing it cannot happen, since the earliest entry
-   * is always some joiner's own.
+   * then reads the cluster's members. `first` is true when this write made the user
+   * present in the cluster (decided atomically, once per cluster): the caller announces
+   * `member_added`.
    */
   joinMember(
     appId: string,
     channel: string,
     userId: string,
     info: unknown,
-    now: number,
   ): Promise<{ members: PresenceEntry[]; first: boolean }> {
     const key = this.membersKey(appId, channel);
     return this.queue(key, async () => {
       await this.presence.join(key, userId, info);
-      const members = await this.presence.list(key);
-      const earliest = members.find((m) => m.clientId === userId);
-      const first = !earliest || earliest.nodeId === this.presence.nodeId || earliest.joinedAt >= now;
-      return { members, first };
+      const first = await this.presence.join(this.userKey(appId, channel, userId), this.presence.nodeId);
+      return { members: await this.presence.list(key), first };
     });
   }
 
   /**
-   * Removes `userId` from `channel` on this node (its last connection here gone), then
-   * reads whether any node still has the user: resolves true when none does and the
-   * caller announces `member_removed`. Delete-then-read: of two nodes losing the user's
-   * last connections together, at least the later reader sees nobody.
+   * Removes `userId` from `channel` on this node (its last connection here gone).
+   * Resolves true when this write made the user absent from the cluster (once per
+   * cluster): the caller announces `member_removed`.
    */
   leaveMember(appId: string, channel: string, userId: string): Promise<boolean> {
     const key = this.membersKey(appId, channel);
     return this.queue(key, async () => {
       await this.presence.leave(key, userId);
-      return !(await this.presence.list(key)).some((m) => m.clientId === userId);
+      return this.presence.leave(this.userKey(appId, channel, userId), this.presence.nodeId);
     });
   }
 
@@ -156,6 +168,11 @@ export class PusherCluster {
   /** Stops hearing of sweeps and write-backs; writes already queued still run. */
   close(): void {
     this.occupancy.close();
+    this.unsubscribe();
+  }
+
+  private userKey(appId: string, channel: string, userId: string): string {
+    return `${this.name}:u:${appId}:${channel}:${userId}`;
   }
 
   private membersKey(appId: string, channel: string): string {

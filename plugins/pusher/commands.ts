@@ -111,12 +111,12 @@ async function subscribe(
     member = presenceMember(svc, app, session, channel, data.channel_data);
     if (!member) return;
   }
-  if (!svc.cluster) {
+  if (!svc.clusterMembers) {
     svc.join(app, session, channel, member);
     svc.sendTo(session, frame('pusher_internal:subscription_succeeded', svc.succeededData(app, channel), channel));
     return;
   }
-  const succeeded = await svc.joinCluster(app, session, channel, member);
+  const succeeded = await svc.clusterMembers.join(app, session, channel, member);
   if (succeeded) svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeeded, channel));
 }
 

@@ -1,8 +1,16 @@
 import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/kernel/plugin.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
-import { type AppState, type ChannelState, resolveApps } from './apps.ts';
+import { type AppState, resolveApps } from './apps.ts';
 import { type ChannelCounts, PusherCluster } from './cluster.ts';
+import {
+  ClusterMembers,
+  MEMBER_ADDED,
+  MEMBER_CHECK_MS,
+  MEMBER_REMOVED,
+  type MemberInput,
+  presenceData,
+} from './cluster-members.ts';
 import { handleFrame } from './commands.ts';
 import { closeCause, createPusherMetrics, type PusherMetrics } from './metrics.ts';
 import type { PusherConfig } from './options.ts';
@@ -15,28 +23,11 @@ import {
   PusherCodes,
   pusherChannel,
   relaykitChannel,
-  subscriptionError,
 } from './protocol.ts';
 import { type Admission, newSocketId, Session } from './session.ts';
 import { PusherWebhooks } from './webhooks.ts';
 
 const HEARTBEAT_TICK_MS = 1000;
-/** On a cluster: how often a node checks its presence channels' members against the shared presence. */
-const MEMBER_CHECK_MS = 2000;
-/** A member the shared presence has held this long, unknown to this node's subscribers, is announced to them. */
-const MEMBER_ADD_GRACE_MS = 5000;
-/** Member events cross nodes as stored messages of these types; they are live signals, kept briefly. */
-const MEMBER_ADDED = 'pusher_internal:member_added';
-const MEMBER_REMOVED = 'pusher_internal:member_removed';
-const MEMBER_EVENT_TTL_SECONDS = 60;
-/** How long a stop waits for its member writes to the shared presence. */
-const STOP_SETTLE_MS = 5000;
-
-/** A presence member as subscribe passes it. */
-export interface MemberInput {
-  id: string;
-  info: unknown;
-}
 
 /**
  * The pusher plugin's long-lived state: the apps, their connections, channels and
@@ -58,10 +49,11 @@ export class PusherService {
   readonly webhooks: PusherWebhooks;
   /** On a cluster: the shared presence of channels and members; null on a single hub. */
   readonly cluster: PusherCluster | null = null;
+  /** On a cluster: presence channels' members across the nodes; null on a single hub. */
+  readonly clusterMembers: ClusterMembers | null = null;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
   private cancelMemberCheck: (() => void) | null = null;
-  private checkingMembers = false;
 
   constructor(
     readonly ctx: PluginContext<PusherConfig>,
@@ -80,8 +72,10 @@ export class PusherService {
           const app = this.apps.get(appId);
           if (app) this.occupancy(app, channel, occupied);
         },
+        (appId, channel, userId, present) => this.clusterMembers?.changed(appId, channel, userId, present),
         (err) => ctx.log.warn({ err }, 'pusher: cluster presence write failed'),
       );
+      this.clusterMembers = new ClusterMembers(this, this.cluster);
     }
     this.metrics = createPusherMetrics(ctx.metrics, {
       connections: () => this.bySocket.size,
@@ -111,9 +105,8 @@ export class PusherService {
   start(): void {
     this.ctx.bus.on('message.sent', (message) => this.deliver(message));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), HEARTBEAT_TICK_MS);
-    if (this.cluster) {
-      this.cancelMemberCheck = this.ctx.clock.setInterval(() => void this.checkMembers(), MEMBER_CHECK_MS);
-    }
+    const members = this.clusterMembers;
+    if (members) this.cancelMemberCheck = this.ctx.clock.setInterval(() => void members.check(), MEMBER_CHECK_MS);
   }
 
   /**
@@ -126,16 +119,9 @@ export class PusherService {
     this.cancelMemberCheck?.();
     const why = reason === 'disable' ? 'the pusher plugin was disabled' : 'the server is restarting; reconnect';
     for (const session of [...this.bySocket.values()]) this.close(session, PusherCodes.reconnect, why);
-    if (this.cluster) {
-      // The leaves just queued still report what they vacate.
-      this.cluster.close();
-      let cancel = () => {};
-      const late = new Promise<void>((resolve) => {
-        cancel = this.ctx.clock.setTimeout(resolve, STOP_SETTLE_MS);
-      });
-      await Promise.race([this.cluster.settle(), late]);
-      cancel();
-    }
+    // The leaves just queued still report what they vacate; the next instance's joins must not meet them.
+    this.cluster?.close();
+    await this.clusterMembers?.settle();
     this.webhooks.flushAll();
   }
 
@@ -285,73 +271,14 @@ export class PusherService {
   }
 
   /**
-   * On a cluster: adds a subscribed session to a channel, writing it (and its user) to the
-   * shared presence, and resolves with the `subscription_succeeded` data once the session
-   * is in the channel's topic; null when the session is gone meanwhile or the presence
-   * channel is full (the error is sent). The session counts as subscribed from the start
-   * (a close meanwhile leaves as usual) but gets no event before its answer.
-   */
-  async joinCluster(
-    app: AppState,
-    session: Session,
-    channel: string,
-    member: MemberInput | null,
-  ): Promise<object | null> {
-    const cluster = this.cluster as PusherCluster;
-    let state = app.channels.get(channel);
-    if (!state) {
-      state = { sessions: new Set(), members: member ? new Map() : null, view: member ? new Map() : null };
-      app.channels.set(channel, state);
-    }
-    state.sessions.add(session);
-    session.channels.set(channel, member?.id ?? null);
-    cluster.subscribed(app.id, channel, session.socketId);
-    let data: object = {};
-    if (member && state.members) {
-      const known = state.members.get(member.id);
-      if (known) known.sessions++;
-      else state.members.set(member.id, { info: member.info, sessions: 1 });
-      const started = this.ctx.clock.now();
-      let members: Awaited<ReturnType<PusherCluster['joinMember']>>['members'];
-      let first = false;
-      try {
-        if (known) members = await cluster.membersAfterWrites(app.id, channel);
-        else ({ members, first } = await cluster.joinMember(app.id, channel, member.id, member.info, started));
-      } catch (err) {
-        this.ctx.log.warn({ err }, 'pusher: the members of a presence channel could not be read');
-        this.leave(app, session, channel, true);
-        this.sendTo(session, subscriptionError(channel, 'PresenceError', 'The member list is unavailable', 503));
-        return null;
-      }
-      if (first && members.length > app.config.maxPresenceMembers) {
-        this.leave(app, session, channel, true);
-        const why = `The presence channel has its maximum of ${app.config.maxPresenceMembers} members`;
-        this.sendTo(session, subscriptionError(channel, 'PresenceError', why, 400));
-        return null;
-      }
-      // The view keeps members the list lacks: the member check removes them for the older subscribers.
-      const view = state.view as Map<string, unknown>;
-      for (const m of members) view.set(m.clientId, m.data);
-      data = presenceData(new Map(members.map((m) => [m.clientId, m.data])));
-      if (first) this.memberEvent(app, channel, MEMBER_ADDED, member.id, member.info, session.socketId);
-    }
-    if (session.state === 'closed' || !session.channels.has(channel)) return null;
-    session.ws?.subscribe(this.topic(app, channel));
-    return data;
-  }
-
-  /**
    * The `subscription_succeeded` data of a channel: `{}`, or a presence channel's members
    * (on a cluster, every node's as this node knows them).
    */
   succeededData(app: AppState, channel: string): object {
     const state = app.channels.get(channel);
     if (!state?.members) return {};
-    if (!state.view) {
-      const local = new Map([...state.members].map(([id, m]) => [id, m.info]));
-      return presenceData(local);
-    }
-    return presenceData(state.view);
+    if (state.view) return presenceData(state.view.infos());
+    return presenceData(new Map([...state.members].map(([id, m]) => [id, m.info])));
   }
 
   /** Removes a session from a channel; `quiet` (a refused presence join) announces no member_removed. */
@@ -363,11 +290,12 @@ export class PusherService {
     const state = app.channels.get(channel);
     if (!state) return;
     state.sessions.delete(session);
+    state.view?.sessions.delete(session);
     this.cluster?.unsubscribed(app.id, channel, session.socketId);
     const member = userId === null ? undefined : state.members?.get(userId);
     if (member && userId !== null && --member.sessions === 0) {
       state.members?.delete(userId);
-      if (this.cluster) void this.leaveMember(app, channel, userId, session.socketId, quiet);
+      if (this.clusterMembers) void this.clusterMembers.left(app, channel, userId, session.socketId, quiet);
       else {
         this.publish(app, channel, frame(MEMBER_REMOVED, { user_id: userId }, channel));
         this.webhooks.memberEvent(app, 'member_removed', channel, userId);
@@ -378,44 +306,6 @@ export class PusherService {
     if (!this.cluster) this.occupancy(app, channel, false);
   }
 
-  /** On a cluster: the user's last connection to the channel on this node is gone. */
-  private async leaveMember(app: AppState, channel: string, userId: string, socketId: string, quiet: boolean) {
-    try {
-      const gone = await (this.cluster as PusherCluster).leaveMember(app.id, channel, userId);
-      if (gone && !quiet) this.memberEvent(app, channel, MEMBER_REMOVED, userId, null, socketId);
-    } catch (err) {
-      this.ctx.log.warn({ err }, 'pusher: a presence member could not be removed from the cluster');
-    }
-  }
-
-  /**
-   * On a cluster: announces a member change decided on this node: its webhook here, and a
-   * stored message of the internal event name, which every node (this one too) frames
-   * for its subscribers of the channel, leaving out the connection it came from.
-   */
-  private memberEvent(
-    app: AppState,
-    channel: string,
-    type: typeof MEMBER_ADDED | typeof MEMBER_REMOVED,
-    userId: string,
-    info: unknown,
-    socketId: string,
-  ): void {
-    const added = type === MEMBER_ADDED;
-    this.webhooks.memberEvent(app, added ? 'member_added' : 'member_removed', channel, userId);
-    const payload = added ? { user_id: userId, user_info: info } : { user_id: userId };
-    const stored = this.ctx.messages
-      .send({
-        channel: relaykitChannel(app.id, channel),
-        type,
-        payload,
-        from: socketId,
-        ttl: MEMBER_EVENT_TTL_SECONDS,
-      })
-      .catch((err: unknown) => this.ctx.log.warn({ err, type }, 'pusher: a member event could not be stored'));
-    this.cluster?.track(stored);
-  }
-
   /** Publishes a change of a channel's occupancy (on a cluster: decided by the shared presence, once per cluster). */
   private occupancy(app: AppState, channel: string, occupied: boolean): void {
     this.ctx.bus.publish(occupied ? 'channel.occupied' : 'channel.vacated', {
@@ -424,58 +314,6 @@ export class PusherService {
       at: this.now(),
     });
     this.webhooks.channelEvent(app, occupied ? 'channel_occupied' : 'channel_vacated', channel);
-  }
-
-  /**
-   * On a cluster: compares each presence channel this node has subscribers in with the
-   * shared presence. Members gone without a `member_removed` (their node was killed and
-   * its entries expired) are removed for this node's subscribers, and members present for
-   * `MEMBER_ADD_GRACE_MS` that they never heard of (their node's entries written back
-   * after a sweep) are added. Only channels whose member count differs are listed.
-   */
-  private async checkMembers(): Promise<void> {
-    const cluster = this.cluster;
-    if (!cluster || this.checkingMembers) return;
-    this.checkingMembers = true;
-    try {
-      for (const app of this.apps.values()) {
-        const local = [...app.channels].filter(([, state]) => state.view !== null);
-        if (!local.length) continue;
-        const counts = await cluster.counts(app.id, 'presence-');
-        for (const [channel, state] of local) {
-          const view = state.view as Map<string, unknown>;
-          if ((counts.get(channel)?.users ?? 0) === view.size) continue;
-          const members = await cluster.members(app.id, channel);
-          if (app.channels.get(channel) !== state) continue;
-          this.reconcile(app, channel, state, members, this.ctx.clock.now() - MEMBER_ADD_GRACE_MS);
-        }
-      }
-    } catch (err) {
-      this.ctx.log.warn({ err }, 'pusher: presence members could not be checked against the cluster');
-    } finally {
-      this.checkingMembers = false;
-    }
-  }
-
-  private reconcile(
-    app: AppState,
-    channel: string,
-    state: ChannelState,
-    members: Awaited<ReturnType<PusherCluster['members']>>,
-    addedBefore: number,
-  ): void {
-    const view = state.view as Map<string, unknown>;
-    const present = new Set(members.map((m) => m.clientId));
-    for (const userId of [...view.keys()]) {
-      if (present.has(userId)) continue;
-      view.delete(userId);
-      this.publish(app, channel, frame(MEMBER_REMOVED, { user_id: userId }, channel));
-    }
-    for (const m of members) {
-      if (view.has(m.clientId) || m.joinedAt > addedBefore) continue;
-      view.set(m.clientId, m.data);
-      this.publish(app, channel, frame(MEMBER_ADDED, { user_id: m.clientId, user_info: m.data }, channel));
-    }
   }
 
   /** The counts of the app's channels starting with `prefix`: the cluster's, or this node's on a single hub. */
@@ -545,16 +383,7 @@ export class PusherService {
     const state = app.channels.get(target.channel);
     if (!state) return;
     const sender = message.from === null ? undefined : this.bySocket.get(message.from);
-    if (state.view && (message.type === MEMBER_ADDED || message.type === MEMBER_REMOVED)) {
-      // A member event of the cluster (memberEvent): this node's view follows it.
-      const { user_id: id, user_info: info } = (message.payload ?? {}) as { user_id?: unknown; user_info?: unknown };
-      if (typeof id !== 'string') return;
-      if (message.type === MEMBER_ADDED) state.view.set(id, info ?? null);
-      else state.view.delete(id);
-      const text = frame(message.type, dataOf(message.payload), target.channel);
-      this.publish(app, target.channel, text, sender && state.sessions.has(sender) ? sender : undefined);
-      return;
-    }
+    if (this.clusterMembers?.delivered(app, target.channel, state, message, sender)) return;
     const userId = sender?.channels.get(target.channel);
     const extra = userId ? { user_id: userId } : undefined;
     const text = frame(message.type, dataOf(message.payload), target.channel, extra);
@@ -604,11 +433,4 @@ export class PusherService {
   now(): string {
     return new Date(this.ctx.clock.now()).toISOString();
   }
-}
-
-/** `subscription_succeeded` data of a presence channel from its members (user id -> user_info). */
-function presenceData(members: ReadonlyMap<string, unknown>): object {
-  return {
-    presence: { ids: [...members.keys()], hash: Object.fromEntries(members), count: members.size },
-  };
 }

@@ -248,7 +248,9 @@ describe.skipIf(!db)('Pusher on a cluster', () => {
     expect(count).toEqual({ occupied: true, user_count: 1, subscription_count: 1 });
     // The surviving node's sweep deletes the killed node's entries and announces the member gone, once.
     const frankGone = () =>
-      webhooks(a).filter((e) => e.name === 'member_removed' && e.channel === 'presence-doomed' && e.user_id === 'frank');
+      webhooks(a).filter(
+        (e) => e.name === 'member_removed' && e.channel === 'presence-doomed' && e.user_id === 'frank',
+      );
     await waitFor(() => frankGone().length > 0, 10_000, 'the member_removed webhook for frank');
     await Bun.sleep(500);
     expect(frankGone()).toHaveLength(1);

@@ -201,9 +201,9 @@ export class ClusterMembers {
           .filter(([, state]) => state.view !== null)
           .map(([channel, state]) => ({ channel, state, since: state.view?.changes ?? 0 }));
         if (!local.length) continue;
-        const counts = await this.cluster.counts(app.id, 'presence-');
+        const counts = await this.cluster.users(app.id, 'presence-');
         for (const { channel, state, since } of local) {
-          if ((counts.get(channel)?.users ?? 0) !== state.view?.members.size) {
+          if ((counts.get(channel) ?? 0) !== state.view?.members.size) {
             const members = await this.cluster.members(app.id, channel);
             if (app.channels.get(channel) === state) this.reconcile(app, channel, state, members, since);
           }

@@ -148,6 +148,13 @@ export class PusherCluster {
     return { subscriptions, users };
   }
 
+  /** Members per channel of the app's channels starting with `prefix`, on live nodes (one read). */
+  async users(appId: string, prefix: string): Promise<Map<string, number>> {
+    const members = this.membersKey(appId, '');
+    const found = await this.presence.channels(members + prefix);
+    return new Map(found.map((c) => [c.channel.slice(members.length), c.clients]));
+  }
+
   /** Subscriptions and members of the app's channels whose name starts with `prefix`, on live nodes. */
   async counts(appId: string, prefix: string): Promise<Map<string, ChannelCounts>> {
     const sockets = `${this.name}:s:${appId}:`;

@@ -2,11 +2,11 @@ import type { PresenceEntry } from '../../src/cluster/presence.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { AppState, ChannelState } from './apps.ts';
 import type { PusherCluster } from './cluster.ts';
-import { dataOf, frame, relaykitChannel, subscriptionError } from './protocol.ts';
+import { CHANNEL_PREFIX, frame, subscriptionError } from './protocol.ts';
 import type { PusherService } from './service.ts';
 import type { Session } from './session.ts';
 
-/** Member events cross nodes as stored messages of these (Pusher's internal) event names. */
+/** Member events cross nodes as stored messages of these (Pusher's internal) event names, on `pusher.{appId}`. */
 export const MEMBER_ADDED = 'pusher_internal:member_added';
 export const MEMBER_REMOVED = 'pusher_internal:member_removed';
 /** They are live signals: kept briefly in the log. */
@@ -67,9 +67,10 @@ export class MemberView {
  * one node whose write made a user present in a channel (its first connection on any
  * node) or absent (its last one gone from every node, or the sweep that deleted a killed
  * node's entries) announces `member_added` (`member_removed`): the webhook there, and a
- * stored message of the internal event name on the app's mapped channel, which the
- * cluster's live feed brings to every node's subscribers (the connection it came from
- * left out).
+ * stored message of the internal event name on the app's channel `pusher.{appId}`
+ * (payload: the Pusher channel, `user_id`, `user_info`), which the cluster's live feed
+ * brings to every node; each frames it for its subscribers of that Pusher channel (the
+ * connection it came from left out).
  *
  * Each node keeps a view of the members its subscribers were told of (`ChannelState.view`)
  * and checks it against the shared presence every `MEMBER_CHECK_MS`, a safety net for
@@ -158,17 +159,25 @@ export class ClusterMembers {
   }
 
   /**
-   * A member event message reached this node: its view follows it, and its subscribers
-   * get Pusher's frame (without the sender's `user_id`). False when `message` is none.
+   * A stored message reached this node: when it is a member event of an app (channel
+   * `pusher.{appId}`), this node's view of the channel follows it and the channel's
+   * subscribers here that have not heard of the change get Pusher's frame. Resolves
+   * whether the message was one.
    */
-  delivered(app: AppState, channel: string, state: ChannelState, message: Message, sender?: Session): boolean {
-    const view = state.view;
-    if (!view || (message.type !== MEMBER_ADDED && message.type !== MEMBER_REMOVED)) return false;
-    const { user_id: id, user_info: info } = (message.payload ?? {}) as { user_id?: unknown; user_info?: unknown };
-    if (typeof id !== 'string') return true;
-    const text = frame(message.type, dataOf(message.payload), channel);
+  deliver(message: Message): boolean {
+    if (message.type !== MEMBER_ADDED && message.type !== MEMBER_REMOVED) return false;
+    const app = this.svc.apps.get((message.channel ?? '').slice(CHANNEL_PREFIX.length));
+    if (!app || message.channel !== membersChannel(app.id)) return false;
+    const { channel, user_id: id, user_info: info } = (message.payload ?? {}) as Record<string, unknown>;
+    if (typeof channel !== 'string' || typeof id !== 'string') return true;
+    const state = app.channels.get(channel);
+    const view = state?.view;
+    if (!state || !view) return true;
+    const sender = message.from === null ? undefined : this.svc.bySocket.get(message.from);
     const except = sender && state.sessions.has(sender) ? sender : undefined;
-    if (message.type === MEMBER_REMOVED) {
+    const added = message.type === MEMBER_ADDED;
+    const text = frame(message.type, added ? { user_id: id, user_info: info ?? null } : { user_id: id }, channel);
+    if (!added) {
       view.remove(id);
       this.svc.publish(app, channel, text, except);
       return true;
@@ -270,15 +279,23 @@ export class ClusterMembers {
     this.svc.webhooks.memberEvent(app, added ? 'member_added' : 'member_removed', channel, userId);
     const stored = this.svc.ctx.messages
       .send({
-        channel: relaykitChannel(app.id, channel),
+        channel: membersChannel(app.id),
         type,
-        payload: added ? { user_id: userId, user_info: info } : { user_id: userId },
+        payload: added ? { channel, user_id: userId, user_info: info } : { channel, user_id: userId },
         ...(socketId === null ? {} : { from: socketId }),
         ttl: MEMBER_EVENT_TTL_SECONDS,
       })
       .catch((err: unknown) => this.svc.ctx.log.warn({ err, type }, 'pusher: a member event could not be stored'));
     this.cluster.track(stored);
   }
+}
+
+/**
+ * The Relaykit channel carrying an app's member events between nodes: `pusher.{appId}`,
+ * which maps to none of the app's Pusher channels (those are `pusher.{appId}.{channel}`).
+ */
+function membersChannel(appId: string): string {
+  return `${CHANNEL_PREFIX}${appId}`;
 }
 
 /** `subscription_succeeded` data of a presence channel from its members (user id -> user_info). */

@@ -377,13 +377,13 @@ export class PusherService {
   /** A stored message on a Pusher app's channel reaches that channel's subscribers. */
   private deliver(message: Message): void {
     if (message.channel === null || message.to !== null) return;
+    if (this.clusterMembers?.deliver(message)) return;
     const target = pusherChannel(message.channel);
     const app = target && this.apps.get(target.appId);
     if (!target || !app) return;
     const state = app.channels.get(target.channel);
     if (!state) return;
     const sender = message.from === null ? undefined : this.bySocket.get(message.from);
-    if (this.clusterMembers?.delivered(app, target.channel, state, message, sender)) return;
     const userId = sender?.channels.get(target.channel);
     const extra = userId ? { user_id: userId } : undefined;
     const text = frame(message.type, dataOf(message.payload), target.channel, extra);

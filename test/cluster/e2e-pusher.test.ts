@@ -134,6 +134,8 @@ describe.skipIf(!db)('Pusher on a cluster', () => {
     const alice = await join(a, 'presence-room', 'alice');
     const added = record(alice, 'pusher:member_added');
     const removed = record(alice, 'pusher:member_removed');
+    const events: string[] = [];
+    alice.bind_global((event: string) => events.push(event));
 
     const bob = await join(b, 'presence-room', 'bob');
     expect(ids(bob.members)).toEqual(['alice', 'bob']);
@@ -169,6 +171,17 @@ describe.skipIf(!db)('Pusher on a cluster', () => {
     expect(removed).toEqual(['bob']);
     expect(carolRemoved).toEqual(['bob']);
     expect(bobRemoved).toEqual([]);
+    // Member events reach pusher-js as Pusher's internal events only, and stay off the channel's messages.
+    expect(events.filter((e) => !e.startsWith('probe-')).sort()).toEqual([
+      'pusher:member_added',
+      'pusher:member_added',
+      'pusher:member_removed',
+    ]);
+    const stored = await fetch(`${a.url}/messages?channel=pusher.app-1.presence-room`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const types = ((await stored.json()) as { messages: { type: string }[] }).messages.map((m) => m.type);
+    expect(types.every((t) => t.startsWith('probe-'))).toBe(true);
     carol.pusher.disconnect();
     alice.pusher.disconnect();
   }, 30_000);

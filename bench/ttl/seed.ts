@@ -16,7 +16,7 @@ export interface SeedShape {
  */
 export function seedDatabase(path: string, shape: SeedShape): void {
   const handle = bunRuntime.openSqlite(path);
-  migrate(handle.db, BUILTIN_MIGRATIONS);
+  migrate(handle, BUILTIN_MIGRATIONS);
   handle.close();
 
   const db = new Database(path);

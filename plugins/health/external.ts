@@ -1,4 +1,3 @@
-import { createConnection } from 'node:net';
 import type { HealthCheck, HealthResult } from '../../src/kernel/health.ts';
 import type { ExternalCheckOptions } from './options.ts';
 
@@ -61,8 +60,12 @@ async function httpCheck(url: URL, signal?: AbortSignal): Promise<HealthResult> 
   }
 }
 
-/** Opens a TCP connection to `host:port` and closes it at once. */
-function tcpCheck(host: string, port: number, signal?: AbortSignal): Promise<HealthResult> {
+/**
+ * Opens a TCP connection to `host:port` and closes it at once. node:net loads with the
+ * first check (it would cost every start a few ms, most hubs having no TCP checks).
+ */
+async function tcpCheck(host: string, port: number, signal?: AbortSignal): Promise<HealthResult> {
+  const { createConnection } = await import('node:net');
   const started = performance.now();
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });

@@ -1,8 +1,9 @@
 import type { Metric } from 'prom-client';
 import type { PluginMetrics } from '../../src/kernel/metrics.ts';
 import type { PluginRuntime } from '../../src/kernel/plugin.ts';
-import { collectDefaultMetrics, Registry } from '../../src/kernel/prom.ts';
+import { Registry } from '../../src/kernel/prom.ts';
 import { VERSION } from '../../src/version.ts';
+import { collectProcessMetrics } from './process-collectors.ts';
 
 let processCollectors: Metric[] | null = null;
 
@@ -19,8 +20,8 @@ const MISNAMED_GAUGES = new Set([
 
 /**
  * prom-client's default process metrics (CPU, memory, file descriptors, event-loop
- * lag, ...), created once per process in a private registry. `collectDefaultMetrics`
- * throws when called twice on a registry and starts monitors it never stops (an
+ * lag, ...), created once per process in a private registry. prom-client's families
+ * throw when made twice on a registry and start monitors they never stop (an
  * event-loop delay histogram, a GC observer), while the metrics plugin may be
  * enabled, disabled and reconfigured any number of times: each instance registers
  * these same objects in the hub's registry and its scope removes them on stop.
@@ -28,7 +29,7 @@ const MISNAMED_GAUGES = new Set([
 export function processMetrics(): readonly Metric[] {
   if (!processCollectors) {
     const scratch = new Registry();
-    collectDefaultMetrics({ register: scratch });
+    collectProcessMetrics(scratch);
     processCollectors = (scratch.getMetricsAsArray() as unknown as Metric[]).filter(
       (metric) => !MISNAMED_GAUGES.has(nameOf(metric)),
     );

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
+import { Integer } from '../../src/kernel/integer.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.ts';
 import type { MetricsService } from './service.ts';
@@ -26,7 +27,7 @@ const MetricSchema = t.Object({
 
 export const SnapshotSchema = t.Object(
   {
-    seq: t.Integer({ description: 'Position in the history (0 for an on-demand read)' }),
+    seq: Integer({ description: 'Position in the history (0 for an on-demand read)' }),
     at: t.String({ format: 'date-time' }),
     metrics: t.Array(MetricSchema),
   },
@@ -78,14 +79,14 @@ export function metricsRoutes(service: MetricsService, auth: AuthService, requir
     })
     .get('/metrics/json/history', ({ query }) => service.history(query.after, query.limit ?? 100), {
       query: t.Object({
-        after: t.Optional(t.Integer({ minimum: 0, description: 'Only snapshots with a greater `seq` (page forward)' })),
+        after: t.Optional(Integer({ minimum: 0, description: 'Only snapshots with a greater `seq` (page forward)' })),
         limit: t.Optional(
-          t.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
+          Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Most snapshots returned' }),
         ),
       }),
       response: {
         200: t.Object({
-          capacity: t.Integer({ description: 'How many snapshots the history keeps' }),
+          capacity: Integer({ description: 'How many snapshots the history keeps' }),
           snapshots: t.Array(SnapshotSchema, { description: 'Oldest first' }),
         }),
         ...errorResponses(400, 401, 403),

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import type { AuthService } from '../../src/kernel/auth.ts';
+import { Integer } from '../../src/kernel/integer.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
 import { ClusterChannelsSchema, ErrorResponse, errorResponses } from '../../src/kernel/schemas.ts';
 import { MessageSchema, NAME_PATTERN } from '../../src/messages/routes.ts';
@@ -15,7 +16,7 @@ const MessageType = t.String({
   pattern: NAME_PATTERN,
   description: 'The message type: the `event:` name clients listen for',
 });
-const Ttl = t.Integer({ minimum: 1, description: 'Seconds until the message expires' });
+const Ttl = Integer({ minimum: 1, description: 'Seconds until the message expires' });
 
 const StreamQuery = t.Object(
   {
@@ -43,36 +44,36 @@ const StreamQuery = t.Object(
 
 const Delivery = t.Object({
   message: MessageSchema,
-  streams: t.Integer({ description: 'Open streams that received it live (the others get it when they resume)' }),
+  streams: Integer({ description: 'Open streams that received it live (the others get it when they resume)' }),
 });
 
 const StreamSummary = t.Object({
-  stream_id: t.Integer(),
+  stream_id: Integer(),
   via: t.Union([t.Literal('anonymous'), t.Literal('jwt'), t.Literal('key'), t.Literal('admin')]),
   channels: t.Array(t.String()),
   subscribe: t.Nullable(t.Array(t.String())),
   connected_at: t.String({ format: 'date-time' }),
-  resumed_from: t.Nullable(t.Integer()),
-  delivered: t.Integer({ description: 'Events written to the stream' }),
-  queued_bytes: t.Integer({ description: 'Bytes the client has not taken yet' }),
+  resumed_from: t.Nullable(Integer()),
+  delivered: Integer({ description: 'Events written to the stream' }),
+  queued_bytes: Integer({ description: 'Bytes the client has not taken yet' }),
   live: t.Boolean({ description: 'false while it still catches up from the event log' }),
 });
 
 const Stats = t.Object({
-  streams: t.Integer({ description: 'Open streams' }),
-  clients: t.Integer({ description: 'Distinct client ids with an open stream' }),
-  channels: t.Integer({ description: 'Distinct channels with at least one stream' }),
-  subscriptions: t.Integer({ description: 'Channel subscriptions over all streams' }),
-  queued_bytes: t.Integer({ description: 'Bytes queued for clients over all streams' }),
-  opened: t.Integer({ description: 'Streams opened since this instance started' }),
+  streams: Integer({ description: 'Open streams' }),
+  clients: Integer({ description: 'Distinct client ids with an open stream' }),
+  channels: Integer({ description: 'Distinct channels with at least one stream' }),
+  subscriptions: Integer({ description: 'Channel subscriptions over all streams' }),
+  queued_bytes: Integer({ description: 'Bytes queued for clients over all streams' }),
+  opened: Integer({ description: 'Streams opened since this instance started' }),
   delivered: t.Object({
-    live: t.Integer({ description: 'Messages delivered live' }),
-    replayed: t.Integer({ description: 'Messages replayed on resume' }),
-    system: t.Integer({ description: 'System-channel events' }),
+    live: Integer({ description: 'Messages delivered live' }),
+    replayed: Integer({ description: 'Messages replayed on resume' }),
+    system: Integer({ description: 'System-channel events' }),
   }),
-  slow_consumer_closes: t.Integer(),
-  gaps: t.Integer({ description: 'Resumes that started with relaykit.gap' }),
-  max_streams: t.Integer(),
+  slow_consumer_closes: Integer(),
+  gaps: Integer({ description: 'Resumes that started with relaykit.gap' }),
+  max_streams: Integer(),
   broadcast_channel: t.String(),
   cluster: t.Optional(ClusterChannelsSchema),
 });
@@ -221,7 +222,7 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
         response: {
           200: t.Object({
             clientId: t.String(),
-            closed: t.Integer({ description: 'Streams ended (0 when the client had none)' }),
+            closed: Integer({ description: 'Streams ended (0 when the client had none)' }),
           }),
           ...errorResponses(400, 401, 403),
         },
@@ -235,13 +236,11 @@ function managementRoutes(service: SseService, messages: MessageService, auth: A
     )
     .get('/stream/clients', ({ query }) => clients(service, query.limit ?? 1000), {
       query: t.Object({
-        limit: t.Optional(
-          t.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Most clients listed' }),
-        ),
+        limit: t.Optional(Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Most clients listed' })),
       }),
       response: {
         200: t.Object({
-          total: t.Integer({ description: 'Distinct clients with an open stream' }),
+          total: Integer({ description: 'Distinct clients with an open stream' }),
           clients: t.Array(t.Object({ client_id: t.String(), streams: t.Array(StreamSummary) })),
         }),
         ...errorResponses(400, 401, 403),

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import { type AuthService, errorResponses, HubError, MessageSchema, requireCanonicalId } from '../../src/index.ts';
+import { Integer } from '../../src/kernel/integer.ts';
 import type { Policy } from './policies.ts';
 import type { TtlService } from './service.ts';
 
@@ -7,7 +8,7 @@ const PolicySchema = t.Object(
   {
     name: t.String({ description: 'Preset or custom name, or the duration as configured (`15m`)' }),
     kind: t.Union([t.Literal('duration'), t.Literal('immediate'), t.Literal('permanent')]),
-    seconds: t.Nullable(t.Integer({ description: 'Lifetime of a `duration` policy' })),
+    seconds: t.Nullable(Integer({ description: 'Lifetime of a `duration` policy' })),
     preset: t.Boolean(),
     description: t.String(),
   },
@@ -19,9 +20,9 @@ const PoliciesResponse = t.Object({
   matching: t.Literal('most-specific', {
     description: 'Exact types beat patterns; then more literal characters; then the earlier rule',
   }),
-  maxTtlSeconds: t.Integer(),
+  maxTtlSeconds: Integer(),
   overMaxTtl: t.Union([t.Literal('cap'), t.Literal('reject')]),
-  immediateMaxAgeSeconds: t.Integer(),
+  immediateMaxAgeSeconds: Integer(),
   policies: t.Array(PolicySchema, { description: 'Presets, then custom policies' }),
   rules: t.Array(t.Object({ type: t.String(), policy: PolicySchema }), { description: 'In evaluation order' }),
   resolved: t.Optional(
@@ -35,19 +36,19 @@ const PoliciesResponse = t.Object({
 
 const StatsResponse = t.Object({
   since: t.String({ format: 'date-time', description: 'When this plugin instance started (counters start there)' }),
-  expired: t.Integer({ description: 'Messages deleted as expired since `since`' }),
-  archived: t.Integer({ description: 'Messages archived before deletion since `since`' }),
-  pruned: t.Integer({ description: 'Archive rows removed after their retention since `since`' }),
-  pendingExpiry: t.Integer({ description: 'Expired messages not yet deleted (hidden from every read already)' }),
-  scheduled: t.Integer({ description: 'Messages with a future expiry' }),
-  archiveRows: t.Integer({ description: 'Rows in the archive table' }),
-  countLimit: t.Integer({ description: 'Counts stop at this value' }),
+  expired: Integer({ description: 'Messages deleted as expired since `since`' }),
+  archived: Integer({ description: 'Messages archived before deletion since `since`' }),
+  pruned: Integer({ description: 'Archive rows removed after their retention since `since`' }),
+  pendingExpiry: Integer({ description: 'Expired messages not yet deleted (hidden from every read already)' }),
+  scheduled: Integer({ description: 'Messages with a future expiry' }),
+  archiveRows: Integer({ description: 'Rows in the archive table' }),
+  countLimit: Integer({ description: 'Counts stop at this value' }),
   nextExpiry: t.Nullable(t.String({ format: 'date-time', description: 'The next future expiry' })),
   lagSeconds: t.Number({ description: 'Age of the oldest expired message still stored (0: caught up)' }),
   sweeper: t.Object({
     running: t.Boolean(),
-    sweeps: t.Integer(),
-    batchSize: t.Integer({ description: 'Current batch size (adapted to sweeper.targetBatchMs)' }),
+    sweeps: Integer(),
+    batchSize: Integer({ description: 'Current batch size (adapted to sweeper.targetBatchMs)' }),
     lastSweepAt: t.Nullable(t.String({ format: 'date-time' })),
     lastSweepMs: t.Nullable(t.Number()),
     lastError: t.Nullable(t.String()),
@@ -56,7 +57,7 @@ const StatsResponse = t.Object({
 
 const ArchivedMessageSchema = t.Object(
   {
-    id: t.Integer(),
+    id: Integer(),
     from: t.Nullable(t.String()),
     to: t.Nullable(t.String()),
     channel: t.Nullable(t.String()),
@@ -72,7 +73,7 @@ const ArchivedMessageSchema = t.Object(
 
 const ExtendBody = t.Object(
   {
-    seconds: t.Optional(t.Integer({ minimum: 1, description: 'Seconds added to the current expiry' })),
+    seconds: t.Optional(Integer({ minimum: 1, description: 'Seconds added to the current expiry' })),
     policy: t.Optional(
       t.String({
         minLength: 1,
@@ -103,11 +104,11 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
       {
         query: t.Object({
           type: t.Optional(t.String({ description: 'Only archived messages of this type' })),
-          after: t.Optional(t.Integer({ minimum: 0, description: 'Cursor: only messages with a larger id' })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          after: t.Optional(Integer({ minimum: 0, description: 'Cursor: only messages with a larger id' })),
+          limit: t.Optional(Integer({ minimum: 1, maximum: 1000, default: 100 })),
         }),
         response: {
-          200: t.Object({ messages: t.Array(ArchivedMessageSchema), nextCursor: t.Nullable(t.Integer()) }),
+          200: t.Object({ messages: t.Array(ArchivedMessageSchema), nextCursor: t.Nullable(Integer()) }),
           ...errorResponses(400, 401, 403),
         },
         detail: {
@@ -151,7 +152,7 @@ export function ttlRoutes(service: TtlService, auth: AuthService) {
       },
       {
         parse: 'json',
-        params: t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) }),
+        params: t.Object({ id: Integer({ minimum: 1, description: 'Message id' }) }),
         body: ExtendBody,
         response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 422) },
         detail: {

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { t } from 'elysia';
+import { Integer } from '../../src/kernel/integer.ts';
 import type {
   AttemptOutcome,
   DeliveryStatus,
@@ -72,10 +73,10 @@ const fields = {
     t.String({ maxLength: 4096, pattern: '^[^\\r\\n]*$' }),
     { maxProperties: 32, description: 'Extra request headers (e.g. an Authorization for the receiver)' },
   ),
-  retrySchedule: t.Nullable(t.Array(t.Integer({ minimum: 0, maximum: 604_800 }), { maxItems: 50 }), {
+  retrySchedule: t.Nullable(t.Array(Integer({ minimum: 0, maximum: 604_800 }), { maxItems: 50 }), {
     description: "Seconds before each retry, overriding the plugin's schedule; null for the plugin's",
   }),
-  timeoutMs: t.Nullable(t.Integer({ minimum: 100, maximum: 120_000 }), {
+  timeoutMs: t.Nullable(Integer({ minimum: 100, maximum: 120_000 }), {
     description: "Attempt timeout overriding the plugin's; null for the plugin's",
   }),
 };
@@ -129,9 +130,9 @@ const endpointProperties = {
   headers: t.Array(t.String(), {
     description: 'Names of the extra request headers; their values are write-only (never shown, sealed at rest)',
   }),
-  retrySchedule: t.Nullable(t.Array(t.Integer())),
-  timeoutMs: t.Nullable(t.Integer()),
-  consecutiveFailures: t.Integer({ description: 'Failed attempts since the last success' }),
+  retrySchedule: t.Nullable(t.Array(Integer())),
+  timeoutMs: t.Nullable(Integer()),
+  consecutiveFailures: Integer({ description: 'Failed attempts since the last success' }),
   failingSince: NullableIso('Start of the current run of failures'),
   previousSecretExpiresAt: NullableIso('Until when the previous secret also signs (after a rotation)'),
   createdAt: Iso('Created'),
@@ -149,7 +150,7 @@ export const RotateBody = t.Object(
   {
     secret: t.Optional(SecretField),
     graceSeconds: t.Optional(
-      t.Integer({ minimum: 0, description: "How long the previous secret keeps signing (default: the plugin's)" }),
+      Integer({ minimum: 0, description: "How long the previous secret keeps signing (default: the plugin's)" }),
     ),
   },
   { additionalProperties: false },
@@ -170,17 +171,17 @@ export const RecoverBody = t.Object(
 
 export const DeliverySchema = t.Object(
   {
-    id: t.Integer(),
+    id: Integer(),
     eventId: t.String({ description: 'The webhook-id header of every attempt (receivers de-duplicate on it)' }),
     eventType: t.String(),
-    messageId: t.Nullable(t.Integer({ description: 'The message, for message.sent' })),
+    messageId: t.Nullable(Integer({ description: 'The message, for message.sent' })),
     endpointId: t.String(),
     status: Status,
     failureReason: t.Nullable(FailureReason),
-    attempts: t.Integer(),
+    attempts: Integer(),
     nextAttemptAt: NullableIso('When the next attempt is due (pending only)'),
     inFlight: t.Boolean(),
-    lastStatus: t.Nullable(t.Integer()),
+    lastStatus: t.Nullable(Integer()),
     lastError: t.Nullable(t.String()),
     createdAt: Iso('Enqueued'),
     finishedAt: NullableIso('Delivered or failed'),
@@ -190,13 +191,13 @@ export const DeliverySchema = t.Object(
 
 export const AttemptSchema = t.Object(
   {
-    id: t.Integer(),
-    deliveryId: t.Integer(),
-    attempt: t.Integer({ description: '1 for the first attempt' }),
+    id: Integer(),
+    deliveryId: Integer(),
+    attempt: Integer({ description: '1 for the first attempt' }),
     startedAt: Iso('When it started'),
-    durationMs: t.Integer(),
+    durationMs: Integer(),
     outcome: Outcome,
-    status: t.Nullable(t.Integer({ description: 'HTTP status, when a response came' })),
+    status: t.Nullable(Integer({ description: 'HTTP status, when a response came' })),
     error: t.Nullable(t.String()),
     responseExcerpt: t.Nullable(t.String({ description: 'The start of the response body (at most 4 KB)' })),
   },
@@ -206,9 +207,9 @@ export const AttemptSchema = t.Object(
 export const DeliveryQuery = t.Object({
   endpoint: t.Optional(t.String({ description: 'Only deliveries to this endpoint' })),
   status: t.Optional(Status),
-  after: t.Optional(t.Integer({ minimum: 0, description: 'Cursor: only deliveries with a larger id' })),
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  after: t.Optional(Integer({ minimum: 0, description: 'Cursor: only deliveries with a larger id' })),
+  limit: t.Optional(Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
 export const EndpointParams = t.Object({ id: t.String({ description: 'Endpoint id' }) });
-export const DeliveryParams = t.Object({ id: t.Integer({ minimum: 1, description: 'Delivery id' }) });
+export const DeliveryParams = t.Object({ id: Integer({ minimum: 1, description: 'Delivery id' }) });

@@ -1,5 +1,4 @@
-import type { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
@@ -7,7 +6,7 @@ import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database, RowGuard } from '../../src/storage/storage.ts';
 import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
 import { Sealer } from './sealing.ts';
-import { secretKey } from './signing.ts';
+import { signingKey } from './signing.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** An endpoint as the API shows it (never its secrets, and only the names of its headers). */
@@ -35,15 +34,17 @@ export interface Endpoint {
 export class CachedEndpoint {
   readonly matchesEvent: (name: string) => boolean;
   readonly matchesChannel: (channel: string | null) => boolean;
-  private readonly key: Buffer;
-  private readonly previousKey: Buffer | null;
+  /** The current key alone, and with the previous one (during a rotation's grace period). */
+  private readonly current: readonly KeyObject[];
+  private readonly both: readonly KeyObject[] | null;
 
   constructor(readonly row: EndpointRow) {
     this.matchesEvent = compilePatterns(row.events);
     const channels = row.channels?.length ? compilePatterns(row.channels) : null;
     this.matchesChannel = (channel) => !channels || (channel !== null && channels(channel));
-    this.key = secretKey(row.secret);
-    this.previousKey = row.previousSecret ? secretKey(row.previousSecret) : null;
+    const key = signingKey(row.secret);
+    this.current = [key];
+    this.both = row.previousSecret ? [key, signingKey(row.previousSecret)] : null;
   }
 
   get id(): string {
@@ -51,9 +52,9 @@ export class CachedEndpoint {
   }
 
   /** The keys that sign at `now`: the current one, and the previous one during its grace period. */
-  keys(now: number): Buffer[] {
+  keys(now: number): readonly KeyObject[] {
     const graceOver = this.row.previousSecretExpiresAt === null || this.row.previousSecretExpiresAt <= now;
-    return this.previousKey && !graceOver ? [this.key, this.previousKey] : [this.key];
+    return this.both && !graceOver ? this.both : this.current;
   }
 
   toApi(): Endpoint {

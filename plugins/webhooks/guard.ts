@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import {
   type AddressRule,
   classify,
@@ -38,7 +36,9 @@ const VERDICT_CACHE = 1024;
 /** IP-literal URLs whose check passed, kept: their verdict depends on nothing else. */
 const LITERALS_KEPT = 1024;
 
+// node:dns loads with the first lookup, not with every start.
 const systemResolver: Resolver = async (hostname) => {
+  const { lookup } = await import('node:dns/promises');
   const found = await lookup(hostname, { all: true, verbatim: true });
   // IPv4 first, like most clients: a receiver listening on 127.0.0.1 only is reached through `localhost`.
   return found.sort((a, b) => a.family - b.family).map((a) => a.address);
@@ -117,7 +117,8 @@ export class AddressGuard {
     if (known !== undefined) return known;
     const url = this.checkForm(raw);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host)) {
+    // The URL parser wrote an IP literal in its one canonical form: parseable here, or a name.
+    if (parseAddress(host) !== null) {
       this.checkAddress(raw, host, host);
       if (this.literals.size >= LITERALS_KEPT) this.literals.clear();
       this.literals.set(raw, host);

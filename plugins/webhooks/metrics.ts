@@ -26,7 +26,8 @@ export class WebhookMetrics {
       help: 'Webhook delivery attempts, by outcome (success, http_error, timeout, network_error, refused)',
       labelNames: ['outcome'] as const,
     });
-    this.attemptDuration = metrics.histogram({
+    // Observed once per attempt: the hot-path histogram (merged into prom-client at scrape time).
+    this.attemptDuration = metrics.latencyHistogram({
       name: 'relaykit_webhook_attempt_duration_seconds',
       help: 'How long webhook attempts took, by outcome',
       labelNames: ['outcome'] as const,
@@ -76,9 +77,14 @@ export class WebhookMetrics {
     });
   }
 
-  attempt(outcome: AttemptOutcome, durationMs: number): void {
-    this.attempts.inc({ outcome });
-    this.attemptDuration.observe({ outcome }, durationMs / 1000);
+  /** Counts the attempts of a recorded batch: one counter increment per outcome, not per attempt. */
+  attempted(attempts: ReadonlyArray<{ outcome: AttemptOutcome; durationMs: number }>): void {
+    const byOutcome = new Map<AttemptOutcome, number>();
+    for (const { outcome, durationMs } of attempts) {
+      byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+      this.attemptDuration.observe(outcome, () => ({ outcome }), durationMs / 1000);
+    }
+    for (const [outcome, n] of byOutcome) this.attempts.inc({ outcome }, n);
   }
 
   finished(outcome: DeliveryEnd, n = 1): void {

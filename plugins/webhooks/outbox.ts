@@ -106,7 +106,7 @@ export class Outbox {
       const body = envelopeBody({ id, type: c.type, timestamp: c.timestamp, data: c.data });
       events.push({ id, type: c.type, body, messageId: c.messageId, createdAt: now, dedupeKey: c.dedupeKey ?? null });
       // Cached before the commit: an id whose transaction rolls back is never claimed, so never looked up.
-      this.cache.set(id, c.type, body);
+      this.cache.set(id, body);
       for (const endpoint of c.endpoints) {
         deliveries.push({
           eventId: id,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
+import { onFirstUse } from '../../src/storage/on-first-use.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
 import type { AttemptOutcome, FailureReason } from './schema.ts';
@@ -12,13 +13,20 @@ export interface ClaimedDelivery {
   id: number;
   endpointId: string;
   eventId: string;
-  eventType: string;
+  /** The event's stored envelope (its `type` is the event's type). */
   body: string;
   /** Attempts made before this one, and failures since the last (re)queue. */
   attempts: number;
   failures: number;
   /** The fencing token of this claim: only a row still carrying it may be settled by this worker. */
   leaseToken: string;
+}
+
+/** A due delivery, as the worker reads it before leasing. */
+export interface DueDelivery {
+  id: number;
+  endpointId: string;
+  eventId: string;
 }
 
 /** What an attempt left on a delivery that stays pending or ends failed. */
@@ -50,42 +58,49 @@ function dialectSql(dialect: PluginStorage['dialect']) {
   return dialect === 'sqlite'
     ? {
         ids: (name: string) => sql`(select value from json_each(${p(name)}))`,
-        texts: (name: string) => sql`(select value from json_each(${p(name)}))`,
         unindexed: (column: SQLWrapper) => sql`+${column}`,
       }
     : {
         ids: (name: string) => sql`(select value::bigint from json_array_elements_text(${p(name)}::json))`,
-        texts: (name: string) => sql`(select value from json_array_elements_text(${p(name)}::json))`,
         unindexed: (column: SQLWrapper) => sql`${column}`,
       };
 }
 
-/** Most attempt rows per INSERT; batches split into power-of-two chunks, one prepared statement per size. */
+/** Most attempt rows per INSERT on PostgreSQL (bound parameters, 8 per row). */
 const ATTEMPTS_CHUNK = 128;
 
 /** An attempt row as inserted. */
 type AttemptInsert = Omit<WebhookTables['attempts']['$inferInsert'], 'id'>;
 
-/** An INSERT of `rows` attempt rows, its values as placeholders `<column><row>`. */
-function insertAttempts(db: Database, t: WebhookTables, rows: number) {
-  const columns = Object.keys(attemptColumns) as Array<keyof AttemptInsert>;
-  const values = Array.from({ length: rows }, (_, i) =>
-    Object.fromEntries(columns.map((c) => [c, sql`${p(`${c}${i}`)}`])),
-  ) as unknown as AttemptInsert[];
-  return db.insert(t.attempts).values(values).prepare();
-}
+/** The fields of an attempt row, in the order `insertAttemptsFromJson` reads them from each array. */
+const ATTEMPT_FIELDS = [
+  'deliveryId',
+  'attempt',
+  'startedAt',
+  'durationMs',
+  'outcome',
+  'status',
+  'error',
+  'responseExcerpt',
+] as const satisfies ReadonlyArray<keyof AttemptInsert>;
 
-/** The columns of an attempt row, named as in `AttemptInsert`. */
-const attemptColumns: Record<keyof AttemptInsert, true> = {
-  deliveryId: true,
-  attempt: true,
-  startedAt: true,
-  durationMs: true,
-  outcome: true,
-  status: true,
-  error: true,
-  responseExcerpt: true,
-};
+/**
+ * SQLite: every attempt row of a batch in one INSERT whose rows arrive as one JSON
+ * array of arrays (ATTEMPT_FIELDS), expanded by `json_each` in SQLite itself: one
+ * parameter however many rows, no per-row, per-column placeholders to build and bind.
+ * Rows go in array order, so attempt ids keep the order attempts were recorded.
+ */
+function insertAttemptsFromJson(db: Database, t: WebhookTables) {
+  // INSERT ... SELECT names every column of the table, in its order: the id is left to SQLite.
+  const select = Object.keys(getTableColumns(t.attempts)).map((key) => {
+    const i = (ATTEMPT_FIELDS as readonly string[]).indexOf(key);
+    return sql.raw(i < 0 ? 'null' : `json_extract(value, '$[${i}]')`);
+  });
+  return db
+    .insert(t.attempts)
+    .select(sql`select ${sql.join(select, sql`, `)} from json_each(${p('rows')})`)
+    .prepare();
+}
 
 /**
  * The worker's statements, prepared once per plugin instance: every delivery is
@@ -108,112 +123,128 @@ function skipLocked<Q>(query: Q, dialect: PluginStorage['dialect']): Q {
 }
 
 function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorage['dialect']) {
-  const { deliveries, events, attempts } = t;
+  const { deliveries, events } = t;
   const d = dialectSql(dialect);
   const pending = eq(deliveries.status, 'pending');
-  return {
-    due: skipLocked(
-      db
-        .select({ id: deliveries.id, endpointId: deliveries.endpointId })
-        .from(deliveries)
-        .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
-        .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
-        .limit(p('limit')),
-      dialect,
-    ).prepare(),
+  const lease = db
+    .update(deliveries)
+    .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
+    // The ids are looked up by primary key, not through the due index.
+    .where(
+      and(
+        inArray(deliveries.id, d.ids('ids')),
+        sql`${d.unindexed(deliveries.status)} = 'pending'`,
+        sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
+      ),
+    );
+  const leased = {
+    id: deliveries.id,
+    endpointId: deliveries.endpointId,
+    eventId: deliveries.eventId,
+    attempts: deliveries.attempts,
+    failures: deliveries.failures,
+    leaseToken: deliveries.leaseToken,
+  };
+  // Each prepared on its first use: a worker that has nothing to deliver prepares the one it polls with.
+  return onFirstUse({
+    due: () =>
+      skipLocked(
+        db
+          .select({ id: deliveries.id, endpointId: deliveries.endpointId, eventId: deliveries.eventId })
+          .from(deliveries)
+          .where(and(pending, lte(deliveries.nextAttemptAt, p('now'))))
+          .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+          .limit(p('limit')),
+        dialect,
+      ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
-    lease: db
-      .update(deliveries)
-      .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
-      // The ids are looked up by primary key, not through the due index.
-      .where(
-        and(
-          inArray(deliveries.id, d.ids('ids')),
-          sql`${d.unindexed(deliveries.status)} = 'pending'`,
-          sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
-        ),
-      )
-      .returning({
-        id: deliveries.id,
-        endpointId: deliveries.endpointId,
-        eventId: deliveries.eventId,
-        attempts: deliveries.attempts,
-        failures: deliveries.failures,
-        leaseToken: deliveries.leaseToken,
-      })
-      .prepare(),
+    lease: () => lease.returning(leased).prepare(),
+    /**
+     * `lease`, also reading each delivery's event body: one subquery per row (one lookup
+     * of the event) in place of a second statement that looked the ids up again.
+     */
+    leaseWithBodies: () =>
+      lease
+        .returning({
+          ...leased,
+          body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,
+        })
+        .prepare(),
     /**
      * Locks `ids` for the settling transaction and returns their current tokens: a
      * row whose token is not the settling claim's was claimed again by someone else.
      */
-    fence: db
-      .update(deliveries)
-      .set({ leaseToken: sql`${deliveries.leaseToken}` })
-      .where(inArray(deliveries.id, d.ids('ids')))
-      .returning({ id: deliveries.id, leaseToken: deliveries.leaseToken })
-      .prepare(),
-    events: db
-      .select({ id: events.id, type: events.type, body: events.body })
-      .from(events)
-      .where(inArray(events.id, d.texts('ids')))
-      .prepare(),
-    nextDueAfter: db
-      .select({ at: min(deliveries.nextAttemptAt) })
-      .from(deliveries)
-      .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
-      .prepare(),
+    fence: () =>
+      db
+        .update(deliveries)
+        .set({ leaseToken: sql`${deliveries.leaseToken}` })
+        .where(inArray(deliveries.id, d.ids('ids')))
+        .returning({ id: deliveries.id, leaseToken: deliveries.leaseToken })
+        .prepare(),
+    nextDueAfter: () =>
+      db
+        .select({ at: min(deliveries.nextAttemptAt) })
+        .from(deliveries)
+        .where(and(pending, gt(deliveries.nextAttemptAt, p('now'))))
+        .prepare(),
     /**
      * Marks `ids` delivered, each after one more attempt answered with `status`, if the
      * row still carries the claim's `token` (the fence and the write in one statement:
      * on PostgreSQL the row lock makes a concurrent claim wait, then find it settled).
      * Returns the ids it marked.
      */
-    delivered: db
-      .update(deliveries)
-      .set({
-        status: 'delivered',
-        attempts: sql`${deliveries.attempts} + 1`,
-        lastStatus: sql`${p('status')}`,
-        lastError: null,
-        leaseUntil: null,
-        finishedAt: sql`${p('now')}`,
-      })
-      .where(and(inArray(deliveries.id, d.ids('ids')), sql`${d.unindexed(deliveries.leaseToken)} = ${p('token')}`))
-      .returning({ id: deliveries.id })
-      .prepare(),
-    retryAt: db
-      .update(deliveries)
-      .set({
-        nextAttemptAt: sql`${p('at')}`,
-        attempts: sql`${p('attempts')}`,
-        failures: sql`${p('failures')}`,
-        lastStatus: sql`${p('status')}`,
-        lastError: sql`${p('error')}`,
-        leaseUntil: null,
-      })
-      .where(eq(deliveries.id, p('id')))
-      .prepare(),
-    failed: db
-      .update(deliveries)
-      .set({
-        status: 'failed',
-        failureReason: sql`${p('reason')}`,
-        attempts: sql`${p('attempts')}`,
-        failures: sql`${p('failures')}`,
-        lastStatus: sql`${p('status')}`,
-        lastError: sql`${p('error')}`,
-        leaseUntil: null,
-        finishedAt: sql`${p('now')}`,
-      })
-      .where(eq(deliveries.id, p('id')))
-      .prepare(),
+    delivered: () =>
+      db
+        .update(deliveries)
+        .set({
+          status: 'delivered',
+          attempts: sql`${deliveries.attempts} + 1`,
+          lastStatus: sql`${p('status')}`,
+          lastError: null,
+          leaseUntil: null,
+          finishedAt: sql`${p('now')}`,
+        })
+        .where(and(inArray(deliveries.id, d.ids('ids')), sql`${d.unindexed(deliveries.leaseToken)} = ${p('token')}`))
+        .returning({ id: deliveries.id })
+        .prepare(),
+    retryAt: () =>
+      db
+        .update(deliveries)
+        .set({
+          nextAttemptAt: sql`${p('at')}`,
+          attempts: sql`${p('attempts')}`,
+          failures: sql`${p('failures')}`,
+          lastStatus: sql`${p('status')}`,
+          lastError: sql`${p('error')}`,
+          leaseUntil: null,
+        })
+        .where(eq(deliveries.id, p('id')))
+        .prepare(),
+    failed: () =>
+      db
+        .update(deliveries)
+        .set({
+          status: 'failed',
+          failureReason: sql`${p('reason')}`,
+          attempts: sql`${p('attempts')}`,
+          failures: sql`${p('failures')}`,
+          lastStatus: sql`${p('status')}`,
+          lastError: sql`${p('error')}`,
+          leaseUntil: null,
+          finishedAt: sql`${p('now')}`,
+        })
+        .where(eq(deliveries.id, p('id')))
+        .prepare(),
+    /** SQLite only (see insertAttemptsFromJson). */
+    insertAttempts: () => (dialect === 'sqlite' ? insertAttemptsFromJson(db, t) : null),
     /** Gives a claimed delivery back, due at `now`, nothing counted (only while the claim still holds it). */
-    handBack: db
-      .update(deliveries)
-      .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
-      .where(and(eq(deliveries.id, p('id')), eq(deliveries.leaseToken, p('token'))))
-      .prepare(),
-  };
+    handBack: () =>
+      db
+        .update(deliveries)
+        .set({ nextAttemptAt: sql`${p('now')}`, leaseUntil: null })
+        .where(and(eq(deliveries.id, p('id')), eq(deliveries.leaseToken, p('token'))))
+        .prepare(),
+  });
 }
 
 /** The worker's side of the outbox: claim due deliveries with a lease, then settle them. */
@@ -221,8 +252,6 @@ export class DeliveryQueue {
   /** SQLite: prepared once on its one connection. Other stores: per transaction (a prepared statement runs where it was built). */
   private readonly statements: Statements | null;
   private readonly perTx = new WeakMap<Tx, Statements>();
-  /** SQLite: attempt INSERTs by rows per statement. */
-  private readonly insertBySize = new Map<number, ReturnType<typeof insertAttempts>>();
   /** This queue's fencing tokens: `<random>.<claim number>`, unique across processes and claims. */
   private readonly owner = randomBytes(6).toString('base64url');
   private claims = 0;
@@ -248,17 +277,12 @@ export class DeliveryQueue {
   }
 
   /** Due deliveries (oldest due first), skipping endpoints that have no room. */
-  async due(
-    tx: Tx,
-    now: number,
-    limit: number,
-    skipEndpoints: readonly string[],
-  ): Promise<Array<{ id: number; endpointId: string }>> {
+  async due(tx: Tx, now: number, limit: number, skipEndpoints: readonly string[]): Promise<DueDelivery[]> {
     const { deliveries } = this.t;
     if (!skipEndpoints.length) return this.on(tx).due.execute({ now, limit });
     return skipLocked(
       tx
-        .select({ id: deliveries.id, endpointId: deliveries.endpointId })
+        .select({ id: deliveries.id, endpointId: deliveries.endpointId, eventId: deliveries.eventId })
         .from(deliveries)
         .where(
           and(
@@ -276,32 +300,45 @@ export class DeliveryQueue {
   /**
    * Leases deliveries, each until its `until` (the lease also pushes the due time, so
    * a delivery whose process dies is due again when its lease ends). Returns those it
-   * got: a row claimed elsewhere meanwhile is not due any more and is left out.
+   * got: a row claimed elsewhere meanwhile is not due any more and is left out. Event
+   * bodies come from the cache when this process wrote them recently; otherwise the
+   * lease reads them in the same statement.
    */
-  async lease(tx: Tx, items: ReadonlyArray<{ id: number; until: number }>, now: number): Promise<ClaimedDelivery[]> {
+  async lease(tx: Tx, items: ReadonlyArray<DueDelivery & { until: number }>, now: number): Promise<ClaimedDelivery[]> {
     const statements = this.on(tx);
     const byUntil = new Map<number, number[]>();
-    for (const { id, until } of items) {
+    let allCached = true;
+    for (const { id, until, eventId } of items) {
       const ids = byUntil.get(until);
       if (ids) ids.push(id);
       else byUntil.set(until, [id]);
+      if (allCached && !this.events.get(eventId)) allCached = false;
     }
-    const rows: Array<Omit<ClaimedDelivery, 'eventType' | 'body' | 'leaseToken'> & { leaseToken: string | null }> = [];
+    const claimed: ClaimedDelivery[] = [];
     for (const [until, ids] of byUntil) {
       const token = `${this.owner}.${++this.claims}`;
-      rows.push(...(await statements.lease.execute({ ids: JSON.stringify(ids), until, now, token })));
-    }
-    // Bodies: from the cache when this process wrote them recently, else in one read.
-    const missing = [...new Set(rows.filter((r) => !this.events.get(r.eventId)).map((r) => r.eventId))];
-    const read = new Map(
-      missing.length ? (await statements.events.execute({ ids: JSON.stringify(missing) })).map((e) => [e.id, e]) : [],
-    );
-    const claimed: ClaimedDelivery[] = [];
-    for (const row of rows) {
-      const stored = this.events.get(row.eventId) ?? read.get(row.eventId);
-      if (stored) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', eventType: stored.type, body: stored.body });
+      const params = { ids: JSON.stringify(ids), until, now, token };
+      if (allCached) {
+        for (const row of await statements.lease.execute(params)) {
+          // Cached when the ids were read; an event never changes, so a copy evicted since is re-read.
+          const body = this.events.get(row.eventId) ?? (await this.body(tx, row.eventId));
+          if (body !== undefined) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
+        }
+        continue;
+      }
+      for (const { body, ...row } of await statements.leaseWithBodies.execute(params)) {
+        // The event row goes only with its deliveries (a cascade): never missing while a delivery is pending.
+        if (body !== null) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
+      }
     }
     return claimed.sort((a, b) => a.id - b.id);
+  }
+
+  /** One event's body, read in `tx` (a cache miss after the cache was checked). */
+  private async body(tx: Tx, id: string): Promise<string | undefined> {
+    const { events } = this.t;
+    const [row] = await tx.select({ body: events.body }).from(events).where(eq(events.id, id));
+    return row?.body;
   }
 
   /** Runs `fn` in one transaction (a worker cycle: settle, then claim). */
@@ -321,11 +358,28 @@ export class DeliveryQueue {
 
   // Claims and the settling writes below run inside the worker cycle's transaction.
 
-  /** Records attempts: one INSERT per power-of-two chunk of them (at most ATTEMPTS_CHUNK rows each). */
+  /** Records attempts, one row each, in one INSERT (SQLite) or one per ATTEMPTS_CHUNK rows (PostgreSQL). */
   async recordAttempts(
     tx: Tx,
     recorded: ReadonlyArray<{ delivery: ClaimedDelivery; attempt: AttemptRecord }>,
   ): Promise<void> {
+    if (!recorded.length) return;
+    const insert = this.statements?.insertAttempts;
+    if (insert) {
+      // In ATTEMPT_FIELDS order.
+      const rows = recorded.map(({ delivery: d, attempt: a }) => [
+        d.id,
+        d.attempts + 1,
+        a.startedAt,
+        a.durationMs,
+        a.outcome,
+        a.status,
+        a.error,
+        a.excerpt,
+      ]);
+      await insert.execute({ rows: JSON.stringify(rows) });
+      return;
+    }
     const rows: AttemptInsert[] = recorded.map(({ delivery: d, attempt: a }) => ({
       deliveryId: d.id,
       attempt: d.attempts + 1,
@@ -336,28 +390,9 @@ export class DeliveryQueue {
       error: a.error,
       responseExcerpt: a.excerpt,
     }));
-    if (!this.statements) {
-      // Prepared statements last one transaction here: a plain multi-row INSERT costs the same.
-      for (let i = 0; i < rows.length; i += ATTEMPTS_CHUNK)
-        await tx.insert(this.t.attempts).values(rows.slice(i, i + ATTEMPTS_CHUNK));
-      return;
-    }
-    for (let i = 0; i < rows.length; ) {
-      let size = ATTEMPTS_CHUNK;
-      while (size > rows.length - i) size >>= 1;
-      let insert = this.insertBySize.get(size);
-      if (!insert) {
-        insert = insertAttempts(this.storage.db, this.t, size);
-        this.insertBySize.set(size, insert);
-      }
-      const params: Record<string, unknown> = {};
-      for (let k = 0; k < size; k++) {
-        const row = rows[i + k];
-        for (const column in row) params[`${column}${k}`] = row[column as keyof AttemptInsert];
-      }
-      await insert.execute(params);
-      i += size;
-    }
+    // Prepared statements last one transaction here: a plain multi-row INSERT costs the same.
+    for (let i = 0; i < rows.length; i += ATTEMPTS_CHUNK)
+      await tx.insert(this.t.attempts).values(rows.slice(i, i + ATTEMPTS_CHUNK));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia';
 import type { AuthService } from '../../src/kernel/auth.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
 import { HubError } from '../../src/kernel/errors.ts';
+import { Integer } from '../../src/kernel/integer.ts';
 import { errorResponses } from '../../src/kernel/schemas.ts';
 import {
   AttemptSchema,
@@ -135,7 +136,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         parse: 'json',
         params: EndpointParams,
         body: RecoverBody,
-        response: { 200: t.Object({ requeued: t.Integer() }), ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 200: t.Object({ requeued: Integer() }), ...errorResponses(400, 401, 403, 404, 409, 422) },
         detail: {
           operationId: 'recoverWebhookDeliveries',
           summary: 'Re-queue failed deliveries since a time',
@@ -155,7 +156,7 @@ export function webhookRoutes(service: WebhooksService, auth: AuthService, clock
         response: {
           200: t.Object({
             deliveries: t.Array(DeliverySchema),
-            nextCursor: t.Nullable(t.Integer({ description: 'Pass as `after` for the next page' })),
+            nextCursor: t.Nullable(Integer({ description: 'Pass as `after` for the next page' })),
           }),
           ...errorResponses(400, 401, 403),
         },

@@ -30,10 +30,16 @@ const CANCELLED = Symbol('cancelled');
  * Makes one HTTP attempt: checks the endpoint's address (SSRF guard), signs the body
  * and POSTs it to the checked address, bounded by the timeout (on the hub's clock).
  * `cancelAll` (a stopping worker) ends the attempts in flight as cancelled.
+ *
+ * One timer serves every attempt in flight: it is set for the earliest deadline, and
+ * when it fires it aborts the attempts past theirs and is set again for the next. Under
+ * load deadlines come in the order attempts start, so the timer is set about once per
+ * timeout rather than once per attempt (a timer per attempt cost as much as signing).
  */
 export class Sender {
-  /** The attempts in flight, to cancel on stop (one set, not a listener per attempt). */
-  private readonly inFlight = new Set<AbortController>();
+  /** The attempts in flight and their deadlines, to time out and to cancel on stop. */
+  private readonly inFlight = new Map<AbortController, number>();
+  private timer: { at: number; cancel: () => void } | null = null;
   private cancelled = false;
 
   constructor(
@@ -46,7 +52,39 @@ export class Sender {
   /** Cancels every attempt in flight, and any started later: they end with a null outcome. */
   cancelAll(): void {
     this.cancelled = true;
-    for (const controller of this.inFlight) controller.abort(CANCELLED);
+    for (const controller of this.inFlight.keys()) controller.abort(CANCELLED);
+  }
+
+  /** Sets the timer for `deadline` unless it is set for that or sooner already. */
+  private arm(deadline: number): void {
+    if (this.timer && this.timer.at <= deadline) return;
+    this.timer?.cancel();
+    const cancel = this.clock.setTimeout(() => this.expire(deadline), Math.max(0, deadline - this.clock.now()));
+    this.timer = { at: deadline, cancel };
+  }
+
+  /**
+   * Aborts the attempts past their deadline, then waits for the next one (if any attempt
+   * is left). The timer firing means `at` has come, even if the clock was set back since.
+   */
+  private expire(at: number): void {
+    this.timer = null;
+    const now = Math.max(this.clock.now(), at);
+    let next = Number.POSITIVE_INFINITY;
+    for (const [controller, deadline] of this.inFlight) {
+      if (deadline <= now) controller.abort(TIMED_OUT);
+      else next = Math.min(next, deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
+  }
+
+  /** Forgets an attempt that ended; the timer goes when nothing is left in flight. */
+  private ended(controller: AbortController): void {
+    this.inFlight.delete(controller);
+    if (!this.inFlight.size && this.timer) {
+      this.timer.cancel();
+      this.timer = null;
+    }
   }
 
   async send(endpoint: CachedEndpoint, delivery: ClaimedDelivery, timeoutMs: number): Promise<AttemptResult> {
@@ -54,8 +92,9 @@ export class Sender {
     const started = performance.now();
     const controller = new AbortController();
     if (this.cancelled) controller.abort(CANCELLED);
-    const cancelTimer = this.clock.setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
-    this.inFlight.add(controller);
+    const deadline = startedAt + timeoutMs;
+    this.inFlight.set(controller, deadline);
+    this.arm(deadline);
     const result = (
       fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>,
       retryAfterSeconds: number | null = null,
@@ -106,8 +145,7 @@ export class Sender {
         return result({ outcome: 'refused', status: null, error: err.message, excerpt: null });
       return result({ outcome: 'network_error', status: null, error: describe(err), excerpt: null });
     } finally {
-      cancelTimer();
-      this.inFlight.delete(controller);
+      this.ended(controller);
     }
   }
 }

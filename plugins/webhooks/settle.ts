@@ -3,6 +3,7 @@ import type { Clock } from '../../src/kernel/clock.ts';
 import type { RelaykitEvents } from '../../src/kernel/events.ts';
 import type { Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint } from './endpoints.ts';
+import type { Envelope } from './formats.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import type { WebhooksOptions } from './options.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from './queue.ts';
@@ -112,7 +113,7 @@ export class Settler {
     }
     this.metrics.finished('delivered', delivered);
     await this.queue.recordAttempts(tx, attempts);
-    for (const { attempt } of attempts) this.metrics.attempt(attempt.outcome, attempt.durationMs);
+    this.metrics.attempted(attempts.map(({ attempt }) => attempt));
     return out;
   }
 
@@ -155,7 +156,8 @@ export class Settler {
         deliveryId: d.id,
         endpointId: d.endpointId,
         eventId: d.eventId,
-        eventType: d.eventType,
+        // The stored envelope's type is the event's (both written from one value); read only here, rarely.
+        eventType: (JSON.parse(d.body) as Envelope).type,
         attempts,
         lastStatus: r.status,
         lastError: r.error,

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): every attempt carries
@@ -35,21 +35,29 @@ export function secretKey(secret: string): Buffer {
   return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 }
 
+/**
+ * The key of a `whsec_` secret, imported once for signing: an HMAC under a KeyObject
+ * skips importing the raw key at every attempt (about half the cost of a signature).
+ */
+export function signingKey(secret: string): KeyObject {
+  return createSecretKey(secretKey(secret));
+}
+
 /** One `v1,<signature>` for `id.timestamp.body` under `key`. */
-export function sign(key: Buffer, id: string, timestamp: number, body: string): string {
+export function sign(key: Buffer | KeyObject, id: string, timestamp: number, body: string): string {
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** The three Standard Webhooks headers for one attempt, signed with every key given. */
 export function signatureHeaders(
-  keys: readonly Buffer[],
+  keys: readonly KeyObject[],
   id: string,
   timestamp: number,
   body: string,
 ): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': keys.map((key) => sign(key, id, timestamp, body)).join(' '),
-  };
+  const signature =
+    keys.length === 1
+      ? sign(keys[0], id, timestamp, body)
+      : keys.map((key) => sign(key, id, timestamp, body)).join(' ');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/kernel/logger.ts';
 import type { Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint } from './endpoints.ts';
 import type { WebhooksOptions } from './options.ts';
-import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
+import type { ClaimedDelivery, DeliveryQueue, DueDelivery } from './queue.ts';
 import type { Sender } from './sender.ts';
 import type { WebhooksService } from './service.ts';
 import type { Finished, Recorded, Settler } from './settle.ts';
@@ -195,15 +195,22 @@ export class Worker {
       const free = 2 * concurrency - this.inFlight.size - this.ready.length - claimed.length;
       if (free <= 0) return claimed;
       const skip = [...unusable];
-      for (const [id, n] of taken) if (n >= cap) skip.push(id);
+      let most = 0;
+      for (const [id, n] of taken) {
+        if (n >= cap) skip.push(id);
+        most = Math.max(most, n);
+      }
       // Every enabled endpoint is at its cap: nothing could be leased, and the query would
       // walk the whole due backlog only to skip it (it did, once per cycle, during a drain).
       if (skip.length && this.allSkipped(skip)) return claimed;
-      const limit = Math.min(CANDIDATES, free * 2);
+      // Twice the room, so that rows of endpoints reaching their cap meanwhile can be passed
+      // over; when no endpoint can reach it within this claim, every row read is leased.
+      const limit = Math.min(CANDIDATES, most + free <= cap ? free : free * 2);
       const candidates = await this.queue.due(tx, now, limit, skip);
-      const leases: Array<{ id: number; until: number }> = [];
+      const leases: Array<DueDelivery & { until: number }> = [];
       let skipped = false;
-      for (const { id, endpointId } of candidates) {
+      for (const candidate of candidates) {
+        const { endpointId } = candidate;
         const endpoint = this.service.endpoints.get(endpointId);
         if (!endpoint?.row.enabled) {
           unusable.add(endpointId);
@@ -214,7 +221,7 @@ export class Worker {
         if (used >= cap) continue;
         taken.set(endpointId, used + 1);
         // Covers the wait for a slot (one round, at most a timeout) and the attempt itself.
-        leases.push({ id, until: now + 2 * this.service.timeoutMs(endpoint) + leaseGraceMs });
+        leases.push({ ...candidate, until: now + 2 * this.service.timeoutMs(endpoint) + leaseGraceMs });
         if (leases.length >= free) break;
       }
       if (leases.length) claimed.push(...(await this.queue.lease(tx, leases, now)));

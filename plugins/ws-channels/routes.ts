@@ -4,6 +4,7 @@ import { isSystemChannel } from '../../src/kernel/access.ts';
 import { remoteAddressOf } from '../../src/kernel/app.ts';
 import { matchesPattern } from '../../src/kernel/bus.ts';
 import { HubError } from '../../src/kernel/errors.ts';
+import { Integer } from '../../src/kernel/integer.ts';
 import { ClusterChannelsSchema, errorResponses } from '../../src/kernel/schemas.ts';
 import { NAME_PATTERN } from '../../src/messages/routes.ts';
 import { CloseCodes } from './protocol.ts';
@@ -11,23 +12,23 @@ import type { WsService } from './service.ts';
 
 const ChannelName = t.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'A channel name' });
 
-const PerNode = t.Record(t.String(), t.Integer(), {
+const PerNode = t.Record(t.String(), Integer(), {
   description: 'Distinct clients subscribed through each live node, by node id',
 });
 
 const Status = t.Object(
   {
-    connections: t.Integer({ description: 'Open connections' }),
-    clients: t.Integer({ description: 'Distinct client ids connected' }),
-    channels: t.Integer({ description: 'Channels with at least one subscriber' }),
-    subscriptions: t.Integer({ description: 'Channel subscriptions over all connections' }),
-    catchingUp: t.Integer({ description: 'Connections replaying missed events' }),
-    framesIn: t.Integer({ description: 'Frames received since the plugin started' }),
-    framesOut: t.Integer({
+    connections: Integer({ description: 'Open connections' }),
+    clients: Integer({ description: 'Distinct client ids connected' }),
+    channels: Integer({ description: 'Channels with at least one subscriber' }),
+    subscriptions: Integer({ description: 'Channel subscriptions over all connections' }),
+    catchingUp: Integer({ description: 'Connections replaying missed events' }),
+    framesIn: Integer({ description: 'Frames received since the plugin started' }),
+    framesOut: Integer({
       description: 'Frames sent since the plugin started (a publish counts once per subscriber)',
     }),
-    slowConsumerCloses: t.Integer({ description: 'Connections closed with 4008 since the plugin started' }),
-    lastId: t.Integer({ description: 'The newest event-log id delivered live' }),
+    slowConsumerCloses: Integer({ description: 'Connections closed with 4008 since the plugin started' }),
+    lastId: Integer({ description: 'The newest event-log id delivered live' }),
     cluster: t.Optional(ClusterChannelsSchema),
   },
   { title: 'WsStatus', description: 'This node; `cluster` adds the whole cluster' },
@@ -35,16 +36,16 @@ const Status = t.Object(
 
 const ChannelSummary = t.Object({
   name: t.String(),
-  subscribers: t.Integer({ description: 'Connections subscribed on this node (live or catching up)' }),
+  subscribers: Integer({ description: 'Connections subscribed on this node (live or catching up)' }),
   system: t.Boolean({ description: 'A `$hub:` channel carrying the hub’s own events' }),
-  clients: t.Optional(t.Integer({ description: 'On a cluster: distinct clients subscribed on every live node' })),
+  clients: t.Optional(Integer({ description: 'On a cluster: distinct clients subscribed on every live node' })),
   nodes: t.Optional(PerNode),
 });
 
 const ChannelDetail = t.Object(
   {
     name: t.String(),
-    subscribers: t.Integer({ description: 'Connections subscribed on this node' }),
+    subscribers: Integer({ description: 'Connections subscribed on this node' }),
     clients: t.Array(t.String(), {
       description:
         'Client ids of the subscribers, sorted: on every node of a cluster (dead nodes drop out within seconds)',
@@ -123,12 +124,12 @@ export function wsRoutes(svc: WsService) {
         query: t.Object({
           prefix: t.Optional(t.String({ description: 'Only channels whose name starts with this' })),
           after: t.Optional(t.String({ description: 'Cursor: only channels whose name sorts after this' })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+          limit: t.Optional(Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
         }),
         response: {
           200: t.Object({
             channels: t.Array(ChannelSummary),
-            total: t.Integer({
+            total: Integer({
               description: 'Channels with subscribers, whatever the filter (on a cluster: on any live node)',
             }),
             nextCursor: t.Nullable(t.String({ description: 'Pass as `after` for the next page; null on the last' })),
@@ -193,7 +194,7 @@ export function wsRoutes(svc: WsService) {
         response: {
           200: t.Object({
             clientId: t.String(),
-            closed: t.Integer({ description: 'Connections closed (0 when the client had none)' }),
+            closed: Integer({ description: 'Connections closed (0 when the client had none)' }),
           }),
           ...errorResponses(400, 401, 403),
         },
@@ -240,9 +241,9 @@ export function wsRoutes(svc: WsService) {
         ),
         response: {
           201: t.Object({
-            id: t.Integer({ description: 'The event-log id' }),
+            id: Integer({ description: 'The event-log id' }),
             channel: t.Nullable(t.String()),
-            recipients: t.Integer({ description: 'WebSocket connections it was addressed to when sent' }),
+            recipients: Integer({ description: 'WebSocket connections it was addressed to when sent' }),
           }),
           ...errorResponses(400, 401, 403, 413, 415, 422),
         },

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia';
 import type { LimitsConfig } from '../config/schema.ts';
 import type { AuthService } from '../kernel/auth.ts';
 import type { PluginChange } from '../kernel/host.ts';
+import { Integer } from '../kernel/integer.ts';
 import type { PluginStatus } from '../kernel/plugin.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 
@@ -94,11 +95,11 @@ export function adminRoutes(api: AdminApi) {
       response: {
         200: t.Object({
           limits: t.Record(t.String(), t.Number()),
-          maxBodyBytes: t.Integer(),
-          maxJsonDepth: t.Integer(),
-          bodyTimeoutMs: t.Integer(),
-          trackedCallers: t.Integer(),
-          openConnections: t.Integer(),
+          maxBodyBytes: Integer(),
+          maxJsonDepth: Integer(),
+          bodyTimeoutMs: Integer(),
+          trackedCallers: Integer(),
+          openConnections: Integer(),
           rateLimited: t.Record(t.String(), t.Number()),
         }),
         ...errorResponses(401, 403),

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import type { HubConfig } from '../config/schema.ts';
 import type { AuthService } from '../kernel/auth.ts';
+import { Integer } from '../kernel/integer.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 import { authMode } from '../kernel/startup.ts';
 import { VERSION } from '../version.ts';
@@ -112,7 +113,7 @@ const StatusSchema = t.Object(
           at: Iso,
           origin: t.Union([t.Literal('file'), t.Literal('api')]),
           outcome: t.Union([t.Literal('applied'), t.Literal('rejected')]),
-          changes: t.Integer(),
+          changes: Integer(),
           error: t.Optional(t.String()),
         },
         { title: 'ReloadRecord' },

@@ -4,10 +4,8 @@ import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../../plugins/index.ts';
 import { checkConfigFile, loadConfig, locateConfig, schemaFor } from '../config/load.ts';
 import type { HubConfig } from '../config/schema.ts';
-import { initialConfig } from './config-init.ts';
 import { DEFAULT_URL, formatStatus, publish, type Remote, status } from './remote.ts';
 import { follow, parseSince } from './stream.ts';
-import { checkToken, mintToken } from './token.ts';
 import { envValue, UsageError } from './usage.ts';
 
 /** The commands that work on a config or talk to a running hub, beside `start`. */
@@ -33,8 +31,10 @@ async function hubConfig(config: string | undefined, env: Env): Promise<HubConfi
 }
 
 /** Runs `config init`; returns the exit code. */
-export function configInit(args: string[], out: Out): number {
+export async function configInit(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' } } });
+  // The YAML writer loads for this command only: `relaykit start` without a config file never reads YAML.
+  const { initialConfig } = await import('./config-init.ts');
   const text = initialConfig(schemaFor(new Map(builtinPlugins.map((p) => [p.name, p]))));
   const file = positionals[0] ?? 'relaykit.config.yaml';
   if (file === '-') {
@@ -66,6 +66,8 @@ export async function runClientCommand(command: string, args: string[], env: Env
         },
       });
       const config = await hubConfig(values.config, env);
+      // jose loads for this command (and in the hub, with the first JWT to verify).
+      const { checkToken, mintToken } = await import('./token.ts');
       if (values.check !== undefined) {
         out.stdout(JSON.stringify(await checkToken(config, values.check), null, 2));
         return 0;

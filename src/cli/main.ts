@@ -25,7 +25,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   const client = (CLIENT_COMMANDS as readonly string[]).includes(first ?? '');
   if (client || (first === 'config' && second === 'init')) {
     try {
-      return client ? await runClientCommand(first, argv.slice(1), env, console_) : configInit(argv.slice(2), console_);
+      return client
+        ? await runClientCommand(first, argv.slice(1), env, console_)
+        : await configInit(argv.slice(2), console_);
     } catch (err) {
       return failed(err);
     }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/schema.ts';
 import { accessFromClaims, adminAccess, anonymousAccess, type ClientAccess } from './access.ts';
 import { HubError } from './errors.ts';
@@ -148,6 +148,7 @@ export class KernelAuth implements AuthService {
   async verifyJwt(token: string): Promise<JWTPayload> {
     const jwt = this.config().jwt;
     if (!this.jwtConfigured()) throw new HubError('RELAYKIT_ERR_UNAUTHORIZED', 'JWT verification is not configured');
+    const { jwtVerify } = jose ?? (await loadJose());
     const key = await this.key();
     const options = {
       algorithms: jwt.secret ? ['HS256'] : ['RS256'],
@@ -174,10 +175,18 @@ export class KernelAuth implements AuthService {
       const key: Promise<Uint8Array | CryptoKey | JWTVerifyGetKey> = jwt.secret
         ? Promise.resolve(new TextEncoder().encode(jwt.secret))
         : jwt.publicKey
-          ? importSPKI(jwt.publicKey, 'RS256')
-          : Promise.resolve(createRemoteJWKSet(new URL(jwt.jwksUrl as string)));
+          ? loadJose().then((j) => j.importSPKI(jwt.publicKey as string, 'RS256'))
+          : loadJose().then((j) => j.createRemoteJWKSet(new URL(jwt.jwksUrl as string)));
       this.keyCache = { source, key };
     }
     return this.keyCache.key;
   }
+}
+
+/** jose, loaded with the first JWT to verify: a hub without JWTs configured never evaluates it. */
+let jose: typeof import('jose') | undefined;
+
+async function loadJose(): Promise<typeof import('jose')> {
+  jose ??= await import('jose');
+  return jose;
 }

@@ -46,26 +46,25 @@ export interface FrontOptions {
  * starting or shutting down) takes the general path.
  */
 export class Front {
-  private app: AnyElysia;
+  /** Null until the hub has started its plugins and built the app: until then everything answers 503. */
+  private app: AnyElysia | null = null;
   private websockets = new Map<string, WebSocketEndpoint>();
-  private routes: Memoirist<string> | null = null;
+  private routes: (() => Memoirist<string>) | null = null;
   private inflightCount = 0;
   private installNative: ((routes: NativeRoutes) => void) | null = null;
 
-  constructor(
-    private readonly options: FrontOptions,
-    app: AnyElysia,
-  ) {
-    this.app = app;
-  }
+  constructor(private readonly options: FrontOptions) {}
 
   /** Requests being handled right now (streams that outlive their handler are not counted). */
   get inflight(): number {
     return this.inflightCount;
   }
 
-  /** Swaps in a new app, its route templates and WebSocket endpoints. */
-  swap(app: AnyElysia, routes: Memoirist<string>, websockets: ReadonlyMap<string, WebSocketEndpoint>): void {
+  /**
+   * Swaps in a new app, its route templates (built on first use: only requests outside
+   * the runtime's router need them) and WebSocket endpoints.
+   */
+  swap(app: AnyElysia, routes: () => Memoirist<string>, websockets: ReadonlyMap<string, WebSocketEndpoint>): void {
     this.app = app;
     this.routes = routes;
     this.websockets = new Map(websockets);
@@ -75,7 +74,7 @@ export class Front {
   /** Hands the current app's GET routes, and those of every later swap, to the runtime's router. */
   useNativeRouter(install: (routes: NativeRoutes) => void): void {
     this.installNative = install;
-    install(this.nativeRoutes(this.app));
+    if (this.app) install(this.nativeRoutes(this.app));
   }
 
   private nativeRoutes(app: AnyElysia): NativeRoutes {
@@ -142,6 +141,8 @@ export class Front {
 
   private dispatch(request: Request, info: RequestInfo): Promise<Response> {
     const app = this.app;
+    // No app yet: the hub stopped before it finished starting.
+    if (!app) return Promise.resolve(errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting')));
     return this.forward(request, info, null, () => app.handle(request));
   }
 
@@ -173,7 +174,7 @@ export class Front {
         this.inflightCount--;
         this.options.observe(
           request,
-          template ?? routes?.find(request.method, pathOf(request.url))?.store ?? 'unmatched',
+          template ?? routes?.().find(request.method, pathOf(request.url))?.store ?? 'unmatched',
           response.status,
           (performance.now() - start) / 1000,
           requestId,

@@ -1,4 +1,5 @@
 import type { AnyElysia } from 'elysia';
+import type Memoirist from 'memoirist';
 import { keyRoutes } from '../admin/keys.ts';
 import { limitsView } from '../admin/limits-view.ts';
 import { pluginsView } from '../admin/plugins-view.ts';
@@ -88,6 +89,7 @@ export class Hub {
 
   private constructor(
     private readonly options: HubOptions,
+    log: Logger,
     private current: HubConfig,
     private readonly storage: Storage,
     store: MessageStore,
@@ -100,7 +102,7 @@ export class Hub {
       this.settleStart = resolve;
     });
     this.clock = options.clock ?? systemClock;
-    this.log = options.logger ?? createLogger(current.log.level, current.log.format);
+    this.log = log;
     this.metrics = createCoreMetrics(this.registry);
     registerClusterMetrics(this.registry, cluster);
     this.bus = new MemoryEventBus(({ event, error }) => {
@@ -167,37 +169,35 @@ export class Hub {
       }),
       emit: (kind, name) => this.bus.publish(`plugin.${kind}`, { name, at: this.now() }),
     });
-    this.front = new Front(
-      {
-        bodyLimits: () => ({
-          maxBytes: this.current.server.maxBodyBytes,
-          maxDepth: this.current.server.maxJsonDepth,
-          timeoutMs: this.current.server.bodyTimeoutMs,
-          setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
+    // No app until the plugins have started: `rebuild` builds the first one, with their routes.
+    this.front = new Front({
+      bodyLimits: () => ({
+        maxBytes: this.current.server.maxBodyBytes,
+        maxDepth: this.current.server.maxJsonDepth,
+        timeoutMs: this.current.server.bodyTimeoutMs,
+        setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
+      }),
+      acceptingWebSockets: () => this.state === 'ready',
+      cors: () => this.current.server.cors,
+      starting: () => this.state === 'starting',
+      started: (ms) =>
+        new Promise<void>((resolve) => {
+          const cancel = this.clock.setTimeout(resolve, ms);
+          void this.startSettled.then(() => {
+            cancel();
+            resolve();
+          });
         }),
-        acceptingWebSockets: () => this.state === 'ready',
-        cors: () => this.current.server.cors,
-        starting: () => this.state === 'starting',
-        started: (ms) =>
-          new Promise<void>((resolve) => {
-            const cancel = this.clock.setTimeout(resolve, ms);
-            void this.startSettled.then(() => {
-              cancel();
-              resolve();
-            });
-          }),
-        accepting: () => this.accepting,
-        observe: (request, route, status, seconds, requestId) => {
-          const method = methodLabel(request.method);
-          const labels = () => ({ method, route, status: String(status) });
-          this.metrics.httpDuration.observe(`${method} ${status} ${route}`, labels, seconds);
-          if (this.current.log.requests) {
-            this.log.info({ requestId, ...labels(), ms: Math.round(seconds * 1e5) / 100 }, 'request');
-          }
-        },
+      accepting: () => this.accepting,
+      observe: (request, route, status, seconds, requestId) => {
+        const method = methodLabel(request.method);
+        const labels = () => ({ method, route, status: String(status) });
+        this.metrics.httpDuration.observe(`${method} ${status} ${route}`, labels, seconds);
+        if (this.current.log.requests) {
+          this.log.info({ requestId, ...labels(), ms: Math.round(seconds * 1e5) / 100 }, 'request');
+        }
       },
-      buildApp({ version: VERSION, log: this.log, routes: [] }),
-    );
+    });
   }
 
   /** Loads the config, opens and migrates the database, starts the server, then the plugins. */
@@ -217,8 +217,7 @@ export class Hub {
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
     });
     let cluster: ClusterNode;
-    let hub: Hub | null = null;
-    const early = options.logger ?? createLogger(config.log.level, config.log.format);
+    const log = options.logger ?? createLogger(config.log.level, config.log.format);
     try {
       cluster = await openClusterNode({
         config: config.cluster,
@@ -226,13 +225,13 @@ export class Hub {
         storage,
         store: messages,
         clock,
-        log: () => hub?.log ?? early,
+        log: () => log,
       });
     } catch (err) {
       await storage.close();
       throw err;
     }
-    hub = new Hub(options, config, storage, messages, source, cluster);
+    const hub = new Hub(options, log, config, storage, messages, source, cluster);
     try {
       await hub.storedKeys.start();
     } catch (err) {
@@ -472,7 +471,8 @@ export class Hub {
     });
     const websockets = new Map<string, WebSocketEndpoint>();
     for (const p of plugins) for (const ws of p.instance.websockets?.() ?? []) websockets.set(ws.path, ws);
-    this.front.swap(app, routeTemplates(app), websockets);
+    let templates: Memoirist<string> | null = null;
+    this.front.swap(app, () => (templates ??= routeTemplates(app)), websockets);
   }
 
   private async listen(): Promise<void> {

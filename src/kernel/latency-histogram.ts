@@ -1,5 +1,13 @@
 import { Histogram, type Registry } from './prom.ts';
 
+/** What a LatencyHistogram is: prom-client's name, help, label names and bucket bounds (seconds). */
+export interface LatencyHistogramConfig<L extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  buckets: readonly number[];
+}
+
 /** One label set's observations since the last scrape. */
 interface Pending {
   labels: Record<string, string>;
@@ -37,7 +45,7 @@ export class LatencyHistogram<L extends string> {
   private readonly hashes = new Map<string, string>();
 
   constructor(
-    private readonly options: { name: string; help: string; labelNames: readonly L[]; buckets: readonly number[] },
+    private readonly options: LatencyHistogramConfig<L>,
     registry: Registry,
   ) {
     const merge = () => this.merge();

@@ -52,5 +52,18 @@ export function prettyLine(record: Record<string, unknown>, color = false): stri
   return `${clock} ${head} ${msg ?? ''}${rest.length ? ` ${rest.join(' ')}` : ''}${error}`;
 }
 
-/** A logger that writes nothing (tests, `relaykit config check`). */
-export const silentLogger: Logger = createLogger('silent');
+function discard(): void {}
+
+/**
+ * A logger that writes nothing (tests, `relaykit config check`). Not a pino instance:
+ * it is made when this module loads, on every start, and must cost nothing.
+ */
+export const silentLogger: Logger = {
+  trace: discard,
+  debug: discard,
+  info: discard,
+  warn: discard,
+  error: discard,
+  fatal: discard,
+  child: () => silentLogger,
+};

@@ -1,5 +1,5 @@
 import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, Metric } from 'prom-client';
-import { LatencyHistogram } from './latency-histogram.ts';
+import { LatencyHistogram, type LatencyHistogramConfig } from './latency-histogram.ts';
 import { Counter, Gauge, Histogram, type Registry } from './prom.ts';
 
 /**
@@ -13,6 +13,11 @@ export interface PluginMetrics {
   counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L>;
   gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L>;
   histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L>;
+  /**
+   * A histogram for hot paths (see LatencyHistogram): an observation is a map lookup by
+   * a key the caller already has, merged into the prom-client histogram at every scrape.
+   */
+  latencyHistogram<L extends string>(config: LatencyHistogramConfig<L>): LatencyHistogram<L>;
   /** Registers a metric built elsewhere (prom-client's default collectors) for the life of the instance. */
   register<M extends Metric>(metric: M): M;
 }
@@ -35,6 +40,13 @@ export class ScopedMetrics implements PluginMetrics {
     return this.track(new Histogram<L>({ ...config, registers: [] }));
   }
 
+  latencyHistogram<L extends string>(config: LatencyHistogramConfig<L>): LatencyHistogram<L> {
+    this.free(config.name);
+    const histogram = new LatencyHistogram<L>(config, this.registry);
+    this.names.add(config.name);
+    return histogram;
+  }
+
   register<M extends Metric>(metric: M): M {
     return this.track(metric);
   }
@@ -45,10 +57,14 @@ export class ScopedMetrics implements PluginMetrics {
     this.names.clear();
   }
 
+  /** A name left behind by a failed stop must not block the restart. */
+  private free(name: string): void {
+    if (this.registry.getSingleMetric(name)) this.registry.removeSingleMetric(name);
+  }
+
   private track<M extends Metric>(metric: M): M {
     const name = (metric as unknown as { name: string }).name;
-    // A name left behind by a failed stop must not block the restart.
-    if (this.registry.getSingleMetric(name)) this.registry.removeSingleMetric(name);
+    this.free(name);
     this.registry.registerMetric(metric);
     this.names.add(name);
     return metric;

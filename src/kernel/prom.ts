@@ -8,8 +8,6 @@ import type * as Prom from 'prom-client';
 // @ts-expect-error prom-client ships types for its index only
 import CounterClass from 'prom-client/lib/counter.js';
 // @ts-expect-error prom-client ships types for its index only
-import collectDefaults from 'prom-client/lib/defaultMetrics.js';
-// @ts-expect-error prom-client ships types for its index only
 import GaugeClass from 'prom-client/lib/gauge.js';
 // @ts-expect-error prom-client ships types for its index only
 import HistogramClass from 'prom-client/lib/histogram.js';
@@ -24,4 +22,3 @@ export const Gauge = GaugeClass as typeof Prom.Gauge;
 export type Gauge<T extends string = string> = Prom.Gauge<T>;
 export const Histogram = HistogramClass as typeof Prom.Histogram;
 export type Histogram<T extends string = string> = Prom.Histogram<T>;
-export const collectDefaultMetrics = collectDefaults as typeof Prom.collectDefaultMetrics;

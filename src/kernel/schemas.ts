@@ -1,4 +1,5 @@
 import { t } from 'elysia';
+import { Integer } from './integer.ts';
 
 /** The one error shape, for routes' documented error responses. */
 export const ErrorResponse = t.Object(
@@ -25,12 +26,12 @@ export const errorResponses = <const S extends readonly number[]>(...statuses: S
  */
 export const ClusterChannelsSchema = t.Object(
   {
-    channels: t.Integer({ description: 'Channels with subscribers on any live node' }),
+    channels: Integer({ description: 'Channels with subscribers on any live node' }),
     nodes: t.Record(
       t.String(),
       t.Object({
-        channels: t.Integer({ description: 'Channels with subscribers on this node' }),
-        subscriptions: t.Integer({ description: 'Distinct (channel, client) subscriptions on this node' }),
+        channels: Integer({ description: 'Channels with subscribers on this node' }),
+        subscriptions: Integer({ description: 'Distinct (channel, client) subscriptions on this node' }),
       }),
       { description: 'Per live node with subscribers, by node id' },
     ),

@@ -11,6 +11,7 @@ import {
   requireInbox,
   requireReadable,
 } from '../kernel/identity/rules.ts';
+import { Integer } from '../kernel/integer.ts';
 import type { Quotas } from '../kernel/quotas.ts';
 import { errorResponses } from '../kernel/schemas.ts';
 import { asBody, jsonResponse, messageJson } from './encode.ts';
@@ -65,7 +66,7 @@ export const SendMessageBody = t.Object(
     type: MessageType,
     payload: t.Unknown({ description: 'Any JSON value' }),
     ttl: t.Optional(
-      t.Integer({ minimum: 1, description: 'Seconds until the message expires (capped by the ttl plugin)' }),
+      Integer({ minimum: 1, description: 'Seconds until the message expires (capped by the ttl plugin)' }),
     ),
   },
   { additionalProperties: false, title: 'SendMessage' },
@@ -87,7 +88,7 @@ export function idempotencyKeyOf(request: Request): string | null {
   ]);
 }
 
-const IdParams = t.Object({ id: t.Integer({ minimum: 1, description: 'Message id' }) });
+const IdParams = t.Object({ id: Integer({ minimum: 1, description: 'Message id' }) });
 
 /**
  * Refuses ids the schema's number coercion would bend: `0x10` read as 16, `1e3`,
@@ -163,13 +164,13 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
           client: t.Optional(t.String({ description: 'Only messages addressed to this client id' })),
           channel: t.Optional(t.String({ description: 'Only messages on this channel' })),
           type: t.Optional(t.String({ description: 'Only messages of this type' })),
-          after: t.Optional(t.Integer({ minimum: 0, description: 'Cursor: only messages with a larger id' })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          after: t.Optional(Integer({ minimum: 0, description: 'Cursor: only messages with a larger id' })),
+          limit: t.Optional(Integer({ minimum: 1, maximum: 1000, default: 100 })),
         }),
         response: {
           200: t.Object({
             messages: t.Array(MessageSchema),
-            nextCursor: t.Nullable(t.Integer({ description: 'Pass as `after` for the next page' })),
+            nextCursor: t.Nullable(Integer({ description: 'Pass as `after` for the next page' })),
           }),
           ...errorResponses(400, 401, 403),
         },

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { onFirstUse } from '../storage/on-first-use.ts';
 import { SqliteStorage } from '../storage/sqlite.ts';
 import type { DialectTables, RowGuard, Storage, Tx } from '../storage/storage.ts';
 import { type EncodedMessage, encodeStored, messageJson, type StoredValues } from './encode.ts';
@@ -68,45 +69,53 @@ async function holds(tx: Tx, guard: RowGuard): Promise<boolean> {
 function prepareSqlite(storage: SqliteStorage) {
   const db = storage.sync;
   const column = (name: string) => sql.placeholder(name);
-  const due = db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(lte(messages.expiresAt, sql.placeholder('now')))
-    .orderBy(asc(messages.expiresAt))
-    .limit(sql.placeholder('limit'));
-  const remove = db.delete(messages).where(inArray(messages.id, due));
-  const byId = db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.id, sql.placeholder('id')),
-        or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-      ),
-    )
-    .prepare();
+  const remove = () => {
+    const due = db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(lte(messages.expiresAt, sql.placeholder('now')))
+      .orderBy(asc(messages.expiresAt))
+      .limit(sql.placeholder('limit'));
+    return db.delete(messages).where(inArray(messages.id, due));
+  };
+  // Each prepared on its first use.
+  const statements = onFirstUse({
+    byId: () =>
+      db
+        .select()
+        .from(messages)
+        .where(
+          and(
+            eq(messages.id, sql.placeholder('id')),
+            or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+          ),
+        )
+        .prepare(),
+    /** One row; runs inside the caller's transaction (the one SQLite connection). */
+    insertOne: () =>
+      db
+        .insert(messages)
+        .values({
+          from: column('from'),
+          to: column('to'),
+          channel: column('channel'),
+          type: column('type'),
+          payload: column('payload'),
+          createdAt: column('createdAt'),
+          expiresAt: column('expiresAt'),
+        })
+        .returning({ id: messages.id })
+        .prepare(),
+    deleteWhole: () => remove().returning().prepare(),
+    deleteIds: () => remove().returning({ id: messages.id, type: messages.type }).prepare(),
+  });
   return {
     /** The hot read; like any read through `db`, it waits for a transaction open elsewhere. */
-    byId: (id: number, now: number) => storage.outside(() => byId.get({ id, now })),
+    byId: (id: number, now: number) => storage.outside(() => statements.byId.get({ id, now })),
     /** The hot read as a bare row array: no Drizzle row mapping (see `getEncoded`). */
     byIdValues: (id: number, now: number) =>
-      storage.outside(() => byId.values({ id, now }) as unknown as StoredValues[]),
-    /** One row; runs inside the caller's transaction (the one SQLite connection). */
-    insertOne: db
-      .insert(messages)
-      .values({
-        from: column('from'),
-        to: column('to'),
-        channel: column('channel'),
-        type: column('type'),
-        payload: column('payload'),
-        createdAt: column('createdAt'),
-        expiresAt: column('expiresAt'),
-      })
-      .returning({ id: messages.id })
-      .prepare(),
-    deleteWhole: remove.returning().prepare(),
-    deleteIds: remove.returning({ id: messages.id, type: messages.type }).prepare(),
+      storage.outside(() => statements.byId.values({ id, now }) as unknown as StoredValues[]),
+    statements,
   };
 }
 
@@ -130,7 +139,7 @@ export class SqlMessageStore implements MessageStore {
     if (this.prepared) {
       // One prepared statement per row inside the caller's BEGIN: no SQL is built or
       // compiled per batch, and the ids come back in row order.
-      const { insertOne } = this.prepared;
+      const { insertOne } = this.prepared.statements;
       return rows.map((row) => (insertOne.get(insertValues(row)) as { id: number }).id);
     }
     const ids = await tx
@@ -262,7 +271,8 @@ export class SqlMessageStore implements MessageStore {
   async deleteExpired(tx: Tx, now: number, limit: number, whole: boolean): Promise<ExpiredRow[]> {
     if (this.prepared) {
       // The prepared statement runs on the one SQLite connection, inside the caller's BEGIN.
-      return (whole ? this.prepared.deleteWhole : this.prepared.deleteIds).all({ now, limit }) as ExpiredRow[];
+      const { statements } = this.prepared;
+      return (whole ? statements.deleteWhole : statements.deleteIds).all({ now, limit }) as ExpiredRow[];
     }
     const m = this.t.messages;
     const due = tx.select({ id: m.id }).from(m).where(lte(m.expiresAt, now)).orderBy(asc(m.expiresAt)).limit(limit);

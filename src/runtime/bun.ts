@@ -1,6 +1,5 @@
 import { Database } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import type { BunRequest, Server, ServerWebSocket } from 'bun';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
@@ -16,6 +15,14 @@ import type {
   WebSocketConnection,
   WebSocketHandlers,
 } from './types.ts';
+
+/**
+ * IP-literal URLs `fetchPinned` has seen, with their host: a webhook endpoint's URL is
+ * sent to again and again, and parsing it at every attempt showed in the worker's
+ * profile. Bounded: cleared when full. The mapping never changes, so sharing it is safe.
+ */
+const literalHosts = new Map<string, string>();
+const LITERAL_HOSTS_KEPT = 1024;
 
 interface Socket {
   handlers: WebSocketHandlers<unknown>;
@@ -174,18 +181,32 @@ export const bunRuntime: RuntimeAdapter = {
   },
 
   fetchPinned(url: string, address: string, init: RequestInit): Promise<Response> {
+    // An IP-literal URL already names the checked address (the common case is known without parsing the URL).
+    if (literalHosts.get(url) === address) return fetch(url, { ...init, redirect: 'manual' });
     const target = new URL(url);
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
-    // An IP-literal URL already names the checked address.
-    if (hostname === address) return fetch(url, { ...init, redirect: 'manual' });
+    if (hostname === address) {
+      if (literalHosts.size >= LITERAL_HOSTS_KEPT) literalHosts.clear();
+      literalHosts.set(url, hostname);
+      return fetch(url, { ...init, redirect: 'manual' });
+    }
     // Bun's fetch connects to the URL's host and sends the Host header and TLS server
     // name given here, so the connection goes to the checked address. Bun-specific TLS
     // options a caller passed (a custom CA in tests) are kept.
     const headers = new Headers(init.headers);
     headers.set('host', target.host);
     let tls = (init as { tls?: Record<string, unknown> }).tls;
-    if (target.protocol === 'https:' && !isIP(hostname)) tls = { ...tls, serverName: hostname };
-    target.hostname = isIP(address) === 6 ? `[${address}]` : address;
+    if (target.protocol === 'https:' && !isIpLiteral(hostname)) tls = { ...tls, serverName: hostname };
+    target.hostname = address.includes(':') ? `[${address}]` : address;
     return fetch(target, { ...init, headers, redirect: 'manual', ...(tls ? { tls } : {}) });
   },
 };
+
+/**
+ * Whether a hostname the URL parser wrote is an IP address: it writes IPv6 without its
+ * brackets (so with colons, which no name has) and IPv4 in dotted decimal. Not node:net's
+ * `isIP`: node:net costs every start a few ms to load, for this one test.
+ */
+function isIpLiteral(hostname: string): boolean {
+  return hostname.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
+}

@@ -89,14 +89,26 @@ test('a SQLite hub does not load the PostgreSQL driver, pg-core or any pg-core s
   expect(built.some((file) => file.includes('node_modules/postgres/'))).toBe(true);
 }, 60_000);
 
-test("a hub loads prom-client's metric classes but not its index, Pushgateway or cluster aggregator", async () => {
+test("a hub loads prom-client's metric classes and process metrics but not its index, Pushgateway or cluster aggregator", async () => {
   const { eager } = await closure('src/cli/main.ts');
   const prom = eager.filter((file) => file.includes('node_modules/prom-client/'));
   expect(prom).toContain('node_modules/prom-client/lib/registry.js');
   expect(prom).toContain('node_modules/prom-client/lib/histogram.js');
-  expect(prom).toContain('node_modules/prom-client/lib/defaultMetrics.js');
-  for (const unused of ['index.js', 'lib/pushgateway.js', 'lib/cluster.js', 'lib/summary.js'])
+  expect(prom).toContain('node_modules/prom-client/lib/metrics/eventLoopLag.js');
+  // The process metrics are made family by family (plugins/metrics/process-collectors.ts):
+  // collectDefaultMetrics would also make the heap-space family, which reads V8's statistics once when made,
+  // and the CPU family, which loads @opentelemetry/api for exemplars.
+  for (const unused of [
+    'index.js',
+    'lib/pushgateway.js',
+    'lib/cluster.js',
+    'lib/summary.js',
+    'lib/defaultMetrics.js',
+    'lib/metrics/heapSpacesSizeAndUsed.js',
+    'lib/metrics/processCpuTotal.js',
+  ])
     expect(prom).not.toContain(`node_modules/prom-client/${unused}`);
+  expect(eager.filter((file) => file.includes('node_modules/@opentelemetry/'))).toEqual([]);
 }, 60_000);
 
 test('a hub that leaves pusher disabled (the default) does not load its protocol, HTTP API or service', async () => {
@@ -107,4 +119,33 @@ test('a hub that leaves pusher disabled (the default) does not load its protocol
   expect(eager).toContain('plugins/pusher/index.ts');
   expect(eager).toContain('plugins/pusher/errors.ts');
   expect(dynamic).toContain('plugins/pusher/service.ts');
+}, 60_000);
+
+test('starting the hub does not load node:net or node:dns (loaded by the first TCP health check, DNS lookup)', async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  const inputs = (await build).metafile?.inputs as Record<string, { imports: Array<{ path: string; kind: string }> }>;
+  const importers = (module: string) =>
+    eager.filter((file) =>
+      inputs[file]?.imports.some((i) => i.kind !== 'dynamic-import' && [module, `node:${module}`].includes(i.path)),
+    );
+  // ioredis needs node:net, behind the dynamic import of the Redis broker.
+  expect(importers('net')).toEqual([]);
+  expect(importers('dns/promises')).toEqual([]);
+  expect(importers('dns')).toEqual([]);
+}, 60_000);
+
+test('the YAML parser and writer load only with a config file to read or `config init`', async () => {
+  const { eager, dynamic } = await closure('src/cli/main.ts');
+  expect(eager.filter((file) => file.includes('node_modules/yaml/'))).toEqual([]);
+  expect(dynamic).toContain('src/cli/config-init.ts');
+  // It is in the build, behind those imports.
+  const outputs = (await build).metafile?.outputs as Record<string, Output>;
+  const built = Object.values(outputs).flatMap((o) => Object.keys(o.inputs));
+  expect(built.some((file) => file.includes('node_modules/yaml/'))).toBe(true);
+}, 60_000);
+
+test('jose loads with the first JWT to verify or the token command, not at every start', async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  expect(eager.filter((file) => file.includes('node_modules/jose/'))).toEqual([]);
+  expect(eager).not.toContain('src/cli/token.ts');
 }, 60_000);

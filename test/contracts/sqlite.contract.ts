@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
+import type { MigrationMeta } from 'drizzle-orm/migrator';
 import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { SqliteHandle } from '../../src/runtime/types.ts';
 import { BUILTIN_MIGRATIONS, migrate } from '../../src/storage/sqlite.ts';
@@ -46,13 +47,48 @@ export function sqliteContract(name: string, open: (path: string) => SqliteHandl
 
     test('applies the hub’s migrations once', () => {
       const db = fresh();
-      migrate(db, BUILTIN_MIGRATIONS);
-      migrate(db, BUILTIN_MIGRATIONS);
+      migrate(handle, BUILTIN_MIGRATIONS);
+      migrate(handle, BUILTIN_MIGRATIONS);
       const tables = db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
       expect(tables.map((t) => t.name)).toEqual(
         expect.arrayContaining(['hub_meta', 'messages', '__drizzle_migrations']),
       );
       expect(db.all(sql`SELECT * FROM __drizzle_migrations`)).toHaveLength(BUILTIN_MIGRATIONS.length);
+    });
+
+    test('a store migrated by Drizzle’s own migrator is up to date: nothing runs twice, a newer migration runs', () => {
+      const db = fresh();
+      const older = BUILTIN_MIGRATIONS.slice(0, -1);
+      const { dialect, session } = db as unknown as {
+        dialect: { migrate(m: MigrationMeta[], s: unknown, c: { migrationsFolder: string }): void };
+        session: unknown;
+      };
+      dialect.migrate(older, session, { migrationsFolder: '' });
+      migrate(handle, BUILTIN_MIGRATIONS);
+      const recorded = db.all<{ hash: string }>(sql`SELECT hash FROM __drizzle_migrations ORDER BY created_at`);
+      expect(recorded.map((r) => r.hash)).toEqual(BUILTIN_MIGRATIONS.map((m) => m.hash));
+    });
+
+    test('a migration that fails leaves nothing of the pending ones: no table, no record', () => {
+      const db = fresh();
+      const pending: MigrationMeta[] = [
+        { sql: ['CREATE TABLE first_ok (x integer)'], folderMillis: 1, hash: 'a', bps: true },
+        {
+          sql: ['CREATE TABLE second_ok (x integer);\n-- a comment', 'CREATE TABLE broken ('],
+          folderMillis: 2,
+          hash: 'b',
+          bps: true,
+        },
+      ];
+      expect(() => migrate(handle, pending, '__plugin_migrations')).toThrow();
+      const tables = db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`);
+      expect(tables.map((t) => t.name)).not.toContain('first_ok');
+      expect(tables.map((t) => t.name)).not.toContain('second_ok');
+      expect(db.all(sql`SELECT * FROM __plugin_migrations`)).toEqual([]);
+      // Fixed, it applies; the handle is usable (no transaction left open).
+      pending[1] = { ...pending[1], sql: ['CREATE TABLE second_ok (x integer);\n-- a comment', 'SELECT 1'] };
+      migrate(handle, pending, '__plugin_migrations');
+      expect(db.all(sql`SELECT * FROM __plugin_migrations`)).toHaveLength(2);
     });
 
     test('inserts, reads and updates through the query builder with typed columns', () => {

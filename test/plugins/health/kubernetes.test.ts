@@ -22,7 +22,7 @@ test('the Kubernetes example wires its probes to the health endpoints and covers
     readFileSync(join(import.meta.dir, '../../../examples/kubernetes/relaykit.yaml'), 'utf8'),
   ).map((d) => d.toJS());
   const byKind = new Map(docs.map((d) => [d.kind, d]));
-  const config = parseConfigText(byKind.get('ConfigMap').data['relaykit.config.yaml']);
+  const config = await parseConfigText(byKind.get('ConfigMap').data['relaykit.config.yaml']);
   const resolved = resolveConfig(config, new Map(withPlugins().map((p) => [p.name, p])));
   const pod = byKind.get('Deployment').spec.template.spec;
   const container = pod.containers[0];
@@ -48,7 +48,7 @@ test('the Kubernetes example wires its probes to the health endpoints and covers
   expect((await t.request(probes.live.httpGet.path)).status).toBe(200);
 });
 
-test('the Kubernetes cluster example runs three replicas on one PostgreSQL with a valid config and the same drain', () => {
+test('the Kubernetes cluster example runs three replicas on one PostgreSQL with a valid config and the same drain', async () => {
   const docs = parseAllDocuments(
     readFileSync(join(import.meta.dir, '../../../examples/kubernetes/cluster.yaml'), 'utf8'),
   )
@@ -56,7 +56,7 @@ test('the Kubernetes cluster example runs three replicas on one PostgreSQL with 
     .filter(Boolean);
   const hub = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'relaykit');
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
-  const config = parseConfigText(configMap.data['relaykit.config.yaml']);
+  const config = await parseConfigText(configMap.data['relaykit.config.yaml']);
   const resolved = resolveConfig(config, new Map(withPlugins().map((p) => [p.name, p])));
   expect(resolved.cluster.leadership.mode).toBe('advisory');
   expect(hub.spec.replicas).toBe(3);

@@ -57,11 +57,23 @@ describe('metrics and health', () => {
     expect((await healthOf(hub)).status).toBe('pass');
   });
 
-  test("the plugin's metrics leave the registry when it is disabled", async () => {
+  test("the plugin's metrics leave the registry when it is disabled, and come back with it", async () => {
+    receiver = startReceiver();
     hub = await startWebhookHub();
+    const duration = 'relaykit_webhook_attempt_duration_seconds_count';
+    await hub.endpoint({ url: receiver.url, events: ['message.sent'] });
+    await hub.send({ to: 'agent' });
+    await waitFor(async () => (await metric(hub, duration, '{outcome="success"}')) === 1);
     expect(await metric(hub, 'relaykit_webhook_outbox_depth')).toBe(0);
     await hub.admin('/admin/plugins/webhooks', { method: 'PATCH', json: { enabled: false } });
     expect(await metric(hub, 'relaykit_webhook_outbox_depth')).toBeUndefined();
+    expect(await metric(hub, duration, '{outcome="success"}')).toBeUndefined();
     expect(hub.hub.view.healthChecks().some((c) => c.name.startsWith('webhooks:'))).toBe(false);
+
+    // Enabled again: registered afresh (no name left over), counting from zero.
+    await hub.admin('/admin/plugins/webhooks', { method: 'PATCH', json: { enabled: true } });
+    await hub.send({ to: 'agent' });
+    await received(receiver, 2);
+    await waitFor(async () => (await metric(hub, duration, '{outcome="success"}')) === 1);
   });
 });

@@ -38,7 +38,8 @@ const HEARTBEAT_TICK_MS = 1000;
  * On a cluster (PostgreSQL), channels and presence members are also written to the
  * shared presence (`PusherCluster`): occupancy, member lists and the HTTP API's counts
  * are the whole cluster's, and `member_added` / `member_removed` are stored as messages
- * of their internal event names on the app's mapped channel, so they reach every node.
+ * of their internal event names on the app's channel `pusher.{appId}`, so they reach
+ * every node (`ClusterMembers`).
  */
 export class PusherService {
   readonly apps = new Map<string, AppState>();
@@ -111,7 +112,7 @@ export class PusherService {
 
   /**
    * Closes every connection with 4200: pusher-js reconnects at once (to the next instance).
-   * On a cluster, resolves once their member writes are done (at most STOP_SETTLE_MS).
+   * On a cluster, resolves once their member writes are done (at most 5 s).
    */
   async stop(reason: StopReason): Promise<void> {
     this.stopping = true;

@@ -65,10 +65,6 @@ export class PusherCluster {
     );
   }
 
-  get nodeId(): string {
-    return this.presence.nodeId;
-  }
-
   /** A connection of this node subscribed to `channel`. */
   subscribed(appId: string, channel: string, socketId: string): void {
     this.occupancy.join(`${appId}:${channel}`, socketId);

@@ -162,12 +162,14 @@ describe.skipIf(!db)('Pusher on a cluster', () => {
     const carol = await join(b, 'presence-room', 'carol');
     expect(ids(carol.members)).toEqual(['alice', 'bob', 'carol']);
     const carolRemoved = record(carol, 'pusher:member_removed');
+    await waitFor(() => added.includes('carol'), 5000, 'member_added for carol on node a');
     bobAgain.pusher.disconnect();
     await waitFor(() => removed.includes('bob') && carolRemoved.includes('bob'), 5000, 'member_removed on both nodes');
     expect(ids(alice.members)).toEqual(['alice', 'carol']);
     expect(ids(carol.members)).toEqual(['alice', 'carol']);
     await barrier(a, alice);
     await barrier(b, carol);
+    expect(added).toEqual(['bob', 'carol']);
     expect(removed).toEqual(['bob']);
     expect(carolRemoved).toEqual(['bob']);
     expect(bobRemoved).toEqual([]);

@@ -1,3 +1,4 @@
+import type { MemberView } from './cluster-members.ts';
 import type { PusherAppConfig, PusherConfig } from './options.ts';
 import type { Session } from './session.ts';
 
@@ -11,8 +12,10 @@ export interface Member {
 /** A channel of one app with subscribers on this hub. */
 export interface ChannelState {
   readonly sessions: Set<Session>;
-  /** Presence channels only. */
+  /** Presence channels only: the members with connections on this node. */
   readonly members: Map<string, Member> | null;
+  /** On a cluster, presence channels only: every node's members as this node's subscribers were told. */
+  readonly view: MemberView | null;
 }
 
 /** One app's live state: its connections, channels and signed-in users. Apps share nothing. */

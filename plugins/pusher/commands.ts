@@ -35,7 +35,7 @@ export async function handleFrame(svc: PusherService, session: Session, text: st
     case 'pusher:pong':
       return;
     case 'pusher:subscribe':
-      subscribe(svc, app, session, data);
+      await subscribe(svc, app, session, data);
       return;
     case 'pusher:unsubscribe':
       if (typeof data.channel === 'string') svc.leave(app, session, data.channel);
@@ -64,7 +64,16 @@ function objectData(data: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function subscribe(svc: PusherService, app: AppState, session: Session, data: Record<string, unknown>): void {
+/**
+ * Subscribes the session. On a single hub it completes at once; on a cluster it awaits
+ * the shared presence (the member list), and the session's next frames wait for it.
+ */
+async function subscribe(
+  svc: PusherService,
+  app: AppState,
+  session: Session,
+  data: Record<string, unknown>,
+): Promise<void> {
   const channel = data.channel;
   if (typeof channel !== 'string' || !validChannelName(channel)) {
     const name = typeof channel === 'string' ? channel.slice(0, 200) : '';
@@ -73,7 +82,7 @@ function subscribe(svc: PusherService, app: AppState, session: Session, data: Re
     return;
   }
   if (session.channels.has(channel)) {
-    svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeededData(app, channel), channel));
+    svc.sendTo(session, frame('pusher_internal:subscription_succeeded', svc.succeededData(app, channel), channel));
     return;
   }
   if (session.channels.size >= app.config.maxSubscriptionsPerConnection) {
@@ -102,21 +111,13 @@ function subscribe(svc: PusherService, app: AppState, session: Session, data: Re
     member = presenceMember(svc, app, session, channel, data.channel_data);
     if (!member) return;
   }
-  svc.join(app, session, channel, member);
-  svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeededData(app, channel), channel));
-}
-
-/** `subscription_succeeded` data: the members of a presence channel, `{}` for the others. */
-function succeededData(app: AppState, channel: string): object {
-  const members = app.channels.get(channel)?.members;
-  if (!members) return {};
-  return {
-    presence: {
-      ids: [...members.keys()],
-      hash: Object.fromEntries([...members].map(([id, m]) => [id, m.info])),
-      count: members.size,
-    },
-  };
+  if (!svc.clusterMembers) {
+    svc.join(app, session, channel, member);
+    svc.sendTo(session, frame('pusher_internal:subscription_succeeded', svc.succeededData(app, channel), channel));
+    return;
+  }
+  const succeeded = await svc.clusterMembers.join(app, session, channel, member);
+  if (succeeded) svc.sendTo(session, frame('pusher_internal:subscription_succeeded', succeeded, channel));
 }
 
 /** The presence member a signed `channel_data` describes, or null after sending the error. */

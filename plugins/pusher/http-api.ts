@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import { HubError } from '../../src/kernel/errors.ts';
 import type { AppState } from './apps.ts';
+import type { ChannelCounts } from './cluster.ts';
 import { PusherErrors } from './errors.ts';
 import { channelKind, payloadOf, validChannelName } from './protocol.ts';
 import type { PusherService } from './service.ts';
@@ -69,7 +70,7 @@ export function pusherRoutes(svc: PusherService) {
         const event = parseEvent(app, parseJson(raw), true);
         await trigger(app, [event]);
         const info = infoOf(raw);
-        return info.length ? { channels: channelsInfo(app, event.channels, info) } : {};
+        return info.length ? { channels: await channelsInfo(svc, app, event.channels, info) } : {};
       },
       {
         params: Params,
@@ -97,15 +98,16 @@ export function pusherRoutes(svc: PusherService) {
     )
     .get(
       '/apps/:appId/channels',
-      function listChannels({ params, request, query }) {
+      async function listChannels({ params, request, query }) {
         const app = authorize(params.appId, request, '');
         const prefix = query.filter_by_prefix ?? '';
         const info = (query.info ?? '').split(',');
         if (info.includes('user_count') && !prefix.startsWith('presence-')) {
           throw badRequest('user_count may only be requested with filter_by_prefix=presence-');
         }
-        const names = [...app.channels.keys()].filter((name) => name.startsWith(prefix)).sort();
-        return { channels: channelsInfo(app, names, info) };
+        const counts = await svc.channelCounts(app, prefix);
+        const names = [...counts].filter(([, c]) => c.subscriptions > 0).map(([name]) => name);
+        return { channels: countsInfo(names.sort(), counts, info) };
       },
       {
         params: Params,
@@ -114,27 +116,21 @@ export function pusherRoutes(svc: PusherService) {
     )
     .get(
       '/apps/:appId/channels/:channel',
-      function channelInfo({ params, request, query }) {
+      async function channelInfo({ params, request, query }) {
         const app = authorize(params.appId, request, '');
         const info = (query.info ?? '').split(',');
-        const state = app.channels.get(params.channel);
-        return {
-          occupied: Boolean(state?.sessions.size),
-          ...(info.includes('user_count') && channelKind(params.channel) === 'presence'
-            ? { user_count: state?.members?.size ?? 0 }
-            : {}),
-          ...(info.includes('subscription_count') ? { subscription_count: state?.sessions.size ?? 0 } : {}),
-        };
+        const counts = await svc.channelCount(app, params.channel);
+        const shown = countsInfo([params.channel], new Map([[params.channel, counts]]), info);
+        return { occupied: counts.subscriptions > 0, ...shown[params.channel] };
       },
       { params: t.Object({ appId: t.String(), channel: t.String() }), detail: Detail('One channel (Pusher HTTP API)') },
     )
     .get(
       '/apps/:appId/channels/:channel/users',
-      function channelUsers({ params, request }) {
+      async function channelUsers({ params, request }) {
         const app = authorize(params.appId, request, '');
         if (channelKind(params.channel) !== 'presence') throw badRequest('Users are only listed for presence channels');
-        const members = app.channels.get(params.channel)?.members;
-        return { users: [...(members?.keys() ?? [])].map((id) => ({ id })) };
+        return { users: (await svc.channelUsers(app, params.channel)).map((id) => ({ id })) };
       },
       {
         params: t.Object({ appId: t.String(), channel: t.String() }),
@@ -210,16 +206,28 @@ function infoOf(body: string): string[] {
   }
 }
 
-/** `{ name: { user_count?, subscription_count? } }` as Pusher answers channel listings. */
-function channelsInfo(app: AppState, names: readonly string[], info: readonly string[]) {
-  const out: Record<string, { user_count?: number; subscription_count?: number }> = {};
+type ChannelInfo = Record<string, { user_count?: number; subscription_count?: number }>;
+
+/** `{ name: { user_count?, subscription_count? } }` of the named channels (the cluster's counts on a cluster). */
+async function channelsInfo(
+  svc: PusherService,
+  app: AppState,
+  names: readonly string[],
+  info: readonly string[],
+): Promise<ChannelInfo> {
+  if (!info.includes('user_count') && !info.includes('subscription_count')) return countsInfo(names, new Map(), info);
+  const counts = await Promise.all(names.map(async (name) => [name, await svc.channelCount(app, name)] as const));
+  return countsInfo(names, new Map(counts), info);
+}
+
+/** Pusher's channel listing shape from counts. */
+function countsInfo(names: readonly string[], counts: ReadonlyMap<string, ChannelCounts>, info: readonly string[]) {
+  const out: ChannelInfo = {};
   for (const name of names) {
-    const state = app.channels.get(name);
+    const c = counts.get(name);
     out[name] = {
-      ...(info.includes('user_count') && channelKind(name) === 'presence'
-        ? { user_count: state?.members?.size ?? 0 }
-        : {}),
-      ...(info.includes('subscription_count') ? { subscription_count: state?.sessions.size ?? 0 } : {}),
+      ...(info.includes('user_count') && channelKind(name) === 'presence' ? { user_count: c?.users ?? 0 } : {}),
+      ...(info.includes('subscription_count') ? { subscription_count: c?.subscriptions ?? 0 } : {}),
     };
   }
   return out;

@@ -2,6 +2,15 @@ import type { PluginContext, StopReason, WebSocketEndpoint } from '../../src/ker
 import type { Message } from '../../src/messages/types.ts';
 import type { WebSocketConnection } from '../../src/runtime/types.ts';
 import { type AppState, resolveApps } from './apps.ts';
+import { type ChannelCounts, PusherCluster } from './cluster.ts';
+import {
+  ClusterMembers,
+  MEMBER_ADDED,
+  MEMBER_CHECK_MS,
+  MEMBER_REMOVED,
+  type MemberInput,
+  presenceData,
+} from './cluster-members.ts';
 import { handleFrame } from './commands.ts';
 import { closeCause, createPusherMetrics, type PusherMetrics } from './metrics.ts';
 import type { PusherConfig } from './options.ts';
@@ -25,6 +34,12 @@ const HEARTBEAT_TICK_MS = 1000;
  * presence. Every event reaches subscribers the same way: it is stored as a Relaykit
  * message on the app's mapped channel, and the `message.sent` bus event fans it out
  * with one pub/sub publish per channel (the sender's socket left out for a moment).
+ *
+ * On a cluster (PostgreSQL), channels and presence members are also written to the
+ * shared presence (`PusherCluster`): occupancy, member lists and the HTTP API's counts
+ * are the whole cluster's, and `member_added` / `member_removed` are stored as messages
+ * of their internal event names on the app's channel `pusher.{appId}`, so they reach
+ * every node (`ClusterMembers`).
  */
 export class PusherService {
   readonly apps = new Map<string, AppState>();
@@ -33,8 +48,13 @@ export class PusherService {
   readonly metrics: PusherMetrics;
   readonly endpoint: WebSocketEndpoint<Session>;
   readonly webhooks: PusherWebhooks;
+  /** On a cluster: the shared presence of channels and members; null on a single hub. */
+  readonly cluster: PusherCluster | null = null;
+  /** On a cluster: presence channels' members across the nodes; null on a single hub. */
+  readonly clusterMembers: ClusterMembers | null = null;
   private stopping = false;
   private cancelHeartbeat: (() => void) | null = null;
+  private cancelMemberCheck: (() => void) | null = null;
 
   constructor(
     readonly ctx: PluginContext<PusherConfig>,
@@ -45,6 +65,19 @@ export class PusherService {
       this.byKey.set(app.key, app);
     }
     this.webhooks = new PusherWebhooks(ctx.bus, ctx.clock, ctx.options.webhookBatchMs);
+    if (ctx.cluster.clustered) {
+      this.cluster = new PusherCluster(
+        ctx.cluster.presence,
+        ctx.name,
+        (appId, channel, occupied) => {
+          const app = this.apps.get(appId);
+          if (app) this.occupancy(app, channel, occupied);
+        },
+        (appId, channel, userId, present) => this.clusterMembers?.changed(appId, channel, userId, present),
+        (err) => ctx.log.warn({ err }, 'pusher: cluster presence write failed'),
+      );
+      this.clusterMembers = new ClusterMembers(this, this.cluster);
+    }
     this.metrics = createPusherMetrics(ctx.metrics, {
       connections: () => this.bySocket.size,
       channels: () => {
@@ -73,14 +106,23 @@ export class PusherService {
   start(): void {
     this.ctx.bus.on('message.sent', (message) => this.deliver(message));
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), HEARTBEAT_TICK_MS);
+    const members = this.clusterMembers;
+    if (members) this.cancelMemberCheck = this.ctx.clock.setInterval(() => void members.check(), MEMBER_CHECK_MS);
   }
 
-  /** Closes every connection with 4200: pusher-js reconnects at once (to the next instance). */
-  stop(reason: StopReason): void {
+  /**
+   * Closes every connection with 4200: pusher-js reconnects at once (to the next instance).
+   * On a cluster, resolves once their member writes are done (at most 5 s).
+   */
+  async stop(reason: StopReason): Promise<void> {
     this.stopping = true;
     this.cancelHeartbeat?.();
+    this.cancelMemberCheck?.();
     const why = reason === 'disable' ? 'the pusher plugin was disabled' : 'the server is restarting; reconnect';
     for (const session of [...this.bySocket.values()]) this.close(session, PusherCodes.reconnect, why);
+    // The leaves just queued still report what they vacate; the next instance's joins must not meet them.
+    this.cluster?.close();
+    await this.clusterMembers?.settle();
     this.webhooks.flushAll();
   }
 
@@ -206,25 +248,20 @@ export class PusherService {
 
   // -- channels and presence -------------------------------------------------------------
 
-  /** Adds a subscribed session to a channel (and its user to the presence members). */
-  join(app: AppState, session: Session, channel: string, member: { id: string; info: unknown } | null): void {
+  /** Adds a subscribed session to a channel (and its user to the presence members). Single hub. */
+  join(app: AppState, session: Session, channel: string, member: MemberInput | null): void {
     let state = app.channels.get(channel);
     if (!state) {
-      state = { sessions: new Set(), members: member ? new Map() : null };
+      state = { sessions: new Set(), members: member ? new Map() : null, view: null };
       app.channels.set(channel, state);
-      this.ctx.bus.publish('channel.occupied', {
-        channel: relaykitChannel(app.id, channel),
-        transport: 'pusher',
-        at: this.now(),
-      });
-      this.webhooks.channelEvent(app, 'channel_occupied', channel);
+      this.occupancy(app, channel, true);
     }
     if (member && state.members) {
       const known = state.members.get(member.id);
       if (known) known.sessions++;
       else {
         state.members.set(member.id, { info: member.info, sessions: 1 });
-        const added = frame('pusher_internal:member_added', { user_id: member.id, user_info: member.info }, channel);
+        const added = frame(MEMBER_ADDED, { user_id: member.id, user_info: member.info }, channel);
         this.publish(app, channel, added);
         this.webhooks.memberEvent(app, 'member_added', channel, member.id);
       }
@@ -234,7 +271,19 @@ export class PusherService {
     session.ws?.subscribe(this.topic(app, channel));
   }
 
-  leave(app: AppState, session: Session, channel: string): void {
+  /**
+   * The `subscription_succeeded` data of a channel: `{}`, or a presence channel's members
+   * (on a cluster, every node's as this node knows them).
+   */
+  succeededData(app: AppState, channel: string): object {
+    const state = app.channels.get(channel);
+    if (!state?.members) return {};
+    if (state.view) return presenceData(state.view.infos());
+    return presenceData(new Map([...state.members].map(([id, m]) => [id, m.info])));
+  }
+
+  /** Removes a session from a channel; `quiet` (a refused presence join) announces no member_removed. */
+  leave(app: AppState, session: Session, channel: string, quiet = false): void {
     if (!session.channels.has(channel)) return;
     const userId = session.channels.get(channel) ?? null;
     session.channels.delete(channel);
@@ -242,20 +291,54 @@ export class PusherService {
     const state = app.channels.get(channel);
     if (!state) return;
     state.sessions.delete(session);
+    state.view?.sessions.delete(session);
+    this.cluster?.unsubscribed(app.id, channel, session.socketId);
     const member = userId === null ? undefined : state.members?.get(userId);
     if (member && userId !== null && --member.sessions === 0) {
       state.members?.delete(userId);
-      this.publish(app, channel, frame('pusher_internal:member_removed', { user_id: userId }, channel));
-      this.webhooks.memberEvent(app, 'member_removed', channel, userId);
+      if (this.clusterMembers) void this.clusterMembers.left(app, channel, userId, session.socketId, quiet);
+      else {
+        this.publish(app, channel, frame(MEMBER_REMOVED, { user_id: userId }, channel));
+        this.webhooks.memberEvent(app, 'member_removed', channel, userId);
+      }
     }
     if (state.sessions.size) return;
     app.channels.delete(channel);
-    this.ctx.bus.publish('channel.vacated', {
+    if (!this.cluster) this.occupancy(app, channel, false);
+  }
+
+  /** Publishes a change of a channel's occupancy (on a cluster: decided by the shared presence, once per cluster). */
+  private occupancy(app: AppState, channel: string, occupied: boolean): void {
+    this.ctx.bus.publish(occupied ? 'channel.occupied' : 'channel.vacated', {
       channel: relaykitChannel(app.id, channel),
       transport: 'pusher',
       at: this.now(),
     });
-    this.webhooks.channelEvent(app, 'channel_vacated', channel);
+    this.webhooks.channelEvent(app, occupied ? 'channel_occupied' : 'channel_vacated', channel);
+  }
+
+  /** The counts of the app's channels starting with `prefix`: the cluster's, or this node's on a single hub. */
+  async channelCounts(app: AppState, prefix: string): Promise<Map<string, ChannelCounts>> {
+    if (this.cluster) return this.cluster.counts(app.id, prefix);
+    const out = new Map<string, ChannelCounts>();
+    for (const [name, state] of app.channels) {
+      if (name.startsWith(prefix))
+        out.set(name, { subscriptions: state.sessions.size, users: state.members?.size ?? 0 });
+    }
+    return out;
+  }
+
+  /** One channel's counts: the cluster's, or this node's on a single hub. */
+  async channelCount(app: AppState, channel: string): Promise<ChannelCounts> {
+    if (this.cluster) return this.cluster.count(app.id, channel);
+    const state = app.channels.get(channel);
+    return { subscriptions: state?.sessions.size ?? 0, users: state?.members?.size ?? 0 };
+  }
+
+  /** The user ids of a presence channel: the cluster's, or this node's on a single hub. */
+  async channelUsers(app: AppState, channel: string): Promise<string[]> {
+    if (this.cluster) return (await this.cluster.members(app.id, channel)).map((m) => m.clientId);
+    return [...(app.channels.get(channel)?.members?.keys() ?? [])];
   }
 
   signIn(app: AppState, session: Session, userId: string): void {
@@ -295,6 +378,7 @@ export class PusherService {
   /** A stored message on a Pusher app's channel reaches that channel's subscribers. */
   private deliver(message: Message): void {
     if (message.channel === null || message.to !== null) return;
+    if (this.clusterMembers?.deliver(message)) return;
     const target = pusherChannel(message.channel);
     const app = target && this.apps.get(target.appId);
     if (!target || !app) return;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { setImmediate } from 'node:timers';
-import { Resume } from '../../src/messages/resume.ts';
+import { Resume, type ResumeSink } from '../../src/messages/resume.ts';
 import type { Message } from '../../src/messages/types.ts';
 
 function message(id: number): Message {
@@ -30,6 +30,20 @@ function instantSource(count: number, pageSize: number) {
   };
 }
 
+/** A subscriber that records the ids it is sent, from the backlog and the hold buffer alike. */
+function recorder(sent: number[]): ResumeSink {
+  return {
+    open: true,
+    replay: (m) => {
+      sent.push(m.id);
+    },
+    deliverHeld: (m) => {
+      sent.push(m.id);
+    },
+    goLive: () => {},
+  };
+}
+
 describe('the shared resume engine', () => {
   test('a long backlog from a store that answers at once leaves the event loop free between pages', async () => {
     const sent: number[] = [];
@@ -40,16 +54,7 @@ describe('the shared resume engine', () => {
       if (running) setImmediate(other);
     };
     setImmediate(other);
-    const result = await new Resume(0, () => true).run(instantSource(1_000, 10), {
-      open: true,
-      replay: (m) => {
-        sent.push(m.id);
-      },
-      deliverHeld: (m) => {
-        sent.push(m.id);
-      },
-      goLive: () => {},
-    });
+    const result = await new Resume(0, () => true).run(instantSource(1_000, 10), recorder(sent));
     running = false;
     expect(result).toEqual({ replayed: 1_000, cursor: 1_000 });
     expect(sent).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
@@ -69,16 +74,7 @@ describe('the shared resume engine', () => {
       },
       published: () => count,
     };
-    const result = await resume.run(source, {
-      open: true,
-      replay: (m) => {
-        sent.push(m.id);
-      },
-      deliverHeld: (m) => {
-        sent.push(m.id);
-      },
-      goLive: () => {},
-    });
+    const result = await resume.run(source, recorder(sent));
     // Some commits landed during the reads, and each id went out exactly once.
     expect(count).toBeGreaterThan(30);
     expect(sent).toEqual(Array.from({ length: count }, (_, i) => i + 1));

@@ -76,8 +76,8 @@ export interface MessageService {
   sendOnce(input: MessageInput, key: IdempotencyKey): Promise<SendResult>;
   /** The message, unless it does not exist or has expired. */
   get(id: number): Promise<Message | null>;
-  /** `get` as the HTTP API sends it: the message's JSON, and the fields access is checked by. */
-  getEncoded(id: number): Promise<EncodedMessage | null>;
+  /** `get` as the HTTP API sends it: the message's JSON, and the fields access is checked by (at once when the store can). */
+  getEncoded(id: number): EncodedMessage | null | Promise<EncodedMessage | null>;
   list(query: ListQuery): Promise<Message[]>;
   replay(query: ReplayQuery): Promise<Message[]>;
   /** Marks the message delivered; publishes `message.delivered` the first time. */
@@ -192,7 +192,7 @@ export class MessageCore implements MessageService {
     return this.store.get(id, this.clock.now());
   }
 
-  getEncoded(id: number): Promise<EncodedMessage | null> {
+  getEncoded(id: number): EncodedMessage | null | Promise<EncodedMessage | null> {
     return this.store.getEncoded(id, this.clock.now());
   }
 

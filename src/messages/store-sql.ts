@@ -119,6 +119,13 @@ function prepareSqlite(storage: SqliteStorage) {
   };
 }
 
+/** The first row of the hot read, encoded (null when there is none). */
+function encodedRow(rows: StoredValues[]): EncodedMessage | null {
+  const row = rows[0];
+  if (!row) return null;
+  return { head: { from: row[1], to: row[2], channel: row[3] }, json: encodeStored(row) };
+}
+
 /**
  * The message store over any `Storage`, with the query builder both dialects share.
  * On SQLite the hot read (`get`) and the sweep's delete use statements prepared once.
@@ -174,15 +181,12 @@ export class SqlMessageStore implements MessageStore {
     return row ? toMessage(row) : null;
   }
 
-  async getEncoded(id: number, now: number): Promise<EncodedMessage | null> {
+  getEncoded(id: number, now: number): EncodedMessage | null | Promise<EncodedMessage | null> {
     if (!this.prepared) {
-      const message = await this.get(id, now);
-      return message ? { head: message, json: messageJson(message) } : null;
+      return this.get(id, now).then((message) => (message ? { head: message, json: messageJson(message) } : null));
     }
     const read = this.prepared.byIdValues(id, now);
-    const row = (read instanceof Promise ? await read : read)[0];
-    if (!row) return null;
-    return { head: { from: row[1], to: row[2], channel: row[3] }, json: encodeStored(row) };
+    return read instanceof Promise ? read.then(encodedRow) : encodedRow(read);
   }
 
   list(query: ListQuery, now: number): Promise<Message[]> {

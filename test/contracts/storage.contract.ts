@@ -56,6 +56,25 @@ export function storageContract(name: string, open: OpenStore | null) {
     afterAll(async () => {
       while (opened.length) await opened.pop()?.close();
     });
+    /** A message core over the current store running `hook`, whose committed messages reach `bus` as `message.sent`. */
+    const coreWith = async (hook: MessageHooks) => {
+      const bus = new MemoryEventBus(() => {});
+      const live = new LocalLivePath(() => store.maxId());
+      const metrics = createCoreMetrics(new Registry());
+      const core = new MessageCore(
+        storage,
+        store,
+        bus,
+        new ManualClock(T0),
+        metrics,
+        silentLogger,
+        () => [hook],
+        64,
+        live,
+      );
+      await live.start((message) => bus.publish('message.sent', message));
+      return { core, bus };
+    };
 
     test('a transaction commits when its function resolves and rolls back when it throws', async () => {
       await fresh();
@@ -276,9 +295,6 @@ export function storageContract(name: string, open: OpenStore | null) {
 
     test('the message core commits concurrent sends together, runs afterInsert in the transaction, and acknowledges only committed messages', async () => {
       await fresh();
-      const clock = new ManualClock(T0);
-      const bus = new MemoryEventBus(() => {});
-      const metrics = createCoreMetrics(new Registry());
       const t = storage.tables(tables);
       let refuse = false;
       const hook: MessageHooks = {
@@ -287,9 +303,7 @@ export function storageContract(name: string, open: OpenStore | null) {
           if (refuse) throw new Error('the outbox refused');
         },
       };
-      const live = new LocalLivePath(() => store.maxId());
-      const core = new MessageCore(storage, store, bus, clock, metrics, silentLogger, () => [hook], 64, live);
-      await live.start((message) => bus.publish('message.sent', message));
+      const { core, bus } = await coreWith(hook);
       const sent: Message[] = [];
       bus.on('message.sent', (m) => {
         sent.push(m);
@@ -347,20 +361,7 @@ export function storageContract(name: string, open: OpenStore | null) {
           calls.push(messages.map((m) => m.id));
         },
       };
-      const bus = new MemoryEventBus(() => {});
-      const live = new LocalLivePath(() => store.maxId());
-      const core = new MessageCore(
-        storage,
-        store,
-        bus,
-        new ManualClock(T0),
-        createCoreMetrics(new Registry()),
-        silentLogger,
-        () => [hook],
-        64,
-        live,
-      );
-      await live.start(() => {});
+      const { core } = await coreWith(hook);
       const stale = await core.send({ type: 'chat', channel: 'c', payload: 'stale' });
       expect(stale.id).toBe(first + 3);
       expect(calls).toEqual([[stale.id]]);
@@ -381,20 +382,7 @@ export function storageContract(name: string, open: OpenStore | null) {
           for (const m of messages) await tx.insert(t.hubMeta).values({ key: `seen:${m.id}`, value: m.type });
         },
       };
-      const bus = new MemoryEventBus(() => {});
-      const live = new LocalLivePath(() => store.maxId());
-      const core = new MessageCore(
-        storage,
-        store,
-        bus,
-        new ManualClock(T0),
-        createCoreMetrics(new Registry()),
-        silentLogger,
-        () => [hook],
-        64,
-        live,
-      );
-      await live.start((message) => bus.publish('message.sent', message));
+      const { core, bus } = await coreWith(hook);
       const sent: number[] = [];
       bus.on('message.sent', (m) => {
         sent.push(m.id);

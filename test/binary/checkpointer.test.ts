@@ -7,8 +7,8 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn } from 'bun';
 import { compile } from '../../scripts/compile.ts';
+import { runToEnd } from '../helpers/process.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'relaykit-binary-checkpointer-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -18,18 +18,12 @@ const built = compile(resolve(import.meta.dir, '../storage/checkpointer-probe.ts
 for (const close of [false, true])
   test(`in the compiled binary the worker takes over checkpoints and the process exits ${close ? 'after closing the store' : 'with the store left open'}`, async () => {
     await built;
-    const child = spawn([probe, join(work, `hub-${close}.db`), ...(close ? ['--close'] : [])], {
-      stdout: 'pipe',
-      stderr: 'pipe',
-    });
-    // A worker that held the process would run into this.
-    const timeout = setTimeout(() => child.kill(), 20_000);
-    const [code, out, err] = await Promise.all([
-      child.exited,
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
-    clearTimeout(timeout);
+    // A worker that held the process would run into the kill.
+    const {
+      code,
+      stdout: out,
+      stderr: err,
+    } = await runToEnd([probe, join(work, `hub-${close}.db`), ...(close ? ['--close'] : [])], { killAfterMs: 20_000 });
     expect({ code, err }).toEqual({ code: 0, err: '' });
     expect(JSON.parse(out)).toEqual({ autocheckpoint: 0 });
   }, 60_000);

@@ -169,17 +169,30 @@ export async function waitForReady(
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}, runtime: Runtime = BUN) {
-  const proc = spawn([...runtime.command, ...args], {
-    cwd,
-    env: { ...process.env, ...runtime.env, ...env },
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, runtime: Runtime = BUN) {
+  return runToEnd([...runtime.command, ...args], { cwd, env: { ...runtime.env, ...env } });
+}
+
+/**
+ * Runs a command to completion and collects its output; killed after `killAfterMs`
+ * (a process that would hang then fails its test instead of the test timing out).
+ */
+export async function runToEnd(
+  command: string[],
+  options: { cwd?: string; env?: Record<string, string>; killAfterMs?: number } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const proc = spawn(command, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
     stdout: 'pipe',
     stderr: 'pipe',
   });
+  const timer = options.killAfterMs === undefined ? null : setTimeout(() => proc.kill(), options.killAfterMs);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  if (timer) clearTimeout(timer);
   return { stdout, stderr, code };
 }

@@ -7,14 +7,13 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn } from 'bun';
 import { sql } from 'drizzle-orm';
 import { bunRuntime } from '../../src/runtime/bun.ts';
 import { openNodeSqlite } from '../../src/runtime/node-sqlite.ts';
 import { AUTOCHECKPOINT_PAGES, startCheckpointer } from '../../src/runtime/sqlite-checkpointer.ts';
 import type { CheckpointGate, SqliteHandle } from '../../src/runtime/types.ts';
 import { SqliteStorage } from '../../src/storage/sqlite.ts';
-import { availableRuntimes } from '../helpers/process.ts';
+import { availableRuntimes, runToEnd } from '../helpers/process.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const PROBE = join(import.meta.dir, 'checkpointer-probe.ts');
@@ -173,19 +172,15 @@ for (const runtime of availableRuntimes())
       dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
       const command =
         runtime.name === 'bun' ? ['bun', PROBE] : ['deno', 'run', '-A', '--config', resolve(ROOT, 'deno.json'), PROBE];
-      const child = spawn([...command, join(dir, 'hub.db'), ...(close ? ['--close'] : [])], {
-        env: { ...process.env, ...runtime.env },
-        stdout: 'pipe',
-        stderr: 'pipe',
+      // A worker that held the process would run into the kill.
+      const {
+        code,
+        stdout: out,
+        stderr: err,
+      } = await runToEnd([...command, join(dir, 'hub.db'), ...(close ? ['--close'] : [])], {
+        env: runtime.env,
+        killAfterMs: 20_000,
       });
-      // A worker that held the process would run into this.
-      const timeout = setTimeout(() => child.kill(), 20_000);
-      const [code, out, err] = await Promise.all([
-        child.exited,
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-      ]);
-      clearTimeout(timeout);
       expect({ code, err: err.includes('checkpointer') ? err : '' }).toEqual({ code: 0, err: '' });
       expect(JSON.parse(out)).toEqual({ autocheckpoint: 0 });
     }, 30_000);

@@ -27,8 +27,8 @@ export interface AuthService {
    * `auth.jwt.required`.
    */
   identify(request: Request, elsewhere?: TokenElsewhere): Promise<ClientAccess>;
-  /** `identify` at once when no JWT needs verifying (no token, the admin token, an API key); null when one does. */
-  identifyNow(request: Request): ClientAccess | null;
+  /** `identify` without a Promise when no JWT needs verifying (no token, the admin token, an API key). */
+  identifyNow(request: Request): ClientAccess | Promise<ClientAccess>;
   /** `identify` for a token already taken from the request (`source` says where from; `header` and `frame` may carry the admin token). */
   identifyToken(token: string | null, source: TokenElsewhere['source'] | 'header'): Promise<ClientAccess>;
   /** Whether callers without a token may do everything but admin (no keys or JWTs configured, or `auth.open`). */
@@ -101,15 +101,20 @@ export class KernelAuth implements AuthService {
 
   /**
    * `identify` without a Promise when no JWT has to be verified (no token, the admin
-   * token, an API key): the hot read paths answer in one step then. Null when the
-   * request carries a JWT (call `identify`); throws as `identify` rejects.
+   * token, an API key): the hot read paths answer in one step then. Throws where
+   * `identify` rejects.
    */
-  identifyNow(request: Request): ClientAccess | null {
-    return this.known(bearerToken(request), 'header');
+  identifyNow(request: Request): ClientAccess | Promise<ClientAccess> {
+    const token = bearerToken(request);
+    return this.known(token, 'header') ?? this.verified(token as string);
   }
 
   async identifyToken(token: string | null, source: TokenElsewhere['source'] | 'header'): Promise<ClientAccess> {
-    return this.known(token, source) ?? accessFromClaims(await this.verifyJwt(token as string));
+    return this.known(token, source) ?? this.verified(token as string);
+  }
+
+  private async verified(jwt: string): Promise<ClientAccess> {
+    return accessFromClaims(await this.verifyJwt(jwt));
   }
 
   /** The access a token gives without verifying a JWT; null when it must be verified as one. */

@@ -188,7 +188,8 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
         requireCanonicalId(request);
         // Without a JWT to verify, and on a store that reads at once (SQLite), nothing here
         // waits: each await skipped is a turn of the microtask queue on the hottest read.
-        const access = auth.identifyNow(request) ?? (await auth.identify(request));
+        const who = auth.identifyNow(request);
+        const access = who instanceof Promise ? await who : who;
         // Read as the JSON it is sent as: the stored payload text is not parsed and serialized again.
         const read = messages.getEncoded(params.id);
         const message = read instanceof Promise ? await read : read;

@@ -5,7 +5,7 @@ import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import { onFirstUse } from '../../src/storage/on-first-use.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
-import type { AttemptOutcome, FailureReason } from './schema.ts';
+import { type AttemptOutcome, type FailureReason, isPending } from './schema.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** A delivery the worker holds, with what it needs to send. */
@@ -125,7 +125,7 @@ function skipLocked<Q>(query: Q, dialect: PluginStorage['dialect']): Q {
 function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorage['dialect']) {
   const { deliveries, events } = t;
   const d = dialectSql(dialect);
-  const pending = eq(deliveries.status, 'pending');
+  const pending = isPending(deliveries.status);
   const lease = db
     .update(deliveries)
     .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
@@ -286,7 +286,7 @@ export class DeliveryQueue {
         .from(deliveries)
         .where(
           and(
-            eq(deliveries.status, 'pending'),
+            isPending(deliveries.status),
             lte(deliveries.nextAttemptAt, now),
             notInArray(deliveries.endpointId, [...skipEndpoints]),
           ),
@@ -352,7 +352,7 @@ export class DeliveryQueue {
     const [row] = await this.storage.db
       .select({ at: min(deliveries.nextAttemptAt) })
       .from(deliveries)
-      .where(and(eq(deliveries.status, 'pending'), gt(deliveries.nextAttemptAt, now)));
+      .where(and(isPending(deliveries.status), gt(deliveries.nextAttemptAt, now)));
     return row?.at == null ? null : Number(row.at);
   }
 

@@ -86,7 +86,7 @@ export const webhookDeliveries = pgTable(
   (t) => [
     // Partial: only pending rows, the ones the worker looks for. A delivery settled leaves it
     // (one index write) instead of moving within it, and the index stays the size of the backlog.
-    // Queries name `status = 'pending'` literally (a bound 'pending' cannot match the predicate).
+    // Queries name `status = 'pending'` literally (see isPending).
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(isPending(t.status)),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
     // Partial: only settled rows (a pending one has no finished_at), for retention.

@@ -9,8 +9,10 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * `status = 'pending'` with the value written into the SQL: the due index holds only
- * pending rows, and a query can use it only when its own condition names 'pending' as
- * the index does (a bound parameter cannot be matched against the index's predicate).
+ * pending rows, and a query can use it only when its own condition implies the index's.
+ * A bound 'pending' does not, as planned: SQLite matches it only by planning the
+ * statement again at every new binding, and PostgreSQL's generic plan of a prepared
+ * statement cannot use the index at all.
  */
 export function isPending(status: SQLWrapper): SQL {
   return sql`${status} = 'pending'`;
@@ -115,7 +117,7 @@ export const webhookDeliveries = sqliteTable(
   (t) => [
     // Partial: only pending rows, the ones the worker looks for. A delivery settled leaves it
     // (one index write) instead of moving within it, and the index stays the size of the backlog.
-    // Queries name `status = 'pending'` literally (a bound 'pending' cannot match the predicate).
+    // Queries name `status = 'pending'` literally (see isPending).
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(isPending(t.status)),
     // Not on status: a settled delivery changes status, and every index it is in costs a write.
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),

@@ -63,3 +63,15 @@ test("retention's queries are served by the partial finished index", () => {
     .limit(100);
   expect(plan(client, expired)).toContain('webhook_deliveries_finished_idx');
 });
+
+test('listing deliveries by a settled status is served by the finished index', () => {
+  const { client, db } = migrated();
+  // As GET /webhooks/deliveries?status=failed builds it (queries.ts).
+  const failed = db
+    .select({ id: d.id })
+    .from(d)
+    .where(and(eq(d.status, 'failed'), isNotNull(d.finishedAt)))
+    .orderBy(asc(d.id))
+    .limit(50);
+  expect(plan(client, failed)).toContain('webhook_deliveries_finished_idx');
+});

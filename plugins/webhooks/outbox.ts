@@ -7,7 +7,7 @@ import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { CachedEndpoint, EndpointStore } from './endpoints.ts';
 import type { EventCache } from './event-cache.ts';
 import { envelopeBody } from './formats.ts';
-import type { FailureReason } from './schema.ts';
+import { type FailureReason, isPending } from './schema.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** One event ready to be written with its deliveries. */
@@ -198,7 +198,7 @@ export class Outbox {
     const [row] = await this.storage.db
       .select({ depth: count(), oldest: min(d.createdAt) })
       .from(d)
-      .where(eq(d.status, 'pending'));
+      .where(isPending(d.status));
     return { depth: Number(row?.depth ?? 0), oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest) };
   }
 }

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, type SQL } from 'drizzle-orm';
 import type { Database } from '../../src/storage/storage.ts';
 import { iso } from './endpoints.ts';
-import type { AttemptOutcome, DeliveryStatus, FailureReason } from './schema.ts';
+import { type AttemptOutcome, type DeliveryStatus, type FailureReason, isPending } from './schema.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** A delivery as the API shows it. */
@@ -85,7 +85,10 @@ export class DeliveryQueries {
     const d = this.t.deliveries;
     const where: SQL[] = [];
     if (filter.endpoint !== undefined) where.push(eq(d.endpointId, filter.endpoint));
-    if (filter.status !== undefined) where.push(eq(d.status, filter.status));
+    // Each status through its partial index: pending rows are the due index's, settled
+    // ones (all with a finished_at) the finished index's.
+    if (filter.status === 'pending') where.push(isPending(d.status));
+    else if (filter.status !== undefined) where.push(eq(d.status, filter.status), isNotNull(d.finishedAt));
     if (filter.after !== undefined) where.push(gt(d.id, filter.after));
     const rows = await this.joined()
       .where(where.length ? and(...where) : undefined)

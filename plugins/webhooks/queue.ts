@@ -5,7 +5,7 @@ import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import { onFirstUse } from '../../src/storage/on-first-use.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
 import type { EventCache } from './event-cache.ts';
-import type { AttemptOutcome, FailureReason } from './schema.ts';
+import { type AttemptOutcome, type FailureReason, isPending } from './schema.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** A delivery the worker holds, with what it needs to send. */
@@ -125,7 +125,7 @@ function skipLocked<Q>(query: Q, dialect: PluginStorage['dialect']): Q {
 function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorage['dialect']) {
   const { deliveries, events } = t;
   const d = dialectSql(dialect);
-  const pending = eq(deliveries.status, 'pending');
+  const pending = isPending(deliveries.status);
   const lease = db
     .update(deliveries)
     .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
@@ -279,14 +279,21 @@ export class DeliveryQueue {
   /** Due deliveries (oldest due first), skipping endpoints that have no room. */
   async due(tx: Tx, now: number, limit: number, skipEndpoints: readonly string[]): Promise<DueDelivery[]> {
     const { deliveries } = this.t;
-    if (!skipEndpoints.length) return this.on(tx).due.execute({ now, limit });
+    if (!skipEndpoints.length) {
+      // SQLite: array rows, read by position (see leaseRows).
+      if (this.statements) {
+        const rows: unknown[][] = await this.statements.due.values({ now, limit });
+        return rows.map((r) => ({ id: r[0] as number, endpointId: r[1] as string, eventId: r[2] as string }));
+      }
+      return this.on(tx).due.execute({ now, limit });
+    }
     return skipLocked(
       tx
         .select({ id: deliveries.id, endpointId: deliveries.endpointId, eventId: deliveries.eventId })
         .from(deliveries)
         .where(
           and(
-            eq(deliveries.status, 'pending'),
+            isPending(deliveries.status),
             lte(deliveries.nextAttemptAt, now),
             notInArray(deliveries.endpointId, [...skipEndpoints]),
           ),
@@ -318,20 +325,49 @@ export class DeliveryQueue {
     for (const [until, ids] of byUntil) {
       const token = `${this.owner}.${++this.claims}`;
       const params = { ids: JSON.stringify(ids), until, now, token };
-      if (allCached) {
-        for (const row of await statements.lease.execute(params)) {
-          // Cached when the ids were read; an event never changes, so a copy evicted since is re-read.
-          const body = this.events.get(row.eventId) ?? (await this.body(tx, row.eventId));
-          if (body !== undefined) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
-        }
-        continue;
-      }
-      for (const { body, ...row } of await statements.leaseWithBodies.execute(params)) {
+      for (const row of await this.leaseRows(statements, params, !allCached)) {
+        // Cached when the ids were read; an event never changes, so a copy evicted since is re-read.
+        if (allCached) row.body = this.events.get(row.eventId) ?? (await this.body(tx, row.eventId)) ?? null;
         // The event row goes only with its deliveries (a cascade): never missing while a delivery is pending.
-        if (body !== null) claimed.push({ ...row, leaseToken: row.leaseToken ?? '', body });
+        if (row.body !== null) claimed.push(row as ClaimedDelivery);
       }
     }
     return claimed.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Runs the lease (`withBodies`: also reading the event bodies; else `body` is null).
+   * On SQLite the rows come back as arrays, read by position (the order `leased` names
+   * the columns in) without Drizzle's mapping of every column of every row.
+   */
+  private async leaseRows(
+    statements: Statements,
+    params: { ids: string; until: number; now: number; token: string },
+    withBodies: boolean,
+  ): Promise<Array<Omit<ClaimedDelivery, 'body'> & { body: string | null }>> {
+    if (this.statements) {
+      const rows: unknown[][] = await (withBodies ? statements.leaseWithBodies : statements.lease).values(params);
+      return rows.map((r) => ({
+        id: r[0] as number,
+        endpointId: r[1] as string,
+        eventId: r[2] as string,
+        attempts: r[3] as number,
+        failures: r[4] as number,
+        leaseToken: (r[5] as string | null) ?? '',
+        body: withBodies ? (r[6] as string | null) : null,
+      }));
+    }
+    if (withBodies) {
+      return (await statements.leaseWithBodies.execute(params)).map((row) => ({
+        ...row,
+        leaseToken: row.leaseToken ?? '',
+      }));
+    }
+    return (await statements.lease.execute(params)).map((row) => ({
+      ...row,
+      leaseToken: row.leaseToken ?? '',
+      body: null,
+    }));
   }
 
   /** One event's body, read in `tx` (a cache miss after the cache was checked). */
@@ -352,7 +388,7 @@ export class DeliveryQueue {
     const [row] = await this.storage.db
       .select({ at: min(deliveries.nextAttemptAt) })
       .from(deliveries)
-      .where(and(eq(deliveries.status, 'pending'), gt(deliveries.nextAttemptAt, now)));
+      .where(and(isPending(deliveries.status), gt(deliveries.nextAttemptAt, now)));
     return row?.at == null ? null : Number(row.at);
   }
 

@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers';
-import { and, asc, eq, inArray, lte, min, notExists } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, min, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
 import type { Database } from '../../src/storage/storage.ts';
@@ -122,7 +122,8 @@ export class Pruner {
       const [row] = await this.db
         .select({ at: min(deliveries.finishedAt) })
         .from(deliveries)
-        .where(eq(deliveries.status, status));
+        // Names the finished index's condition: it holds only settled rows.
+        .where(and(eq(deliveries.status, status), isNotNull(deliveries.finishedAt)));
       if (row?.at != null) times.push(Number(row.at) + days * DAY_MS);
     }
     for (const endpoint of this.endpoints.all()) {

@@ -1,3 +1,4 @@
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const ENDPOINT_FORMATS = ['standard', 'slack', 'discord', 'raw'] as const;
@@ -5,6 +6,17 @@ export type EndpointFormat = (typeof ENDPOINT_FORMATS)[number];
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * `status = 'pending'` with the value written into the SQL: the due index holds only
+ * pending rows, and a query can use it only when its own condition implies the index's.
+ * A bound 'pending' does not, as planned: SQLite matches it only by planning the
+ * statement again at every new binding, and PostgreSQL's generic plan of a prepared
+ * statement cannot use the index at all.
+ */
+export function isPending(status: SQLWrapper): SQL {
+  return sql`${status} = 'pending'`;
+}
 
 /** Why a delivery ended up failed (the dead-letter state). */
 export const FAILURE_REASONS = ['exhausted', 'endpoint_disabled'] as const;
@@ -103,10 +115,14 @@ export const webhookDeliveries = sqliteTable(
     finishedAt: integer('finished_at'),
   },
   (t) => [
-    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    // Partial: only pending rows, the ones the worker looks for. A delivery settled leaves it
+    // (one index write) instead of moving within it, and the index stays the size of the backlog.
+    // Queries name `status = 'pending'` literally (see isPending).
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(isPending(t.status)),
     // Not on status: a settled delivery changes status, and every index it is in costs a write.
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
-    index('webhook_deliveries_finished_idx').on(t.status, t.finishedAt),
+    // Partial: only settled rows (a pending one has no finished_at), for retention.
+    index('webhook_deliveries_finished_idx').on(t.status, t.finishedAt).where(sql`${t.finishedAt} is not null`),
     index('webhook_deliveries_event_idx').on(t.eventId),
   ],
 );

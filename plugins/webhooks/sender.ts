@@ -6,7 +6,7 @@ import { type AddressGuard, UrlRefused } from './guard.ts';
 import type { ClaimedDelivery } from './queue.ts';
 import { honoursRetryAfter, parseRetryAfter } from './retry.ts';
 import type { AttemptOutcome } from './schema.ts';
-import { signatureHeaders } from './signing.ts';
+import { signature } from './signing.ts';
 
 /** The most of a response body kept with an attempt. */
 export const EXCERPT_BYTES = 4096;
@@ -95,15 +95,6 @@ export class Sender {
     const deadline = startedAt + timeoutMs;
     this.inFlight.set(controller, deadline);
     this.arm(deadline);
-    const result = (
-      fields: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterSeconds'>,
-      retryAfterSeconds: number | null = null,
-    ): AttemptResult => ({
-      ...fields,
-      retryAfterSeconds,
-      startedAt,
-      durationMs: Math.round(performance.now() - started),
-    });
     try {
       if (controller.signal.aborted) throw controller.signal.reason;
       const { url, format } = endpoint.row;
@@ -111,21 +102,24 @@ export class Sender {
       const address = typeof checked === 'string' ? checked : await abortable(checked, controller.signal);
       const body = formatBody(format, delivery.body);
       const now = this.clock.now();
+      const timestamp = Math.floor(now / 1000);
+      // One object, filled in order: a later header replaces an earlier one of the same name.
+      const headers: Record<string, string> = { ...endpoint.row.headers };
+      if (format === 'raw') Object.assign(headers, formatHeaders(format, delivery.body));
+      headers['content-type'] = 'application/json';
+      headers['user-agent'] = this.userAgent;
+      headers['webhook-id'] = delivery.eventId;
+      headers['webhook-timestamp'] = String(timestamp);
+      headers['webhook-signature'] = signature(endpoint.keys(now), delivery.eventId, timestamp, body);
       const response = await this.runtime.fetchPinned(url, address, {
         method: 'POST',
-        headers: {
-          ...endpoint.row.headers,
-          ...(format === 'raw' ? formatHeaders(format, delivery.body) : undefined),
-          'content-type': 'application/json',
-          'user-agent': this.userAgent,
-          ...signatureHeaders(endpoint.keys(now), delivery.eventId, Math.floor(now / 1000), body),
-        },
+        headers,
         body,
         signal: controller.signal,
       });
       const excerpt = await readExcerpt(response);
       const { status } = response;
-      if (status >= 200 && status < 300) return result({ outcome: 'success', status, error: null, excerpt });
+      if (status >= 200 && status < 300) return ended(startedAt, started, 'success', status, null, excerpt);
       const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
       const error =
         status >= 300 && status < 400
@@ -134,20 +128,40 @@ export class Sender {
       const retryAfter = honoursRetryAfter(status)
         ? parseRetryAfter(response.headers.get('retry-after'), this.clock.now())
         : null;
-      return result({ outcome: 'http_error', status, error, excerpt }, retryAfter);
+      return ended(startedAt, started, 'http_error', status, error, excerpt, retryAfter);
     } catch (err) {
       const reason = controller.signal.reason;
-      if (reason === CANCELLED) return result({ outcome: null, status: null, error: 'cancelled', excerpt: null });
+      if (reason === CANCELLED) return ended(startedAt, started, null, null, 'cancelled', null);
       if (reason === TIMED_OUT) {
-        return result({ outcome: 'timeout', status: null, error: `no response within ${timeoutMs} ms`, excerpt: null });
+        return ended(startedAt, started, 'timeout', null, `no response within ${timeoutMs} ms`, null);
       }
-      if (err instanceof UrlRefused)
-        return result({ outcome: 'refused', status: null, error: err.message, excerpt: null });
-      return result({ outcome: 'network_error', status: null, error: describe(err), excerpt: null });
+      if (err instanceof UrlRefused) return ended(startedAt, started, 'refused', null, err.message, null);
+      return ended(startedAt, started, 'network_error', null, describe(err), null);
     } finally {
       this.ended(controller);
     }
   }
+}
+
+/** An attempt's result, timed from `started` (`performance.now()` when it began). */
+function ended(
+  startedAt: number,
+  started: number,
+  outcome: AttemptOutcome | null,
+  status: number | null,
+  error: string | null,
+  excerpt: string | null,
+  retryAfterSeconds: number | null = null,
+): AttemptResult {
+  return {
+    outcome,
+    status,
+    error,
+    excerpt,
+    retryAfterSeconds,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 /** Reads at most EXCERPT_BYTES of the body as text, then lets the rest go. */

@@ -48,16 +48,9 @@ export function sign(key: Buffer | KeyObject, id: string, timestamp: number, bod
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** The three Standard Webhooks headers for one attempt, signed with every key given. */
-export function signatureHeaders(
-  keys: readonly KeyObject[],
-  id: string,
-  timestamp: number,
-  body: string,
-): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  const signature =
-    keys.length === 1
-      ? sign(keys[0], id, timestamp, body)
-      : keys.map((key) => sign(key, id, timestamp, body)).join(' ');
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
+/** The `webhook-signature` value for one attempt: `v1,<signature>` under every key given, space-separated. */
+export function signature(keys: readonly KeyObject[], id: string, timestamp: number, body: string): string {
+  return keys.length === 1
+    ? sign(keys[0], id, timestamp, body)
+    : keys.map((key) => sign(key, id, timestamp, body)).join(' ');
 }

@@ -255,21 +255,28 @@ export class Worker {
   private launch(delivery: ClaimedDelivery, endpoint: CachedEndpoint): void {
     const { endpointId } = delivery;
     this.perEndpoint.set(endpointId, (this.perEndpoint.get(endpointId) ?? 0) + 1);
-    const attempt = this.sender
-      .send(endpoint, delivery, this.service.timeoutMs(endpoint))
-      .then((result) => {
+    // One reaction per attempt (not then/catch/finally: three promises for one outcome).
+    const attempt = this.sender.send(endpoint, delivery, this.service.timeoutMs(endpoint)).then(
+      (result) => {
         this.finished.push({ delivery, result });
-      })
-      .catch((err) => this.log.error({ err, delivery: delivery.id }, 'webhook attempt failed unexpectedly'))
-      .finally(() => {
-        this.inFlight.delete(delivery.id);
-        const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
-        if (left) this.perEndpoint.set(endpointId, left);
-        else this.perEndpoint.delete(endpointId);
-        this.pump();
-        this.wake();
-      });
+        this.attemptEnded(delivery);
+      },
+      (err) => {
+        this.log.error({ err, delivery: delivery.id }, 'webhook attempt failed unexpectedly');
+        this.attemptEnded(delivery);
+      },
+    );
     this.inFlight.set(delivery.id, attempt);
+  }
+
+  /** Frees an ended attempt's slot, starts what waits for it and asks for a cycle to record it. */
+  private attemptEnded({ id, endpointId }: ClaimedDelivery): void {
+    this.inFlight.delete(id);
+    const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
+    if (left) this.perEndpoint.set(endpointId, left);
+    else this.perEndpoint.delete(endpointId);
+    this.pump();
+    this.wake();
   }
 
   /**

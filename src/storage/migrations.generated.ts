@@ -71,5 +71,16 @@ export const BUILTIN_MIGRATIONS: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796464475569,
     "hash": "1f10c271bff53ffe2d62cb9237bc6b6fcd93e04e93b7f5c0d571d8f6135f29d1"
+  },
+  {
+    "sql": [
+      "DROP INDEX `webhook_deliveries_due_idx`;",
+      "\nDROP INDEX `webhook_deliveries_finished_idx`;",
+      "\nCREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`next_attempt_at`) WHERE \"webhook_deliveries\".\"status\" = 'pending';",
+      "\nCREATE INDEX `webhook_deliveries_finished_idx` ON `webhook_deliveries` (`status`,`finished_at`) WHERE \"webhook_deliveries\".\"finished_at\" is not null;"
+    ],
+    "bps": true,
+    "folderMillis": 1796490175349,
+    "hash": "78aa4b1bb69f236eea04f0f3e8f9b7dd80a562e8d83926db949d76adcd744e78"
   }
 ];

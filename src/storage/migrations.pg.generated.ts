@@ -119,5 +119,17 @@ export const BUILTIN_PG_MIGRATIONS: (MigrationMeta & { tag: string })[] = [
     "bps": true,
     "folderMillis": 1796476473438,
     "hash": "5c55d91be30dccff875c7193eeedbec37449ec89af0f3081f4a74b683c9fed72"
+  },
+  {
+    "tag": "0010_webhooks_partial_indexes",
+    "sql": [
+      "DROP INDEX \"webhook_deliveries_due_idx\";",
+      "\nDROP INDEX \"webhook_deliveries_finished_idx\";",
+      "\nCREATE INDEX \"webhook_deliveries_due_idx\" ON \"webhook_deliveries\" USING btree (\"next_attempt_at\") WHERE \"webhook_deliveries\".\"status\" = 'pending';",
+      "\nCREATE INDEX \"webhook_deliveries_finished_idx\" ON \"webhook_deliveries\" USING btree (\"status\",\"finished_at\") WHERE \"webhook_deliveries\".\"finished_at\" is not null;"
+    ],
+    "bps": true,
+    "folderMillis": 1796490176439,
+    "hash": "5c9f3711b80fa1d0359c38d1de73dd05f8a55648c3d2c0a2f12c8c6540152614"
   }
 ];

@@ -45,15 +45,24 @@ export function buildApp(parts: AppParts): AnyElysia {
     // global hook's arguments what every route needs, and a hook that writes `set`
     // makes every successful response go through the slower set-aware mapping.
     .onError({ as: 'global' }, function relaykitErrors({ code, error, request }) {
-      const hubError = toHubError(code, error);
-      if (hubError.status >= 500) {
-        parts.log.error({ err: error, requestId: requestIds.get(request), url: request.url }, 'request failed');
-      }
-      return errorResponse(hubError);
+      return errorAnswer(parts.log, code, error, request);
     });
   for (const group of parts.routes) app.use(group);
   app.compile();
   return app;
+}
+
+/**
+ * The one answer for anything thrown while handling a request: the app's error hook's,
+ * and the kernel's for a route's direct handler (native-routes.ts). Server faults are
+ * logged with the request id.
+ */
+export function errorAnswer(log: Logger, code: string | number, error: unknown, request: Request): Response {
+  const hubError = toHubError(code, error);
+  if (hubError.status >= 500) {
+    log.error({ err: error, requestId: requestIds.get(request), url: request.url }, 'request failed');
+  }
+  return errorResponse(hubError);
 }
 
 /**

@@ -69,6 +69,8 @@ export interface KeyDirectory {
 export class KernelAuth implements AuthService {
   private keyCache: { source: string; key: Promise<Uint8Array | CryptoKey | JWTVerifyGetKey> } | null = null;
   private keysCache: { config: AuthConfig; keys: ApiKeys } | null = null;
+  /** The anonymous access last built, and the rules and mode it was built for. */
+  private lastAnonymous: { rules: AuthConfig['anonymous']; open: boolean; access: ClientAccess } | null = null;
 
   constructor(
     private readonly config: () => AuthConfig,
@@ -117,6 +119,19 @@ export class KernelAuth implements AuthService {
     return accessFromClaims(await this.verifyJwt(jwt));
   }
 
+  /**
+   * The access of a caller without a token, built once per set of rules (its patterns
+   * compiled once) instead of at every request: the object is never changed.
+   */
+  private anonymous(rules: AuthConfig['anonymous']): ClientAccess {
+    const open = this.openMode();
+    const last = this.lastAnonymous;
+    if (last && last.rules === rules && last.open === open) return last.access;
+    const access = anonymousAccess({ open, ...rules });
+    this.lastAnonymous = { rules, open, access };
+    return access;
+  }
+
   /** The access a token gives without verifying a JWT; null when it must be verified as one. */
   private known(token: string | null, source: TokenElsewhere['source'] | 'header'): ClientAccess | null {
     const config = this.config();
@@ -124,7 +139,7 @@ export class KernelAuth implements AuthService {
       if (config.jwt.required) {
         throw new HubError('RELAYKIT_ERR_UNAUTHORIZED', 'A token is required (auth.jwt.required): a JWT or an API key');
       }
-      return anonymousAccess({ open: this.openMode(), ...config.anonymous });
+      return this.anonymous(config.anonymous);
     }
     if (this.isAdminToken(token)) {
       if (source === 'query' || source === 'cookie') {

@@ -6,7 +6,7 @@ import { requestIds, requestOrigins } from './app.ts';
 import { applyCors, preflight, websocketOriginRefusal } from './cors.ts';
 import { errorResponse, HubError } from './errors.ts';
 import { BODY_METHODS, type BodyLimits, guardBody } from './limits.ts';
-import { type NativeGetRoute, nativeGetRoutes } from './native-routes.ts';
+import { type ErrorAnswer, type NativeGetRoute, nativeGetRoutes } from './native-routes.ts';
 import type { WebSocketEndpoint } from './plugin.ts';
 
 /** How long an EventSource request made while the hub starts waits for it (then 503). */
@@ -32,6 +32,8 @@ export interface FrontOptions {
   cors(): CorsConfig;
   /** Called once per answered request with its route template (`unmatched` when none). */
   observe(request: Request, route: string, status: number, seconds: number, requestId: string): void;
+  /** The answer for an error a route's direct handler threw: the app's error hook's (native-routes.ts). */
+  failed: ErrorAnswer;
 }
 
 /**
@@ -79,7 +81,7 @@ export class Front {
 
   private nativeRoutes(app: AnyElysia): NativeRoutes {
     const routes: Record<string, NativeRouteHandler> = {};
-    for (const route of nativeGetRoutes(app)) {
+    for (const route of nativeGetRoutes(app, this.options.failed)) {
       routes[route.template] = (request, info) => this.handleNative(request, info, route);
     }
     return routes;
@@ -139,23 +141,24 @@ export class Front {
       : this.dispatch(guarded, info);
   }
 
-  private dispatch(request: Request, info: RequestInfo): Promise<Response> {
+  private dispatch(request: Request, info: RequestInfo): Response | Promise<Response> {
     const app = this.app;
     // No app yet: the hub stopped before it finished starting.
-    if (!app) return Promise.resolve(errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting')));
+    if (!app) return errorResponse(new HubError('RELAYKIT_ERR_UNAVAILABLE', 'The hub is starting'));
     return this.forward(request, info, null, () => app.handle(request));
   }
 
   /**
    * Runs `handler` for the request with a request id, counts it in flight, and labels its
    * latency with `template` (looked up in the current routes when the router did not say).
+   * A handler that answers at once is finished at once: no promise, no turn of the queue.
    */
   private forward(
     request: Request,
     info: RequestInfo,
     template: string | null,
     handler: () => Response | Promise<Response>,
-  ): Promise<Response> {
+  ): Response | Promise<Response> {
     requestOrigins.set(request, info);
     const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
     const start = performance.now();
@@ -169,28 +172,27 @@ export class Front {
       this.inflightCount--;
       return Promise.reject(err);
     }
-    return Promise.resolve(handled).then(
-      (response) => {
-        this.inflightCount--;
-        this.options.observe(
-          request,
-          template ?? routes?.().find(request.method, pathOf(request.url))?.store ?? 'unmatched',
-          response.status,
-          (performance.now() - start) / 1000,
-          requestId,
-        );
-        try {
-          response.headers.set('x-request-id', requestId);
-        } catch {
-          // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
-        }
-        return applyCors(request, response, this.options.cors());
-      },
-      (err: unknown) => {
-        this.inflightCount--;
-        throw err;
-      },
-    );
+    const finish = (response: Response): Response => {
+      this.inflightCount--;
+      this.options.observe(
+        request,
+        template ?? routes?.().find(request.method, pathOf(request.url))?.store ?? 'unmatched',
+        response.status,
+        (performance.now() - start) / 1000,
+        requestId,
+      );
+      try {
+        response.headers.set('x-request-id', requestId);
+      } catch {
+        // Immutable headers (a plugin returned a shared Response): the id is still in the logs.
+      }
+      return applyCors(request, response, this.options.cors());
+    };
+    if (!(handled instanceof Promise)) return finish(handled);
+    return handled.then(finish, (err: unknown) => {
+      this.inflightCount--;
+      throw err;
+    });
   }
 
   private async upgrade(request: Request, info: RequestInfo): Promise<Response | undefined> {

@@ -19,7 +19,7 @@ import type { HttpServer, RuntimeAdapter } from '../runtime/types.ts';
 import { openStorage } from '../storage/open.ts';
 import type { MigrationFolders, Storage } from '../storage/storage.ts';
 import { VERSION } from '../version.ts';
-import { buildApp, routeTemplates } from './app.ts';
+import { buildApp, errorAnswer, routeTemplates } from './app.ts';
 import { KernelAuth } from './auth.ts';
 import type { EventBus } from './bus.ts';
 import { MemoryEventBus } from './bus-memory.ts';
@@ -197,6 +197,8 @@ export class Hub {
           this.log.info({ requestId, ...labels(), ms: Math.round(seconds * 1e5) / 100 }, 'request');
         }
       },
+      // What Elysia names a handler's own throw (not a parse or validation error): the code the hook sees.
+      failed: (error, request) => errorAnswer(this.log, 'UNKNOWN', error, request),
     });
   }
 

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import { NAME_PATTERN, NameLimits } from '../../clients/realtime/src/wire.ts';
+import type { ClientAccess } from '../kernel/access.ts';
 import { remoteAddressOf } from '../kernel/app.ts';
 import type { AuthService } from '../kernel/auth.ts';
 import { HubError } from '../kernel/errors.ts';
@@ -12,9 +13,10 @@ import {
   requireReadable,
 } from '../kernel/identity/rules.ts';
 import { Integer } from '../kernel/integer.ts';
+import { withDirectGet } from '../kernel/native-routes.ts';
 import type { Quotas } from '../kernel/quotas.ts';
 import { errorResponses } from '../kernel/schemas.ts';
-import { asBody, jsonResponse, messageJson } from './encode.ts';
+import { asBody, type EncodedMessage, jsonResponse, messageJson } from './encode.ts';
 import type { MessageService } from './service.ts';
 import type { Message } from './types.ts';
 
@@ -91,13 +93,20 @@ export function idempotencyKeyOf(request: Request): string | null {
 const IdParams = t.Object({ id: Integer({ minimum: 1, description: 'Message id' }) });
 
 /**
- * Refuses ids the schema's number coercion would bend: `0x10` read as 16, `1e3`,
- * leading zeros, or ids above 2^53 rounded to a neighbour. Only plain decimal digits
- * of a safe integer name a message.
+ * The message id a `/messages/:id...` URL names, or null when the id is not canonical:
+ * only plain decimal digits of a safe integer name a message, never `0x10` read as 16,
+ * `1e3`, leading zeros, a percent-encoded digit or an id above 2^53 rounded to a neighbour.
  */
+export function canonicalIdOf(url: string): number | null {
+  const raw = /\/messages\/([^/?#]*)/.exec(url)?.[1] ?? '';
+  if (!/^[1-9][0-9]{0,15}$/.test(raw)) return null;
+  const id = Number(raw);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
+/** Refuses ids the schema's number coercion would bend (see `canonicalIdOf`). */
 export function requireCanonicalId(request: Request): void {
-  const raw = /\/messages\/([^/?#]*)/.exec(request.url)?.[1] ?? '';
-  if (/^[1-9][0-9]{0,15}$/.test(raw) && Number.isSafeInteger(Number(raw))) return;
+  if (canonicalIdOf(request.url) !== null) return;
   throw new HubError('RELAYKIT_ERR_VALIDATION', 'id: a message id is a decimal integer from 1 to 2^53 - 1', [
     { in: 'params', path: '/id', message: 'expected plain decimal digits of a safe integer' },
   ]);
@@ -105,6 +114,39 @@ export function requireCanonicalId(request: Request): void {
 
 /** `/messages`: the bridge between clients. */
 export function messageRoutes(messages: MessageService, auth: AuthService, quotas: Quotas, maxPageBytes: () => number) {
+  /**
+   * `GET /messages/:id` for the caller of `request`. Without a JWT to verify, and on a
+   * store that reads at once (SQLite), nothing here waits: the answer comes in one step.
+   */
+  const readMessage = (request: Request, id: number): Response | Promise<Response> => {
+    const who = auth.identifyNow(request);
+    return who instanceof Promise ? who.then((access) => readAs(access, id)) : readAs(who, id);
+  };
+  const readAs = (access: ClientAccess, id: number): Response | Promise<Response> => {
+    // Read as the JSON it is sent as: the stored payload text is not parsed and serialized again.
+    const read = messages.getEncoded(id);
+    return read instanceof Promise ? read.then((message) => answer(access, id, message)) : answer(access, id, read);
+  };
+  const answer = (access: ClientAccess, id: number, message: EncodedMessage | null): Response => {
+    // A message the caller may not read is reported missing: its existence is not leaked.
+    if (!message || !canReadMessage(access, message.head)) {
+      throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${id}`);
+    }
+    return jsonResponse(message.json);
+  };
+  // Elysia's handler: parameter checks, then the read. The direct answer below skips
+  // Elysia where a runtime router matched the route, and hands any id that is not
+  // canonical back to this handler, so odd ids get exactly the errors they always got.
+  const getMessage = withDirectGet(
+    async function getMessage({ params, request }: { params: { id: number }; request: Request }) {
+      requireCanonicalId(request);
+      return asBody<Message>(await readMessage(request, params.id));
+    },
+    (request) => {
+      const id = canonicalIdOf(request.url);
+      return id === null ? undefined : readMessage(request, id);
+    },
+  );
   return new Elysia({ name: 'relaykit-messages', detail: { tags: ['messages'] } })
     .post(
       '/messages',
@@ -182,28 +224,11 @@ export function messageRoutes(messages: MessageService, auth: AuthService, quota
         },
       },
     )
-    .get(
-      '/messages/:id',
-      async function getMessage({ params, request }) {
-        requireCanonicalId(request);
-        // Without a JWT to verify, and on a store that reads at once (SQLite), nothing here
-        // waits: each await skipped is a turn of the microtask queue on the hottest read.
-        const who = auth.identifyNow(request);
-        const access = who instanceof Promise ? await who : who;
-        // Read as the JSON it is sent as: the stored payload text is not parsed and serialized again.
-        const read = messages.getEncoded(params.id);
-        const message = read instanceof Promise ? await read : read;
-        // A message the caller may not read is reported missing: its existence is not leaked.
-        if (!message || !canReadMessage(access, message.head))
-          throw new HubError('RELAYKIT_ERR_MESSAGE_NOT_FOUND', `No message has id ${params.id}`);
-        return asBody<Message>(jsonResponse(message.json));
-      },
-      {
-        params: IdParams,
-        response: { 200: MessageSchema, ...errorResponses(400, 401, 404) },
-        detail: { operationId: 'getMessage', summary: 'Get one message' },
-      },
-    )
+    .get('/messages/:id', getMessage, {
+      params: IdParams,
+      response: { 200: MessageSchema, ...errorResponses(400, 401, 404) },
+      detail: { operationId: 'getMessage', summary: 'Get one message' },
+    })
     .post(
       '/messages/:id/ack',
       async function ackMessage({ params, body, request }) {

@@ -78,19 +78,30 @@ function prepareSqlite(storage: SqliteStorage) {
       .limit(sql.placeholder('limit'));
     return db.delete(messages).where(inArray(messages.id, due));
   };
+  const byId = () =>
+    db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder('id')),
+          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
+        ),
+      );
   // Each prepared on its first use.
   const statements = onFirstUse({
-    byId: () =>
-      db
-        .select()
-        .from(messages)
-        .where(
-          and(
-            eq(messages.id, sql.placeholder('id')),
-            or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-          ),
-        )
-        .prepare(),
+    byId: () => byId().prepare(),
+    /**
+     * The same read, as the SQL Drizzle writes for it, run by the driver itself with
+     * positional parameters: `GET /messages/:id` skips the builder's per-call parameter
+     * filling and row handling (about a microsecond of a read of ~7).
+     */
+    byIdRaw: () => {
+      const query = byId().toSQL();
+      const names = query.params.map((param) => (param as { name?: string }).name).join();
+      if (names !== 'id,now') throw new Error(`the by-id read binds (${names}), not (id, now)`);
+      return storage.prepareValues(query.sql);
+    },
     /** One row; runs inside the caller's transaction (the one SQLite connection). */
     insertOne: () =>
       db
@@ -113,8 +124,7 @@ function prepareSqlite(storage: SqliteStorage) {
     /** The hot read; like any read through `db`, it waits for a transaction open elsewhere. */
     byId: (id: number, now: number) => storage.outside(() => statements.byId.get({ id, now })),
     /** The hot read as a bare row array: no Drizzle row mapping (see `getEncoded`). */
-    byIdValues: (id: number, now: number) =>
-      storage.outside(() => statements.byId.values({ id, now }) as unknown as StoredValues[]),
+    byIdValues: (id: number, now: number) => storage.outside(() => statements.byIdRaw(id, now) as StoredValues[]),
     statements,
   };
 }

@@ -24,7 +24,7 @@
  * the file.
  */
 
-import type { CheckpointGate, SqliteDatabase, SqliteHandle } from './types.ts';
+import type { CheckpointGate, SqliteDatabase, SqliteHandle, SqliteValue } from './types.ts';
 
 /** How the hub's connection is told about the checkpointer. */
 export interface CheckpointTarget {
@@ -306,8 +306,16 @@ function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
 /** What both SQLite drivers' connections offer (bun:sqlite's Database, node:sqlite's DatabaseSync). */
 interface SqliteClient {
   exec(sql: string): unknown;
-  prepare(sql: string): { run(): unknown };
+  prepare(sql: string): SqliteStatement;
   close(): void;
+}
+
+/** A prepared statement of either driver: bun:sqlite reads rows as arrays with `values`, node:sqlite after `setReturnArrays`. */
+interface SqliteStatement {
+  run(...params: SqliteValue[]): unknown;
+  all(...params: SqliteValue[]): unknown[];
+  values?(...params: SqliteValue[]): unknown[][];
+  setReturnArrays?(enabled: boolean): void;
 }
 
 /**
@@ -329,6 +337,12 @@ export function sqliteHandle(
     prepareRun: (sql) => {
       const statement = client.prepare(sql);
       return () => void statement.run();
+    },
+    prepareValues: (sql) => {
+      const statement = client.prepare(sql);
+      if (statement.values) return statement.values.bind(statement);
+      statement.setReturnArrays?.(true);
+      return (...params) => statement.all(...params) as unknown[][];
     },
     setCheckpointGate: (gate) => checkpointer?.setGate(gate),
     async close() {

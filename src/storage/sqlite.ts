@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
-import type { SqliteDatabase, SqliteHandle } from '../runtime/types.ts';
+import type { SqliteDatabase, SqliteHandle, SqliteValue } from '../runtime/types.ts';
 import { isDatabaseFault, storageFault } from './faults.ts';
 import { StorageError } from './postgres/errors.ts';
 import type { Database, DialectTables, LazyDialectTables, Storage, Tx } from './storage.ts';
@@ -145,6 +145,11 @@ export class SqliteStorage implements Storage {
     this.beginImmediate = handle.prepareRun('BEGIN IMMEDIATE');
     this.commit = handle.prepareRun('COMMIT');
     handle.setCheckpointGate?.((run) => this.whileIdle(run));
+  }
+
+  /** Prepares `sql` once on the connection, reading rows as arrays (`SqliteHandle.prepareValues`); ungated like `sync`. */
+  prepareValues(sql: string): (...params: SqliteValue[]) => unknown[][] {
+    return this.handle.prepareValues(sql);
   }
 
   /**

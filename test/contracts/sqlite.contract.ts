@@ -172,6 +172,26 @@ export function sqliteContract(name: string, open: (path: string) => SqliteHandl
       expect(() => commit()).toThrow();
     });
 
+    test('a prepared read binds positional parameters and reads rows as arrays, again and again', () => {
+      const db = fresh();
+      db.insert(things)
+        .values([{ name: 'one' }, { name: 'two' }, { name: 'three', meta: { tags: [] } }])
+        .run();
+      const read = handle.prepareValues(
+        'SELECT id, name, meta FROM contract_things WHERE id >= ? AND (meta IS NULL OR name <> ?) ORDER BY id',
+      );
+      expect(read(1, 'two')).toEqual([
+        [1, 'one', null],
+        [2, 'two', null],
+        [3, 'three', '{"tags":[]}'],
+      ]);
+      expect(read(2, 'three')).toEqual([[2, 'two', null]]);
+      expect(read(4, 'x')).toEqual([]);
+      // It sees later writes: nothing is kept but the compiled statement.
+      db.insert(things).values({ name: 'four' }).run();
+      expect(read(4, 'x')).toEqual([[4, 'four', null]]);
+    });
+
     test('a nested transaction rolls back alone', () => {
       const db = fresh();
       db.transaction((tx) => {

@@ -4,7 +4,12 @@
  * the one error shape, request ids, metrics) and follow every hot swap.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { Type } from '@sinclair/typebox';
+import { Elysia } from 'elysia';
+import { SignJWT } from 'jose';
+import { builtinPlugins } from '../../plugins/index.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
+import { definePlugin } from '../../src/kernel/plugin.ts';
 import { bunRuntime } from '../../src/runtime/bun.ts';
 import type { NativeRoutes, RuntimeAdapter } from '../../src/runtime/types.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
@@ -65,11 +70,38 @@ function countingRuntime() {
   return { runtime, seen };
 }
 
+const JWT_SECRET = 'native-routes-jwt-secret-0123456789';
+const jwt = (claims: Record<string, unknown>) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+
+/**
+ * A plugin that hooks into every request of the app, as a tracing or policy plugin
+ * would (Elysia runs `onRequest` hooks before routing, so for routes registered before
+ * the plugin's too): it refuses requests carrying `x-hooked-refuse`.
+ */
+const hookingPlugin = definePlugin({
+  name: 'hooking',
+  options: Type.Object({}, { default: {} }),
+  setup() {
+    return {
+      routes: () =>
+        new Elysia({ name: 'relaykit-hooking' })
+          .onRequest(({ request }) => {
+            if (request.headers.get('x-hooked-refuse')) return new Response('refused by the hook', { status: 418 });
+          })
+          .get('/hooking', () => 'hooked'),
+    };
+  },
+});
+
 const CONFIG = `watch: false
 auth:
   adminToken: ${TOKEN}
   jwt:
-    secret: native-routes-jwt-secret-0123456789
+    secret: ${JWT_SECRET}
     required: true
   apiKeys:
     - name: reader
@@ -243,6 +275,11 @@ describe('GET routes on the runtime router', () => {
     expect(contentType(read)).toEqual(contentType(list));
 
     expect((await same('/messages/1?unused=1', { token: READER })).status).toBe(200);
+    // A JWT caller: its token is verified (a promise) before the read, on both paths.
+    const reader = await jwt({ sub: 'jwt-reader', scopes: { read: ['visible'] } });
+    expect((await same('/messages/1', { token: reader, headers: withOrigin })).status).toBe(200);
+    await same('/messages/2', { token: reader });
+    expect((await same('/messages/1', { token: `${reader}x` })).status).toBe(401);
     expect((await same('/messages/1', { headers: withOrigin })).status).toBe(401);
     expect((await same('/messages/1', { token: 'not-a-token', headers: withOrigin })).status).toBe(401);
     expect((await same('/messages/2', { token: READER, headers: withOrigin })).status).toBe(404);
@@ -265,6 +302,39 @@ describe('GET routes on the runtime router', () => {
     await same('/health/live');
     await same('/openapi/json');
     await same('/nothing/here', { token: TOKEN });
+  });
+
+  test("a plugin's lifecycle hook runs on GET /messages/:id, served by the runtime router too", async () => {
+    const { runtime, seen } = countingRuntime();
+    t = await startTestHub({
+      runtime,
+      plugins: [...builtinPlugins, hookingPlugin],
+      configYaml: `${CONFIG}plugins:\n  hooking:\n    enabled: true\n`,
+      env: { READER_KEY: READER },
+    });
+    const sent = await (
+      await t.request('/messages', {
+        method: 'POST',
+        token: TOKEN,
+        json: { channel: 'visible', type: 'x', payload: 1 },
+      })
+    ).json();
+    const before = seen.fetched;
+    const refused = await t.request(`/messages/${sent.id}`, { token: TOKEN, headers: { 'x-hooked-refuse': '1' } });
+    expect([refused.status, await refused.text()]).toEqual([418, 'refused by the hook']);
+    const read = await t.request(`/messages/${sent.id}`, { token: TOKEN });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ id: sent.id, payload: 1 });
+    expect(seen.fetched).toBe(before);
+    // Disabled: the hook is gone and the route answers as before.
+    const patched = await t.request('/admin/plugins/hooking', {
+      method: 'PATCH',
+      json: { enabled: false },
+      token: TOKEN,
+    });
+    expect(patched.status).toBe(200);
+    const unhooked = await t.request(`/messages/${sent.id}`, { token: TOKEN, headers: { 'x-hooked-refuse': '1' } });
+    expect(unhooked.status).toBe(200);
   });
 
   test('while the hub starts, the runtime router holds no route yet and every GET answers 503 starting', async () => {

@@ -68,6 +68,9 @@ withPostgres('PostgreSQL going away', () => {
     const refused = await post(2);
     expect(refused.status).toBe(503);
     expect((await refused.json()).error.code).toBe('RELAYKIT_ERR_STORAGE_UNAVAILABLE');
+    // A read by id (served by the runtime router's direct answer) fails the same way.
+    const unread = await t.request(`/messages/${acknowledged[0]}`);
+    expect([unread.status, (await unread.json()).error.code]).toEqual([503, 'RELAYKIT_ERR_STORAGE_UNAVAILABLE']);
     await waitFor(async () => (await t!.request('/health/ready')).status === 503, 10_000, 'readiness to fail');
     expect(ws.closed).toBeNull();
 
@@ -78,6 +81,7 @@ withPostgres('PostgreSQL going away', () => {
         throw new Error(`${err.message}: ${await (await t!.request('/health/status')).text()}`);
       },
     );
+    expect((await t.request(`/messages/${acknowledged[0]}`)).status).toBe(200);
     const after = await post(3);
     expect(after.status).toBe(201);
     acknowledged.push((await after.json()).id);

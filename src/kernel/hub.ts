@@ -217,7 +217,8 @@ export class Hub {
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
     });
     let cluster: ClusterNode;
-    const log = options.logger ?? createLogger(config.log.level, config.log.format);
+    const terminal = options.runtime.stdoutIsTerminal?.bind(options.runtime);
+    const log = options.logger ?? createLogger(config.log.level, config.log.format, terminal);
     try {
       cluster = await openClusterNode({
         config: config.cluster,

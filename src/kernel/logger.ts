@@ -16,18 +16,24 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /**
  * Logs to stdout: JSON lines by default (what log shippers read), readable lines
- * with `pretty`, or when `auto` and stdout is a terminal.
+ * with `pretty`, or when `auto` and stdout is a terminal (`isTerminal`; the runtime
+ * adapter tells it without making `process.stdout`, which JSON lines never need).
  */
-export function createLogger(level: string, format: LogFormat = 'json'): Logger {
-  const pretty = format === 'pretty' || (format === 'auto' && Boolean(process.stdout.isTTY));
+export function createLogger(
+  level: string,
+  format: LogFormat = 'json',
+  isTerminal: () => boolean = () => Boolean(process.stdout.isTTY),
+): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && isTerminal());
   const options = {
     level,
     base: { service: 'relaykit' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  if (!pretty) return pino(options) as unknown as Logger;
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  // File descriptor 1, as pino's default, named here so pino does not look at `process.stdout` to pick it.
+  if (!pretty) return pino(options, pino.destination(1)) as unknown as Logger;
+  const color = isTerminal() && !process.env.NO_COLOR;
   return pino(options, {
     write(line: string) {
       process.stdout.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>, color)}\n`);

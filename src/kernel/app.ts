@@ -52,7 +52,8 @@ export function buildApp(parts: AppParts): AnyElysia {
       return errorResponse(hubError);
     });
   for (const group of parts.routes) app.use(group);
-  app.compile();
+  // Not `app.compile()`: Elysia composes the fetch handler on the first request that
+  // reaches `app.handle` (Bun's router serves the GET routes without it), off the way to ready.
   return app;
 }
 

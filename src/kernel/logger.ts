@@ -1,6 +1,7 @@
-import pino from 'pino';
+import { writeSync } from 'node:fs';
+import { bindingsJson, LEVELS, type LevelName, logLine } from './log-line.ts';
 
-/** Structured logging: `log.info({ requestId }, 'message')`. pino's shape, so pino fits. */
+/** Structured logging: `log.info({ requestId }, 'message')`. pino's shape, so a pino instance fits too. */
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
   debug(obj: object | string, msg?: string): void;
@@ -18,6 +19,8 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  * Logs to stdout: JSON lines by default (what log shippers read), readable lines
  * with `pretty`, or when `auto` and stdout is a terminal (`isTerminal`; the runtime
  * adapter tells it without making `process.stdout`, which JSON lines never need).
+ * The lines are pino's, byte for byte (`log-line.ts`); each is written whole before
+ * the call returns, so a line logged before a crash is not lost in a buffer.
  */
 export function createLogger(
   level: string,
@@ -25,20 +28,76 @@ export function createLogger(
   isTerminal: () => boolean = () => Boolean(process.stdout.isTTY),
 ): Logger {
   const pretty = format === 'pretty' || (format === 'auto' && isTerminal());
-  const options = {
-    level,
-    base: { service: 'relaykit' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  // File descriptor 1, as pino's default, named here so pino does not look at `process.stdout` to pick it.
-  if (!pretty) return pino(options, pino.destination(1)) as unknown as Logger;
+  if (!pretty) return jsonLogger(level, stdoutWriter());
   const color = isTerminal() && !process.env.NO_COLOR;
-  return pino(options, {
-    write(line: string) {
-      process.stdout.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>, color)}\n`);
-    },
-  }) as unknown as Logger;
+  return jsonLogger(level, function writePretty(line: string) {
+    process.stdout.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>, color)}\n`);
+  });
+}
+
+/** A logger handing `write` each JSON line (newline included) at `level` and above; `silent` writes none. */
+export function jsonLogger(level: string, write: (line: string) => void): Logger {
+  const threshold = level in LEVELS ? LEVELS[level as LevelName] : Number.POSITIVE_INFINITY;
+  return new LineLogger(threshold, bindingsJson({ service: 'relaykit' }), write);
+}
+
+/** A logger writing `logLine`s at `threshold` and above (silent: none) through `write`. */
+class LineLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    /** The bindings of this logger and its parents, as JSON (`,"service":"relaykit",…`). */
+    private readonly bindings: string,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  trace(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.trace) this.write(logLine('trace', Date.now(), this.bindings, obj, msg));
+  }
+  debug(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.debug) this.write(logLine('debug', Date.now(), this.bindings, obj, msg));
+  }
+  info(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.info) this.write(logLine('info', Date.now(), this.bindings, obj, msg));
+  }
+  warn(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.warn) this.write(logLine('warn', Date.now(), this.bindings, obj, msg));
+  }
+  error(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.error) this.write(logLine('error', Date.now(), this.bindings, obj, msg));
+  }
+  fatal(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.fatal) this.write(logLine('fatal', Date.now(), this.bindings, obj, msg));
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LineLogger(this.threshold, this.bindings + bindingsJson(bindings), this.write);
+  }
+}
+
+/**
+ * Writes each line to file descriptor 1 at once and whole: retried while a
+ * non-blocking pipe is full (EAGAIN), given up for good once its reader has gone
+ * (EPIPE), as pino's sonic-boom does.
+ */
+function stdoutWriter(): (line: string) => void {
+  const encoder = new TextEncoder();
+  let readerGone = false;
+  return function writeStdout(line: string) {
+    if (readerGone) return;
+    let bytes = encoder.encode(line);
+    while (bytes.length > 0) {
+      try {
+        bytes = bytes.subarray(writeSync(1, bytes));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EPIPE') {
+          readerGone = true;
+          return;
+        }
+        if (code !== 'EAGAIN') throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
+  };
 }
 
 const COLORS: Record<string, string> = { trace: '90', debug: '36', info: '32', warn: '33', error: '31', fatal: '35' };

@@ -126,17 +126,19 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
   const { deliveries, events } = t;
   const d = dialectSql(dialect);
   const pending = eq(deliveries.status, 'pending');
-  const lease = db
-    .update(deliveries)
-    .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
-    // The ids are looked up by primary key, not through the due index.
-    .where(
-      and(
-        inArray(deliveries.id, d.ids('ids')),
-        sql`${d.unindexed(deliveries.status)} = 'pending'`,
-        sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
-      ),
-    );
+  // Built by the two statements that lease, on their first use: not for a worker that never leases.
+  const lease = () =>
+    db
+      .update(deliveries)
+      .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
+      // The ids are looked up by primary key, not through the due index.
+      .where(
+        and(
+          inArray(deliveries.id, d.ids('ids')),
+          sql`${d.unindexed(deliveries.status)} = 'pending'`,
+          sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
+        ),
+      );
   const leased = {
     id: deliveries.id,
     endpointId: deliveries.endpointId,
@@ -158,13 +160,13 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
         dialect,
       ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
-    lease: () => lease.returning(leased).prepare(),
+    lease: () => lease().returning(leased).prepare(),
     /**
      * `lease`, also reading each delivery's event body: one subquery per row (one lookup
      * of the event) in place of a second statement that looked the ids up again.
      */
     leaseWithBodies: () =>
-      lease
+      lease()
         .returning({
           ...leased,
           body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,

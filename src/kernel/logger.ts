@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { writeSync } from 'node:fs';
 import { bindingsJson, LEVELS, type LevelName, logLine } from './log-line.ts';
 
@@ -79,14 +80,16 @@ class LineLogger implements Logger {
  * (EPIPE), as pino's sonic-boom does.
  */
 function stdoutWriter(): (line: string) => void {
-  const encoder = new TextEncoder();
   let readerGone = false;
   return function writeStdout(line: string) {
     if (readerGone) return;
-    let bytes = encoder.encode(line);
-    while (bytes.length > 0) {
+    let rest: string | Uint8Array = line;
+    let left = Buffer.byteLength(line);
+    while (left > 0) {
       try {
-        bytes = bytes.subarray(writeSync(1, bytes));
+        const written = typeof rest === 'string' ? writeSync(1, rest) : writeSync(1, rest);
+        left -= written;
+        if (left > 0) rest = (typeof rest === 'string' ? Buffer.from(rest) : rest).subarray(written);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === 'EPIPE') {

@@ -447,7 +447,7 @@ export class Hub {
       version: VERSION,
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
-      asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
+      asyncapi: () => plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       webhooks: () => Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
       routes: [
         messageRoutes(this.messages, this.auth, this.quotas, () => this.current.limits.maxPageBytes),

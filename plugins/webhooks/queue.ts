@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { and, asc, eq, getTableColumns, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
@@ -255,7 +255,8 @@ export class DeliveryQueue {
   private readonly statements: Statements | null;
   private readonly perTx = new WeakMap<Tx, Statements>();
   /** This queue's fencing tokens: `<random>.<claim number>`, unique across processes and claims. */
-  private readonly owner = randomBytes(6).toString('base64url');
+  // Web Crypto's random bytes: node:crypto stays unloaded until something needs it.
+  private readonly owner = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString('base64url');
   private claims = 0;
 
   constructor(

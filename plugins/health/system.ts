@@ -16,16 +16,28 @@ export function grade(value: number, warn: number, fail: number): HealthStatus {
  * The event-loop delay over the window since the last run, from the runtime's
  * delay histogram (node:perf_hooks, on Bun and Deno alike). It samples with real
  * timers on purpose: it measures the real event loop, which a test clock cannot stall.
+ * It starts sampling `delayMs` after `start`: enabling the histogram is a few
+ * milliseconds of a cold start, and what blocks the loop then is the hub's own
+ * start, not the delay requests would see (the checks' first run finds no samples and passes).
  */
 export class EventLoopMonitor {
   private histogram: ReturnType<typeof monitorEventLoopDelay> | null = null;
+  private starting: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly delayMs = 1000) {}
 
   start(): void {
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
-    this.histogram.enable();
+    this.starting = setTimeout(() => {
+      this.starting = null;
+      this.histogram = monitorEventLoopDelay({ resolution: 20 });
+      this.histogram.enable();
+    }, this.delayMs);
+    (this.starting as { unref?: () => void }).unref?.();
   }
 
   stop(): void {
+    if (this.starting) clearTimeout(this.starting);
+    this.starting = null;
     this.histogram?.disable();
     this.histogram = null;
   }

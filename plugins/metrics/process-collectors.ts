@@ -77,9 +77,13 @@ function heapSpaces(registry: Registry): void {
   const available = gauge('available');
 }
 
-/** `process_cpu_{user,system}_seconds_total` and `process_cpu_seconds_total`: CPU time since they were made. */
+/**
+ * `process_cpu_{user,system}_seconds_total` and `process_cpu_seconds_total`: the CPU time
+ * the process has spent since it started (prom-client's count from when they are made,
+ * which for the hub is after its start: the metrics plugin makes them after a delay).
+ */
 function processCpu(registry: Registry): void {
-  let last = process.cpuUsage();
+  let last = { user: 0, system: 0 };
   const counter = (name: string, help: string, collect?: () => void) =>
     new Counter({ name, help, registers: [registry], collect });
   // Like prom-client's: the first counter's collect advances all three.

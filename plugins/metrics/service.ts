@@ -11,6 +11,14 @@ import { type MetricsSnapshot, SnapshotRing, toJson } from './snapshot.ts';
 const DROPPED_METRIC = 'relaykit_metrics_series_dropped_total';
 
 /**
+ * How long after the plugin starts the process metrics are made (real time), unless
+ * a collection needs them sooner. Making them (prom-client's families, the event-loop
+ * delay monitor, the GC observer, `/proc` reads) is a few % of a cold start, and no
+ * one reads them before the first scrape or snapshot.
+ */
+export const PROCESS_METRICS_DELAY_MS = 1000;
+
+/**
  * The metrics plugin's long-lived state: the cardinality guard, the snapshot
  * history and its timer. Routes are rebuilt over it; the registry is the hub's.
  */
@@ -24,6 +32,9 @@ export class MetricsService {
   private cancelTimer: (() => void) | null = null;
   private snapshotting = false;
   private stopped = false;
+  /** True until the process metrics are registered: just before the first collection, or PROCESS_METRICS_DELAY_MS after start. */
+  private processMetricsDue: boolean;
+  private processMetricsTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly ctx: PluginContext<MetricsOptions>) {
     const { options } = ctx;
@@ -48,23 +59,39 @@ export class MetricsService {
       new Set([DROPPED_METRIC]),
     );
     registerInfoMetrics(ctx.metrics, ctx.runtime);
-    if (options.defaultMetrics.enabled) registerProcessMetrics(ctx.metrics, options.defaultMetrics.exclude);
+    this.processMetricsDue = options.defaultMetrics.enabled;
   }
 
   start(): void {
     const { intervalMs } = this.ctx.options.snapshots;
     if (intervalMs > 0) this.cancelTimer = this.ctx.clock.setInterval(() => void this.snapshot(), intervalMs);
+    if (this.processMetricsDue) {
+      this.processMetricsTimer = setTimeout(() => this.withProcessMetrics(), PROCESS_METRICS_DELAY_MS);
+      (this.processMetricsTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   stop(): void {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = null;
+    if (this.processMetricsTimer) clearTimeout(this.processMetricsTimer);
+    this.processMetricsTimer = null;
+  }
+
+  /** Registers the process metrics once, before anything collects the registry. */
+  private withProcessMetrics(): void {
+    if (!this.processMetricsDue || this.stopped) return;
+    this.processMetricsDue = false;
+    if (this.processMetricsTimer) clearTimeout(this.processMetricsTimer);
+    this.processMetricsTimer = null;
+    registerProcessMetrics(this.ctx.metrics, this.ctx.options.defaultMetrics.exclude);
   }
 
   /** The registry in the Prometheus text format, or OpenMetrics. */
   async exposition(openMetrics: boolean): Promise<string> {
     const started = performance.now();
+    this.withProcessMetrics();
     const families = await this.guard.collect(this.ctx.metrics.registry);
     const text = openMetrics ? toOpenMetrics(families) : toPrometheusText(families);
     this.scrapeDuration.observe(
@@ -77,6 +104,7 @@ export class MetricsService {
   /** Current values as JSON; `patterns` (with `*`) select metric names, default all. */
   async current(patterns?: readonly string[]): Promise<MetricsSnapshot> {
     const include = patterns?.length ? (name: string) => patterns.some((p) => matchesPattern(p, name)) : undefined;
+    this.withProcessMetrics();
     const families = await this.guard.collect(this.ctx.metrics.registry, include);
     return { seq: 0, at: this.now(), metrics: toJson(families) };
   }
@@ -90,6 +118,7 @@ export class MetricsService {
     if (this.snapshotting) return null;
     this.snapshotting = true;
     try {
+      this.withProcessMetrics();
       const families = await this.guard.collect(this.ctx.metrics.registry, this.inSnapshot);
       if (this.stopped) return null;
       const snapshot: MetricsSnapshot = { seq: ++this.seq, at: this.now(), metrics: toJson(families) };

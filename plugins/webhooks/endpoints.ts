@@ -1,7 +1,8 @@
-import { type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { compilePatterns } from '../../src/kernel/bus.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
+import { nodeCrypto } from '../../src/kernel/node-crypto.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Database, RowGuard } from '../../src/storage/storage.ts';
 import type { DisabledReason, EndpointFormat, EndpointRow } from './schema.ts';
@@ -245,7 +246,7 @@ export class EndpointStore {
           .values({
             ...values,
             ...this.sealValues(values),
-            id: `ep_${randomBytes(12).toString('base64url')}`,
+            id: `ep_${nodeCrypto().randomBytes(12).toString('base64url')}`,
             createdAt: now,
             updatedAt: now,
           })

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, count, eq, gte, lte, min, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
+import { nodeCrypto } from '../../src/kernel/node-crypto.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { Database, Tx } from '../../src/storage/storage.ts';
@@ -31,7 +31,8 @@ export const CLUSTER_SCOPED_EVENTS: ReadonlySet<string> = new Set(['channel.occu
 
 /** The key that tells one cluster-scoped event from another, identical on every node. */
 export function dedupeKeyOf(name: string, payload: unknown): string {
-  return `${name}:${createHash('sha256')
+  return `${name}:${nodeCrypto()
+    .createHash('sha256')
     .update(JSON.stringify(payload ?? null))
     .digest('base64url')}`;
 }
@@ -212,5 +213,5 @@ function channelOf(data: Record<string, unknown>): string | null {
 
 /** A Standard Webhooks message id: stable across every retry of every delivery of one event. */
 export function newEventId(): string {
-  return `msg_${randomBytes(18).toString('base64url')}`;
+  return `msg_${nodeCrypto().randomBytes(18).toString('base64url')}`;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { and, asc, eq, getTableColumns, gt, inArray, lte, min, notInArray, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { PluginStorage } from '../../src/kernel/plugin.ts';
@@ -126,17 +126,19 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
   const { deliveries, events } = t;
   const d = dialectSql(dialect);
   const pending = isPending(deliveries.status);
-  const lease = db
-    .update(deliveries)
-    .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
-    // The ids are looked up by primary key, not through the due index.
-    .where(
-      and(
-        inArray(deliveries.id, d.ids('ids')),
-        sql`${d.unindexed(deliveries.status)} = 'pending'`,
-        sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
-      ),
-    );
+  // Built by the two statements that lease, on their first use: not for a worker that never leases.
+  const lease = () =>
+    db
+      .update(deliveries)
+      .set({ leaseUntil: sql`${p('until')}`, nextAttemptAt: sql`${p('until')}`, leaseToken: sql`${p('token')}` })
+      // The ids are looked up by primary key, not through the due index.
+      .where(
+        and(
+          inArray(deliveries.id, d.ids('ids')),
+          sql`${d.unindexed(deliveries.status)} = 'pending'`,
+          sql`${d.unindexed(deliveries.nextAttemptAt)} <= ${p('now')}`,
+        ),
+      );
   const leased = {
     id: deliveries.id,
     endpointId: deliveries.endpointId,
@@ -158,13 +160,13 @@ function prepareStatements(db: Database, t: WebhookTables, dialect: PluginStorag
         dialect,
       ).prepare(),
     /** Leases due deliveries among `ids` (a row claimed elsewhere meanwhile is no longer due: left out). */
-    lease: () => lease.returning(leased).prepare(),
+    lease: () => lease().returning(leased).prepare(),
     /**
      * `lease`, also reading each delivery's event body: one subquery per row (one lookup
      * of the event) in place of a second statement that looked the ids up again.
      */
     leaseWithBodies: () =>
-      lease
+      lease()
         .returning({
           ...leased,
           body: sql<string | null>`(select ${events.body} from ${events} where ${events.id} = ${deliveries.eventId})`,
@@ -253,7 +255,8 @@ export class DeliveryQueue {
   private readonly statements: Statements | null;
   private readonly perTx = new WeakMap<Tx, Statements>();
   /** This queue's fencing tokens: `<random>.<claim number>`, unique across processes and claims. */
-  private readonly owner = randomBytes(6).toString('base64url');
+  // Web Crypto's random bytes: node:crypto stays unloaded until something needs it.
+  private readonly owner = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString('base64url');
   private claims = 0;
 
   constructor(

@@ -1,4 +1,4 @@
-import { setImmediate } from 'node:timers';
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { and, asc, eq, inArray, isNotNull, lte, min, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
@@ -8,6 +8,13 @@ import type { WebhooksOptions } from './options.ts';
 import type { WebhookTables } from './tables.ts';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * How long after the plugin starts its first pass runs (real time, not the hub's
+ * clock): the catch-up on rows that expired while the hub was down waits until the
+ * hub serves, instead of building and running its statements on the way to ready.
+ */
+export const FIRST_PASS_DELAY_MS = 1000;
 
 export interface PruneCounts {
   attempts: number;
@@ -29,6 +36,8 @@ export class Pruner {
   private timer: { at: number; cancel: () => void } | null = null;
   private lastPass = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** The first pass, due FIRST_PASS_DELAY_MS after `start`. */
+  private firstPass: ReturnType<typeof setTimeout> | null = null;
   /** The pass in progress, awaited by `stop` (the store closes after the plugins). */
   private current: Promise<void> | null = null;
 
@@ -45,11 +54,17 @@ export class Pruner {
 
   start(): void {
     this.running = true;
-    this.run();
+    this.firstPass = setTimeout(() => {
+      this.firstPass = null;
+      this.run();
+    }, FIRST_PASS_DELAY_MS);
+    this.firstPass.unref?.();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.firstPass) clearTimeout(this.firstPass);
+    this.firstPass = null;
     this.timer?.cancel();
     this.timer = null;
     while (this.current) await this.current;
@@ -62,9 +77,9 @@ export class Pruner {
     });
   }
 
-  /** This node became the retention leader: a pass now, which schedules the next ones. */
+  /** This node became the retention leader: a pass now (or the first one, when still due), which schedules the next ones. */
   lead(): void {
-    if (this.running) this.run();
+    if (this.running && !this.firstPass) this.run();
   }
 
   /** Rows were recorded that will expire: a pass is due by the time the first of them can. */

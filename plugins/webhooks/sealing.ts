@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../src/kernel/node-crypto.ts';
 
 /**
  * Endpoint secrets and custom headers (receivers' API keys) encrypted at rest with
@@ -37,7 +37,7 @@ function keyOf(value: string, field: string): Key {
   const problem = encryptionKeyProblem(value);
   if (problem) throw new Error(`webhooks ${field}: ${problem}`);
   const bytes = Buffer.from(value, 'base64');
-  return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes };
+  return { id: nodeCrypto().createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes };
 }
 
 export class Sealer {
@@ -61,8 +61,8 @@ export class Sealer {
 
   seal(plaintext: string): string {
     if (!this.current) return plaintext;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.current.bytes, iv);
+    const iv = nodeCrypto().randomBytes(IV_BYTES);
+    const cipher = nodeCrypto().createCipheriv('aes-256-gcm', this.current.bytes, iv);
     const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${PREFIX}${this.current.id}:${body.toString('base64')}`;
   }
@@ -78,7 +78,7 @@ export class Sealer {
       );
     }
     const body = Buffer.from(encoded, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', key.bytes, body.subarray(0, IV_BYTES));
+    const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', key.bytes, body.subarray(0, IV_BYTES));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
     return Buffer.concat([
       decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)),

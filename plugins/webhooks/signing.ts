@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../../src/kernel/node-crypto.ts';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): every attempt carries
@@ -15,7 +16,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** A new secret: `whsec_` and the base64 of `bytes` random bytes. */
 export function generateSecret(bytes: number): string {
-  return SECRET_PREFIX + randomBytes(bytes).toString('base64');
+  return SECRET_PREFIX + nodeCrypto().randomBytes(bytes).toString('base64');
 }
 
 /** Why `secret` is not a usable Standard Webhooks secret, or null when it is. */
@@ -40,12 +41,12 @@ export function secretKey(secret: string): Buffer {
  * skips importing the raw key at every attempt (about half the cost of a signature).
  */
 export function signingKey(secret: string): KeyObject {
-  return createSecretKey(secretKey(secret));
+  return nodeCrypto().createSecretKey(secretKey(secret));
 }
 
 /** One `v1,<signature>` for `id.timestamp.body` under `key`. */
 export function sign(key: Buffer | KeyObject, id: string, timestamp: number, body: string): string {
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  return `v1,${nodeCrypto().createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** The `webhook-signature` value for one attempt: `v1,<signature>` under every key given, space-separated. */

@@ -26,8 +26,8 @@ export interface AppParts {
   log: Logger;
   /** OpenAPI tags of the running plugins (a plugin tags its routes with its name). */
   tags?: ReadonlyArray<{ name: string; description?: string }>;
-  /** AsyncAPI fragments of the running plugins, for `/asyncapi.json`. */
-  asyncapi?: readonly AsyncApiFragment[];
+  /** AsyncAPI fragments of the running plugins, for `/asyncapi.json` (asked for at its first request). */
+  asyncapi?: () => readonly AsyncApiFragment[];
   /** The running plugins' OpenAPI `webhooks` entries (outgoing requests), built with the document. */
   webhooks?: () => Record<string, unknown>;
 }
@@ -40,7 +40,7 @@ export function buildApp(parts: AppParts): AnyElysia {
   // normalize: false: a schema that says additionalProperties: false refuses unknown fields (422) rather than dropping them.
   const app = new Elysia({ name: 'relaykit-app', normalize: false })
     .use(documentation(parts))
-    .use(asyncApiRoutes({ version: parts.version, fragments: parts.asyncapi ?? [] }))
+    .use(asyncApiRoutes({ version: parts.version, fragments: parts.asyncapi ?? (() => []) }))
     // The hook answers with a Response and never touches `set`: Elysia infers from a
     // global hook's arguments what every route needs, and a hook that writes `set`
     // makes every successful response go through the slower set-aware mapping.
@@ -48,7 +48,8 @@ export function buildApp(parts: AppParts): AnyElysia {
       return errorAnswer(parts.log, code, error, request);
     });
   for (const group of parts.routes) app.use(group);
-  app.compile();
+  // Not `app.compile()`: Elysia composes the fetch handler on the first request that
+  // reaches `app.handle` (Bun's router serves the GET routes without it), off the way to ready.
   return app;
 }
 

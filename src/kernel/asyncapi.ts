@@ -57,12 +57,14 @@ export function composeAsyncApi(parts: AsyncApiParts, host = 'localhost:3000'): 
   };
 }
 
-/** `GET /asyncapi.json`, built from the fragments of the plugins running now. */
-export function asyncApiRoutes(parts: AsyncApiParts) {
+/** `GET /asyncapi.json`, built from the fragments of the plugins running now, asked for at the first request. */
+export function asyncApiRoutes(parts: { version: string; fragments: () => readonly AsyncApiFragment[] }) {
+  let fragments: readonly AsyncApiFragment[] | null = null;
   return new Elysia({ name: 'relaykit-asyncapi' }).get(
     '/asyncapi.json',
     function asyncApiDocument({ request }) {
-      return composeAsyncApi(parts, new URL(request.url).host);
+      fragments ??= parts.fragments();
+      return composeAsyncApi({ version: parts.version, fragments }, new URL(request.url).host);
     },
     { detail: { hide: true } },
   );

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/schema.ts';
 import { accessFromClaims, adminAccess, anonymousAccess, type ClientAccess } from './access.ts';
 import { HubError } from './errors.ts';
 import { ApiKeys } from './identity/keys.ts';
+import { nodeCrypto } from './node-crypto.ts';
 
 /** A token found outside the Authorization header, and where. */
 export interface TokenElsewhere {
@@ -52,12 +52,12 @@ export function bearerToken(request: Request): string | null {
 }
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return nodeCrypto().createHash('sha256').update(value).digest();
 }
 
 /** Compares two secrets in constant time (hashing first hides their lengths). */
 export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
+  return nodeCrypto().timingSafeEqual(digest(a), digest(b));
 }
 
 /** Keys kept outside the config (created through the admin API). */

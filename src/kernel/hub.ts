@@ -219,7 +219,8 @@ export class Hub {
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
     });
     let cluster: ClusterNode;
-    const log = options.logger ?? createLogger(config.log.level, config.log.format);
+    const terminal = options.runtime.stdoutIsTerminal?.bind(options.runtime);
+    const log = options.logger ?? createLogger(config.log.level, config.log.format, terminal);
     try {
       cluster = await openClusterNode({
         config: config.cluster,
@@ -448,7 +449,7 @@ export class Hub {
       version: VERSION,
       log: this.log,
       tags: plugins.map((p) => ({ name: p.name, description: p.definition.description })),
-      asyncapi: plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
+      asyncapi: () => plugins.flatMap((p) => (p.instance.asyncapi ? [p.instance.asyncapi()] : [])),
       webhooks: () => Object.assign({}, ...plugins.map((p) => p.instance.openapiWebhooks?.() ?? {})),
       routes: [
         messageRoutes(this.messages, this.auth, this.quotas, () => this.current.limits.maxPageBytes),

@@ -1,6 +1,8 @@
-import pino from 'pino';
+import { Buffer } from 'node:buffer';
+import { writeSync } from 'node:fs';
+import { bindingsJson, LEVELS, type LevelName, logLine } from './log-line.ts';
 
-/** Structured logging: `log.info({ requestId }, 'message')`. pino's shape, so pino fits. */
+/** Structured logging: `log.info({ requestId }, 'message')`. pino's shape, so a pino instance fits too. */
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
   debug(obj: object | string, msg?: string): void;
@@ -16,23 +18,89 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /**
  * Logs to stdout: JSON lines by default (what log shippers read), readable lines
- * with `pretty`, or when `auto` and stdout is a terminal.
+ * with `pretty`, or when `auto` and stdout is a terminal (`isTerminal`; the runtime
+ * adapter tells it without making `process.stdout`, which JSON lines never need).
+ * The lines are pino's, byte for byte (`log-line.ts`); each is written whole before
+ * the call returns, so a line logged before a crash is not lost in a buffer.
  */
-export function createLogger(level: string, format: LogFormat = 'json'): Logger {
-  const pretty = format === 'pretty' || (format === 'auto' && Boolean(process.stdout.isTTY));
-  const options = {
-    level,
-    base: { service: 'relaykit' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
+export function createLogger(
+  level: string,
+  format: LogFormat = 'json',
+  isTerminal: () => boolean = () => Boolean(process.stdout.isTTY),
+): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && isTerminal());
+  if (!pretty) return jsonLogger(level, stdoutWriter());
+  const color = isTerminal() && !process.env.NO_COLOR;
+  return jsonLogger(level, function writePretty(line: string) {
+    process.stdout.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>, color)}\n`);
+  });
+}
+
+/** A logger handing `write` each JSON line (newline included) at `level` and above; `silent` writes none. */
+export function jsonLogger(level: string, write: (line: string) => void): Logger {
+  const threshold = level in LEVELS ? LEVELS[level as LevelName] : Number.POSITIVE_INFINITY;
+  return new LineLogger(threshold, bindingsJson({ service: 'relaykit' }), write);
+}
+
+/** A logger writing `logLine`s at `threshold` and above (silent: none) through `write`. */
+class LineLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    /** The bindings of this logger and its parents, as JSON (`,"service":"relaykit",…`). */
+    private readonly bindings: string,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  trace(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.trace) this.write(logLine('trace', Date.now(), this.bindings, obj, msg));
+  }
+  debug(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.debug) this.write(logLine('debug', Date.now(), this.bindings, obj, msg));
+  }
+  info(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.info) this.write(logLine('info', Date.now(), this.bindings, obj, msg));
+  }
+  warn(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.warn) this.write(logLine('warn', Date.now(), this.bindings, obj, msg));
+  }
+  error(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.error) this.write(logLine('error', Date.now(), this.bindings, obj, msg));
+  }
+  fatal(obj: object | string, msg?: string): void {
+    if (this.threshold <= LEVELS.fatal) this.write(logLine('fatal', Date.now(), this.bindings, obj, msg));
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LineLogger(this.threshold, this.bindings + bindingsJson(bindings), this.write);
+  }
+}
+
+/**
+ * Writes each line to file descriptor 1 at once and whole: retried while a
+ * non-blocking pipe is full (EAGAIN), given up for good once its reader has gone
+ * (EPIPE), as pino's sonic-boom does.
+ */
+function stdoutWriter(): (line: string) => void {
+  let readerGone = false;
+  return function writeStdout(line: string) {
+    if (readerGone) return;
+    let rest: string | Uint8Array = line;
+    let left = Buffer.byteLength(line);
+    while (left > 0) {
+      try {
+        const written = typeof rest === 'string' ? writeSync(1, rest) : writeSync(1, rest);
+        left -= written;
+        if (left > 0) rest = (typeof rest === 'string' ? Buffer.from(rest) : rest).subarray(written);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EPIPE') {
+          readerGone = true;
+          return;
+        }
+        if (code !== 'EAGAIN') throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
   };
-  if (!pretty) return pino(options) as unknown as Logger;
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  return pino(options, {
-    write(line: string) {
-      process.stdout.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>, color)}\n`);
-    },
-  }) as unknown as Logger;
 }
 
 const COLORS: Record<string, string> = { trace: '90', debug: '36', info: '32', warn: '33', error: '31', fatal: '35' };

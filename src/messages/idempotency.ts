@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers';
 import type { Clock } from '../kernel/clock.ts';
 import { HubError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { nodeCrypto } from '../kernel/node-crypto.ts';
 import type { Tx } from '../storage/storage.ts';
 import { claimId, type IdempotencyClaim, type IdempotencyRecord, type MessageStore } from './store.ts';
 import type { Message, MessageInput } from './types.ts';
@@ -172,7 +172,8 @@ export class IdempotencyKeys {
 /** What makes two requests "the same" for an idempotency key: the message as it would be stored. */
 function fingerprint(input: MessageInput): string {
   const { from, to, channel, type, payload, ttl } = input;
-  return createHash('sha256')
+  return nodeCrypto()
+    .createHash('sha256')
     .update(JSON.stringify([from ?? null, to ?? null, channel ?? null, type, payload ?? null, ttl ?? null]))
     .digest('base64url');
 }

@@ -162,6 +162,18 @@ export const bunRuntime: RuntimeAdapter = {
     };
   },
 
+  stdoutIsTerminal(): boolean {
+    // isatty(1) from Bun's tty binding: `process.stdout` (a Node stream) and `node:tty` each cost milliseconds to load.
+    const binding = (process as unknown as { binding?: (name: string) => { isTTY?: (fd: number) => boolean } }).binding;
+    try {
+      const isTTY = binding?.('tty_wrap').isTTY;
+      if (typeof isTTY === 'function') return isTTY(1);
+    } catch {
+      // No such binding in this Bun: ask the stream.
+    }
+    return Boolean(process.stdout.isTTY);
+  },
+
   provideModule(specifier: string, exports: Record<string, unknown>): void {
     if (provided.has(specifier)) return;
     provided.add(specifier);

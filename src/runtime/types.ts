@@ -28,6 +28,12 @@ export interface RuntimeAdapter {
    * Optional: Deno resolves `relaykit` through deno.json's import map instead.
    */
   provideModule?(specifier: string, exports: Record<string, unknown>): void;
+  /**
+   * Whether standard output is a terminal (the log format `auto` is pretty there), told
+   * without making Node's `process.stdout` stream, which Bun builds on first access at a
+   * cost of a few % of a cold start. Optional: the kernel falls back to `process.stdout.isTTY`.
+   */
+  stdoutIsTerminal?(): boolean;
 }
 
 /** A Drizzle database over SQLite with synchronous transactions (bun:sqlite, node:sqlite). */

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
+import type { MigrationMeta } from 'drizzle-orm/migrator';
 import type { SqliteDatabase, SqliteHandle, SqliteValue } from '../runtime/types.ts';
 import { isDatabaseFault, storageFault } from './faults.ts';
 import { StorageError } from './postgres/errors.ts';
@@ -29,10 +29,9 @@ export function sqlitePath(url: string, cwd = process.cwd()): string {
  */
 export function migrate(
   handle: Pick<SqliteHandle, 'db' | 'exec'>,
-  migrations: MigrationMeta[] | string,
+  list: MigrationMeta[],
   table = '__drizzle_migrations',
 ): void {
-  const list = typeof migrations === 'string' ? readMigrationFiles({ migrationsFolder: migrations }) : migrations;
   const { db } = handle;
   const name = `"${table.replaceAll('"', '""')}"`;
   handle.exec(`CREATE TABLE IF NOT EXISTS ${name} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
@@ -230,7 +229,7 @@ export class SqliteStorage implements Storage {
   }
 
   async migrate(migrations: MigrationMeta[] | string, table?: string): Promise<void> {
-    migrate(this.handle, migrations, table);
+    migrate(this.handle, typeof migrations === 'string' ? await readMigrationFolder(migrations) : migrations, table);
   }
 
   /**
@@ -337,4 +336,14 @@ function gatedQuery(prepared: PreparedQuery, storage: SqliteStorage): PreparedQu
     gated[method] = (placeholders) => storage.outside(() => prepared[method](placeholders));
   }
   return gated;
+}
+
+/**
+ * A folder of drizzle-kit output (a third-party plugin's migrations), read with Drizzle's
+ * reader, which is imported here and only here: it loads `node:crypto` (it hashes each
+ * file), which nothing else needs on the way to a start's first request.
+ */
+async function readMigrationFolder(folder: string): Promise<MigrationMeta[]> {
+  const { readMigrationFiles } = await import('drizzle-orm/migrator');
+  return readMigrationFiles({ migrationsFolder: folder });
 }

@@ -149,3 +149,29 @@ test('jose loads with the first JWT to verify or the token command, not at every
   expect(eager.filter((file) => file.includes('node_modules/jose/'))).toEqual([]);
   expect(eager).not.toContain('src/cli/token.ts');
 }, 60_000);
+
+test("starting the hub does not load pino or its transport machinery (the hub writes pino's lines itself)", async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  const transport = [
+    'pino',
+    'sonic-boom',
+    'thread-stream',
+    'on-exit-leak-free',
+    'atomic-sleep',
+    'quick-format-unescaped',
+  ];
+  expect(eager.filter((file) => transport.some((name) => file.includes(`node_modules/${name}/`)))).toEqual([]);
+  // The error serializer and the cycle-safe stringify pino used are loaded, for lines identical to its own.
+  expect(eager).toContain('node_modules/pino-std-serializers/lib/err.js');
+}, 60_000);
+
+test('starting the hub does not load node:crypto (and Node streams with it): it loads at its first use', async () => {
+  const { eager } = await closure('src/cli/main.ts');
+  const inputs = (await build).metafile?.inputs as Record<string, { imports: Array<{ path: string; kind: string }> }>;
+  const importers = eager.filter((file) =>
+    inputs[file]?.imports.some((i) => i.kind !== 'dynamic-import' && ['crypto', 'node:crypto'].includes(i.path)),
+  );
+  expect(importers).toEqual([]);
+  // Drizzle's migration reader hashes files with it: loaded only for a third-party plugin's folder.
+  expect(eager).not.toContain('node_modules/drizzle-orm/migrator.js');
+}, 60_000);

@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '../../config/schema.ts';
 import { type ClientAccess, keyAccess } from '../access.ts';
+import { nodeCrypto } from '../node-crypto.ts';
 
 /** One usable API key: its name, the sha256 of its plaintext and the access it grants. */
 interface KeyRecord {
@@ -11,7 +11,7 @@ interface KeyRecord {
 
 /** `sha256:<hex>` of a key's plaintext: what the config file holds instead of the key. */
 export function hashKey(plaintext: string): string {
-  return `sha256:${createHash('sha256').update(plaintext).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(plaintext).digest('hex')}`;
 }
 
 /**
@@ -30,7 +30,8 @@ export class ApiKeys {
       const digest = entry.hash
         ? Buffer.from(entry.hash.slice('sha256:'.length), 'hex')
         : entry.env && env[entry.env]
-          ? createHash('sha256')
+          ? nodeCrypto()
+              .createHash('sha256')
               .update(env[entry.env] as string)
               .digest()
           : null;
@@ -44,9 +45,9 @@ export class ApiKeys {
 
   /** The access of the key `token` is, or null. */
   find(token: string, now: number): ClientAccess | null {
-    const digest = createHash('sha256').update(token).digest();
+    const digest = nodeCrypto().createHash('sha256').update(token).digest();
     let found: KeyRecord | null = null;
-    for (const record of this.records) if (timingSafeEqual(digest, record.digest)) found ??= record;
+    for (const record of this.records) if (nodeCrypto().timingSafeEqual(digest, record.digest)) found ??= record;
     if (!found) return null;
     this.lastUsed.set(found.name, now);
     return found.access;

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Storage } from '../../storage/storage.ts';
 import { type ClientAccess, type KeyScopeSet, keyAccess } from '../access.ts';
 import type { Clock } from '../clock.ts';
 import { HubError } from '../errors.ts';
+import { nodeCrypto } from '../node-crypto.ts';
 import { type ApiKeyRow, apiKeys } from './schema.ts';
 
 /** The PostgreSQL twin is imported only on PostgreSQL: a SQLite hub never loads pg-core. */
@@ -28,7 +28,7 @@ const KEY_PREFIX = 'rk_';
 const SYNC_INTERVAL_MS = 30_000;
 
 function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return nodeCrypto().createHash('sha256').update(value).digest('hex');
 }
 
 function iso(ms: number | null): string | null {
@@ -90,9 +90,9 @@ export class StoredKeys {
 
   /** Creates a key; the plaintext is in the result and nowhere else. */
   async create(name: string, scopes: KeyScopeSet): Promise<StoredKeyView & { key: string }> {
-    const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+    const key = KEY_PREFIX + nodeCrypto().randomBytes(32).toString('base64url');
     const row: ApiKeyRow = {
-      id: `key_${randomBytes(9).toString('base64url')}`,
+      id: `key_${nodeCrypto().randomBytes(9).toString('base64url')}`,
       name,
       hash: sha256(key),
       scopes,

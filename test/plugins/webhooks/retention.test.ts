@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
+import { ManualClock } from '../../../src/kernel/clock.ts';
 import { waitFor } from '../../helpers/hub.ts';
 import { query, type Receiver, received, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
 
@@ -48,6 +49,28 @@ describe('retention', () => {
     expect(counts(hub).deliveries).toBe(1);
     await hub.clock.tick(DAY);
     await waitFor(() => counts(hub).deliveries === 0 && counts(hub).events === 0, 5000, 'failed pruned');
+  });
+
+  test('rows that expired while the hub was down go in the first pass, which waits until the hub is ready', async () => {
+    receiver = startReceiver();
+    const retention = { deliveredDays: 1, failedDays: 1, attemptDays: 1, intervalMs: 3_600_000 };
+    const first = await startWebhookHub({ webhooks: { retention } });
+    await first.endpoint({ url: receiver.url, events: ['message.sent'] });
+    await first.send({ to: 'a' });
+    await received(receiver, 1);
+    await waitFor(() => counts(first).attempts === 1);
+    await first.stop(true);
+
+    // Two days later: nothing new is recorded, so only the start's pass can find the expired rows.
+    hub = await startWebhookHub({
+      webhooks: { retention },
+      dir: first.dir,
+      clock: new ManualClock(Date.now() + 2 * DAY),
+    });
+    // Ready does not wait for it: its statements run after the start, not on the way to the first request.
+    expect(counts(hub)).toEqual({ deliveries: 1, attempts: 1, events: 1 });
+    await waitFor(() => counts(hub).deliveries === 0, 5000, 'expired rows pruned after the restart');
+    expect(counts(hub)).toEqual({ deliveries: 0, attempts: 0, events: 0 });
   });
 
   test('pending deliveries are never pruned, whatever their age', async () => {

@@ -1,4 +1,4 @@
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { setImmediate } from 'node:timers';
 import { and, asc, eq, inArray, isNotNull, lte, min, notExists } from 'drizzle-orm';
 import type { Clock } from '../../src/kernel/clock.ts';
 import type { Logger } from '../../src/kernel/logger.ts';
@@ -10,9 +10,9 @@ import type { WebhookTables } from './tables.ts';
 const DAY_MS = 86_400_000;
 
 /**
- * How long after the plugin starts its first pass runs (real time, not the hub's
- * clock): the catch-up on rows that expired while the hub was down waits until the
- * hub serves, instead of building and running its statements on the way to ready.
+ * How long after the plugin starts its first pass runs (on the hub's clock): the
+ * catch-up on rows that expired while the hub was down waits until the hub serves,
+ * instead of building and running its statements on the way to ready.
  */
 export const FIRST_PASS_DELAY_MS = 1000;
 
@@ -36,8 +36,8 @@ export class Pruner {
   private timer: { at: number; cancel: () => void } | null = null;
   private lastPass = Number.NEGATIVE_INFINITY;
   private running = false;
-  /** The first pass, due FIRST_PASS_DELAY_MS after `start`. */
-  private firstPass: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the first pass, due FIRST_PASS_DELAY_MS after `start`. */
+  private firstPass: (() => void) | null = null;
   /** The pass in progress, awaited by `stop` (the store closes after the plugins). */
   private current: Promise<void> | null = null;
 
@@ -54,16 +54,15 @@ export class Pruner {
 
   start(): void {
     this.running = true;
-    this.firstPass = setTimeout(() => {
+    this.firstPass = this.clock.setTimeout(() => {
       this.firstPass = null;
       this.run();
     }, FIRST_PASS_DELAY_MS);
-    this.firstPass.unref?.();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.firstPass) clearTimeout(this.firstPass);
+    this.firstPass?.();
     this.firstPass = null;
     this.timer?.cancel();
     this.timer = null;

@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite';
 import type { Server } from 'bun';
+import { FIRST_PASS_DELAY_MS } from '../../../plugins/webhooks/retention.ts';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import type { PluginDefinition } from '../../../src/kernel/plugin.ts';
 import { startTestHub, type TestHub, waitFor } from '../../helpers/hub.ts';
@@ -83,6 +84,11 @@ export async function startWebhookHub(
     plugins?: readonly PluginDefinition[];
     /** A store URL instead of the folder's SQLite file (a PostgreSQL test database). */
     storageUrl?: string;
+    /**
+     * Moves the clock past the retention's first pass once the hub has started, as a
+     * second after a real start (default): false leaves it due, for tests of that pass.
+     */
+    firstPass?: boolean;
   } = {},
 ): Promise<WebhookHub> {
   const clock = options.clock ?? new ManualClock(Date.now());
@@ -97,6 +103,7 @@ export async function startWebhookHub(
       plugins: { webhooks: { security: { allowNetworks: LOOPBACK, ...security }, ...rest } },
     },
   });
+  if (options.firstPass !== false) await clock.tick(FIRST_PASS_DELAY_MS);
   const admin = (path: string, init: RequestInit & { json?: unknown } = {}) =>
     t.request(path, { ...init, token: ADMIN });
   return {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
+import { FIRST_PASS_DELAY_MS } from '../../../plugins/webhooks/retention.ts';
 import { ManualClock } from '../../../src/kernel/clock.ts';
 import { waitFor } from '../../helpers/hub.ts';
 import { query, type Receiver, received, startReceiver, startWebhookHub, type WebhookHub } from './helpers.ts';
@@ -66,9 +67,13 @@ describe('retention', () => {
       webhooks: { retention },
       dir: first.dir,
       clock: new ManualClock(Date.now() + 2 * DAY),
+      firstPass: false,
     });
-    // Ready does not wait for it: its statements run after the start, not on the way to the first request.
+    // Ready does not wait for it: its statements run a second (on the hub's clock) after the start.
     expect(counts(hub)).toEqual({ deliveries: 1, attempts: 1, events: 1 });
+    await hub.clock.tick(FIRST_PASS_DELAY_MS - 1);
+    expect(counts(hub)).toEqual({ deliveries: 1, attempts: 1, events: 1 });
+    await hub.clock.tick(1);
     await waitFor(() => counts(hub).deliveries === 0, 5000, 'expired rows pruned after the restart');
     expect(counts(hub)).toEqual({ deliveries: 0, attempts: 0, events: 0 });
   });

@@ -22,12 +22,6 @@ export interface ChannelState {
   readonly matches?: (event: string) => boolean;
 }
 
-/** Whether another session of `clientId` is in the channel on this node. */
-function hasClient(state: ChannelState, clientId: string): boolean {
-  for (const session of state.sessions) if (session.clientId === clientId) return true;
-  return false;
-}
-
 const STOP_REASONS: Record<StopReason, string> = {
   reconfigure: 'ws-channels is restarting; reconnect and resume with since',
   disable: 'ws-channels was disabled',
@@ -282,7 +276,9 @@ export class WsService {
       if (system) this.systemChannels.set(channel, state);
       if (!this.cluster) this.occupancy(channel, true);
     }
-    const first = !hasClient(state, session.clientId);
+    // The client's first session in the channel joins the shared presence. Only open
+    // sessions enter channels, and every open session is in `byClient`.
+    const first = this.cluster !== null && !this.byClient.otherIn(session, state.sessions);
     state.sessions.add(session);
     session.startCatchingUp(channel);
     if (first) this.cluster?.join(channel, session.clientId);
@@ -335,9 +331,7 @@ export class WsService {
       session.ws?.unsubscribe(this.channelTopic(channel));
     }
     if (!state?.sessions.delete(session)) return;
-    if (!hasClient(state, session.clientId)) {
-      this.cluster?.leave(channel, session.clientId);
-    }
+    if (this.cluster && !this.byClient.otherIn(session, state.sessions)) this.cluster.leave(channel, session.clientId);
     if (state.sessions.size) return;
     this.channels.delete(channel);
     this.systemChannels.delete(channel);

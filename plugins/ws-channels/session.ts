@@ -181,6 +181,17 @@ export class ClientIndex {
     return current === session || (current instanceof Set && current.has(session));
   }
 
+  /**
+   * Whether a session of `session`'s client, other than `session`, is in `among`: a
+   * look at the client's few sessions, not a scan of everyone in a channel.
+   */
+  otherIn(session: Session, among: ReadonlySet<Session>): boolean {
+    const current = this.map.get(session.clientId);
+    if (!(current instanceof Set)) return current !== undefined && current !== session && among.has(current);
+    for (const other of current) if (other !== session && among.has(other)) return true;
+    return false;
+  }
+
   /** The client's sessions (a snapshot: delivering may close some). */
   get(clientId: string): readonly Session[] {
     const current = this.map.get(clientId);

@@ -13,9 +13,9 @@ import { Cluster, type Node, waitFor } from './cluster-harness.ts';
 const db = await createTestDatabase(import.meta.path, '', 'rk_cluster_');
 const TOKEN = 'cluster-presence-admin-0123456789';
 
-/** Connects, subscribes to `channel`, resolves with the client id the hub gave. */
-async function join(node: Node, channel: string): Promise<{ clientId: string; ws: WebSocket }> {
-  const ws = new WebSocket(`${node.url.replace('http', 'ws')}/ws`);
+/** Connects (as `as`, when given), subscribes to `channel`, resolves with the client id the hub gave. */
+async function join(node: Node, channel: string, as?: string): Promise<{ clientId: string; ws: WebSocket }> {
+  const ws = new WebSocket(`${node.url.replace('http', 'ws')}/ws${as ? `?client_id=${as}` : ''}`);
   let clientId = '';
   await new Promise<void>((resolve, reject) => {
     ws.onerror = () => reject(new Error('WebSocket failed'));
@@ -85,6 +85,20 @@ test.skipIf(!db)(
         cluster: { channels: 2, nodes: { [a.name]: { channels: 2, subscriptions: 2 } } },
       });
       stream.close();
+
+      // One client with two connections on node a stays present until its last one leaves.
+      const twinOne = await join(a, 'room', 'twin');
+      const twinTwo = await join(a, 'room', 'twin');
+      await waitFor(async () => (await clients(b)).includes('twin'), 5000, 'twin listed on node b');
+      const subscriptionsOnA = async () =>
+        (await a.json<{ subscriptions: number }>('/ws/status', admin)).body.subscriptions;
+      const withTwins = await subscriptionsOnA();
+      twinOne.ws.close();
+      await waitFor(async () => (await subscriptionsOnA()) === withTwins - 1, 5000, 'one twin gone on node a');
+      expect(await clients(a)).toContain('twin');
+      expect(await clients(b)).toContain('twin');
+      twinTwo.ws.close();
+      await waitFor(async () => !(await clients(b)).includes('twin'), 5000, 'twin gone on node b');
 
       // Leaving is shared too.
       onA.ws.close();

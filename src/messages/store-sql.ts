@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, asc, count, eq, gt, inArray, isNull, lte, min, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { onFirstUse } from '../storage/on-first-use.ts';
 import { SqliteStorage } from '../storage/sqlite.ts';
@@ -65,6 +65,17 @@ async function holds(tx: Tx, guard: RowGuard): Promise<boolean> {
   return row !== undefined && Number(row.value) === guard.expected;
 }
 
+/**
+ * The hot read's condition, for either dialect's table: the message with the `id`
+ * placeholder, unless it expired by the `now` placeholder.
+ */
+export function liveById(table: { id: AnyColumn; expiresAt: AnyColumn }): SQL | undefined {
+  return and(
+    eq(table.id, sql.placeholder('id')),
+    or(isNull(table.expiresAt), gt(table.expiresAt, sql.placeholder('now'))),
+  );
+}
+
 /** Statements only SQLite runs, prepared once over its synchronous driver: the hot read, the insert and the sweep's delete. */
 function prepareSqlite(storage: SqliteStorage) {
   const db = storage.sync;
@@ -78,16 +89,7 @@ function prepareSqlite(storage: SqliteStorage) {
       .limit(sql.placeholder('limit'));
     return db.delete(messages).where(inArray(messages.id, due));
   };
-  const byId = () =>
-    db
-      .select()
-      .from(messages)
-      .where(
-        and(
-          eq(messages.id, sql.placeholder('id')),
-          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-        ),
-      );
+  const byId = () => db.select().from(messages).where(liveById(messages));
   // Each prepared on its first use.
   const statements = onFirstUse({
     byId: () => byId().prepare(),

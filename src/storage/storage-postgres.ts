@@ -1,9 +1,8 @@
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import { hubMeta, messageIdempotency, messages } from '../messages/schema.pg.ts';
 import type { NewMessageRow } from '../messages/schema.ts';
 import type { CommitOptions } from '../messages/store.ts';
-import { insertValues, kernelTables, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
+import { insertValues, kernelTables, liveById, SqlMessageStore, toMessage } from '../messages/store-sql.ts';
 import type { Message } from '../messages/types.ts';
 import {
   BUILTIN_PG_MIGRATIONS,
@@ -81,16 +80,7 @@ export class PostgresMessageStore extends SqlMessageStore {
 
   constructor(storage: PostgresStorage) {
     super(storage, storage.tables(pgKernelTables));
-    this.byId = storage.store.db
-      .select()
-      .from(messages)
-      .where(
-        and(
-          eq(messages.id, sql.placeholder('id')),
-          or(isNull(messages.expiresAt), gt(messages.expiresAt, sql.placeholder('now'))),
-        ),
-      )
-      .prepare('relaykit_message_by_id');
+    this.byId = storage.store.db.select().from(messages).where(liveById(messages)).prepare('relaykit_message_by_id');
   }
 
   override async get(id: number, now: number): Promise<Message | null> {

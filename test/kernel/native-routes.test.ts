@@ -109,6 +109,17 @@ auth:
       scopes: { read: ["visible"] }
 `;
 
+/** Posts one message on `visible` as the admin; resolves with it. */
+async function postVisible(): Promise<{ id: number }> {
+  const res = await t.request('/messages', {
+    method: 'POST',
+    token: TOKEN,
+    json: { channel: 'visible', type: 'x', payload: 1 },
+  });
+  expect(res.status).toBe(201);
+  return res.json();
+}
+
 describe('GET routes on the runtime router', () => {
   test('GET /messages/:id skips fetch and still checks the caller, with the one error shape', async () => {
     const { runtime, seen } = countingRuntime();
@@ -168,13 +179,7 @@ describe('GET routes on the runtime router', () => {
   test('HEAD, upgrades and other methods on a routed path take the general path', async () => {
     const { runtime, seen } = countingRuntime();
     t = await startTestHub({ runtime, configYaml: CONFIG, env: { READER_KEY: READER } });
-    const sent = await (
-      await t.request('/messages', {
-        method: 'POST',
-        token: TOKEN,
-        json: { channel: 'visible', type: 'x', payload: 1 },
-      })
-    ).json();
+    const sent = await postVisible();
     const before = seen.fetched;
     const head = await t.request(`/messages/${sent.id}`, { method: 'HEAD', token: TOKEN });
     expect(head.status).toBe(200);
@@ -312,13 +317,7 @@ describe('GET routes on the runtime router', () => {
       configYaml: `${CONFIG}plugins:\n  hooking:\n    enabled: true\n`,
       env: { READER_KEY: READER },
     });
-    const sent = await (
-      await t.request('/messages', {
-        method: 'POST',
-        token: TOKEN,
-        json: { channel: 'visible', type: 'x', payload: 1 },
-      })
-    ).json();
+    const sent = await postVisible();
     const before = seen.fetched;
     const refused = await t.request(`/messages/${sent.id}`, { token: TOKEN, headers: { 'x-hooked-refuse': '1' } });
     expect([refused.status, await refused.text()]).toEqual([418, 'refused by the hook']);

@@ -6,7 +6,11 @@
  * received) at a steady rate. Hub and anchor run on core 0, the receiver on core 1;
  * rounds interleave the two and the summary quotes medians.
  *
- *   bun bench/webhooks/run.ts [--rounds 3] [--deliveries 20000] [--concurrency 64] [--rate 500] [--seconds 5]
+ *   bun bench/webhooks/run.ts [--rounds 3] [--deliveries 20000] [--concurrency 64] [--rate 500] [--seconds 5] [--warmup 0]
+ *
+ * `--warmup N` first sends N deliveries through each side and measures only after them:
+ * the anchor's loop and the hub's worker then run JIT-compiled code, as a long-lived hub
+ * does (the default, 0, measures from a fresh process, warm-up included).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const rounds = Number(values.rounds);
@@ -29,6 +34,7 @@ const deliveries = Number(values.deliveries);
 const concurrency = Number(values.concurrency);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
 if (!hasCommand('taskset')) {
   console.error('bench/webhooks needs taskset: apt-get install -y util-linux');
   process.exit(1);
@@ -90,6 +96,7 @@ async function runAnchor(): Promise<{ rate: number; cpuUs: number }> {
       String(deliveries),
       String(concurrency),
       String(ENVELOPE_BYTES),
+      String(warmup),
     ],
     { stdout: 'pipe', stderr: 'inherit' },
   );
@@ -148,19 +155,33 @@ async function runHub(): Promise<{ rate: number; cpuUs: number; p50ms: number; p
       channels: ['lat'],
     });
 
+    /** Puts `count` deliveries in the outbox (the worker is off). */
+    const fill = async (count: number) => {
+      let sent = 0;
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (sent < count) {
+            const n = sent++;
+            await post(url, '/messages', { channel: 'bulk', type: 'bench.tick', payload: { n, note: 'benchmark' } });
+          }
+        }),
+      );
+    };
+    const worker = (enabled: boolean) =>
+      post(url, '/admin/plugins/webhooks', { options: { worker: { enabled } } }, 'PATCH');
+    if (warmup > 0) {
+      // The same drain, unmeasured: the worker's code is compiled by the time it counts.
+      await fill(warmup);
+      await reset();
+      await worker(true);
+      await waitForCount(warmup);
+      await worker(false);
+    }
     // Fill the outbox with the worker off, then measure how fast it drains.
-    let sent = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (sent < deliveries) {
-          const n = sent++;
-          await post(url, '/messages', { channel: 'bulk', type: 'bench.tick', payload: { n, note: 'benchmark' } });
-        }
-      }),
-    );
+    await fill(deliveries);
     await reset();
     const cpuBefore = cpuUs(hub.pid);
-    await post(url, '/admin/plugins/webhooks', { options: { worker: { enabled: true } } }, 'PATCH');
+    await worker(true);
     const drained = await waitForCount(deliveries);
     const drainCpuUs = (cpuUs(hub.pid) - cpuBefore) / deliveries;
 
@@ -212,7 +233,9 @@ try {
 }
 
 const med = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
-console.log(`\n${deliveries} deliveries, concurrency ${concurrency}, ${rounds} rounds (medians)`);
+console.log(
+  `\n${deliveries} deliveries, concurrency ${concurrency}, ${rounds} rounds (medians)${warmup ? `, after ${warmup} unmeasured on each side` : ''}`,
+);
 console.log('| target | deliveries/s | ratio | CPU per delivery | ratio |');
 console.log('| --- | --- | --- | --- | --- |');
 console.log(

@@ -18,17 +18,20 @@ afterEach(async () => {
 afterAll(removeVenvs);
 
 function jwt(sub: string, expiresInSeconds: number, secret = SECRET): Promise<string> {
-  return new SignJWT({ channels: ['orders'], publish: ['orders'] })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
-    .sign(new TextEncoder().encode(secret));
+  return (
+    new SignJWT({ channels: ['orders'], publish: ['orders'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      // From the next whole second on: `floor(now) + 1` could expire a few ms after signing.
+      .setExpirationTime(Math.ceil(Date.now() / 1000) + expiresInSeconds)
+      .sign(new TextEncoder().encode(secret))
+  );
 }
 
 test('Python: when the JWT expires the hub closes with 4001; the client asks its provider for a new one and resumes', async () => {
   hub = await HubUnderTest.start(CONFIG);
   script = await PythonScript.start('follow.py', { RK_URL: hub.url, RK_CHANNELS: 'orders', RK_ASK_TOKEN: '1' });
-  // The first token expires within about a second; the refreshed one lasts.
+  // The first token expires within one to two seconds; the refreshed one lasts.
   await script.waitFor('token');
   script.send(`token ${await jwt('shop-ui', 1)}`);
   const [info] = await script.waitFor('connected');

@@ -84,7 +84,9 @@ describe.each(TRANSPORTS)('SSE helper over $name', ({ options }) => {
       new SignJWT({ channels: ['news'] })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('reader')
-        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        // Whole seconds from the next second on: \`floor(now) + 1\` could expire a few ms after
+        // signing, before the stream even opened (then nothing expires during the test).
+        .setExpirationTime(Math.ceil(Date.now() / 1000) + seconds)
         .sign(new TextEncoder().encode(secret));
     let first: Promise<string> | null = null;
     stream = new RealtimeStream({
@@ -121,5 +123,6 @@ describe.each(TRANSPORTS)('SSE helper over $name', ({ options }) => {
     await waitFor(() => events.length === 2, 10_000, 'the resume with a new token');
     expect(ids(events)).toEqual([a, b]);
     expect(calls.at(-1)).toBe(true);
-  });
+    // It waits for a real token to expire (up to 2 s): more than the default 5 s under load.
+  }, 15_000);
 });

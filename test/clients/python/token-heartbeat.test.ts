@@ -1,10 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
-import { SignJWT } from 'jose';
 import { HubUnderTest } from '../../helpers/hub-process.ts';
+import { TOKEN_HUB_CONFIG as CONFIG, ordersToken as jwt } from '../order-tokens.ts';
 import { INSTALL_TIMEOUT_MS, installedPython, PythonScript, removeVenvs } from './python.ts';
-
-const SECRET = 'sdk-test-secret-of-32-characters';
-const CONFIG = `watch: false\nauth:\n  jwt:\n    secret: ${SECRET}\n    required: true\n`;
 
 let hub: HubUnderTest | null = null;
 let script: PythonScript | null = null;
@@ -16,17 +13,6 @@ afterEach(async () => {
   hub = script = null;
 });
 afterAll(removeVenvs);
-
-function jwt(sub: string, expiresInSeconds: number, secret = SECRET): Promise<string> {
-  return (
-    new SignJWT({ channels: ['orders'], publish: ['orders'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      // From the next whole second on: `floor(now) + 1` could expire a few ms after signing.
-      .setExpirationTime(Math.ceil(Date.now() / 1000) + expiresInSeconds)
-      .sign(new TextEncoder().encode(secret))
-  );
-}
 
 test('Python: when the JWT expires the hub closes with 4001; the client asks its provider for a new one and resumes', async () => {
   hub = await HubUnderTest.start(CONFIG);

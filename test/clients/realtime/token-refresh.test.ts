@@ -1,10 +1,7 @@
 import { afterEach, expect, test } from 'bun:test';
-import { SignJWT } from 'jose';
 import { RealtimeClient, type RealtimeEvent } from '../../../clients/realtime/src/index.ts';
+import { TOKEN_HUB_CONFIG as CONFIG, ordersToken as jwt } from '../order-tokens.ts';
 import { HeldTimers, HubUnderTest, waitFor } from './helpers.ts';
-
-const SECRET = 'sdk-test-secret-of-32-characters';
-const CONFIG = `watch: false\nauth:\n  jwt:\n    secret: ${SECRET}\n    required: true\n`;
 
 let hub: HubUnderTest | null = null;
 let client: RealtimeClient | null = null;
@@ -13,17 +10,6 @@ afterEach(async () => {
   await hub?.dispose();
   hub = client = null;
 });
-
-function jwt(sub: string, expiresInSeconds: number, secret = SECRET): Promise<string> {
-  return (
-    new SignJWT({ channels: ['orders'], publish: ['orders'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      // From the next whole second on: `floor(now) + 1` could expire a few ms after signing.
-      .setExpirationTime(Math.ceil(Date.now() / 1000) + expiresInSeconds)
-      .sign(new TextEncoder().encode(secret))
-  );
-}
 
 test('when the token expires the hub closes with 4001; the client asks its provider for a new one and resumes', async () => {
   hub = await HubUnderTest.start(CONFIG);

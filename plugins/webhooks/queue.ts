@@ -360,17 +360,8 @@ export class DeliveryQueue {
         body: withBodies ? (r[6] as string | null) : null,
       }));
     }
-    if (withBodies) {
-      return (await statements.leaseWithBodies.execute(params)).map((row) => ({
-        ...row,
-        leaseToken: row.leaseToken ?? '',
-      }));
-    }
-    return (await statements.lease.execute(params)).map((row) => ({
-      ...row,
-      leaseToken: row.leaseToken ?? '',
-      body: null,
-    }));
+    const rows = withBodies ? await statements.leaseWithBodies.execute(params) : await statements.lease.execute(params);
+    return rows.map((row) => ({ body: null, ...row, leaseToken: row.leaseToken ?? '' }));
   }
 
   /** One event's body, read in `tx` (a cache miss after the cache was checked). */

@@ -52,25 +52,29 @@ class LineLogger implements Logger {
   ) {}
 
   trace(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.trace) this.write(logLine('trace', Date.now(), this.bindings, obj, msg));
+    this.at('trace', obj, msg);
   }
   debug(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.debug) this.write(logLine('debug', Date.now(), this.bindings, obj, msg));
+    this.at('debug', obj, msg);
   }
   info(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.info) this.write(logLine('info', Date.now(), this.bindings, obj, msg));
+    this.at('info', obj, msg);
   }
   warn(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.warn) this.write(logLine('warn', Date.now(), this.bindings, obj, msg));
+    this.at('warn', obj, msg);
   }
   error(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.error) this.write(logLine('error', Date.now(), this.bindings, obj, msg));
+    this.at('error', obj, msg);
   }
   fatal(obj: object | string, msg?: string): void {
-    if (this.threshold <= LEVELS.fatal) this.write(logLine('fatal', Date.now(), this.bindings, obj, msg));
+    this.at('fatal', obj, msg);
   }
   child(bindings: Record<string, unknown>): Logger {
     return new LineLogger(this.threshold, this.bindings + bindingsJson(bindings), this.write);
+  }
+
+  private at(level: LevelName, obj: object | string, msg: string | undefined): void {
+    if (this.threshold <= LEVELS[level]) this.write(logLine(level, Date.now(), this.bindings, obj, msg));
   }
 }
 
@@ -87,6 +91,7 @@ function stdoutWriter(): (line: string) => void {
     let left = Buffer.byteLength(line);
     while (left > 0) {
       try {
+        // Two calls: the overloads of writeSync take a string or a buffer, not either.
         const written = typeof rest === 'string' ? writeSync(1, rest) : writeSync(1, rest);
         left -= written;
         if (left > 0) rest = (typeof rest === 'string' ? Buffer.from(rest) : rest).subarray(written);

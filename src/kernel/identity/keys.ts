@@ -45,9 +45,10 @@ export class ApiKeys {
 
   /** The access of the key `token` is, or null. */
   find(token: string, now: number): ClientAccess | null {
-    const digest = nodeCrypto().createHash('sha256').update(token).digest();
+    const crypto = nodeCrypto();
+    const digest = crypto.createHash('sha256').update(token).digest();
     let found: KeyRecord | null = null;
-    for (const record of this.records) if (nodeCrypto().timingSafeEqual(digest, record.digest)) found ??= record;
+    for (const record of this.records) if (crypto.timingSafeEqual(digest, record.digest)) found ??= record;
     if (!found) return null;
     this.lastUsed.set(found.name, now);
     return found.access;

@@ -37,6 +37,33 @@ function seen(watchers: TestClient[]): string[] {
 }
 
 /**
+ * Waits until the shared presence holds exactly `ws` (WebSocket channel -> clients,
+ * system channels aside) and `sse` SSE subscriptions in all. A node acknowledges a
+ * subscription before its presence write lands, and occupancy is decided by those
+ * writes: a snapshot of the events taken before they land sees them half done (a
+ * channel emptied by one node's late writes and taken again by another's).
+ */
+async function settled(node: Node, ws: Record<string, number>, sse: number): Promise<void> {
+  const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
+  const state = async () => {
+    const channels = (await node.json<{ channels: { name: string; clients: number }[] }>('/ws/channels', admin)).body
+      .channels;
+    const stats = (await node.json<SseStats>('/stream/stats', admin)).body;
+    const streams = Object.values(stats.cluster?.nodes ?? {}).reduce((n, s) => n + s.subscriptions, 0);
+    return {
+      ws: Object.fromEntries(channels.filter((c) => !c.name.startsWith('$hub:')).map((c) => [c.name, c.clients])),
+      sse: streams,
+    };
+  };
+  const want = { ws, sse };
+  await waitFor(async () => Bun.deepEquals(await state(), want), 10_000, `presence to hold ${JSON.stringify(want)}`);
+}
+
+interface SseStats {
+  cluster?: { nodes: Record<string, { channels: number; subscriptions: number }> };
+}
+
+/**
  * Waits until every node's bus has carried everything published before now: a new
  * client on each node publishes `client.connected`, which its watcher receives after
  * every earlier event of that node.
@@ -80,19 +107,22 @@ test.skipIf(!db)(
       // WebSocket subscribers of one channel on both nodes, several per node.
       const ws = [await subscribe(a, 'room'), await subscribe(b, 'room'), await subscribe(a, 'room')];
       ws.push(await subscribe(b, 'room'));
+      await settled(a, { room: 4 }, 0);
       await barrier([a, b], watchers);
       expect(seen(watchers)).toEqual(['channel.occupied room ws']);
       for (const client of ws) client.close();
-      await waitFor(async () => seen(watchers).includes('channel.vacated room ws'), 10_000, 'room to be vacated');
+      await settled(a, {}, 0);
       await barrier([a, b], watchers);
       expect(seen(watchers)).toEqual(['channel.occupied room ws', 'channel.vacated room ws']);
 
       // SSE streams, the same.
       const streams = [await stream(a, 'feed'), await stream(b, 'feed'), await stream(b, 'feed')];
+      // Each stream also takes the broadcast channel.
+      await settled(b, {}, 6);
       await barrier([a, b], watchers);
       expect(seen(watchers).filter((l) => l.includes(' feed '))).toEqual(['channel.occupied feed sse']);
       for (const s of streams) s.close();
-      await waitFor(async () => seen(watchers).includes('channel.vacated feed sse'), 10_000, 'feed to be vacated');
+      await settled(b, {}, 0);
       await barrier([a, b], watchers);
       // Every stream also takes the broadcast channel: occupied and vacated once as well.
       expect(seen(watchers).filter((l) => / (feed|broadcast) /.test(l))).toEqual([
@@ -106,6 +136,7 @@ test.skipIf(!db)(
       const onB = [await subscribe(b, 'doomed'), await subscribe(b, 'shared')];
       const onA = await subscribe(a, 'shared');
       const doomedStream = await stream(b, 'doomed-sse');
+      await settled(a, { doomed: 1, shared: 2 }, 2);
       await barrier([a, b], watchers);
       const before = seen(watchers);
       expect(before.filter((l) => /doomed|shared/.test(l))).toEqual([

@@ -107,7 +107,7 @@ export class ClusterMembers {
     }
     state.sessions.add(session);
     session.channels.set(channel, member?.id ?? null);
-    cluster.subscribed(app.id, channel, session.socketId);
+    const counted = cluster.subscribed(app.id, channel, session.socketId);
     let data: object = {};
     if (member && state.members && state.view) {
       const known = state.members.get(member.id);
@@ -143,6 +143,8 @@ export class ClusterMembers {
       data = presenceData(new Map(members.map((m) => [m.clientId, m.data])));
       if (first) this.announce(app, channel, MEMBER_ADDED, member.id, member.info, session.socketId);
     }
+    // The answer waits for the shared count: once subscribed, every node's HTTP API counts the socket.
+    await counted;
     if (session.state === 'closed' || !session.channels.has(channel)) return null;
     session.ws?.subscribe(svc.topic(app, channel));
     return data;

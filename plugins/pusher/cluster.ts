@@ -65,9 +65,9 @@ export class PusherCluster {
     );
   }
 
-  /** A connection of this node subscribed to `channel`. */
-  subscribed(appId: string, channel: string, socketId: string): void {
-    this.occupancy.join(`${appId}:${channel}`, socketId);
+  /** A connection of this node subscribed to `channel`; resolves once the cluster counts it (never rejects). */
+  subscribed(appId: string, channel: string, socketId: string): Promise<void> {
+    return this.occupancy.join(`${appId}:${channel}`, socketId);
   }
 
   /** A connection of this node left `channel` (unsubscribed or closed). */

@@ -155,7 +155,11 @@ export class SseService implements SseGauges {
     if (this.stopping) return retryLater(this.settings.retryMs);
     // One caller (its identity, or its IP) cannot take every stream: 429 over its cap.
     const slot = this.ctx.quotas.connections.acquire(access, remoteAddressOf(request));
-    return this.openStream(filter, access.via, resumeFrom, gap, expiresAt, slot);
+    const { response, joined } = this.openStream(filter, access.via, resumeFrom, gap, expiresAt, slot);
+    // On a cluster the response waits for the shared presence: once a client reads
+    // `relaykit.connected`, every node lists it. What arrives meanwhile is buffered.
+    if (joined) await joined;
+    return response;
   }
 
   /**
@@ -170,7 +174,7 @@ export class SseService implements SseGauges {
     gap: GapNotice | null,
     expiresAt: number | null,
     releaseSlot: () => void,
-  ): Response {
+  ): { response: Response; joined: Promise<unknown> | null } {
     const now = this.ctx.clock.now();
     const stream = new SseStream(
       { ...filter, id: this.nextId++, via, connectedAt: now, resumedFrom: resumeFrom },
@@ -200,11 +204,14 @@ export class SseService implements SseGauges {
     }
 
     const occupied = this.streams.add(stream);
+    let joined: Promise<unknown> | null = null;
     if (this.cluster) {
       const { clientId } = filter;
+      const joins: Promise<void>[] = [];
       for (const channel of stream.info.channels) {
-        if (!this.streams.clientOn(channel, clientId, stream)) this.cluster.join(channel, clientId);
+        if (!this.streams.clientOn(channel, clientId, stream)) joins.push(this.cluster.join(channel, clientId));
       }
+      if (joins.length) joined = Promise.all(joins);
     } else {
       for (const channel of occupied)
         this.ctx.bus.publish('channel.occupied', { channel, transport: TRANSPORT, at: iso(now) });
@@ -221,7 +228,7 @@ export class SseService implements SseGauges {
       this.startCatchUp(stream, stream.resume);
     }
     if (expiresAt !== null) this.endAtExpiry(stream, expiresAt);
-    return new Response(stream.body, {
+    const response = new Response(stream.body, {
       status: 200,
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
@@ -229,6 +236,7 @@ export class SseService implements SseGauges {
         'x-accel-buffering': 'no',
       },
     });
+    return { response, joined };
   }
 
   private readonly closedHandler = (stream: SseStream, reason: CloseReason) => this.onClosed(stream, reason);

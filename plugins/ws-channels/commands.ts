@@ -155,7 +155,17 @@ async function subscribe(svc: WsService, session: Session, frame: Frame<'subscri
       message: `A connection may hold at most ${svc.options.maxSubscriptions} subscriptions`,
     });
   }
-  for (const channel of fresh) svc.enterChannel(session, channel);
+  const joins: Promise<void>[] = [];
+  for (const channel of fresh) {
+    const join = svc.enterChannel(session, channel);
+    if (join) joins.push(join);
+  }
+  // On a cluster the reply waits for the shared presence: once subscribed, every node
+  // lists the client in the channel. Without since, the subscription starts at the reply.
+  if (joins.length) {
+    await Promise.all(joins);
+    if (session.state !== 'open') return;
+  }
   const system = fresh.filter(isSystemChannel);
   const replayable = fresh.filter((c) => !isSystemChannel(c));
   // System channels carry live hub events only: there is nothing to replay.

@@ -262,8 +262,12 @@ export class WsService {
 
   // -- subscriptions and presence -------------------------------------------------------
 
-  /** Adds the session to a channel's presence (it is catching up until `goLive`). */
-  enterChannel(session: Session, channel: string): void {
+  /**
+   * Adds the session to a channel's presence (it is catching up until `goLive`). On a
+   * cluster, when the session is its client's first in the channel here, returns the
+   * shared presence write, which resolves once the cluster counts the client.
+   */
+  enterChannel(session: Session, channel: string): Promise<void> | null {
     let state = this.channels.get(channel);
     if (!state) {
       const system = isSystemChannel(channel);
@@ -281,7 +285,7 @@ export class WsService {
     const first = this.cluster !== null && !this.byClient.otherIn(session, state.sessions);
     state.sessions.add(session);
     session.startCatchingUp(channel);
-    if (first) this.cluster?.join(channel, session.clientId);
+    return first ? (this.cluster?.join(channel, session.clientId) ?? null) : null;
   }
 
   /**

@@ -25,9 +25,13 @@ export class ChannelOccupancy {
     });
   }
 
-  /** `clientId` subscribed to `channel` on this node (its first subscription there). */
-  join(channel: string, clientId: string): void {
-    this.queue(async () => {
+  /**
+   * `clientId` subscribed to `channel` on this node (its first subscription there).
+   * Resolves once the write has landed (or failed and been reported; it never rejects),
+   * so a transport can confirm the subscription when the cluster already counts it.
+   */
+  join(channel: string, clientId: string): Promise<void> {
+    return this.queue(async () => {
       if (await this.presence.join(this.prefix + channel, clientId)) this.changed(channel, true);
     });
   }
@@ -44,8 +48,9 @@ export class ChannelOccupancy {
     this.unsubscribe();
   }
 
-  private queue(write: () => Promise<void>): void {
+  private queue(write: () => Promise<void>): Promise<void> {
     this.writes = this.writes.then(write).catch(this.onError);
+    return this.writes;
   }
 }
 

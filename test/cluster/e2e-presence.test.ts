@@ -13,8 +13,8 @@ import { Cluster, type Node, waitFor } from './cluster-harness.ts';
 const db = await createTestDatabase(import.meta.path, '', 'rk_cluster_');
 const TOKEN = 'cluster-presence-admin-0123456789';
 
-/** Connects (as `as`, when given), subscribes to `channel`, resolves with the client id the hub gave. */
-async function join(node: Node, channel: string, as?: string): Promise<{ clientId: string; ws: WebSocket }> {
+/** Connects (as `as`, when given), subscribes to `channel` (or several), resolves with the client id the hub gave. */
+async function join(node: Node, channel: string | string[], as?: string): Promise<{ clientId: string; ws: WebSocket }> {
   const ws = new WebSocket(`${node.url.replace('http', 'ws')}/ws${as ? `?client_id=${as}` : ''}`);
   let clientId = '';
   await new Promise<void>((resolve, reject) => {
@@ -23,7 +23,7 @@ async function join(node: Node, channel: string, as?: string): Promise<{ clientI
       const frame = JSON.parse(String(e.data)) as { type: string; client_id?: string };
       if (frame.type === 'connected') {
         clientId = frame.client_id ?? '';
-        ws.send(JSON.stringify({ type: 'subscribe', channels: [channel] }));
+        ws.send(JSON.stringify({ type: 'subscribe', channels: [channel].flat() }));
       } else if (frame.type === 'subscribed') resolve();
     };
   });
@@ -110,6 +110,62 @@ test.skipIf(!db)(
       const after = await a.json<{ cluster: unknown }>('/ws/status', admin);
       expect(after.body.cluster).toEqual({ channels: 1, nodes: { [a.name]: { channels: 1, subscriptions: 1 } } });
       again.ws.close();
+    } finally {
+      await cluster.dispose();
+    }
+  },
+  60_000,
+);
+
+test.skipIf(!db)(
+  'once a WebSocket reads subscribed or a stream reads relaykit.connected, every node lists the client',
+  async () => {
+    if (!db) return;
+    const cluster = new Cluster([BUN, BUN], db.url(), `watch: false\nauth:\n  adminToken: ${TOKEN}\n`);
+    try {
+      await cluster.start();
+      const [a, b] = cluster.nodes;
+      const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
+      // One subscribe of many channels: their presence writes run one after the other.
+      const channels = Array.from({ length: 40 }, (_, i) => `quick-${i}`);
+      for (const [node, other] of [
+        [a, b],
+        [b, a],
+      ]) {
+        const joined = await join(node, channels);
+        const last = channels.at(-1);
+        const listed = await other.json<{ clients: string[] }>(`/ws/channels/${last}`, admin);
+        expect(listed.body.clients).toContain(joined.clientId);
+        const all = await other.json<{ channels: { name: string; clients: number }[] }>(
+          '/ws/channels?prefix=quick-',
+          admin,
+        );
+        expect(all.body.channels.map((c) => c.name).sort()).toEqual([...channels].sort());
+        joined.ws.close();
+      }
+
+      // An SSE stream, the same: once it reads relaykit.connected, the other node counts its channels.
+      const many = Array.from({ length: 30 }, (_, i) => `stream-${i}`);
+      for (const [node, other] of [
+        [a, b],
+        [b, a],
+      ]) {
+        const stream = new EventSource(`${node.url}/stream/events?channels=${many.join(',')}`);
+        await new Promise<void>((resolve, reject) => {
+          stream.addEventListener('relaykit.connected', () => resolve(), { once: true });
+          stream.onerror = () => reject(new Error('the stream failed to open'));
+        });
+        type Stats = { cluster?: { nodes: Record<string, { channels: number; subscriptions: number }> } };
+        const stats = await other.json<Stats>('/stream/stats');
+        // Its channels and the broadcast channel every stream takes.
+        expect(stats.body.cluster?.nodes[node.name]).toEqual({ channels: 31, subscriptions: 31 });
+        stream.close();
+        await waitFor(
+          async () => (await other.json<Stats>('/stream/stats')).body.cluster?.nodes[node.name] === undefined,
+          5000,
+          'the stream to leave',
+        );
+      }
     } finally {
       await cluster.dispose();
     }

@@ -45,6 +45,14 @@ export interface CheckpointerOptions {
   idleMs?: number;
   /** WAL frames (pages) past which a checkpoint makes the WAL start over. Default 16384 (64 MiB of 4 KiB pages). */
   restartFrames?: number;
+  /**
+   * Frames not yet copied into the database below which no checkpoint runs. Default
+   * 1000, SQLite's own automatic threshold (at most `restartFrames`). A checkpoint that
+   * catches up makes the next write start the WAL over, and with `synchronous = NORMAL`
+   * that write syncs the WAL header: an fsync on the event loop. Checkpointing a WAL of
+   * a few frames made every commit of a quiet hub pay one.
+   */
+  minFrames?: number;
 }
 
 /** What the hub's connection uses between checkpoints when no worker runs them (SQLite's default). */
@@ -75,6 +83,7 @@ const row = (db, sql) => db.query(sql).get();`
       : `${host === 'web' ? "import { DatabaseSync } from 'node:sqlite';" : "const { DatabaseSync } = require('node:sqlite');"}
 const open = (path) => new DatabaseSync(path);
 const row = (db, sql) => db.prepare(sql).get();`;
+  const fs = host === 'web' ? "import { closeSync, openSync, readSync } from 'node:fs';" : "const { closeSync, openSync, readSync } = require('node:fs');";
   const port =
     host === 'web'
       ? `const send = (message) => postMessage(message);
@@ -83,8 +92,23 @@ const listen = (handler) => { self.onmessage = (event) => handler(event.data); }
 const send = (message) => parentPort.postMessage(message);
 const listen = (handler) => parentPort.on('message', handler);`;
   return `${open}
+${fs}
 ${port}
 let db = null;
+let shm = null;
+const header = new Uint32Array(25);
+// Frames in the WAL that no checkpoint has copied yet, from the wal-index header at the
+// start of the -shm file (https://www.sqlite.org/walformat.html, native byte order):
+// mxFrame at byte 16, nBackfill at byte 96. Null when it cannot be read.
+function pendingFrames() {
+  try {
+    shm ??= openSync(settings.path + '-shm', 'r');
+    if (readSync(shm, header, 0, 100, 0) < 100) return null;
+    return Math.max(0, header[4] - header[24]);
+  } catch {
+    return null;
+  }
+}
 let timer = null;
 let delay = 0;
 let lastLog = -1;
@@ -99,6 +123,8 @@ function schedule(log) {
 function checkpoint() {
   timer = null;
   try {
+    const pending = pendingFrames();
+    if (pending !== null && pending < settings.minFrames) return schedule(pending);
     const { log } = row(db, 'PRAGMA wal_checkpoint(PASSIVE)');
     // The hub's next write starts the WAL over only once a checkpoint has caught up with
     // every frame, which a PASSIVE one never does under continuous writes: past the
@@ -138,6 +164,7 @@ listen((message) => {
   } else if (message.type === 'stop') {
     if (timer) clearTimeout(timer);
     try { db?.close(); } catch {}
+    try { if (shm !== null) closeSync(shm); } catch {}
     send({ type: 'stopped' });
   }
 });
@@ -207,7 +234,9 @@ export function startCheckpointer(target: CheckpointTarget, options: Checkpointe
     busyMs: options.busyMs ?? 100,
     idleMs: options.idleMs ?? 1000,
     restartFrames: options.restartFrames ?? 16384,
+    minFrames: 0,
   };
+  settings.minFrames = Math.min(options.minFrames ?? AUTOCHECKPOINT_PAGES, settings.restartFrames);
   let gate: CheckpointGate = (run) => run();
   let worker: Thread | null = null;
   let stopped = false;

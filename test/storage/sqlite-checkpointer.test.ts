@@ -73,6 +73,32 @@ for (const [name, open, driver] of openers) {
       expect(autocheckpoint(handle)).toBe(AUTOCHECKPOINT_PAGES);
     });
 
+    test('a quiet database is not checkpointed below minFrames, so its commits never sync a restarted WAL', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
+      const path = join(dir, 'hub.db');
+      const handle = open(path);
+      cleanups.push(() => handle.close());
+      handle.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+      const checkpointer = startCheckpointer(
+        { path, exec: handle.exec },
+        { driver, startAfterMs: 0, busyMs: 5, idleMs: 5, minFrames: 1000 },
+      );
+      cleanups.push(() => checkpointer.stop());
+      await until(() => autocheckpoint(handle) === 0, 'the hub connection to hand checkpoints over');
+      const before = statSync(path).size;
+      // Commits a few worker cycles apart, as on a hub that gets a message now and then.
+      // (This asserts that something does not happen, so it has to give it time to.)
+      for (let i = 0; i < 10; i++) {
+        handle.exec(`INSERT INTO t (body) VALUES ('message ${i}')`);
+        await Bun.sleep(25);
+      }
+      // Nothing was copied into the database file, and every commit's frames are still in one WAL.
+      expect(statSync(path).size).toBe(before);
+      await checkpointer.stop();
+      const frames = Number(Object.values(handle.db.get<object>(sql`PRAGMA wal_checkpoint(PASSIVE)`))[1]);
+      expect(frames).toBeGreaterThanOrEqual(10);
+    });
+
     test('past restartFrames the hub connection is held idle through the gate and the WAL starts over', async () => {
       dir = mkdtempSync(join(tmpdir(), 'relaykit-checkpointer-'));
       const path = join(dir, 'hub.db');

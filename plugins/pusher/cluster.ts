@@ -1,5 +1,6 @@
 import { ChannelOccupancy } from '../../src/cluster/occupancy.ts';
 import type { Presence, PresenceEntry } from '../../src/cluster/presence.ts';
+import type { Clock } from '../../src/kernel/clock.ts';
 
 /** What one channel counts across the cluster (live nodes only). */
 export interface ChannelCounts {
@@ -47,6 +48,7 @@ export class PusherCluster {
     /** A member became absent (a killed node swept) or present (entries written back) outside join and leave. */
     memberChanged: MemberListener,
     onError: (err: unknown) => void,
+    clock: Clock,
   ) {
     const users = `${name}:u:`;
     this.unsubscribe = presence.onChange(({ channel: key, occupied }) => {
@@ -62,6 +64,7 @@ export class PusherCluster {
         changed(key.slice(0, colon), key.slice(colon + 1), occupied);
       },
       onError,
+      clock,
     );
   }
 

@@ -75,6 +75,7 @@ export class PusherService {
         },
         (appId, channel, userId, present) => this.clusterMembers?.changed(appId, channel, userId, present),
         (err) => ctx.log.warn({ err }, 'pusher: cluster presence write failed'),
+        ctx.clock,
       );
       this.clusterMembers = new ClusterMembers(this, this.cluster);
     }

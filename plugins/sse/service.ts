@@ -94,6 +94,7 @@ export class SseService implements SseGauges {
         this.presencePrefix,
         (channel, occupied) => this.occupancy(channel, occupied),
         (err) => this.ctx.log.warn({ err }, 'sse: cluster presence write failed'),
+        this.ctx.clock,
       );
     }
     // Subscribed first: whatever the live path publishes from here is counted either way.

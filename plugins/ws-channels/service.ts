@@ -113,6 +113,7 @@ export class WsService {
         this.presenceKey(''),
         (channel, occupied) => this.occupancy(channel, occupied),
         (err) => this.ctx.log.warn({ err }, 'ws-channels: cluster presence write failed'),
+        this.ctx.clock,
       );
     }
     this.cancelHeartbeat = this.ctx.clock.setInterval(() => this.heartbeat(), this.options.heartbeat.intervalMs);

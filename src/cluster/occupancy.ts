@@ -1,4 +1,12 @@
+import type { Clock } from '../kernel/clock.ts';
 import type { Presence, PresenceChannel } from './presence.ts';
+
+/**
+ * How long a join's answer waits at most for its presence write: with the database
+ * unreachable (its connect timeout is 10 s, and writes queue behind each other), a
+ * subscribe is still answered; the write goes on and is reported if it fails.
+ */
+export const JOIN_CONFIRM_MS = 2000;
 
 /**
  * One plugin's channels in the cluster's presence (`ctx.cluster.presence`), for
@@ -19,6 +27,7 @@ export class ChannelOccupancy {
     private readonly prefix: string,
     private readonly changed: (channel: string, occupied: boolean) => void,
     private readonly onError: (err: unknown) => void,
+    private readonly clock: Clock,
   ) {
     this.unsubscribe = presence.onChange(({ channel, occupied }) => {
       if (channel.startsWith(prefix)) changed(channel.slice(prefix.length), occupied);
@@ -28,11 +37,19 @@ export class ChannelOccupancy {
   /**
    * `clientId` subscribed to `channel` on this node (its first subscription there).
    * Resolves once the write has landed (or failed and been reported; it never rejects),
-   * so a transport can confirm the subscription when the cluster already counts it.
+   * so a transport can confirm the subscription when the cluster already counts it,
+   * or after `JOIN_CONFIRM_MS` (on the hub's clock) when the write takes longer.
    */
   join(channel: string, clientId: string): Promise<void> {
-    return this.queue(async () => {
+    const written = this.queue(async () => {
       if (await this.presence.join(this.prefix + channel, clientId)) this.changed(channel, true);
+    });
+    return new Promise((resolve) => {
+      const cancel = this.clock.setTimeout(resolve, JOIN_CONFIRM_MS);
+      void written.then(() => {
+        cancel();
+        resolve();
+      });
     });
   }
 

@@ -83,7 +83,10 @@ const row = (db, sql) => db.query(sql).get();`
       : `${host === 'web' ? "import { DatabaseSync } from 'node:sqlite';" : "const { DatabaseSync } = require('node:sqlite');"}
 const open = (path) => new DatabaseSync(path);
 const row = (db, sql) => db.prepare(sql).get();`;
-  const fs = host === 'web' ? "import { closeSync, openSync, readSync } from 'node:fs';" : "const { closeSync, openSync, readSync } = require('node:fs');";
+  const fs =
+    host === 'web'
+      ? "import { closeSync, openSync, readSync } from 'node:fs';"
+      : "const { closeSync, openSync, readSync } = require('node:fs');";
   const port =
     host === 'web'
       ? `const send = (message) => postMessage(message);

@@ -1,0 +1,72 @@
+/**
+ * ChannelOccupancy's join: it resolves when the shared presence has the entry (so a
+ * transport confirms a subscription every node already counts), and no later than
+ * JOIN_CONFIRM_MS when the write hangs (an unreachable database), the write going on.
+ */
+import { expect, test } from 'bun:test';
+import { ChannelOccupancy, JOIN_CONFIRM_MS } from '../../src/cluster/occupancy.ts';
+import { MemoryPresence } from '../../src/cluster/presence-memory.ts';
+import { ManualClock } from '../../src/kernel/clock.ts';
+
+/** A presence whose writes wait until `release()` (a database that stopped answering). */
+class StalledPresence extends MemoryPresence {
+  private gate = Promise.withResolvers<void>();
+  stalled = true;
+
+  release(): void {
+    this.stalled = false;
+    this.gate.resolve();
+  }
+
+  override async join(channel: string, clientId: string, data?: unknown): Promise<boolean> {
+    if (this.stalled) await this.gate.promise;
+    return super.join(channel, clientId, data);
+  }
+}
+
+function setup(presence: MemoryPresence, clock: ManualClock) {
+  const changes: string[] = [];
+  const errors: unknown[] = [];
+  const occupancy = new ChannelOccupancy(
+    presence,
+    'ws:',
+    (channel, occupied) => changes.push(`${occupied ? 'occupied' : 'vacated'} ${channel}`),
+    (err) => errors.push(err),
+    clock,
+  );
+  return { occupancy, changes, errors };
+}
+
+test('a join resolves once the shared presence holds the entry', async () => {
+  const clock = new ManualClock();
+  const presence = new MemoryPresence({ nodeId: 'a', heartbeatMs: 0, clock });
+  const { occupancy, changes } = setup(presence, clock);
+  await occupancy.join('room', 'c1');
+  expect((await presence.list('ws:room')).map((e) => e.clientId)).toEqual(['c1']);
+  expect(changes).toEqual(['occupied room']);
+  expect(clock.pending).toBe(0);
+  await presence.close();
+});
+
+test('a join whose write hangs resolves after JOIN_CONFIRM_MS; the write lands later and still reports', async () => {
+  const clock = new ManualClock();
+  const presence = new StalledPresence({ nodeId: 'a', heartbeatMs: 0, clock });
+  const { occupancy, changes } = setup(presence, clock);
+  let answered = false;
+  const joined = occupancy.join('room', 'c1').then(() => {
+    answered = true;
+  });
+  await clock.tick(JOIN_CONFIRM_MS - 1);
+  expect(answered).toBe(false);
+  await clock.tick(1);
+  await joined;
+  expect(answered).toBe(true);
+  expect(await presence.list('ws:room')).toEqual([]);
+
+  presence.release();
+  // The next write queues behind the first: once it has landed, so has the first.
+  await occupancy.join('other', 'c1');
+  expect((await presence.list('ws:room')).map((e) => e.clientId)).toEqual(['c1']);
+  expect(changes).toEqual(['occupied room', 'occupied other']);
+  await presence.close();
+});

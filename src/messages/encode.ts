@@ -55,28 +55,62 @@ export type StoredValues = [
  */
 export function encodeStored(row: StoredValues): string {
   const [id, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt] = row;
-  return encodeFields(
-    {
-      id,
-      from,
-      to,
-      channel,
-      type,
-      createdAt: new Date(createdAt).toISOString(),
-      expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
-      deliveredAt: deliveredAt === null ? null : new Date(deliveredAt).toISOString(),
-    },
-    payload,
-  );
+  // An ISO timestamp has nothing to escape: it is quoted as it is.
+  return `{"id":${id},"from":${text(from)},"to":${text(to)},"channel":${text(channel)},"type":${quoted(type)},"payload":${payload},"createdAt":"${isoTime(createdAt)}","expiresAt":${expiresAt === null ? 'null' : `"${isoTime(expiresAt)}"`},"deliveredAt":${deliveredAt === null ? 'null' : `"${isoTime(deliveredAt)}"`}}`;
 }
 
 /** The message's JSON with `payload` (JSON text) spliced in, keys in the order of `Message`. */
 function encodeFields(m: Omit<Message, 'payload'>, payload: string): string {
-  return `{"id":${m.id},"from":${text(m.from)},"to":${text(m.to)},"channel":${text(m.channel)},"type":${JSON.stringify(m.type)},"payload":${payload},"createdAt":${JSON.stringify(m.createdAt)},"expiresAt":${text(m.expiresAt)},"deliveredAt":${text(m.deliveredAt)}}`;
+  return `{"id":${m.id},"from":${text(m.from)},"to":${text(m.to)},"channel":${text(m.channel)},"type":${quoted(m.type)},"payload":${payload},"createdAt":${quoted(m.createdAt)},"expiresAt":${text(m.expiresAt)},"deliveredAt":${text(m.deliveredAt)}}`;
 }
 
 function text(value: string | null): string {
-  return value === null ? 'null' : JSON.stringify(value);
+  return value === null ? 'null' : quoted(value);
+}
+
+/** What `JSON.stringify` escapes in a string: quotes, backslashes, control characters and (lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it looks for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(value)`; a string with nothing to escape (channel names, types, client ids) is only quoted. */
+function quoted(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** 9999-12-31T23:59:59.999Z + 1 ms: the last instant with a four-digit year. */
+const YEAR_10000 = 253_402_300_800_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * `new Date(ms).toISOString()` for a whole number of ms from 1970 to the year 9999 (what
+ * the store holds), without a `Date`: the civil date from the day number by Howard
+ * Hinnant's `civil_from_days`. Anything else goes to `Date`. Held to `toISOString` by a
+ * property test (test/kernel/message-encoding).
+ */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms >= YEAR_10000) return new Date(ms).toISOString();
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}Z`;
 }
 
 /**

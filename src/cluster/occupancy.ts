@@ -8,6 +8,9 @@ import type { Presence, PresenceChannel } from './presence.ts';
  */
 export const JOIN_CONFIRM_MS = 2000;
 
+/** At most this many joins go into one `joinMany` write. */
+const MAX_JOIN_BATCH = 500;
+
 /**
  * One plugin's channels in the cluster's presence (`ctx.cluster.presence`), for
  * transports that publish `channel.occupied` / `channel.vacated`: it writes the
@@ -16,11 +19,17 @@ export const JOIN_CONFIRM_MS = 2000;
  * occupancy: for the joins and leaves it wrote, and, while open, for the changes
  * this node's presence made otherwise (a dead node's channels emptied by this
  * node's sweep, write-backs after this node was swept). Failed writes are reported
- * to `onError` and skipped.
+ * to `onError` and skipped. Consecutive joins that wait behind a write in flight are
+ * written together (`Presence.joinMany`); a leave always comes after the joins called
+ * before it and before those called after it.
  */
 export class ChannelOccupancy {
   private writes: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
+  /** Joins queued since the last leave, not yet being written: they go in one `joinMany`. */
+  private batch: { channel: string; clientId: string }[] | null = null;
+  /** When the write of `batch` has landed (or failed and been reported). */
+  private batchWritten: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly presence: Presence,
@@ -41,9 +50,19 @@ export class ChannelOccupancy {
    * or after `JOIN_CONFIRM_MS` (on the hub's clock) when the write takes longer.
    */
   join(channel: string, clientId: string): Promise<void> {
-    const written = this.queue(async () => {
-      if (await this.presence.join(this.prefix + channel, clientId)) this.changed(channel, true);
-    });
+    // Joins that queue up behind a write in flight (a burst of subscribes) are written
+    // together: one round trip for the batch instead of one per join.
+    if (!this.batch || this.batch.length >= MAX_JOIN_BATCH) {
+      const batch: { channel: string; clientId: string }[] = [];
+      this.batch = batch;
+      this.batchWritten = this.queue(async () => {
+        if (this.batch === batch) this.batch = null;
+        const joins = batch.map((j) => ({ channel: this.prefix + j.channel, clientId: j.clientId }));
+        for (const key of await this.presence.joinMany(joins)) this.changed(key.slice(this.prefix.length), true);
+      });
+    }
+    this.batch.push({ channel, clientId });
+    const written = this.batchWritten;
     return new Promise((resolve) => {
       const cancel = this.clock.setTimeout(resolve, JOIN_CONFIRM_MS);
       void written.then(() => {
@@ -55,6 +74,8 @@ export class ChannelOccupancy {
 
   /** `clientId` has no subscription to `channel` left on this node. */
   leave(channel: string, clientId: string): void {
+    // A join called after this leave is written after it.
+    this.batch = null;
     this.queue(async () => {
       if (await this.presence.leave(this.prefix + channel, clientId)) this.changed(channel, false);
     });

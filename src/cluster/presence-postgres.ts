@@ -50,6 +50,42 @@ export class PostgresPresence extends PresenceBase {
     return rows[0]?.entries === 1;
   }
 
+  /**
+   * Every entry in one statement: the counters move by each channel's number of new
+   * entries, taken in channel order (two nodes' batches lock shared counters in the same
+   * order); a channel is occupied when its counter ends at exactly what this statement
+   * added. Should the statement fail anyway (a deadlock with a sweep), the entries are
+   * written one by one.
+   */
+  protected override async putMany(entries: readonly { channel: string; entry: PresenceEntry }[]): Promise<string[]> {
+    if (entries.length === 1) return super.putMany(entries);
+    const channels = entries.map((e) => e.channel);
+    try {
+      const rows = await this.sql<{ channel: string }[]>`
+        with input as (
+          select * from unnest(
+            ${channels}::text[], ${entries.map((e) => e.entry.clientId)}::text[],
+            ${entries.map((e) => JSON.stringify(e.entry.data))}::text[], ${entries.map((e) => e.entry.joinedAt)}::bigint[]
+          ) as t(channel, client_id, data, joined_at)),
+        ins as (
+          insert into relaykit_presence (channel, node_id, client_id, data, joined_at)
+          select channel, ${this.nodeId}, client_id, data, joined_at from input
+          on conflict (channel, node_id, client_id) do update set data = excluded.data, joined_at = excluded.joined_at
+          returning channel, (xmax = 0) as inserted),
+        per as (select channel, count(*)::int as n from ins where inserted group by channel),
+        counted as (
+          insert into relaykit_presence_channels (channel, entries)
+          select channel, n from per order by channel
+          on conflict (channel) do update set entries = relaykit_presence_channels.entries + excluded.entries
+          returning channel, entries)
+        select c.channel from counted c join per p on p.channel = c.channel where c.entries = p.n`;
+      const occupied = new Set(rows.map((r) => r.channel));
+      return [...new Set(channels)].filter((c) => occupied.has(c));
+    } catch {
+      return super.putMany(entries);
+    }
+  }
+
   protected async remove(channel: string, clientId: string): Promise<boolean> {
     const rows = await this.sql<{ entries: number }[]>`
       with gone as (

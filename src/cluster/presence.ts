@@ -64,6 +64,12 @@ export interface Presence {
    */
   join(channel: string, clientId: string, data?: unknown): Promise<boolean>;
   /**
+   * `join` for several (channel, client) pairs at once, in one round trip where the
+   * store allows (PostgreSQL). Resolves with the channels these writes occupied, each
+   * once, in the order of `joins`. A pair given twice is written once.
+   */
+  joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]>;
+  /**
    * Removes `clientId` from `channel` for this node (a client connected to several
    * nodes stays present through the others). Resolves true when this write vacated
    * the channel: it removed the last entry of any node.
@@ -132,14 +138,41 @@ export abstract class PresenceBase implements Presence {
   }
 
   async join(channel: string, clientId: string, data: unknown = null): Promise<boolean> {
+    const entry = this.remember(channel, clientId, data);
+    // The node must be alive before its first entry, or readers would not count it.
+    if (!this.registered) await this.heartbeat();
+    return this.put(channel, entry);
+  }
+
+  async joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]> {
+    const byKey = new Map<string, { channel: string; entry: PresenceEntry }>();
+    for (const { channel, clientId } of joins) {
+      byKey.set(`${channel}\n${clientId}`, { channel, entry: this.remember(channel, clientId, null) });
+    }
+    if (!byKey.size) return [];
+    if (!this.registered) await this.heartbeat();
+    return this.putMany([...byKey.values()]);
+  }
+
+  /** Keeps this node's copy of an entry (written back after a sweep); a rejoin keeps its join time. */
+  private remember(channel: string, clientId: string, data: unknown): PresenceEntry {
     const entry: PresenceEntry = { clientId, data, nodeId: this.nodeId, joinedAt: this.clock.now() };
     const clients = this.local.get(channel) ?? new Map<string, PresenceEntry>();
     entry.joinedAt = clients.get(clientId)?.joinedAt ?? entry.joinedAt;
     clients.set(clientId, entry);
     this.local.set(channel, clients);
-    // The node must be alive before its first entry, or readers would not count it.
-    if (!this.registered) await this.heartbeat();
-    return this.put(channel, entry);
+    return entry;
+  }
+
+  /**
+   * Writes several entries (distinct channel and client pairs); resolves with the channels
+   * they occupied, each once. This default writes them one by one; a store that can write
+   * them in one statement overrides it.
+   */
+  protected async putMany(entries: readonly { channel: string; entry: PresenceEntry }[]): Promise<string[]> {
+    const occupied: string[] = [];
+    for (const { channel, entry } of entries) if (await this.put(channel, entry)) occupied.push(channel);
+    return occupied;
   }
 
   async leave(channel: string, clientId: string): Promise<boolean> {

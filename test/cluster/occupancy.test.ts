@@ -2,6 +2,7 @@
  * ChannelOccupancy's join: it resolves when the shared presence has the entry (so a
  * transport confirms a subscription every node already counts), and no later than
  * JOIN_CONFIRM_MS when the write hangs (an unreachable database), the write going on.
+ * Joins waiting behind a write are written together, never past a leave.
  */
 import { expect, test } from 'bun:test';
 import { ChannelOccupancy, JOIN_CONFIRM_MS } from '../../src/cluster/occupancy.ts';
@@ -18,9 +19,18 @@ class StalledPresence extends MemoryPresence {
     this.gate.resolve();
   }
 
-  override async join(channel: string, clientId: string, data?: unknown): Promise<boolean> {
+  /** Every write ChannelOccupancy made, as its (channel, client) pairs. */
+  readonly writes: string[][] = [];
+
+  override async joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]> {
+    this.writes.push(joins.map((j) => `+${j.channel} ${j.clientId}`));
     if (this.stalled) await this.gate.promise;
-    return super.join(channel, clientId, data);
+    return super.joinMany(joins);
+  }
+
+  override async leave(channel: string, clientId: string): Promise<boolean> {
+    this.writes.push([`-${channel} ${clientId}`]);
+    return super.leave(channel, clientId);
   }
 }
 
@@ -68,5 +78,39 @@ test('a join whose write hangs resolves after JOIN_CONFIRM_MS; the write lands l
   await occupancy.join('other', 'c1');
   expect((await presence.list('ws:room')).map((e) => e.clientId)).toEqual(['c1']);
   expect(changes).toEqual(['occupied room', 'occupied other']);
+  await presence.close();
+});
+
+test('joins waiting behind a write go in one write; a leave splits them, so call order holds', async () => {
+  const clock = new ManualClock();
+  const presence = new StalledPresence({ nodeId: 'a', heartbeatMs: 0, clock });
+  const { occupancy, changes } = setup(presence, clock);
+  const first = occupancy.join('room', 'c0');
+  // A subscribe's channels, all in one tick, while the first write hangs.
+  await Promise.resolve();
+  const burst = ['c1', 'c2', 'c3'].map((c) => occupancy.join('room', c));
+  occupancy.leave('room', 'c2');
+  const after = occupancy.join('room', 'c2');
+  presence.release();
+  await Promise.all([first, ...burst, after]);
+  expect(presence.writes).toEqual([
+    ['+ws:room c0'],
+    ['+ws:room c1', '+ws:room c2', '+ws:room c3'],
+    ['-ws:room c2'],
+    ['+ws:room c2'],
+  ]);
+  expect((await presence.list('ws:room')).map((e) => e.clientId)).toEqual(['c0', 'c1', 'c2', 'c3']);
+  expect(changes).toEqual(['occupied room']);
+  await presence.close();
+});
+
+test('the channels of one subscribe, joined in one tick, are written together and each occupied once', async () => {
+  const clock = new ManualClock();
+  const presence = new StalledPresence({ nodeId: 'a', heartbeatMs: 0, clock });
+  presence.release();
+  const { occupancy, changes } = setup(presence, clock);
+  await Promise.all(['a', 'b', 'c'].map((channel) => occupancy.join(channel, 'c1')));
+  expect(presence.writes).toEqual([['+ws:a c1', '+ws:b c1', '+ws:c c1']]);
+  expect(changes).toEqual(['occupied a', 'occupied b', 'occupied c']);
   await presence.close();
 });

@@ -174,6 +174,64 @@ export function presenceContract(name: string, backend: () => Promise<(options: 
       }
     });
 
+    test('joinMany writes several entries at once and reports the channels it occupied, once each', async () => {
+      const { nodes, close } = await cluster('node-a', 'node-b');
+      const [a, b] = nodes;
+      const seen = record(nodes);
+      try {
+        expect(await b.join('shared', 'x')).toBe(true);
+        const occupied = await a.joinMany([
+          { channel: 'room', clientId: 'c1' },
+          { channel: 'room', clientId: 'c2' },
+          { channel: 'shared', clientId: 'c3' },
+          { channel: 'solo', clientId: 'c4' },
+          { channel: 'room', clientId: 'c1' },
+        ]);
+        expect(occupied).toEqual(['room', 'solo']);
+        expect((await b.list('room')).map((e) => e.clientId)).toEqual(['c1', 'c2']);
+        expect(await b.count('shared')).toBe(2);
+        // Written again: nothing new is occupied, and the counters did not move twice.
+        expect(
+          await a.joinMany([
+            { channel: 'room', clientId: 'c2' },
+            { channel: 'solo', clientId: 'c4' },
+          ]),
+        ).toEqual([]);
+        expect(await a.joinMany([])).toEqual([]);
+        expect(await a.leave('room', 'c1')).toBe(false);
+        expect(await a.leave('room', 'c2')).toBe(true);
+        expect(await a.leave('solo', 'c4')).toBe(true);
+        expect(await a.leave('shared', 'c3')).toBe(false);
+        expect(await b.leave('shared', 'x')).toBe(true);
+        expect(seen).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    test('concurrent joinMany on several nodes occupies a channel once', async () => {
+      const { nodes, close } = await cluster('node-a', 'node-b', 'node-c');
+      try {
+        const results = await Promise.all(
+          nodes.map((node, n) =>
+            node.joinMany(
+              Array.from({ length: 6 }, (_, i) => ({ channel: i % 2 ? 'odd' : 'even', clientId: `n${n}-c${i}` })),
+            ),
+          ),
+        );
+        expect(results.flat().sort()).toEqual(['even', 'odd']);
+        expect(await nodes[0].count('even')).toBe(9);
+        const leaves = await Promise.all(
+          nodes.flatMap((node, n) =>
+            Array.from({ length: 6 }, (_, i) => node.leave(i % 2 ? 'odd' : 'even', `n${n}-c${i}`)),
+          ),
+        );
+        expect(leaves.filter(Boolean)).toHaveLength(2);
+      } finally {
+        await close();
+      }
+    });
+
     test('concurrent joins and leaves on several nodes report exactly one occupied and one vacated', async () => {
       const { nodes, close } = await cluster('node-a', 'node-b', 'node-c');
       const seen = record(nodes);

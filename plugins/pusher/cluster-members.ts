@@ -1,4 +1,5 @@
 import type { PresenceEntry } from '../../src/cluster/presence.ts';
+import { within } from '../../src/kernel/clock.ts';
 import type { Message } from '../../src/messages/types.ts';
 import type { AppState, ChannelState } from './apps.ts';
 import type { PusherCluster } from './cluster.ts';
@@ -242,13 +243,8 @@ export class ClusterMembers {
   }
 
   /** Resolves once the member writes and announcements queued so far are done (at most STOP_SETTLE_MS). */
-  async settle(): Promise<void> {
-    let cancel = () => {};
-    const late = new Promise<void>((resolve) => {
-      cancel = this.svc.ctx.clock.setTimeout(resolve, STOP_SETTLE_MS);
-    });
-    await Promise.race([this.cluster.settle(), late]);
-    cancel();
+  settle(): Promise<void> {
+    return within(this.svc.ctx.clock, this.cluster.settle(), STOP_SETTLE_MS);
   }
 
   private reconcile(app: AppState, channel: string, state: ChannelState, members: PresenceEntry[], since: number) {

@@ -1,4 +1,4 @@
-import type { Clock } from '../kernel/clock.ts';
+import { type Clock, within } from '../kernel/clock.ts';
 import { type LivePath, type LiveSink, SettleWaiters } from '../messages/live.ts';
 import type { Message } from '../messages/types.ts';
 import type { Tx } from '../storage/storage.ts';
@@ -99,10 +99,7 @@ export class ClusterLivePath implements LivePath {
   settled(id: number): Promise<void> {
     if (id <= this.last) return Promise.resolve();
     // Ids retention deleted before a gap read are skipped without a delivery: re-check at the hold interval.
-    return Promise.race([
-      this.waiters.wait(id, this.last),
-      new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, this.options.holdMs * 4)),
-    ]);
+    return within(this.options.clock, this.waiters.wait(id, this.last), this.options.holdMs * 4);
   }
 
   /** What keeping the order cost so far (gap reads, hold time), for metrics. */

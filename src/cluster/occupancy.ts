@@ -1,5 +1,5 @@
-import type { Clock } from '../kernel/clock.ts';
-import type { Presence, PresenceChannel } from './presence.ts';
+import { type Clock, within } from '../kernel/clock.ts';
+import type { Presence, PresenceChannel, PresenceJoin } from './presence.ts';
 
 /**
  * How long a join's answer waits at most for its presence write: with the database
@@ -27,7 +27,7 @@ export class ChannelOccupancy {
   private writes: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
   /** Joins queued since the last leave, not yet being written: they go in one `joinMany`. */
-  private batch: { channel: string; clientId: string }[] | null = null;
+  private batch: PresenceJoin[] | null = null;
   /** When the write of `batch` has landed (or failed and been reported). */
   private batchWritten: Promise<void> = Promise.resolve();
 
@@ -53,7 +53,7 @@ export class ChannelOccupancy {
     // Joins that queue up behind a write in flight (a burst of subscribes) are written
     // together: one round trip for the batch instead of one per join.
     if (!this.batch || this.batch.length >= MAX_JOIN_BATCH) {
-      const batch: { channel: string; clientId: string }[] = [];
+      const batch: PresenceJoin[] = [];
       this.batch = batch;
       this.batchWritten = this.queue(async () => {
         if (this.batch === batch) this.batch = null;
@@ -62,14 +62,7 @@ export class ChannelOccupancy {
       });
     }
     this.batch.push({ channel, clientId });
-    const written = this.batchWritten;
-    return new Promise((resolve) => {
-      const cancel = this.clock.setTimeout(resolve, JOIN_CONFIRM_MS);
-      void written.then(() => {
-        cancel();
-        resolve();
-      });
-    });
+    return within(this.clock, this.batchWritten, JOIN_CONFIRM_MS);
   }
 
   /** `clientId` has no subscription to `channel` left on this node. */

@@ -38,6 +38,12 @@ export interface PresenceChange {
   occupied: boolean;
 }
 
+/** One client joining one channel, as `joinMany` takes it. */
+export interface PresenceJoin {
+  channel: string;
+  clientId: string;
+}
+
 /** Where one entry is: channel, node and client. */
 export interface PresenceKey {
   channel: string;
@@ -68,7 +74,7 @@ export interface Presence {
    * store allows (PostgreSQL). Resolves with the channels these writes occupied, each
    * once, in the order of `joins`. A pair given twice is written once.
    */
-  joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]>;
+  joinMany(joins: readonly PresenceJoin[]): Promise<string[]>;
   /**
    * Removes `clientId` from `channel` for this node (a client connected to several
    * nodes stays present through the others). Resolves true when this write vacated
@@ -144,7 +150,7 @@ export abstract class PresenceBase implements Presence {
     return this.put(channel, entry);
   }
 
-  async joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]> {
+  async joinMany(joins: readonly PresenceJoin[]): Promise<string[]> {
     const byKey = new Map<string, { channel: string; entry: PresenceEntry }>();
     for (const { channel, clientId } of joins) {
       byKey.set(`${channel}\n${clientId}`, { channel, entry: this.remember(channel, clientId, null) });

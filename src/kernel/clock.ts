@@ -12,6 +12,18 @@ export interface Clock {
   setInterval(fn: () => void, ms: number): () => void;
 }
 
+/**
+ * Resolves when `promise` does, or after `ms` on `clock`, whichever comes first (a
+ * rejection passes through); the timer is cancelled either way.
+ */
+export function within(clock: Clock, promise: Promise<unknown>, ms: number): Promise<void> {
+  let cancel = () => {};
+  const late = new Promise<void>((resolve) => {
+    cancel = clock.setTimeout(resolve, ms);
+  });
+  return Promise.race([promise.then(() => {}), late]).finally(() => cancel());
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {

@@ -23,7 +23,7 @@ import { buildApp, errorAnswer, routeTemplates } from './app.ts';
 import { KernelAuth } from './auth.ts';
 import type { EventBus } from './bus.ts';
 import { MemoryEventBus } from './bus-memory.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock, within } from './clock.ts';
 import { ConfigSource } from './config-source.ts';
 import { HubError } from './errors.ts';
 import { Front } from './front.ts';
@@ -180,14 +180,7 @@ export class Hub {
       acceptingWebSockets: () => this.state === 'ready',
       cors: () => this.current.server.cors,
       starting: () => this.state === 'starting',
-      started: (ms) =>
-        new Promise<void>((resolve) => {
-          const cancel = this.clock.setTimeout(resolve, ms);
-          void this.startSettled.then(() => {
-            cancel();
-            resolve();
-          });
-        }),
+      started: (ms) => within(this.clock, this.startSettled, ms),
       accepting: () => this.accepting,
       observe: (request, route, status, seconds, requestId) => {
         const method = methodLabel(request.method);

@@ -55,8 +55,19 @@ export type StoredValues = [
  */
 export function encodeStored(row: StoredValues): string {
   const [id, from, to, channel, type, payload, createdAt, expiresAt, deliveredAt] = row;
-  // An ISO timestamp has nothing to escape: it is quoted as it is.
-  return `{"id":${id},"from":${text(from)},"to":${text(to)},"channel":${text(channel)},"type":${quoted(type)},"payload":${payload},"createdAt":"${isoTime(createdAt)}","expiresAt":${expiresAt === null ? 'null' : `"${isoTime(expiresAt)}"`},"deliveredAt":${deliveredAt === null ? 'null' : `"${isoTime(deliveredAt)}"`}}`;
+  return encodeFields(
+    {
+      id,
+      from,
+      to,
+      channel,
+      type,
+      createdAt: isoTime(createdAt),
+      expiresAt: expiresAt === null ? null : isoTime(expiresAt),
+      deliveredAt: deliveredAt === null ? null : isoTime(deliveredAt),
+    },
+    payload,
+  );
 }
 
 /** The message's JSON with `payload` (JSON text) spliced in, keys in the order of `Message`. */

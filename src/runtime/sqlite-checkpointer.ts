@@ -233,13 +233,13 @@ const STOP_TIMEOUT_MS = 5000;
  * fails or the checkpointer stops.
  */
 export function startCheckpointer(target: CheckpointTarget, options: CheckpointerOptions): Checkpointer {
+  const restartFrames = options.restartFrames ?? 16384;
   const settings = {
     busyMs: options.busyMs ?? 100,
     idleMs: options.idleMs ?? 1000,
-    restartFrames: options.restartFrames ?? 16384,
-    minFrames: 0,
+    restartFrames,
+    minFrames: Math.min(options.minFrames ?? AUTOCHECKPOINT_PAGES, restartFrames),
   };
-  settings.minFrames = Math.min(options.minFrames ?? AUTOCHECKPOINT_PAGES, settings.restartFrames);
   let gate: CheckpointGate = (run) => run();
   let worker: Thread | null = null;
   let stopped = false;

@@ -154,6 +154,16 @@ export async function wsSubscriber(node: Node, channel: string, label: string, s
   return sub;
 }
 
+/** An SSE stream on `channels` (comma-separated), once it has read `relaykit.connected`. */
+export async function openStream(node: Node, channels: string): Promise<EventSource> {
+  const source = new EventSource(`${node.url}/stream/events?channels=${channels}`);
+  await new Promise<void>((resolve, reject) => {
+    source.addEventListener('relaykit.connected', () => resolve(), { once: true });
+    source.onerror = () => reject(new Error('the stream failed to open'));
+  });
+  return source;
+}
+
 /** An SSE stream on `channel`, resuming after `lastEventId` when given. */
 export async function sseSubscriber(
   node: Node,

@@ -5,11 +5,10 @@
  * vacated once, by the surviving node whose sweep deleted their entries.
  */
 import { expect, test } from 'bun:test';
-import { EventSource } from 'eventsource';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { BUN } from '../helpers/process.ts';
 import { TestClient } from '../plugins/ws-channels/client.ts';
-import { Cluster, type Node, waitFor } from './cluster-harness.ts';
+import { Cluster, type Node, openStream, waitFor } from './cluster-harness.ts';
 
 const db = await createTestDatabase(import.meta.path, '', 'rk_cluster_');
 const TOKEN = 'cluster-occupancy-admin-0123456789';
@@ -85,15 +84,6 @@ async function subscribe(node: Node, channel: string): Promise<TestClient> {
   return client;
 }
 
-async function stream(node: Node, channel: string): Promise<EventSource> {
-  const source = new EventSource(`${node.url}/stream/events?channels=${channel}`);
-  await new Promise<void>((resolve, reject) => {
-    source.addEventListener('relaykit.connected', () => resolve(), { once: true });
-    source.onerror = () => reject(new Error('the stream failed to open'));
-  });
-  return source;
-}
-
 test.skipIf(!db)(
   'channel.occupied and channel.vacated are published once per cluster, also for a killed node',
   async () => {
@@ -116,7 +106,7 @@ test.skipIf(!db)(
       expect(seen(watchers)).toEqual(['channel.occupied room ws', 'channel.vacated room ws']);
 
       // SSE streams, the same.
-      const streams = [await stream(a, 'feed'), await stream(b, 'feed'), await stream(b, 'feed')];
+      const streams = [await openStream(a, 'feed'), await openStream(b, 'feed'), await openStream(b, 'feed')];
       // Each stream also takes the broadcast channel.
       await settled(b, {}, 6);
       await barrier([a, b], watchers);
@@ -135,7 +125,7 @@ test.skipIf(!db)(
       // A node killed with subscribers: the channels only it held are vacated once, by the survivor's sweep.
       const onB = [await subscribe(b, 'doomed'), await subscribe(b, 'shared')];
       const onA = await subscribe(a, 'shared');
-      const doomedStream = await stream(b, 'doomed-sse');
+      const doomedStream = await openStream(b, 'doomed-sse');
       await settled(a, { doomed: 1, shared: 2 }, 2);
       await barrier([a, b], watchers);
       const before = seen(watchers);

@@ -8,7 +8,7 @@ import { expect, test } from 'bun:test';
 import { EventSource } from 'eventsource';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { BUN } from '../helpers/process.ts';
-import { Cluster, type Node, waitFor } from './cluster-harness.ts';
+import { Cluster, type Node, openStream, waitFor } from './cluster-harness.ts';
 
 const db = await createTestDatabase(import.meta.path, '', 'rk_cluster_');
 const TOKEN = 'cluster-presence-admin-0123456789';
@@ -150,11 +150,7 @@ test.skipIf(!db)(
         [a, b],
         [b, a],
       ]) {
-        const stream = new EventSource(`${node.url}/stream/events?channels=${many.join(',')}`);
-        await new Promise<void>((resolve, reject) => {
-          stream.addEventListener('relaykit.connected', () => resolve(), { once: true });
-          stream.onerror = () => reject(new Error('the stream failed to open'));
-        });
+        const stream = await openStream(node, many.join(','));
         type Stats = { cluster?: { nodes: Record<string, { channels: number; subscriptions: number }> } };
         const stats = await other.json<Stats>('/stream/stats');
         // Its channels and the broadcast channel every stream takes.

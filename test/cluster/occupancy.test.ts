@@ -6,6 +6,7 @@
  */
 import { expect, test } from 'bun:test';
 import { ChannelOccupancy, JOIN_CONFIRM_MS } from '../../src/cluster/occupancy.ts';
+import type { PresenceJoin } from '../../src/cluster/presence.ts';
 import { MemoryPresence } from '../../src/cluster/presence-memory.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 
@@ -22,7 +23,7 @@ class StalledPresence extends MemoryPresence {
   /** Every write ChannelOccupancy made, as its (channel, client) pairs. */
   readonly writes: string[][] = [];
 
-  override async joinMany(joins: readonly { channel: string; clientId: string }[]): Promise<string[]> {
+  override async joinMany(joins: readonly PresenceJoin[]): Promise<string[]> {
     this.writes.push(joins.map((j) => `+${j.channel} ${j.clientId}`));
     if (this.stalled) await this.gate.promise;
     return super.joinMany(joins);
